@@ -1,0 +1,46 @@
+"""Who is acting: a signed-in user, an API credential app, an OAuth connection, or the system.
+
+Services take an ``Actor`` to check permissions and to attribute activity rows; adapters (web,
+REST, MCP, CLI) build it from the request.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from newledger.errors import PermissionDenied
+from newledger.identity.permissions import Permission
+
+__all__ = ["Actor"]
+
+
+@dataclass(frozen=True)
+class Actor:
+    type: str  # user | app | connection | system
+    company_id: int | None
+    permissions: frozenset[Permission] = field(default_factory=frozenset)
+    user_id: int | None = None
+    app_id: int | None = None
+    connection_id: int | None = None
+    label: str = ""
+    ip: str | None = None
+    user_agent: str | None = None
+
+    @classmethod
+    def system(cls, company_id: int | None, label: str = "system") -> Actor:
+        return cls("system", company_id, frozenset(Permission), label=label)
+
+    def can(self, permission: Permission) -> bool:
+        return permission in self.permissions
+
+    def require(self, *permissions: Permission) -> None:
+        missing = tuple(p for p in permissions if p not in self.permissions)
+        if missing:
+            raise PermissionDenied(
+                "Missing permission: " + " ".join(missing), required=tuple(permissions)
+            )
+
+    @property
+    def is_external(self) -> bool:
+        """Apps and connections may read and draft, never post (the governance rule)."""
+        return self.type in ("app", "connection")

@@ -1,0 +1,1 @@
+"""Audit: the one append-only activity table."""

@@ -1,0 +1,54 @@
+"""Activity event types, as ``source:subject:action`` strings."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+__all__ = ["Event"]
+
+
+class Event(StrEnum):
+    # identity
+    AUTH_LOGIN_SUCCEEDED = "identity:login:succeeded"
+    AUTH_LOGIN_FAILED = "identity:login:failed"
+    AUTH_LOGIN_LOCKED = "identity:login:locked"
+    AUTH_LOGOUT = "identity:login:logout"
+    TOTP_ENROLLED = "identity:totp:enrolled"
+    TOTP_FAILED = "identity:totp:failed"
+    TOTP_RECOVERY_USED = "identity:totp:recovery_used"
+    STEPUP_CONFIRMED = "identity:stepup:confirmed"
+    USER_CREATED = "identity:user:created"
+    MEMBER_ADDED = "identity:member:added"
+    MEMBER_ROLE_CHANGED = "identity:member:role_changed"
+    MEMBER_REMOVED = "identity:member:removed"
+    COMPANY_CREATED = "identity:company:created"
+    # ledger
+    INVOICE_DRAFTED = "ledger:invoice:drafted"
+    INVOICE_UPDATED = "ledger:invoice:updated"
+    INVOICE_DELETED = "ledger:invoice:deleted"
+    INVOICE_APPROVED = "ledger:invoice:approved"
+    INVOICE_REJECTED = "ledger:invoice:rejected"
+    INVOICE_VOIDED = "ledger:invoice:voided"
+    EXPENSE_DRAFTED = "ledger:expense:drafted"
+    EXPENSE_UPDATED = "ledger:expense:updated"
+    EXPENSE_DELETED = "ledger:expense:deleted"
+    EXPENSE_APPROVED = "ledger:expense:approved"
+    EXPENSE_REJECTED = "ledger:expense:rejected"
+    EXPENSE_VOIDED = "ledger:expense:voided"
+    PAYMENT_RECORDED = "ledger:payment:recorded"
+    JOURNAL_POSTED = "ledger:journal:posted"
+    CONTACT_CREATED = "ledger:contact:created"
+    CONTACT_UPDATED = "ledger:contact:updated"
+    BANK_TRANSACTION_IMPORTED = "ledger:bank_transaction:imported"
+    BANK_TRANSACTION_CATEGORIZED = "ledger:bank_transaction:categorized"
+    BANK_TRANSACTION_MATCHED = "ledger:bank_transaction:matched"
+    # appconnect
+    APP_CREATED = "appconnect:app:created"
+    APP_ROTATED = "appconnect:app:rotated"
+    APP_REVOKED = "appconnect:app:revoked"
+    APP_DELETED = "appconnect:app:deleted"
+    APP_RESTORED = "appconnect:app:restored"
+    APP_EXPIRED = "appconnect:app:expired"
+    TOKEN_ISSUED = "appconnect:token:issued"
+    TOKEN_FAILED = "appconnect:token:failed"
+    TOKEN_REVOKED = "appconnect:token:revoked"

@@ -1,0 +1,1 @@
+"""The ``newledger`` command line (typer + rich)."""

@@ -1,0 +1,16 @@
+"""Entry point: ``newledger serve | db | demo | users | report | export | apps``."""
+
+from __future__ import annotations
+
+import typer
+
+from newledger.cli import db, serve, users
+
+app = typer.Typer(help="NewLedger: double-entry accounting with App Connect.", no_args_is_help=True)
+app.add_typer(db.app, name="db")
+app.add_typer(users.app, name="users")
+app.command("serve")(serve.serve)
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,30 @@
+"""``newledger serve``: migrate, then run the web app under uvicorn."""
+
+from __future__ import annotations
+
+import typer
+import uvicorn
+
+from newledger.migrate import upgrade
+from newledger.runtime import get_engine
+
+
+def serve(
+    host: str = typer.Option("127.0.0.1", help="Interface to bind"),
+    port: int = typer.Option(8000, help="Port"),
+    workers: int = typer.Option(1, help="Worker processes (2 suits a 2-core machine)"),
+    migrate: bool = typer.Option(True, help="Apply migrations before serving"),
+) -> None:
+    """Serve the workspace UI, the OAuth endpoints, REST API v1 and MCP."""
+    if migrate:
+        upgrade(get_engine())
+    uvicorn.run(
+        "newledger.web.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="warning",
+        access_log=False,
+        proxy_headers=False,
+    )

@@ -1,0 +1,78 @@
+"""Configuration read from ``NEWLEDGER_*`` environment variables.
+
+The secret key signs sessions and tokens. When none is configured, one is generated on first run
+and kept in the data directory with mode 0600, so restarts keep sessions and tokens valid.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+__all__ = ["Settings", "get_settings", "load_or_create_secret_key"]
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="NEWLEDGER_", extra="ignore")
+
+    data_dir: Path = Path("var")
+    database_url: str = ""
+    public_url: str = "http://127.0.0.1:8000"
+    secret_key: SecretStr | None = None
+    access_token_ttl_seconds: int = 900
+    session_ttl_seconds: int = 12 * 3600
+    # Rate limits: attempts per window. The token endpoint limits are raised by the benchmark.
+    login_rate_limit: int = 10
+    login_rate_window_seconds: int = 300
+    token_rate_limit_per_client: int = 600
+    token_rate_limit_per_ip: int = 1200
+    token_rate_window_seconds: int = 60
+    api_rate_limit_per_minute: int = 6000
+    demo_mode: bool = True
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'newledger.db').resolve()}"
+
+    @property
+    def issuer(self) -> str:
+        return self.public_url.rstrip("/")
+
+    @property
+    def is_https(self) -> bool:
+        return self.public_url.startswith("https://")
+
+    def key(self) -> bytes:
+        if self.secret_key is not None:
+            return self.secret_key.get_secret_value().encode()
+        return load_or_create_secret_key(self.data_dir / "secret.key")
+
+
+def load_or_create_secret_key(path: Path) -> bytes:
+    """Return the key stored at ``path``, creating it (mode 0600) when missing."""
+    try:
+        return path.read_bytes().strip()
+    except FileNotFoundError:
+        pass
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48).encode()
+    # O_EXCL: two processes starting together must agree on one key.
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_bytes().strip()
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(key)
+    return key
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,1 @@
+"""Identity: users, companies, memberships and roles, sessions, TOTP."""

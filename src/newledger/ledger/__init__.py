@@ -1,0 +1,1 @@
+"""Ledger: chart of accounts, contacts, invoices, expenses, payments, bank, journal, reports."""

@@ -1,0 +1,333 @@
+"""Ledger tables. Every table carries ``company_id`` and every query filters by it.
+
+Amounts are integer minor units of the row's currency. Journal line amounts are signed:
+debit positive, credit negative, so a balanced entry sums to zero per currency.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from newledger.db import Base, UTCDateTime, utcnow
+
+__all__ = [
+    "Account",
+    "AccountDailyBalance",
+    "BankAccount",
+    "BankTransaction",
+    "Contact",
+    "Expense",
+    "ExpenseLine",
+    "Invoice",
+    "InvoiceLine",
+    "JournalEntry",
+    "JournalLine",
+    "Payment",
+]
+
+
+class Account(Base):
+    __tablename__ = "accounts"
+    __table_args__ = (UniqueConstraint("company_id", "code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    company_id: Mapped[int] = mapped_column(ForeignKey("companies.id", ondelete="CASCADE"))
+    code: Mapped[str] = mapped_column(String(16))
+    name: Mapped[str] = mapped_column(String(200))
+    # asset | liability | equity | income | expense
+    type: Mapped[str] = mapped_column(String(16))
+    # bank | accounts_receivable | accounts_payable | current_asset | fixed_asset |
+    # current_liability | tax | equity | retained_earnings | income | other_income |
+    # cost_of_sales | expense | other_expense
+    subtype: Mapped[str] = mapped_column(String(32))
+    description: Mapped[str] = mapped_column(String(400), default="")
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+
+class BankAccount(Base):
+    __tablename__ = "bank_accounts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    company_id: Mapped[int] = mapped_column(
+        ForeignKey("companies.id", ondelete="CASCADE"), index=True
+    )
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    institution: Mapped[str] = mapped_column(String(200), default="")
+    last4: Mapped[str] = mapped_column(String(4), default="")
+    currency: Mapped[str] = mapped_column(String(3))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+    account: Mapped[Account] = relationship()
+
+
+class Contact(Base):
+    __tablename__ = "contacts"
+    __table_args__ = (Index("ix_contacts_company_updated", "company_id", "updated_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    company_id: Mapped[int] = mapped_column(ForeignKey("companies.id", ondelete="CASCADE"))
+    # customer | vendor | both
+    kind: Mapped[str] = mapped_column(String(16))
+    name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str] = mapped_column(String(320), default="")
+    phone: Mapped[str] = mapped_column(String(64), default="")
+    tax_id: Mapped[str] = mapped_column(String(64), default="")
+    payment_terms_days: Mapped[int] = mapped_column(Integer, default=30)
+    default_account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
+    is_archived: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+
+class _DocumentSource:
+    """Where a draft came from: the UI, an API credential app, an OAuth connection, the demo."""
+
+    source: Mapped[str] = mapped_column(String(16), default="ui")  # ui | api | mcp | demo | import
+    source_app_id: Mapped[int | None] = mapped_column(Integer)
+    source_connection_id: Mapped[int | None] = mapped_column(Integer)
+    source_label: Mapped[str] = mapped_column(String(200), default="")
+
+
+class Invoice(_DocumentSource, Base):
+    __tablename__ = "invoices"
+    __table_args__ = (
+        UniqueConstraint("company_id", "number"),
+        Index("ix_invoices_company_status_due", "company_id", "status", "due_date"),
+        Index("ix_invoices_company_updated", "company_id", "updated_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    company_id: Mapped[int] = mapped_column(ForeignKey("companies.id", ondelete="CASCADE"))
+    number: Mapped[str] = mapped_column(String(32))
+    contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id"))
+    issue_date: Mapped[dt.date] = mapped_column(Date)
+    due_date: Mapped[dt.date] = mapped_column(Date)
+    currency: Mapped[str] = mapped_column(String(3))
+    # draft | approved | partially_paid | paid | voided | rejected
+    status: Mapped[str] = mapped_column(String(16), default="draft")
+    total: Mapped[int] = mapped_column(BigInteger, default=0)
+    amount_paid: Mapped[int] = mapped_column(BigInteger, default=0)
+    memo: Mapped[str] = mapped_column(Text, default="")
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    approved_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    approved_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    rejected_reason: Mapped[str] = mapped_column(Text, default="")
+    journal_entry_id: Mapped[int | None] = mapped_column(ForeignKey("journal_entries.id"))
+    void_entry_id: Mapped[int | None] = mapped_column(ForeignKey("journal_entries.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+    lines: Mapped[list[InvoiceLine]] = relationship(
+        back_populates="invoice", cascade="all, delete-orphan", order_by="InvoiceLine.position"
+    )
+    contact: Mapped[Contact] = relationship()
+
+
+class InvoiceLine(Base):
+    __tablename__ = "invoice_lines"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    company_id: Mapped[int] = mapped_column(ForeignKey("companies.id", ondelete="CASCADE"))
+    invoice_id: Mapped[int] = mapped_column(
+        ForeignKey("invoices.id", ondelete="CASCADE"), index=True
+    )
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    description: Mapped[str] = mapped_column(String(500))
+    quantity: Mapped[Decimal] = mapped_column(Numeric(18, 4))
+    unit_price: Mapped[int] = mapped_column(BigInteger)
+    amount: Mapped[int] = mapped_column(BigInteger)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
+
+    invoice: Mapped[Invoice] = relationship(back_populates="lines")
+
+
+class Expense(_DocumentSource, Base):
+    """An expense paid at once from a bank account, or a bill owed to a vendor (AP)."""
+
+    __tablename__ = "expenses"
+    __table_args__ = (
+        Index("ix_expenses_company_status_due", "company_id", "status", "due_date"),
+        Index("ix_expenses_company_updated", "company_id", "updated_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    company_id: Mapped[int] = mapped_column(ForeignKey("companies.id", ondelete="CASCADE"))
+    # expense (paid from payment_account_id) | bill (owed, posts to AP)
+    kind: Mapped[str] = mapped_column(String(16), default="expense")
+    contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id"))
+    date: Mapped[dt.date] = mapped_column(Date)
+    due_date: Mapped[dt.date | None] = mapped_column(Date)
+    payment_account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
+    currency: Mapped[str] = mapped_column(String(3))
+    # draft | approved | partially_paid | paid | voided | rejected
+    status: Mapped[str] = mapped_column(String(16), default="draft")
+    total: Mapped[int] = mapped_column(BigInteger, default=0)
+    amount_paid: Mapped[int] = mapped_column(BigInteger, default=0)
+    description: Mapped[str] = mapped_column(String(500), default="")
+    reference: Mapped[str] = mapped_column(String(100), default="")
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    approved_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    approved_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    rejected_reason: Mapped[str] = mapped_column(Text, default="")
+    journal_entry_id: Mapped[int | None] = mapped_column(ForeignKey("journal_entries.id"))
+    void_entry_id: Mapped[int | None] = mapped_column(ForeignKey("journal_entries.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+    lines: Mapped[list[ExpenseLine]] = relationship(
+        back_populates="expense", cascade="all, delete-orphan", order_by="ExpenseLine.position"
+    )
+    contact: Mapped[Contact | None] = relationship()
+
+
+class ExpenseLine(Base):
+    __tablename__ = "expense_lines"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    company_id: Mapped[int] = mapped_column(ForeignKey("companies.id", ondelete="CASCADE"))
+    expense_id: Mapped[int] = mapped_column(
+        ForeignKey("expenses.id", ondelete="CASCADE"), index=True
+    )
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    description: Mapped[str] = mapped_column(String(500), default="")
+    amount: Mapped[int] = mapped_column(BigInteger)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
+
+    expense: Mapped[Expense] = relationship(back_populates="lines")
+
+
+class Payment(Base):
+    """Money received from a customer or paid to a vendor, applied to one invoice or bill."""
+
+    __tablename__ = "payments"
+    __table_args__ = (Index("ix_payments_company_updated", "company_id", "updated_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    company_id: Mapped[int] = mapped_column(ForeignKey("companies.id", ondelete="CASCADE"))
+    # received | made
+    direction: Mapped[str] = mapped_column(String(16))
+    contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id"))
+    invoice_id: Mapped[int | None] = mapped_column(ForeignKey("invoices.id"), index=True)
+    expense_id: Mapped[int | None] = mapped_column(ForeignKey("expenses.id"), index=True)
+    bank_account_id: Mapped[int] = mapped_column(ForeignKey("bank_accounts.id"))
+    date: Mapped[dt.date] = mapped_column(Date)
+    amount: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(String(3))
+    reference: Mapped[str] = mapped_column(String(100), default="")
+    journal_entry_id: Mapped[int | None] = mapped_column(ForeignKey("journal_entries.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+
+class BankTransaction(Base):
+    """An imported bank statement line. Amount is signed: money in positive, money out negative."""
+
+    __tablename__ = "bank_transactions"
+    __table_args__ = (
+        Index("ix_bank_transactions_company_status", "company_id", "status"),
+        Index("ix_bank_transactions_account_date", "bank_account_id", "date"),
+        UniqueConstraint("bank_account_id", "external_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    company_id: Mapped[int] = mapped_column(ForeignKey("companies.id", ondelete="CASCADE"))
+    bank_account_id: Mapped[int] = mapped_column(ForeignKey("bank_accounts.id"))
+    external_id: Mapped[str] = mapped_column(String(100))
+    date: Mapped[dt.date] = mapped_column(Date)
+    description: Mapped[str] = mapped_column(String(500))
+    amount: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(String(3))
+    # uncategorized | categorized | matched
+    status: Mapped[str] = mapped_column(String(16), default="uncategorized")
+    category_account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
+    payment_id: Mapped[int | None] = mapped_column(ForeignKey("payments.id"))
+    journal_entry_id: Mapped[int | None] = mapped_column(ForeignKey("journal_entries.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+
+class JournalEntry(Base):
+    """A posted entry. Immutable once written; corrections are reversing entries."""
+
+    __tablename__ = "journal_entries"
+    __table_args__ = (
+        Index("ix_journal_entries_company_date", "company_id", "date"),
+        Index("ix_journal_entries_company_created", "company_id", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    company_id: Mapped[int] = mapped_column(ForeignKey("companies.id", ondelete="CASCADE"))
+    date: Mapped[dt.date] = mapped_column(Date)
+    memo: Mapped[str] = mapped_column(String(500), default="")
+    # manual | invoice | expense | payment | bank | void | opening
+    source_type: Mapped[str] = mapped_column(String(16))
+    source_id: Mapped[int | None] = mapped_column(Integer)
+    reverses_entry_id: Mapped[int | None] = mapped_column(ForeignKey("journal_entries.id"))
+    posted_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    lines: Mapped[list[JournalLine]] = relationship(
+        back_populates="entry", order_by="JournalLine.id"
+    )
+
+
+class JournalLine(Base):
+    __tablename__ = "journal_lines"
+    __table_args__ = (
+        Index("ix_journal_lines_company_account_date", "company_id", "account_id", "date"),
+        Index("ix_journal_lines_entry", "entry_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    company_id: Mapped[int] = mapped_column(ForeignKey("companies.id", ondelete="CASCADE"))
+    entry_id: Mapped[int] = mapped_column(ForeignKey("journal_entries.id", ondelete="CASCADE"))
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
+    contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id"))
+    # Denormalised from the entry so reports read one table.
+    date: Mapped[dt.date] = mapped_column(Date)
+    currency: Mapped[str] = mapped_column(String(3))
+    amount: Mapped[int] = mapped_column(BigInteger)
+    description: Mapped[str] = mapped_column(String(500), default="")
+
+    entry: Mapped[JournalEntry] = relationship(back_populates="lines")
+
+
+class AccountDailyBalance(Base):
+    """Per-account, per-day totals of journal lines, kept in the posting transaction.
+
+    Reports sum this table instead of scanning every line, so their cost follows the number of
+    accounts and days, not the number of lines. It is derived data: ``rebuild_daily_balances``
+    recomputes it from journal lines, and a test checks the two agree.
+    """
+
+    __tablename__ = "account_daily_balances"
+
+    company_id: Mapped[int] = mapped_column(
+        ForeignKey("companies.id", ondelete="CASCADE"), primary_key=True
+    )
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), primary_key=True)
+    currency: Mapped[str] = mapped_column(String(3), primary_key=True)
+    day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    debit: Mapped[int] = mapped_column(BigInteger, default=0)
+    credit: Mapped[int] = mapped_column(BigInteger, default=0)

@@ -1,0 +1,49 @@
+"""Every table, imported in one place so Alembic and ``create_all`` see the whole schema."""
+
+from newledger.audit.models import Activity
+from newledger.db import Base
+from newledger.identity.models import (
+    Company,
+    Membership,
+    RateLimitCounter,
+    RecoveryCode,
+    User,
+    WebSession,
+)
+from newledger.ledger.models import (
+    Account,
+    AccountDailyBalance,
+    BankAccount,
+    BankTransaction,
+    Contact,
+    Expense,
+    ExpenseLine,
+    Invoice,
+    InvoiceLine,
+    JournalEntry,
+    JournalLine,
+    Payment,
+)
+
+__all__ = [
+    "Account",
+    "AccountDailyBalance",
+    "Activity",
+    "BankAccount",
+    "BankTransaction",
+    "Base",
+    "Company",
+    "Contact",
+    "Expense",
+    "ExpenseLine",
+    "Invoice",
+    "InvoiceLine",
+    "JournalEntry",
+    "JournalLine",
+    "Membership",
+    "Payment",
+    "RateLimitCounter",
+    "RecoveryCode",
+    "User",
+    "WebSession",
+]

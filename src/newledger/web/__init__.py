@@ -1,0 +1,1 @@
+"""HTTP adapters: the workspace UI, OAuth endpoints, REST API v1."""

@@ -1,0 +1,20 @@
+"""The ASGI application: one Starlette/FastAPI app serving UI, OAuth, REST and MCP."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from fastapi.responses import JSONResponse
+
+from newledger import __version__
+
+
+def create_app() -> FastAPI:
+    app = FastAPI(
+        title="NewLedger", version=__version__, docs_url=None, redoc_url=None, openapi_url=None
+    )
+
+    @app.get("/healthz", include_in_schema=False)
+    def healthz() -> JSONResponse:
+        return JSONResponse({"status": "ok", "version": __version__})
+
+    return app
