@@ -168,8 +168,8 @@ def reverse_entry(
         company_id=entry.company_id,
         date=date,
         lines=[
-            LineSpec(l.account_id, -l.amount, l.currency, l.contact_id, l.description)
-            for l in lines
+            LineSpec(ln.account_id, -ln.amount, ln.currency, ln.contact_id, ln.description)
+            for ln in lines
         ],
         source_type=source_type,
         source_id=entry.source_id,
