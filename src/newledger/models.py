@@ -1,5 +1,6 @@
 """Every table, imported in one place so Alembic and ``create_all`` see the whole schema."""
 
+from newledger.appconnect.models import App, RevokedToken
 from newledger.audit.models import Activity
 from newledger.db import Base
 from newledger.identity.models import (
@@ -29,6 +30,7 @@ __all__ = [
     "Account",
     "AccountDailyBalance",
     "Activity",
+    "App",
     "BankAccount",
     "BankTransaction",
     "Base",
@@ -44,6 +46,7 @@ __all__ = [
     "Payment",
     "RateLimitCounter",
     "RecoveryCode",
+    "RevokedToken",
     "User",
     "WebSession",
 ]

@@ -1,0 +1,1 @@
+"""App Connect: API credential apps, their tokens, the token endpoint and bearer authentication."""

@@ -1,0 +1,95 @@
+"""Prefixed, checksummed random secrets and their digests (DESIGN §4). Pure: no database.
+
+A secret looks like ``nlcs_<43 base62 chars of 32 random bytes><6-char checksum>``:
+
+- the prefix lets secret scanners and people tell a client secret (``nlcs_``), an access token
+  (``nlat_``) and a refresh token (``nlrt_``) apart;
+- the checksum (CRC32 of prefix + body, base62) rejects a mistyped or truncated secret before any
+  database look-up, as GitHub's token format does.
+
+Only digests are stored: HMAC-SHA256 under a key derived from the server secret. The secrets are
+server-generated with 256 bits of entropy, so a slow password hash would buy nothing and cost the
+token endpoint its throughput (ory/hydra dropped bcrypt for exactly this reason).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets as _random
+import zlib
+from functools import lru_cache
+
+from newledger.config import get_settings
+
+__all__ = [
+    "ACCESS_TOKEN_PREFIX",
+    "CLIENT_ID_PREFIX",
+    "CLIENT_SECRET_PREFIX",
+    "REFRESH_TOKEN_PREFIX",
+    "derive_key",
+    "digest",
+    "digest_matches",
+    "generate",
+    "generate_client_id",
+    "has_valid_checksum",
+]
+
+CLIENT_ID_PREFIX = "nlci_"
+CLIENT_SECRET_PREFIX = "nlcs_"  # noqa: S105 (a prefix, not a secret)
+ACCESS_TOKEN_PREFIX = "nlat_"  # noqa: S105
+REFRESH_TOKEN_PREFIX = "nlrt_"  # noqa: S105
+
+_ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+_BODY_LEN = 43  # 62**43 > 2**256
+_CHECK_LEN = 6  # 62**6 > 2**32
+
+
+def _base62(number: int, width: int) -> str:
+    chars = []
+    for _ in range(width):
+        number, rem = divmod(number, 62)
+        chars.append(_ALPHABET[rem])
+    return "".join(reversed(chars))
+
+
+def _checksum(text: str) -> str:
+    return _base62(zlib.crc32(text.encode()), _CHECK_LEN)
+
+
+def generate(prefix: str) -> str:
+    """A new secret: prefix + 256 random bits in base62 + checksum."""
+    body = prefix + _base62(int.from_bytes(_random.token_bytes(32), "big"), _BODY_LEN)
+    return body + _checksum(body)
+
+
+def has_valid_checksum(value: str, prefix: str) -> bool:
+    """Cheap shape check: right prefix, right length, checksum matches."""
+    if len(value) != len(prefix) + _BODY_LEN + _CHECK_LEN or not value.startswith(prefix):
+        return False
+    body, check = value[:-_CHECK_LEN], value[-_CHECK_LEN:]
+    return hmac.compare_digest(_checksum(body), check)
+
+
+def generate_client_id() -> str:
+    """Client ids are public identifiers; 96 random bits keep them unguessable all the same."""
+    return CLIENT_ID_PREFIX + _base62(int.from_bytes(_random.token_bytes(12), "big"), 17)
+
+
+@lru_cache(maxsize=8)
+def derive_key(purpose: str, server_key: bytes | None = None) -> bytes:
+    """A purpose-bound key, so a digest key can never verify a token signature and vice versa."""
+    key = server_key if server_key is not None else get_settings().key()
+    return hmac.new(key, b"newledger:" + purpose.encode(), hashlib.sha256).digest()
+
+
+def digest(secret: str) -> str:
+    """The stored form of a secret: hex HMAC-SHA256 under the server's digest key."""
+    return hmac.new(derive_key("secret-digest"), secret.encode(), hashlib.sha256).hexdigest()
+
+
+def digest_matches(secret: str, stored: str | None) -> bool:
+    """Constant-time comparison of a presented secret against a stored digest."""
+    if not stored:
+        return False
+    return hmac.compare_digest(digest(secret), stored)

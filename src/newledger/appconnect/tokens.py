@@ -1,0 +1,171 @@
+"""Self-contained access tokens (DESIGN §4): issued without a database write, still opaque.
+
+    nlat_<base64url(payload)>.<base64url(HMAC-SHA256(key, "nlat_" + base64url(payload)))>
+
+The payload names the grant (kind ``app`` for API credential apps, ``conn`` for OAuth
+connections), the grant's version, the company, the scope, the issue and expiry times, a ``jti``
+for one-by-one revocation (RFC 7009) and optionally the resource the token is bound to (RFC 8707).
+Clients must treat it as opaque; only this module reads it.
+
+Validation checks the signature and expiry here, then the caller checks the grant's *current*
+state with one indexed read (``auth.authenticate_bearer``), so a revoke is seen at once.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import secrets as _random
+import time
+from dataclasses import dataclass
+
+from newledger.appconnect.secrets import ACCESS_TOKEN_PREFIX, derive_key
+from newledger.config import get_settings
+from newledger.errors import AuthenticationFailed
+from newledger.identity.permissions import Permission
+
+__all__ = [
+    "AccessToken",
+    "decode_scope",
+    "encode_scope",
+    "issue_access_token",
+    "parse_access_token",
+]
+
+# Bit positions of permissions in the compact scope. APPEND ONLY: reordering would let a token
+# issued before a deploy mean something else after it.
+_SCOPE_BITS: tuple[Permission, ...] = (
+    Permission.COMPANY_READ,
+    Permission.ACCOUNTS_READ,
+    Permission.CONTACTS_READ,
+    Permission.CONTACTS_WRITE,
+    Permission.INVOICES_READ,
+    Permission.INVOICES_DRAFT,
+    Permission.EXPENSES_READ,
+    Permission.EXPENSES_DRAFT,
+    Permission.PAYMENTS_READ,
+    Permission.BANK_READ,
+    Permission.JOURNAL_READ,
+    Permission.REPORTS_READ,
+    Permission.ACTIVITY_READ,
+)
+_BIT_OF = {p: 1 << i for i, p in enumerate(_SCOPE_BITS)}
+_PREFIX_B = ACCESS_TOKEN_PREFIX.encode()
+_KINDS = frozenset({"app", "conn"})
+
+
+def encode_scope(scope: frozenset[Permission]) -> int:
+    """Only delegable permissions can be in a token; anything else is dropped."""
+    mask = 0
+    for p in scope:
+        mask |= _BIT_OF.get(p, 0)
+    return mask
+
+
+def decode_scope(mask: int) -> frozenset[Permission]:
+    return frozenset(p for i, p in enumerate(_SCOPE_BITS) if mask >> i & 1)
+
+
+@dataclass(frozen=True, slots=True)
+class AccessToken:
+    kind: str  # app | conn
+    grant_id: int
+    grant_version: int
+    company_id: int
+    scope: frozenset[Permission]
+    issued_at: int
+    expires_at: int
+    jti: str
+    resource: str = ""
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def _sign(signed_part: bytes) -> bytes:
+    return hmac.new(derive_key("access-token"), signed_part, hashlib.sha256).digest()
+
+
+def issue_access_token(
+    *,
+    kind: str,
+    grant_id: int,
+    grant_version: int,
+    company_id: int,
+    scope: frozenset[Permission],
+    resource: str = "",
+    ttl_seconds: int | None = None,
+    now: int | None = None,
+) -> tuple[str, AccessToken]:
+    """Return the token string and what it says. No database access."""
+    if kind not in _KINDS:
+        raise ValueError(f"unknown grant kind {kind!r}")
+    issued = int(time.time()) if now is None else now
+    ttl = get_settings().access_token_ttl_seconds if ttl_seconds is None else ttl_seconds
+    claims = AccessToken(
+        kind=kind,
+        grant_id=grant_id,
+        grant_version=grant_version,
+        company_id=company_id,
+        scope=scope,
+        issued_at=issued,
+        expires_at=issued + ttl,
+        jti=_random.token_urlsafe(12),
+        resource=resource,
+    )
+    payload = (
+        f"{kind}:{grant_id}:{grant_version}:{company_id}:{encode_scope(scope):x}:"
+        f"{issued}:{claims.expires_at}:{claims.jti}:{resource}"
+    )
+    signed_part = _PREFIX_B + base64.urlsafe_b64encode(payload.encode()).rstrip(b"=")
+    return signed_part.decode() + "." + _b64(_sign(signed_part)), claims
+
+
+def _invalid(message: str) -> AuthenticationFailed:
+    return AuthenticationFailed(message, code="invalid_token")
+
+
+def parse_access_token(token: str, *, now: int | None = None) -> AccessToken:
+    """Check prefix, signature and expiry; raise ``AuthenticationFailed(code="invalid_token")``.
+
+    Says nothing about whether the grant is still alive: that needs the database.
+    """
+    if not token.startswith(ACCESS_TOKEN_PREFIX) or len(token) > 1024:
+        raise _invalid("Not an access token")
+    signed_part, dot, sig = token.rpartition(".")
+    if not dot:
+        raise _invalid("Malformed access token")
+    try:
+        presented = _unb64(sig)
+        signed = signed_part.encode("ascii")
+    except (binascii.Error, ValueError, UnicodeEncodeError):
+        raise _invalid("Malformed access token") from None
+    if not hmac.compare_digest(_sign(signed), presented):
+        raise _invalid("Bad access token signature")
+    try:
+        fields = _unb64(signed_part[len(ACCESS_TOKEN_PREFIX) :]).decode().split(":", 8)
+        kind, grant_id, version, company_id, mask, iat, exp, jti, resource = fields
+        claims = AccessToken(
+            kind=kind,
+            grant_id=int(grant_id),
+            grant_version=int(version),
+            company_id=int(company_id),
+            scope=decode_scope(int(mask, 16)),
+            issued_at=int(iat),
+            expires_at=int(exp),
+            jti=jti,
+            resource=resource,
+        )
+    except (ValueError, UnicodeDecodeError):
+        # A valid signature over a payload we cannot read means a bug or a key reuse: refuse.
+        raise _invalid("Malformed access token") from None
+    if (int(time.time()) if now is None else now) >= claims.expires_at:
+        raise _invalid("Access token expired")
+    return claims
