@@ -42,6 +42,8 @@ class Event(StrEnum):
     BANK_TRANSACTION_IMPORTED = "ledger:bank_transaction:imported"
     BANK_TRANSACTION_CATEGORIZED = "ledger:bank_transaction:categorized"
     BANK_TRANSACTION_MATCHED = "ledger:bank_transaction:matched"
+    ACCOUNT_CREATED = "ledger:account:created"
+    ACCOUNT_ARCHIVED = "ledger:account:archived"
     # appconnect
     APP_CREATED = "appconnect:app:created"
     APP_ROTATED = "appconnect:app:rotated"

@@ -1,0 +1,180 @@
+"""Helpers shared by the ledger services: company scoping, look-ups, input parsing.
+
+Every look-up here filters by ``company_id``: an id from another company is "not found", never
+a leak of its existence.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Collection
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from newledger.actor import Actor
+from newledger.errors import NotFound, PermissionDenied, ValidationFailed
+from newledger.identity.models import Company
+from newledger.identity.permissions import Permission
+from newledger.ledger.models import Account, BankAccount, Contact
+from newledger.money import parse_amount
+
+__all__ = [
+    "DOCUMENT_SOURCES",
+    "company_for",
+    "get_account",
+    "get_bank_account",
+    "get_contact",
+    "parse_date",
+    "parse_positive_amount",
+    "parse_quantity",
+    "require_poster",
+    "source_fields",
+]
+
+# Actor type → the document's ``source`` column.
+DOCUMENT_SOURCES = {"user": "ui", "app": "api", "connection": "mcp"}
+
+
+def company_for(session: Session, actor: Actor, company_id: int | None = None) -> Company:
+    """The company the actor works in; a different ``company_id`` is refused."""
+    if actor.company_id is None:
+        raise PermissionDenied("This actor is not acting in a company")
+    if company_id is not None and company_id != actor.company_id:
+        raise PermissionDenied("You cannot act in another company's books")
+    company = session.get(Company, actor.company_id)
+    if company is None:
+        raise NotFound(f"No company {actor.company_id}")
+    return company
+
+
+def require_poster(actor: Actor) -> None:
+    """Posting to the ledger: needs ``ledger:post`` and a person (the governance rule)."""
+    if actor.is_external:
+        raise PermissionDenied(
+            "Apps and connections cannot post to the ledger; a person must approve it in NewLedger",
+            required=(Permission.LEDGER_POST,),
+            code="external_cannot_post",
+        )
+    actor.require(Permission.LEDGER_POST)
+
+
+def source_fields(actor: Actor) -> dict[str, Any]:
+    """Where a draft came from: user → ui, app → api, connection → mcp, system → its label
+    when that is ``demo``, else ``import``."""
+    source = DOCUMENT_SOURCES.get(actor.type) or ("demo" if actor.label == "demo" else "import")
+    return {
+        "source": source,
+        "source_app_id": actor.app_id,
+        "source_connection_id": actor.connection_id,
+        "source_label": actor.label[:200],
+    }
+
+
+def get_contact(
+    session: Session,
+    company_id: int,
+    contact_id: Any,
+    *,
+    kinds: Collection[str] = ("customer", "vendor", "both"),
+    field: str = "contact_id",
+) -> Contact:
+    if not isinstance(contact_id, int) or isinstance(contact_id, bool):
+        raise ValidationFailed(f"{field} must be an integer", errors={field: "required"})
+    contact = session.scalar(
+        select(Contact).where(Contact.company_id == company_id, Contact.id == contact_id)
+    )
+    if contact is None:
+        raise NotFound(f"Unknown contact {contact_id}", code="unknown_contact")
+    if contact.kind not in kinds:
+        role = "customer" if "customer" in kinds else "vendor"
+        raise ValidationFailed(
+            f"Contact {contact.name!r} is not a {role}", errors={field: f"not a {role}"}
+        )
+    if contact.is_archived:
+        raise ValidationFailed(f"Contact {contact.name!r} is archived", errors={field: "archived"})
+    return contact
+
+
+def get_account(
+    session: Session,
+    company_id: int,
+    account_id: Any,
+    *,
+    types: Collection[str] | None = None,
+    field: str = "account_id",
+) -> Account:
+    """An active account of this company, optionally of one of ``types``."""
+    if not isinstance(account_id, int) or isinstance(account_id, bool):
+        raise ValidationFailed(f"{field} must be an integer", errors={field: "required"})
+    account = session.scalar(
+        select(Account).where(Account.company_id == company_id, Account.id == account_id)
+    )
+    if account is None:
+        raise NotFound(f"Unknown account {account_id}", code="unknown_account")
+    if not account.is_active:
+        raise ValidationFailed(f"Account {account.code} is archived", errors={field: "archived"})
+    if types is not None and account.type not in types:
+        kind = " or ".join(sorted(types))
+        raise ValidationFailed(
+            f"Account {account.code} {account.name} is not an {kind} account",
+            errors={field: f"not an {kind} account"},
+        )
+    return account
+
+
+def get_bank_account(
+    session: Session, company_id: int, bank_account_id: Any, field: str = "bank_account_id"
+) -> BankAccount:
+    if not isinstance(bank_account_id, int) or isinstance(bank_account_id, bool):
+        raise ValidationFailed(f"{field} must be an integer", errors={field: "required"})
+    bank = session.scalar(
+        select(BankAccount).where(
+            BankAccount.company_id == company_id, BankAccount.id == bank_account_id
+        )
+    )
+    if bank is None:
+        raise NotFound(f"Unknown bank account {bank_account_id}", code="unknown_bank_account")
+    return bank
+
+
+def parse_date(value: Any, field: str) -> dt.date:
+    """A ``date`` or an ISO 8601 ``YYYY-MM-DD`` string."""
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value.strip())
+        except ValueError:
+            pass
+    raise ValidationFailed(f"{field} must be a date (YYYY-MM-DD)", errors={field: "invalid date"})
+
+
+def parse_positive_amount(value: Any, currency: str, field: str) -> int:
+    if value is None or value == "":
+        raise ValidationFailed(f"{field} is required", errors={field: "required"})
+    minor = parse_amount(value, currency, field=field)
+    if minor <= 0:
+        raise ValidationFailed(f"{field} must be more than zero", errors={field: "must be > 0"})
+    return minor
+
+
+def parse_quantity(value: Any, field: str) -> Decimal:
+    """A positive decimal with at most four decimals (the column's scale)."""
+    if isinstance(value, float) or value is None or isinstance(value, bool):
+        raise ValidationFailed(f"{field} must be a decimal string", errors={field: "invalid"})
+    try:
+        qty = Decimal(str(value).strip())
+    except InvalidOperation:
+        raise ValidationFailed(f"{field} is not a number", errors={field: "invalid"}) from None
+    if not qty.is_finite() or qty <= 0:
+        raise ValidationFailed(f"{field} must be more than zero", errors={field: "must be > 0"})
+    if qty != qty.quantize(Decimal("0.0001")) or qty >= Decimal(10) ** 14:
+        raise ValidationFailed(
+            f"{field} allows at most 4 decimals", errors={field: "at most 4 decimals"}
+        )
+    return qty

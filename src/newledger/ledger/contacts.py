@@ -1,0 +1,231 @@
+"""Contacts: the company's customers and vendors (``kind`` customer | vendor | both)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from newledger.actor import Actor
+from newledger.audit.services import record
+from newledger.audit.tags import Event
+from newledger.errors import NotFound, ValidationFailed
+from newledger.identity.permissions import Permission
+from newledger.ledger._common import company_for, get_account
+from newledger.ledger.models import Contact
+
+__all__ = [
+    "CONTACT_KINDS",
+    "contact_dict",
+    "create_contact",
+    "get_contact",
+    "list_contacts",
+    "update_contact",
+]
+
+CONTACT_KINDS = ("customer", "vendor", "both")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_FIELDS = (
+    "name",
+    "kind",
+    "email",
+    "phone",
+    "tax_id",
+    "payment_terms_days",
+    "default_account_id",
+    "is_archived",
+)
+
+
+def _clean(session: Session, company_id: int, values: dict[str, Any]) -> dict[str, Any]:
+    """Validate the given fields; every problem is reported at once, per field."""
+    errors: dict[str, str] = {}
+    out: dict[str, Any] = {}
+    if "name" in values:
+        name = (values["name"] or "").strip()
+        if not name:
+            errors["name"] = "required"
+        elif len(name) > 200:
+            errors["name"] = "at most 200 characters"
+        out["name"] = name
+    if "kind" in values:
+        if values["kind"] not in CONTACT_KINDS:
+            errors["kind"] = "must be customer, vendor or both"
+        out["kind"] = values["kind"]
+    if "email" in values:
+        email = (values["email"] or "").strip()
+        if email and (not _EMAIL.match(email) or len(email) > 320):
+            errors["email"] = "not a valid email address"
+        out["email"] = email
+    for key, limit in (("phone", 64), ("tax_id", 64)):
+        if key in values:
+            text = (values[key] or "").strip()
+            if len(text) > limit:
+                errors[key] = f"at most {limit} characters"
+            out[key] = text
+    if "payment_terms_days" in values:
+        terms = values["payment_terms_days"]
+        if not isinstance(terms, int) or isinstance(terms, bool) or not 0 <= terms <= 365:
+            errors["payment_terms_days"] = "must be a whole number of days from 0 to 365"
+        out["payment_terms_days"] = terms
+    if "default_account_id" in values:
+        account_id = values["default_account_id"]
+        if account_id is not None:
+            try:
+                get_account(session, company_id, account_id, field="default_account_id")
+            except (NotFound, ValidationFailed) as exc:
+                errors["default_account_id"] = exc.message
+        out["default_account_id"] = account_id
+    if "is_archived" in values:
+        out["is_archived"] = bool(values["is_archived"])
+    if errors:
+        raise ValidationFailed(
+            "Invalid contact: " + ", ".join(f"{k} {v}" for k, v in errors.items()), errors=errors
+        )
+    return out
+
+
+def create_contact(
+    session: Session,
+    actor: Actor,
+    *,
+    name: str,
+    kind: str = "customer",
+    email: str = "",
+    phone: str = "",
+    tax_id: str = "",
+    payment_terms_days: int = 30,
+    default_account_id: int | None = None,
+    company_id: int | None = None,
+) -> Contact:
+    """Create a customer, vendor or both. Needs ``contacts:write``."""
+    actor.require(Permission.CONTACTS_WRITE)
+    company = company_for(session, actor, company_id)
+    values = _clean(
+        session,
+        company.id,
+        {
+            "name": name,
+            "kind": kind,
+            "email": email,
+            "phone": phone,
+            "tax_id": tax_id,
+            "payment_terms_days": payment_terms_days,
+            "default_account_id": default_account_id,
+        },
+    )
+    contact = Contact(company_id=company.id, **values)
+    session.add(contact)
+    session.flush()
+    record(
+        session,
+        Event.CONTACT_CREATED,
+        actor,
+        subject_type="contact",
+        subject_id=contact.id,
+        details={"name": contact.name, "kind": contact.kind},
+    )
+    return contact
+
+
+def get_contact(
+    session: Session, actor: Actor, contact_id: int, *, company_id: int | None = None
+) -> Contact:
+    """One contact of the actor's company. Needs ``contacts:read``."""
+    actor.require(Permission.CONTACTS_READ)
+    company = company_for(session, actor, company_id)
+    contact = session.scalar(
+        select(Contact).where(Contact.company_id == company.id, Contact.id == contact_id)
+    )
+    if contact is None:
+        raise NotFound(f"Unknown contact {contact_id}", code="unknown_contact")
+    return contact
+
+
+def update_contact(
+    session: Session,
+    actor: Actor,
+    contact_id: int,
+    changes: dict[str, Any],
+    *,
+    company_id: int | None = None,
+) -> Contact:
+    """Change some of: name, kind, email, phone, tax_id, payment_terms_days,
+    default_account_id, is_archived. Needs ``contacts:write``."""
+    actor.require(Permission.CONTACTS_WRITE)
+    company = company_for(session, actor, company_id)
+    unknown = sorted(set(changes) - set(_FIELDS))
+    if unknown:
+        raise ValidationFailed(
+            f"Unknown contact fields: {', '.join(unknown)}",
+            errors={k: "unknown field" for k in unknown},
+        )
+    contact = session.scalar(
+        select(Contact).where(Contact.company_id == company.id, Contact.id == contact_id)
+    )
+    if contact is None:
+        raise NotFound(f"Unknown contact {contact_id}", code="unknown_contact")
+    values = _clean(session, company.id, changes)
+    changed = {k: v for k, v in values.items() if getattr(contact, k) != v}
+    for key, value in changed.items():
+        setattr(contact, key, value)
+    session.flush()
+    if changed:
+        record(
+            session,
+            Event.CONTACT_UPDATED,
+            actor,
+            subject_type="contact",
+            subject_id=contact.id,
+            details={"changed": sorted(changed)},
+        )
+    return contact
+
+
+def list_contacts(
+    session: Session,
+    actor: Actor,
+    *,
+    kind: str | None = None,
+    search: str | None = None,
+    include_archived: bool = False,
+    limit: int = 100,
+    offset: int = 0,
+    company_id: int | None = None,
+) -> list[Contact]:
+    """Contacts by name. ``kind="customer"`` also lists ``both`` (and so for vendors).
+    Needs ``contacts:read``."""
+    actor.require(Permission.CONTACTS_READ)
+    company = company_for(session, actor, company_id)
+    query = select(Contact).where(Contact.company_id == company.id)
+    if kind is not None:
+        if kind not in CONTACT_KINDS:
+            raise ValidationFailed("Unknown contact kind", errors={"kind": "unknown"})
+        query = query.where(Contact.kind.in_({kind, "both"}))
+    if not include_archived:
+        query = query.where(Contact.is_archived.is_(False))
+    if search:
+        pattern = f"%{search.strip().lower()}%"
+        query = query.where(
+            or_(func.lower(Contact.name).like(pattern), func.lower(Contact.email).like(pattern))
+        )
+    query = query.order_by(Contact.name, Contact.id).limit(max(1, min(limit, 500))).offset(offset)
+    return list(session.scalars(query))
+
+
+def contact_dict(contact: Contact) -> dict[str, Any]:
+    return {
+        "id": contact.id,
+        "kind": contact.kind,
+        "name": contact.name,
+        "email": contact.email,
+        "phone": contact.phone,
+        "tax_id": contact.tax_id,
+        "payment_terms_days": contact.payment_terms_days,
+        "default_account_id": contact.default_account_id,
+        "is_archived": contact.is_archived,
+        "created_at": contact.created_at.isoformat(),
+        "updated_at": contact.updated_at.isoformat(),
+    }
