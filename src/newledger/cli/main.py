@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import typer
 
-from newledger.cli import db, serve, users
+from newledger.cli import db, export, reports, serve, users
 
 app = typer.Typer(help="NewLedger: double-entry accounting with App Connect.", no_args_is_help=True)
 app.add_typer(db.app, name="db")
 app.add_typer(users.app, name="users")
 app.command("serve")(serve.serve)
+app.add_typer(reports.app, name="report")
+app.command("export")(export.export)
 
 
 if __name__ == "__main__":

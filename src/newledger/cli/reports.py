@@ -1,0 +1,264 @@
+"""``newledger report {cash,ar-aging,ap-aging,expenses,pnl,balance-sheet,trial-balance}``.
+
+Rich tables by default, the report's JSON with ``--json``. Runs as the system actor.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Callable
+from typing import Any
+
+import typer
+from rich.table import Table
+from sqlalchemy.orm import Session
+
+from newledger.actor import Actor
+from newledger.cli.common import console, err_console, unit_of_work
+from newledger.identity.services import get_company_by_slug
+from newledger.ledger import reports
+from newledger.ledger.reports.aging import BUCKETS
+from newledger.ledger.reports.common import fiscal_year_start, money
+
+app = typer.Typer(
+    help="Reports: cash, aging, expenses, P&L, balance sheet, trial balance.", no_args_is_help=True
+)
+
+CompanyOpt = typer.Option(..., "--company", help="Company slug")
+AsOfOpt = typer.Option(None, "--as-of", help="Date (YYYY-MM-DD); default today")
+FromOpt = typer.Option(None, "--from", help="Start date; default the fiscal year's start")
+ToOpt = typer.Option(None, "--to", help="End date; default today")
+JsonOpt = typer.Option(False, "--json", help="Print JSON instead of a table")
+CurrencyOpt = typer.Option(None, "--currency", help="Report currency; default the home currency")
+
+
+def _date(value: str | None, name: str, default: dt.date) -> dt.date:
+    if value is None:
+        return default
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        err_console.print(f"[red]error:[/red] {name} must be a date like 2025-01-31")
+        raise typer.Exit(2) from None
+
+
+def _run(company: str, build: Callable[[Session, Actor, int, int], Any], as_json: bool) -> None:
+    with unit_of_work() as session:
+        comp = get_company_by_slug(session, company)
+        report = build(
+            session, Actor.system(comp.id, label="cli"), comp.id, comp.fiscal_year_start_month
+        )
+    if as_json:
+        typer.echo(json.dumps(report.to_json(), indent=2))
+    else:
+        console.print(_RENDER[type(report)](report))
+
+
+def _period(start: str | None, end: str | None, fy_month: int) -> tuple[dt.date, dt.date]:
+    to = _date(end, "--to", dt.date.today())
+    return _date(start, "--from", fiscal_year_start(to, fy_month)), to
+
+
+@app.command("cash")
+def cash(
+    company: str = CompanyOpt,
+    start: str | None = FromOpt,
+    end: str | None = ToOpt,
+    as_json: bool = JsonOpt,
+) -> None:
+    """Cash position per bank account: opening, money in, money out, closing."""
+    _run(
+        company,
+        lambda s, a, c, fy: reports.cash_position(s, a, c, *_period(start, end, fy)),
+        as_json,
+    )
+
+
+@app.command("ar-aging")
+def ar_aging(
+    company: str = CompanyOpt,
+    as_of: str | None = AsOfOpt,
+    currency: str | None = CurrencyOpt,
+    as_json: bool = JsonOpt,
+) -> None:
+    """Receivables by customer: current, 1-30, 31-60, 61-90, 90+ days past due."""
+    day = _date(as_of, "--as-of", dt.date.today())
+    _run(company, lambda s, a, c, fy: reports.ar_aging(s, a, c, day, currency=currency), as_json)
+
+
+@app.command("ap-aging")
+def ap_aging(
+    company: str = CompanyOpt,
+    as_of: str | None = AsOfOpt,
+    currency: str | None = CurrencyOpt,
+    as_json: bool = JsonOpt,
+) -> None:
+    """Bills owed by vendor: current, 1-30, 31-60, 61-90, 90+ days past due."""
+    day = _date(as_of, "--as-of", dt.date.today())
+    _run(company, lambda s, a, c, fy: reports.ap_aging(s, a, c, day, currency=currency), as_json)
+
+
+@app.command("expenses")
+def expenses(
+    company: str = CompanyOpt,
+    start: str | None = FromOpt,
+    end: str | None = ToOpt,
+    currency: str | None = CurrencyOpt,
+    as_json: bool = JsonOpt,
+) -> None:
+    """Expenses by category (expense account) and month."""
+    _run(
+        company,
+        lambda s, a, c, fy: reports.expenses_by_category(
+            s, a, c, *_period(start, end, fy), currency=currency
+        ),
+        as_json,
+    )
+
+
+@app.command("pnl")
+def pnl(
+    company: str = CompanyOpt,
+    start: str | None = FromOpt,
+    end: str | None = ToOpt,
+    compare: int = typer.Option(0, "--compare", help="Number of previous periods to compare"),
+    compare_year: bool = typer.Option(
+        False, "--compare-year", help="Add the same period a year earlier"
+    ),
+    currency: str | None = CurrencyOpt,
+    as_json: bool = JsonOpt,
+) -> None:
+    """Profit and loss for a period, with comparison periods."""
+    _run(
+        company,
+        lambda s, a, c, fy: reports.profit_and_loss(
+            s,
+            a,
+            c,
+            *_period(start, end, fy),
+            compare=compare,
+            compare_year=compare_year,
+            currency=currency,
+        ),
+        as_json,
+    )
+
+
+@app.command("balance-sheet")
+def balance_sheet(
+    company: str = CompanyOpt,
+    as_of: str | None = AsOfOpt,
+    currency: str | None = CurrencyOpt,
+    as_json: bool = JsonOpt,
+) -> None:
+    """Balance sheet at a date, with current-year earnings."""
+    day = _date(as_of, "--as-of", dt.date.today())
+    _run(
+        company, lambda s, a, c, fy: reports.balance_sheet(s, a, c, day, currency=currency), as_json
+    )
+
+
+@app.command("trial-balance")
+def trial_balance(
+    company: str = CompanyOpt, as_of: str | None = AsOfOpt, as_json: bool = JsonOpt
+) -> None:
+    """Every account's debit or credit balance at a date; the columns agree."""
+    day = _date(as_of, "--as-of", dt.date.today())
+    _run(company, lambda s, a, c, fy: reports.trial_balance(s, a, c, day), as_json)
+
+
+def _money_table(title: str, *columns: str) -> Table:
+    table = Table(title=title)
+    table.add_column(columns[0])
+    for col in columns[1:]:
+        table.add_column(col, justify="right")
+    return table
+
+
+def _render_cash(r: reports.CashPosition) -> Table:
+    t = _money_table(
+        f"Cash position {r.period.label}", "Account", "Opening", "In", "Out", "Closing"
+    )
+    for a in r.accounts:
+        c = a.currency
+        t.add_row(
+            f"{a.name} ({c})",
+            *(money(v, c) for v in (a.opening, a.money_in, a.money_out, a.closing)),
+        )
+    for tot in r.totals:
+        c = tot.currency
+        t.add_row(
+            f"[bold]Total {c}",
+            *(money(v, c) for v in (tot.opening, tot.money_in, tot.money_out, tot.closing)),
+        )
+    return t
+
+
+def _render_aging(r: reports.Aging) -> Table:
+    kind = "AR" if r.kind == "receivable" else "AP"
+    t = _money_table(f"{kind} aging as of {r.as_of} ({r.currency})", "Contact", *BUCKETS, "Total")
+    for x in r.contacts:
+        t.add_row(x.name, *(money(v, r.currency) for v in (*x.buckets, x.total)))
+    t.add_row("[bold]Total", *(money(v, r.currency) for v in (*r.totals, r.total)))
+    return t
+
+
+def _render_expenses(r: reports.ExpensesByCategory) -> Table:
+    t = _money_table(
+        f"Expenses by category {r.period.label} ({r.currency})", "Category", *r.months, "Total"
+    )
+    for cat in r.categories:
+        t.add_row(
+            f"{cat.code} {cat.name}", *(money(v, r.currency) for v in (*cat.months, cat.total))
+        )
+    t.add_row("[bold]Total", *(money(v, r.currency) for v in (*r.totals, r.total)))
+    return t
+
+
+def _render_pnl(r: reports.ProfitAndLoss) -> Table:
+    t = _money_table(f"Profit and loss ({r.currency})", "", *(p.label for p in r.periods))
+    c = r.currency
+    for s in r.sections:
+        t.add_row(f"[bold]{s.title}")
+        for ln in s.lines:
+            t.add_row(f"  {ln.code} {ln.name}", *(money(v, c) for v in ln.amounts))
+        t.add_row(f"Total {s.title.lower()}", *(money(v, c) for v in s.totals))
+        if s.key == "cost_of_sales":
+            t.add_row("[bold]Gross profit", *(money(v, c) for v in r.gross_profit))
+        if s.key == "expense":
+            t.add_row("[bold]Operating profit", *(money(v, c) for v in r.operating_profit))
+    t.add_row("[bold]Net income", *(money(v, c) for v in r.net_income))
+    return t
+
+
+def _render_balance_sheet(r: reports.BalanceSheet) -> Table:
+    t = _money_table(f"Balance sheet as of {r.as_of} ({r.currency})", "", "Amount")
+    for s in (r.assets, r.liabilities, r.equity):
+        t.add_row(f"[bold]{s.title}")
+        for ln in s.lines:
+            t.add_row(f"  {ln.code} {ln.name}".rstrip(), money(ln.amount, r.currency))
+        t.add_row(f"Total {s.title.lower()}", money(s.total, r.currency))
+    t.add_row("[bold]Liabilities and equity", money(r.liabilities_and_equity, r.currency))
+    return t
+
+
+def _render_trial_balance(r: reports.TrialBalance) -> Table:
+    t = _money_table(f"Trial balance as of {r.as_of}", "Account", "Currency", "Debit", "Credit")
+    for row in r.rows:
+        c = row.currency
+        t.add_row(f"{row.code} {row.name}", c, money(row.debit, c), money(row.credit, c))
+    for tot in r.totals:
+        c = tot.currency
+        t.add_row("[bold]Total", c, money(tot.debit, c), money(tot.credit, c))
+    return t
+
+
+_RENDER: dict[type, Callable[[Any], Table]] = {
+    reports.CashPosition: _render_cash,
+    reports.Aging: _render_aging,
+    reports.ExpensesByCategory: _render_expenses,
+    reports.ProfitAndLoss: _render_pnl,
+    reports.BalanceSheet: _render_balance_sheet,
+    reports.TrialBalance: _render_trial_balance,
+}
