@@ -1,0 +1,253 @@
+"""TOTP two-factor policy: enrolment, verification with replay rejection, recovery codes, and
+step-up confirmation of sensitive actions.
+
+Codes are single-use: the last accepted time-step is stored in ``users.totp_last_counter`` and a
+code for the same or an earlier step is refused (RFC 6238 §5.2). The check-and-set is one
+conditional UPDATE, so two instances racing with the same code cannot both accept it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+
+from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy.orm import Session
+
+from newledger.actor import Actor
+from newledger.audit.services import record
+from newledger.audit.tags import Event
+from newledger.db import utcnow
+from newledger.errors import AuthenticationFailed, InvalidState, RateLimited
+from newledger.identity import ratelimit, totp
+from newledger.identity.models import RecoveryCode, User
+
+__all__ = [
+    "RECOVERY_CODE_COUNT",
+    "Enrolment",
+    "begin_enrolment",
+    "confirm_enrolment",
+    "confirm_step_up",
+    "regenerate_recovery_codes",
+    "remaining_recovery_codes",
+    "use_recovery_code",
+    "verify_totp",
+]
+
+RECOVERY_CODE_COUNT = 10
+_RECOVERY_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # no 0/o, 1/l/i look-alikes
+
+
+@dataclass(frozen=True)
+class Enrolment:
+    secret: str
+    uri: str
+    qr_data_uri: str
+
+
+def _digest(code: str) -> str:
+    # Recovery codes are random and high-entropy; a fast digest suffices (DESIGN §4).
+    return hashlib.sha256(_normalize_recovery(code).encode()).hexdigest()
+
+
+def _normalize_recovery(code: str) -> str:
+    return "".join(ch for ch in code.lower() if ch.isalnum())
+
+
+def _new_recovery_code() -> str:
+    raw = "".join(secrets.choice(_RECOVERY_ALPHABET) for _ in range(10))
+    return f"{raw[:5]}-{raw[5:]}"
+
+
+def begin_enrolment(session: Session, user: User) -> Enrolment:
+    """Create (or reuse) a pending secret; 2FA is on only once a code confirms it."""
+    if user.totp_enabled_at is not None:
+        raise InvalidState("Two-factor authentication is already on", code="totp_enabled")
+    if not user.totp_secret:
+        user.totp_secret = totp.new_secret()
+        user.totp_last_counter = None
+        session.flush()
+    uri = totp.provisioning_uri(user.totp_secret, user.email)
+    return Enrolment(user.totp_secret, uri, totp.qr_svg_data_uri(uri))
+
+
+def _rate_keys(user: User, actor: Actor) -> list[tuple[str, ratelimit.Limit]]:
+    per_account, per_ip = ratelimit.login_limits()
+    keys = [(f"totp:user:{user.id}", per_account)]
+    if actor.ip:
+        keys.append((f"totp:ip:{actor.ip}", per_ip))
+    return keys
+
+
+def _fail(session: Session, user: User, actor: Actor, purpose: str, reason: str) -> None:
+    record(
+        session,
+        Event.TOTP_FAILED,
+        actor,
+        company_id=actor.company_id,
+        subject_type="user",
+        subject_id=user.id,
+        details={"purpose": purpose, "reason": reason},
+    )
+
+
+def _check_rate(session: Session, user: User, actor: Actor, purpose: str) -> None:
+    for key, limit in _rate_keys(user, actor):
+        window = ratelimit.consume(session, key, limit)
+        if window.exceeded:
+            if window.just_exceeded:
+                record(
+                    session,
+                    Event.TOTP_LOCKED,
+                    actor,
+                    subject_type="user",
+                    subject_id=user.id,
+                    details={"purpose": purpose},
+                )
+            raise RateLimited(
+                f"Too many code attempts. Try again in {window.retry_after} seconds.",
+                retry_after=window.retry_after,
+            )
+
+
+def _release_rate(session: Session, user: User, actor: Actor) -> None:
+    for key, limit in _rate_keys(user, actor):
+        ratelimit.release(session, key, limit)
+
+
+def _accept_code(session: Session, user: User, code: str) -> str | None:
+    """Accept ``code`` once; return the refusal reason (``invalid`` / ``replayed``) or None."""
+    if not user.totp_secret:
+        return "not_enrolled"
+    counter = totp.matching_counter(user.totp_secret, code)
+    if counter is None:
+        return "invalid"
+    result = session.execute(
+        update(User)
+        .where(
+            User.id == user.id,
+            or_(User.totp_last_counter.is_(None), User.totp_last_counter < counter),
+        )
+        .values(totp_last_counter=counter)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        return "replayed"
+    user.totp_last_counter = counter
+    return None
+
+
+def verify_totp(session: Session, user: User, code: str, actor: Actor, *, purpose: str) -> None:
+    """Accept a fresh TOTP code or raise. Failures are recorded and count against the rate
+    limit, so the adapter must commit even when this raises ``AuthenticationFailed``."""
+    _check_rate(session, user, actor, purpose)
+    if user.totp_enabled_at is None:
+        raise InvalidState("Two-factor authentication is not on", code="totp_not_enabled")
+    reason = _accept_code(session, user, code)
+    if reason is not None:
+        _fail(session, user, actor, purpose, reason)
+        message = (
+            "That code was already used. Wait for the next code."
+            if reason == "replayed"
+            else "That code is not valid."
+        )
+        raise AuthenticationFailed(message, code=f"totp_{reason}")
+    _release_rate(session, user, actor)
+
+
+def confirm_enrolment(session: Session, user: User, code: str, actor: Actor) -> list[str]:
+    """Turn 2FA on with a first valid code; return the recovery codes (shown once)."""
+    if user.totp_enabled_at is not None:
+        raise InvalidState("Two-factor authentication is already on", code="totp_enabled")
+    if not user.totp_secret:
+        raise InvalidState("Start enrolment first", code="totp_not_started")
+    _check_rate(session, user, actor, "enrol")
+    reason = _accept_code(session, user, code)
+    if reason is not None:
+        _fail(session, user, actor, "enrol", reason)
+        raise AuthenticationFailed(
+            "That code does not match. Check the time on your device and try again.",
+            code=f"totp_{reason}",
+        )
+    _release_rate(session, user, actor)
+    user.totp_enabled_at = utcnow()
+    codes = _replace_recovery_codes(session, user)
+    record(session, Event.TOTP_ENROLLED, actor, subject_type="user", subject_id=user.id)
+    return codes
+
+
+def _replace_recovery_codes(session: Session, user: User) -> list[str]:
+    session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
+    codes = [_new_recovery_code() for _ in range(RECOVERY_CODE_COUNT)]
+    session.add_all(RecoveryCode(user_id=user.id, code_digest=_digest(c)) for c in codes)
+    session.flush()
+    return codes
+
+
+def regenerate_recovery_codes(session: Session, user: User, actor: Actor) -> list[str]:
+    """Replace every recovery code (call behind a step-up confirmation)."""
+    if user.totp_enabled_at is None:
+        raise InvalidState("Two-factor authentication is not on", code="totp_not_enabled")
+    codes = _replace_recovery_codes(session, user)
+    record(session, Event.TOTP_RECOVERY_REGENERATED, actor, subject_type="user", subject_id=user.id)
+    return codes
+
+
+def remaining_recovery_codes(session: Session, user: User) -> int:
+    return int(
+        session.scalar(
+            select(func.count())
+            .select_from(RecoveryCode)
+            .where(RecoveryCode.user_id == user.id, RecoveryCode.used_at.is_(None))
+        )
+        or 0
+    )
+
+
+def use_recovery_code(session: Session, user: User, code: str, actor: Actor) -> int:
+    """Spend one recovery code (each works once); return how many remain."""
+    _check_rate(session, user, actor, "recovery_code")
+    result = session.execute(
+        update(RecoveryCode)
+        .where(
+            RecoveryCode.user_id == user.id,
+            RecoveryCode.code_digest == _digest(code),
+            RecoveryCode.used_at.is_(None),
+        )
+        .values(used_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        _fail(session, user, actor, "recovery_code", "invalid")
+        raise AuthenticationFailed(
+            "That recovery code is not valid or was already used.", code="recovery_invalid"
+        )
+    _release_rate(session, user, actor)
+    remaining = remaining_recovery_codes(session, user)
+    record(
+        session,
+        Event.TOTP_RECOVERY_USED,
+        actor,
+        subject_type="user",
+        subject_id=user.id,
+        details={"remaining": remaining},
+    )
+    return remaining
+
+
+def confirm_step_up(session: Session, user: User, code: str, actor: Actor, action: str) -> None:
+    """Confirm a sensitive ``action`` with a fresh TOTP code and record that it was confirmed.
+
+    Every sensitive action needs its own fresh code (replay rejection applies), so one code
+    cannot approve two actions.
+    """
+    verify_totp(session, user, code, actor, purpose=f"step-up:{action}")
+    record(
+        session,
+        Event.STEPUP_CONFIRMED,
+        actor,
+        subject_type="user",
+        subject_id=user.id,
+        details={"action": action},
+    )
