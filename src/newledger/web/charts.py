@@ -1,0 +1,260 @@
+"""Server-side SVG charts for the dashboard and reports.
+
+Pure functions from numbers to SVG markup: no JavaScript, no ``<style>`` element and no ``style``
+attribute, so the strict Content-Security-Policy (``style-src 'self'``) never blocks them; colour
+and type come from presentation attributes (``fill=``, ``font-size=``), which CSP does not govern.
+
+Each chart is an ``<svg role="img">`` labelled by its ``<title>`` and a ``<desc>`` that reads
+every value in words, so a screen reader gets the same numbers a sighted user does; each bar also
+carries its own ``<title>`` (a hover tooltip). Amounts are integer minor units, formatted with the
+currency's digits; pixel geometry is integer arithmetic, so no float ever touches an amount.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from html import escape
+
+from markupsafe import Markup
+
+from newledger.money import format_minor
+
+__all__ = [
+    "PALETTE",
+    "bar_chart",
+    "horizontal_bar_chart",
+    "nice_ceiling",
+    "stacked_bar_chart",
+]
+
+# Colour-blind-safe (Okabe-Ito) hues, dark enough for white text contrast where it sits on them.
+PALETTE = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442")
+NEGATIVE = "#B23A48"
+AXIS = "#6B7280"
+TEXT = "#1F2937"
+FONT = 'font-family="system-ui, sans-serif"'
+
+
+def _esc(text: str) -> str:
+    return escape(text, quote=True)
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "chart"
+
+
+def nice_ceiling(value: int) -> int:
+    """The smallest 1, 2 or 5 x 10^k that is >= ``value`` (0 stays 0): a round axis maximum."""
+    if value <= 0:
+        return 0
+    magnitude = 1
+    while magnitude * 10 <= value:
+        magnitude *= 10
+    for step in (1, 2, 5, 10):
+        if step * magnitude >= value:
+            return step * magnitude
+    return 10 * magnitude  # pragma: no cover - the loop always returns
+
+
+def _amount(value: int, currency: str) -> str:
+    return f"{format_minor(value, currency)} {currency}"
+
+
+def _open(chart_id: str, title: str, desc: str, width: int, height: int) -> list[str]:
+    return [
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" viewBox="0 0 {width} {height}" '
+        f'width="{width}" height="{height}" role="img" '
+        f'aria-labelledby="{chart_id}-title {chart_id}-desc">',
+        f'<title id="{chart_id}-title">{_esc(title)}</title>',
+        f'<desc id="{chart_id}-desc">{_esc(desc)}</desc>',
+    ]
+
+
+def _empty(parts: list[str], width: int, height: int, message: str) -> Markup:
+    parts.append(
+        f'<text x="{width // 2}" y="{height // 2}" text-anchor="middle" {FONT} '
+        f'font-size="14" fill="{AXIS}">{_esc(message)}</text>'
+    )
+    parts.append("</svg>")
+    return Markup("".join(parts))  # noqa: S704 - every interpolated text is escaped above
+
+
+def _summary(labels: Sequence[str], values: Sequence[int], currency: str) -> str:
+    return "; ".join(
+        f"{label}: {_amount(v, currency)}" for label, v in zip(labels, values, strict=True)
+    )
+
+
+def bar_chart(
+    title: str,
+    labels: Sequence[str],
+    values: Sequence[int],
+    currency: str,
+    *,
+    chart_id: str | None = None,
+    width: int = 640,
+    height: int = 260,
+    empty_message: str = "Nothing to show yet",
+) -> Markup:
+    """Vertical bars, one per label (expenses by month). Negative values hang below zero."""
+    if len(labels) != len(values):
+        raise ValueError("labels and values differ in length")
+    cid = chart_id or _slug(title)
+    parts = _open(cid, title, _summary(labels, values, currency) or empty_message, width, height)
+    if not values or not any(values):
+        return _empty(parts, width, height, empty_message)
+
+    left, right, top, bottom = 80, 12, 16, 40
+    plot_w, plot_h = width - left - right, height - top - bottom
+    high = nice_ceiling(max(max(values), 0))
+    low = nice_ceiling(max(-min(values), 0))
+    span = high + low
+    zero_y = top + plot_h * high // span
+
+    def y_of(v: int) -> int:
+        return top + plot_h * (high - v) // span
+
+    # Axis labels at the top, zero and bottom of the scale.
+    for tick in sorted({high, 0, -low}, reverse=True):
+        y = y_of(tick)
+        parts.append(
+            f'<line x1="{left}" y1="{y}" x2="{width - right}" y2="{y}" stroke="{AXIS}" '
+            f'stroke-width="{1 if tick == 0 else 0.5}"/>'
+        )
+        parts.append(
+            f'<text x="{left - 6}" y="{y + 4}" text-anchor="end" {FONT} font-size="11" '
+            f'fill="{AXIS}">{_esc(format_minor(tick, currency))}</text>'
+        )
+    slot = plot_w // len(values)
+    bar_w = max(2, slot * 7 // 10)
+    for i, (label, value) in enumerate(zip(labels, values, strict=True)):
+        x = left + i * slot + (slot - bar_w) // 2
+        y_top, y_bottom = (y_of(value), zero_y) if value >= 0 else (zero_y, y_of(value))
+        fill = PALETTE[0] if value >= 0 else NEGATIVE
+        parts.append(
+            f'<rect class="bar" x="{x}" y="{y_top}" width="{bar_w}" '
+            f'height="{max(y_bottom - y_top, 1 if value else 0)}" fill="{fill}">'
+            f"<title>{_esc(label)}: {_esc(_amount(value, currency))}</title></rect>"
+        )
+        parts.append(
+            f'<text x="{x + bar_w // 2}" y="{height - bottom + 16}" text-anchor="middle" '
+            f'{FONT} font-size="11" fill="{TEXT}">{_esc(label)}</text>'
+        )
+    parts.append("</svg>")
+    return Markup("".join(parts))  # noqa: S704 - every interpolated text is escaped above
+
+
+def horizontal_bar_chart(
+    title: str,
+    labels: Sequence[str],
+    values: Sequence[int],
+    currency: str,
+    *,
+    chart_id: str | None = None,
+    width: int = 640,
+    row_height: int = 34,
+    empty_message: str = "Nothing to show yet",
+) -> Markup:
+    """One horizontal bar per label (cash per bank account), negatives left of zero in red."""
+    if len(labels) != len(values):
+        raise ValueError("labels and values differ in length")
+    cid = chart_id or _slug(title)
+    height = max(80, 24 + row_height * len(values))
+    parts = _open(cid, title, _summary(labels, values, currency) or empty_message, width, height)
+    if not values:
+        return _empty(parts, width, height, empty_message)
+
+    left, right, top = 170, 130, 12
+    plot_w = width - left - right
+    high = nice_ceiling(max(max(values), 0))
+    low = nice_ceiling(max(-min(values), 0))
+    span = (high + low) or 1
+    zero_x = left + plot_w * low // span
+    parts.append(
+        f'<line x1="{zero_x}" y1="{top - 4}" x2="{zero_x}" y2="{height - 8}" stroke="{AXIS}" '
+        'stroke-width="1"/>'
+    )
+    bar_h = row_height * 6 // 10
+    for i, (label, value) in enumerate(zip(labels, values, strict=True)):
+        y = top + i * row_height
+        length = plot_w * abs(value) // span
+        x = zero_x if value >= 0 else zero_x - length
+        fill = PALETTE[i % len(PALETTE)] if value >= 0 else NEGATIVE
+        parts.append(
+            f'<text x="{left - 8}" y="{y + bar_h - 6}" text-anchor="end" {FONT} '
+            f'font-size="12" fill="{TEXT}">{_esc(label)}</text>'
+        )
+        parts.append(
+            f'<rect class="bar" x="{x}" y="{y}" width="{max(length, 1 if value else 0)}" '
+            f'height="{bar_h}" fill="{fill}">'
+            f"<title>{_esc(label)}: {_esc(_amount(value, currency))}</title></rect>"
+        )
+        parts.append(
+            f'<text x="{width - right + 8}" y="{y + bar_h - 6}" {FONT} font-size="12" '
+            f'fill="{TEXT}">{_esc(_amount(value, currency))}</text>'
+        )
+    parts.append("</svg>")
+    return Markup("".join(parts))  # noqa: S704 - every interpolated text is escaped above
+
+
+def stacked_bar_chart(
+    title: str,
+    labels: Sequence[str],
+    values: Sequence[int],
+    currency: str,
+    *,
+    chart_id: str | None = None,
+    width: int = 640,
+    empty_message: str = "Nothing outstanding",
+) -> Markup:
+    """One bar split into segments (AR aging buckets) with a legend giving each amount.
+
+    Segments are drawn in proportion to their share of the total; negative amounts (credits)
+    cannot be stacked meaningfully, so they count as zero in the bar but keep their legend value.
+    """
+    if len(labels) != len(values):
+        raise ValueError("labels and values differ in length")
+    cid = chart_id or _slug(title)
+    legend_rows = (len(labels) + 2) // 3
+    height = 64 + 22 * legend_rows
+    total = sum(values)
+    desc = _summary(labels, values, currency)
+    if labels:
+        desc += f"; total: {_amount(total, currency)}"
+    parts = _open(cid, title, desc, width, height)
+    positive = [max(v, 0) for v in values]
+    whole = sum(positive)
+    if whole == 0:
+        return _empty(parts, width, height, empty_message)
+
+    left, right, top, bar_h = 12, 12, 12, 28
+    plot_w = width - left - right
+    x = left
+    running = 0
+    for i, (label, value) in enumerate(zip(labels, positive, strict=True)):
+        if value == 0:
+            continue
+        # Cumulative rounding so the segments always fill the bar exactly.
+        running += value
+        end = left + plot_w * running // whole
+        parts.append(
+            f'<rect class="segment" x="{x}" y="{top}" width="{end - x}" height="{bar_h}" '
+            f'fill="{PALETTE[i % len(PALETTE)]}">'
+            f"<title>{_esc(label)}: {_esc(_amount(values[i], currency))}</title></rect>"
+        )
+        x = end
+    col_w = plot_w // 3
+    for i, (label, value) in enumerate(zip(labels, values, strict=True)):
+        lx = left + (i % 3) * col_w
+        ly = top + bar_h + 18 + (i // 3) * 22
+        parts.append(
+            f'<rect x="{lx}" y="{ly - 10}" width="12" height="12" '
+            f'fill="{PALETTE[i % len(PALETTE)]}"/>'
+        )
+        parts.append(
+            f'<text x="{lx + 18}" y="{ly}" {FONT} font-size="12" fill="{TEXT}">'
+            f"{_esc(label)}: {_esc(_amount(value, currency))}</text>"
+        )
+    parts.append("</svg>")
+    return Markup("".join(parts))  # noqa: S704 - every interpolated text is escaped above
