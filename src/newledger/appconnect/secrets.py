@@ -30,6 +30,7 @@ __all__ = [
     "derive_key",
     "digest",
     "digest_matches",
+    "digest_matches_digest",
     "generate",
     "generate_client_id",
     "has_valid_checksum",
@@ -93,3 +94,10 @@ def digest_matches(secret: str, stored: str | None) -> bool:
     if not stored:
         return False
     return hmac.compare_digest(digest(secret), stored)
+
+
+def digest_matches_digest(presented_digest: str, stored: str | None) -> bool:
+    """Constant-time comparison of two digests (compute the presented one once, compare twice)."""
+    if not stored:
+        return False
+    return hmac.compare_digest(presented_digest, stored)

@@ -1,0 +1,74 @@
+"""Reading a token-endpoint request: the form body and the client's credentials.
+
+RFC 6749 §2.3.1: ``client_secret_basic`` (HTTP Basic, with id and secret form-urlencoded before
+base64) or ``client_secret_post`` (``client_id`` and ``client_secret`` in the body). A request
+using both is refused (§2.3: "MUST NOT use more than one authentication method").
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from dataclasses import dataclass
+from urllib.parse import parse_qsl, unquote_plus
+
+from starlette.requests import Request
+
+from newledger.appconnect.oauth.errors import OAuthError, invalid_client
+
+__all__ = ["PresentedClient", "read_client", "read_form"]
+
+_MAX_BODY = 8192
+
+
+@dataclass(frozen=True, slots=True)
+class PresentedClient:
+    client_id: str
+    secret: str | None
+    method: str  # client_secret_basic | client_secret_post | none
+
+
+async def read_form(request: Request) -> dict[str, str]:
+    """Parse ``application/x-www-form-urlencoded``; repeated parameters are refused (§3.2)."""
+    content_type = request.headers.get("content-type", "")
+    if content_type.split(";", 1)[0].strip().lower() != "application/x-www-form-urlencoded":
+        raise OAuthError("invalid_request", "Use application/x-www-form-urlencoded")
+    body = await request.body()
+    if len(body) > _MAX_BODY:
+        raise OAuthError("invalid_request", "Request body too large")
+    try:
+        pairs = parse_qsl(body.decode("utf-8"), keep_blank_values=True, max_num_fields=32)
+    except (UnicodeDecodeError, ValueError):
+        raise OAuthError("invalid_request", "Malformed form body") from None
+    form = dict(pairs)
+    if len(form) != len(pairs):
+        raise OAuthError("invalid_request", "A parameter was given more than once")
+    return form
+
+
+def read_client(request: Request, form: dict[str, str]) -> PresentedClient:
+    """Which client the request claims to be, and how. Verifying it is the grant's job."""
+    header = request.headers.get("authorization")
+    if header is not None:
+        scheme, _, value = header.partition(" ")
+        if scheme.lower() != "basic":
+            raise invalid_client("unsupported_auth_scheme")
+        if "client_secret" in form:
+            raise OAuthError("invalid_request", "Use one client authentication method, not two")
+        try:
+            decoded = base64.b64decode(value.strip(), validate=True).decode("utf-8")
+        except (binascii.Error, UnicodeDecodeError):
+            raise invalid_client("malformed_basic_auth") from None
+        client_id, colon, secret = decoded.partition(":")
+        if not colon:
+            raise invalid_client("malformed_basic_auth")
+        client_id, secret = unquote_plus(client_id), unquote_plus(secret)
+        if "client_id" in form and form["client_id"] != client_id:
+            raise OAuthError("invalid_request", "client_id does not match the Authorization header")
+        return PresentedClient(client_id, secret, "client_secret_basic")
+    posted_id = form.get("client_id")
+    if not posted_id:
+        raise invalid_client("no_client_authentication")
+    posted_secret = form.get("client_secret")
+    method = "client_secret_post" if posted_secret else "none"
+    return PresentedClient(posted_id, posted_secret, method)

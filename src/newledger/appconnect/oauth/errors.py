@@ -1,0 +1,68 @@
+"""OAuth 2.0 error responses (RFC 6749 §5.2) and the token endpoint's response headers."""
+
+from __future__ import annotations
+
+import orjson
+from starlette.responses import Response
+
+__all__ = ["NO_STORE", "OAuthError", "invalid_client", "json_response"]
+
+# RFC 6749 §5.1: token responses and their errors must not be cached.
+NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+
+
+class OAuthError(Exception):
+    """An RFC 6749 §5.2 error. ``reason`` is for the activity log only, never for the client."""
+
+    def __init__(
+        self,
+        error: str,
+        description: str,
+        *,
+        status: int = 400,
+        reason: str | None = None,
+        headers: dict[str, str] | None = None,
+        app_id: int | None = None,
+        company_id: int | None = None,
+    ) -> None:
+        super().__init__(description)
+        # Which app and company the failure concerns, when known (for the activity row).
+        self.app_id = app_id
+        self.company_id = company_id
+        self.error = error
+        self.description = description
+        self.status = status
+        self.reason = reason or error
+        self.headers = headers or {}
+
+    def response(self) -> Response:
+        body = {"error": self.error, "error_description": self.description}
+        return json_response(body, self.status, self.headers)
+
+
+def invalid_client(
+    reason: str, app_id: int | None = None, company_id: int | None = None
+) -> OAuthError:
+    # RFC 6749 §5.2 asks for 401 + WWW-Authenticate when the client used the Authorization
+    # header; RFC 9110 §15.5.2 requires WWW-Authenticate on every 401, so it is always sent.
+    # One description for every reason: the client learns nothing about which check failed.
+    return OAuthError(
+        "invalid_client",
+        "Client authentication failed",
+        status=401,
+        reason=reason,
+        app_id=app_id,
+        company_id=company_id,
+        headers={"WWW-Authenticate": 'Basic realm="newledger", charset="UTF-8"'},
+    )
+
+
+def json_response(
+    body: object, status: int = 200, headers: dict[str, str] | None = None
+) -> Response:
+    return Response(
+        orjson.dumps(body),
+        status_code=status,
+        media_type="application/json",
+        headers={**NO_STORE, **(headers or {})},
+    )
