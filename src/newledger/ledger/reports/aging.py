@@ -239,13 +239,12 @@ def _build(
     known = [c for c in per_contact if c is not None]
     names: dict[int, str] = {}
     for chunk in _chunks(known):
-        names.update(
-            session.execute(
-                select(Contact.id, Contact.name).where(
-                    Contact.company_id == company_id, Contact.id.in_(chunk)
-                )
-            ).tuples()
+        rows = session.execute(
+            select(Contact.id, Contact.name).where(
+                Contact.company_id == company_id, Contact.id.in_(chunk)
+            )
         )
+        names.update((contact_id, name) for contact_id, name in rows)
     contacts = [
         AgingContact(c or 0, names.get(c, "") if c is not None else "(no contact)", _five(b))
         for c, b in per_contact.items()
