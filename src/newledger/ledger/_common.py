@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from newledger.actor import Actor
-from newledger.errors import NotFound, PermissionDenied, ValidationFailed
+from newledger.errors import Conflict, InvalidState, NotFound, PermissionDenied, ValidationFailed
 from newledger.identity.models import Company
 from newledger.identity.permissions import Permission
 from newledger.ledger.models import Account, BankAccount, Contact
@@ -23,6 +23,7 @@ from newledger.money import parse_amount
 
 __all__ = [
     "DOCUMENT_SOURCES",
+    "check_version",
     "company_for",
     "get_account",
     "get_bank_account",
@@ -30,6 +31,7 @@ __all__ = [
     "parse_date",
     "parse_positive_amount",
     "parse_quantity",
+    "require_draft",
     "require_poster",
     "source_fields",
 ]
@@ -178,3 +180,21 @@ def parse_quantity(value: Any, field: str) -> Decimal:
             f"{field} allows at most 4 decimals", errors={field: "at most 4 decimals"}
         )
     return qty
+
+
+def check_version(document: Any, expected_version: int | None) -> None:
+    """Optimistic concurrency for draft edits: the REST layer maps this Conflict to 412."""
+    if expected_version is not None and document.version != expected_version:
+        raise Conflict(
+            f"This {type(document).__name__.lower()} changed since you loaded it "
+            f"(version {document.version}, you sent {expected_version}); reload and retry",
+            code="version_mismatch",
+        )
+
+
+def require_draft(document: Any, what: str) -> None:
+    if document.status != "draft":
+        raise InvalidState(
+            f"Only draft {what}s can be changed; this one is {document.status}",
+            code="not_a_draft",
+        )

@@ -1,0 +1,91 @@
+"""The review and void steps shared by invoices and expenses (bills included)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from newledger.actor import Actor
+from newledger.db import utcnow
+from newledger.errors import InvalidState, ValidationFailed
+from newledger.ledger._common import parse_date, require_draft
+from newledger.ledger.models import Expense, Invoice, JournalEntry, Payment
+from newledger.ledger.posting import reverse_entry
+
+__all__ = ["mark_approved", "mark_rejected", "post_void"]
+
+Document = Invoice | Expense
+
+
+def _label(document: Document) -> str:
+    if isinstance(document, Invoice):
+        return f"invoice {document.number}"
+    return f"{document.kind} #{document.id}"
+
+
+def mark_approved(document: Document, entry: JournalEntry, actor: Actor) -> None:
+    document.status = "approved"
+    document.journal_entry_id = entry.id
+    document.approved_by_user_id = actor.user_id
+    document.approved_at = utcnow()
+    document.version += 1
+
+
+def mark_rejected(document: Document, reason: str) -> str:
+    """Reject a draft in review; the reason is required and kept for whoever drafted it."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationFailed("Say why the draft is rejected", errors={"reason": "required"})
+    require_draft(document, type(document).__name__.lower())
+    document.status = "rejected"
+    document.rejected_reason = reason[:2000]
+    document.version += 1
+    return reason
+
+
+def post_void(
+    session: Session,
+    document: Document,
+    actor: Actor,
+    *,
+    date: dt.date | str | None,
+    reason: str,
+) -> JournalEntry:
+    """Reverse an approved document's entry (dated ``date``, default the original's date, so the
+    document leaves every report) and mark it voided. Refused for documents with payments,
+    which must be dealt with first, and for documents that were never posted."""
+    column = Payment.invoice_id if isinstance(document, Invoice) else Payment.expense_id
+    has_payments = session.scalar(
+        select(Payment.id)
+        .where(Payment.company_id == document.company_id, column == document.id)
+        .limit(1)
+    )
+    label = _label(document)
+    if has_payments is not None:
+        raise InvalidState(
+            f"The {label} has payments recorded against it, so it cannot be voided",
+            code="has_payments",
+        )
+    if document.status not in ("approved", "paid") or document.journal_entry_id is None:
+        hint = " (delete or reject the draft instead)" if document.status == "draft" else ""
+        raise InvalidState(
+            f"Only approved documents can be voided; the {label} is {document.status}{hint}",
+            code="not_approved",
+        )
+    original = session.get(JournalEntry, document.journal_entry_id)
+    if original is None or original.company_id != document.company_id:
+        raise InvalidState(f"The {label} has no posted entry to reverse", code="not_approved")
+    day = parse_date(date, "date") if date is not None else original.date
+    entry = reverse_entry(
+        session,
+        original,
+        date=day,
+        memo=f"Void {label}" + (f": {reason}" if reason else ""),
+        posted_by_user_id=actor.user_id,
+    )
+    document.status = "voided"
+    document.void_entry_id = entry.id
+    document.version += 1
+    return entry

@@ -1,0 +1,176 @@
+"""Invoice lines (quantity x unit price, rounded half-even), per-company numbering, and the
+JSON-ready form of an invoice."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from decimal import ROUND_HALF_EVEN, Decimal
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from newledger.errors import Conflict, NotFound, ValidationFailed
+from newledger.ledger._common import get_account, parse_quantity
+from newledger.ledger.chart import account_by_code
+from newledger.ledger.models import Contact, Invoice, InvoiceLine
+from newledger.money import format_minor, parse_amount
+
+__all__ = [
+    "DEFAULT_INCOME_CODE",
+    "NUMBER_PREFIX",
+    "build_invoice_lines",
+    "default_income_account",
+    "insert_numbered",
+    "invoice_dict",
+    "invoice_line_input",
+    "next_invoice_number",
+]
+
+DEFAULT_INCOME_CODE = "4000"
+NUMBER_PREFIX = "INV-"
+_NUMBERING_LOCK = 0x4E4C_494E  # "NLIN": the advisory-lock namespace for invoice numbers
+
+
+def build_invoice_lines(
+    session: Session, company_id: int, contact: Contact, currency: str, raw_lines: Any
+) -> list[dict[str, Any]]:
+    """Validate ``[{description, quantity, unit_price, account_id?}]`` into invoice line values.
+
+    A line's amount is quantity x unit price, rounded half-even to the currency's minor unit.
+    """
+    if not isinstance(raw_lines, list) or not raw_lines:
+        raise ValidationFailed("An invoice needs at least one line", errors={"lines": "required"})
+    default_account_id: int | None = None
+    lines: list[dict[str, Any]] = []
+    for i, raw in enumerate(raw_lines):
+        if not isinstance(raw, dict):
+            raise ValidationFailed(f"Line {i + 1} is not an object", errors={f"lines[{i}]": "?"})
+        qty = parse_quantity(raw.get("quantity", "1"), f"lines[{i}].quantity")
+        price_raw = raw.get("unit_price")
+        if price_raw is None or price_raw == "":
+            raise ValidationFailed(
+                f"Line {i + 1} needs a unit price", errors={f"lines[{i}].unit_price": "required"}
+            )
+        unit_price = parse_amount(price_raw, currency, field=f"lines[{i}].unit_price")
+        account_id = raw.get("account_id")
+        if account_id is None:
+            if default_account_id is None:
+                default_account_id = default_income_account(session, company_id, contact)
+            account_id = default_account_id
+        get_account(
+            session, company_id, account_id, types=("income",), field=f"lines[{i}].account_id"
+        )
+        amount = int((qty * unit_price).to_integral_value(rounding=ROUND_HALF_EVEN))
+        description = str(raw.get("description") or "").strip()
+        if len(description) > 500:
+            raise ValidationFailed(
+                "Description too long", errors={f"lines[{i}].description": "at most 500"}
+            )
+        lines.append(
+            {
+                "company_id": company_id,
+                "position": i,
+                "description": description,
+                "quantity": qty,
+                "unit_price": unit_price,
+                "amount": amount,
+                "account_id": account_id,
+            }
+        )
+    total = sum(line["amount"] for line in lines)
+    if total <= 0:
+        raise ValidationFailed("The invoice total must be more than zero", errors={"lines": "<= 0"})
+    if total >= 10**15:
+        raise ValidationFailed("The invoice total is too large", errors={"lines": "too large"})
+    return lines
+
+
+def default_income_account(session: Session, company_id: int, contact: Contact) -> int:
+    if contact.default_account_id is not None:
+        try:
+            return get_account(
+                session, company_id, contact.default_account_id, types=("income",)
+            ).id
+        except (NotFound, ValidationFailed):
+            pass  # a vendor-style default (an expense account) does not apply to invoices
+    return account_by_code(session, company_id, DEFAULT_INCOME_CODE).id
+
+
+def next_invoice_number(session: Session, company_id: int) -> str:
+    last = session.scalar(
+        select(Invoice.number)
+        .where(Invoice.company_id == company_id, Invoice.number.like(f"{NUMBER_PREFIX}%"))
+        .order_by(func.length(Invoice.number).desc(), Invoice.number.desc())
+        .limit(1)
+    )
+    n = 0
+    if last is not None:
+        digits = last[len(NUMBER_PREFIX) :]
+        n = int(digits) if digits.isdigit() else 0
+    return f"{NUMBER_PREFIX}{n + 1:05d}"
+
+
+def insert_numbered(session: Session, company_id: int, build: Callable[[str], Invoice]) -> Invoice:
+    """Insert with the next number (max + 1 inside the transaction).
+
+    On PostgreSQL a transaction-scoped advisory lock per company serialises numbering, so
+    concurrent drafts queue for a moment instead of colliding; SQLite serialises writers anyway.
+    The unique (company_id, number) constraint stays the backstop: a collision (say, with a row
+    written outside this function) retries in a savepoint with a fresh number.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(select(func.pg_advisory_xact_lock(_NUMBERING_LOCK, company_id)))
+    for _attempt in range(8):
+        invoice = build(next_invoice_number(session, company_id))
+        try:
+            with session.begin_nested():
+                session.add(invoice)
+                session.flush()
+            return invoice
+        except IntegrityError:
+            continue
+    raise Conflict("Could not allocate an invoice number; retry", code="number_conflict")
+
+
+def invoice_line_input(line: InvoiceLine, currency: str) -> dict[str, Any]:
+    return {
+        "description": line.description,
+        "quantity": str(line.quantity),
+        "unit_price": format_minor(line.unit_price, currency),
+        "account_id": line.account_id,
+    }
+
+
+def invoice_dict(invoice: Invoice) -> dict[str, Any]:
+    """An invoice as JSON-ready data; amounts are decimal strings in its currency."""
+    cur = invoice.currency
+    return {
+        "id": invoice.id,
+        "number": invoice.number,
+        "contact_id": invoice.contact_id,
+        "issue_date": invoice.issue_date.isoformat(),
+        "due_date": invoice.due_date.isoformat(),
+        "currency": cur,
+        "status": invoice.status,
+        "total": format_minor(invoice.total, cur),
+        "amount_paid": format_minor(invoice.amount_paid, cur),
+        "amount_due": format_minor(invoice.total - invoice.amount_paid, cur),
+        "memo": invoice.memo,
+        "version": invoice.version,
+        "source": invoice.source,
+        "source_label": invoice.source_label,
+        "journal_entry_id": invoice.journal_entry_id,
+        "rejected_reason": invoice.rejected_reason,
+        "lines": [
+            {
+                "description": line.description,
+                "quantity": format(Decimal(line.quantity).normalize(), "f"),
+                "unit_price": format_minor(line.unit_price, cur),
+                "amount": format_minor(line.amount, cur),
+                "account_id": line.account_id,
+            }
+            for line in invoice.lines
+        ],
+    }

@@ -1,0 +1,372 @@
+"""Invoices (accounts receivable): draft → approved → partially_paid → paid; draft → rejected;
+approved → voided.
+
+Drafts may come from people, API credential apps or OAuth connections (``invoices:draft``);
+only a person holding ``ledger:post`` approves, and approval is what posts to the ledger:
+Dr accounts receivable (the contact) for the total, Cr each line's income account.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from newledger.actor import Actor
+from newledger.audit.services import record
+from newledger.audit.tags import Event
+from newledger.errors import InvalidState, NotFound, ValidationFailed
+from newledger.identity.permissions import Permission
+from newledger.ledger._common import (
+    check_version,
+    company_for,
+    get_contact,
+    parse_date,
+    require_draft,
+    require_poster,
+    source_fields,
+)
+from newledger.ledger._lifecycle import mark_approved, mark_rejected, post_void
+from newledger.ledger.chart import account_by_subtype
+from newledger.ledger.invoice_lines import (
+    build_invoice_lines,
+    insert_numbered,
+    invoice_dict,
+    invoice_line_input,
+)
+from newledger.ledger.models import Invoice, InvoiceLine
+from newledger.ledger.posting import LineSpec, post_entry
+from newledger.money import format_minor, validate_currency
+
+__all__ = [
+    "approve_invoice",
+    "create_draft_invoice",
+    "delete_draft_invoice",
+    "get_invoice",
+    "invoice_dict",
+    "list_invoices",
+    "reject_invoice",
+    "update_draft_invoice",
+    "void_invoice",
+]
+
+CUSTOMER_KINDS = ("customer", "both")
+_EDITABLE = frozenset({"contact_id", "issue_date", "due_date", "currency", "memo", "lines"})
+
+
+def create_draft_invoice(
+    session: Session,
+    actor: Actor,
+    *,
+    contact_id: int,
+    issue_date: dt.date | str,
+    lines: list[dict[str, Any]],
+    due_date: dt.date | str | None = None,
+    currency: str | None = None,
+    memo: str = "",
+    company_id: int | None = None,
+) -> Invoice:
+    """Create a draft invoice numbered ``INV-00001``, ``INV-00002``… per company.
+
+    ``lines``: ``[{"description": str, "quantity": "2", "unit_price": "49.50",
+    "account_id": int}]`` (decimal strings; ``quantity`` defaults to 1; ``account_id`` defaults
+    to the contact's income account, else 4000 Sales). ``due_date`` defaults to the issue date
+    plus the contact's payment terms; ``currency`` to the company's home currency. The source
+    (ui / api / mcp) comes from the actor. Needs ``invoices:draft``.
+    """
+    actor.require(Permission.INVOICES_DRAFT)
+    company = company_for(session, actor, company_id)
+    contact = get_contact(session, company.id, contact_id, kinds=CUSTOMER_KINDS)
+    issue = parse_date(issue_date, "issue_date")
+    due = (
+        parse_date(due_date, "due_date")
+        if due_date is not None
+        else issue + dt.timedelta(days=contact.payment_terms_days)
+    )
+    if due < issue:
+        raise ValidationFailed("Due date is before the issue date", errors={"due_date": "early"})
+    cur = validate_currency(currency or company.home_currency)
+    built = build_invoice_lines(session, company.id, contact, cur, lines)
+
+    def build(number: str) -> Invoice:
+        return Invoice(
+            company_id=company.id,
+            number=number,
+            contact_id=contact.id,
+            issue_date=issue,
+            due_date=due,
+            currency=cur,
+            status="draft",
+            total=sum(line["amount"] for line in built),
+            amount_paid=0,
+            memo=(memo or "")[:5000],
+            version=1,
+            created_by_user_id=actor.user_id,
+            lines=[InvoiceLine(**values) for values in built],
+            **source_fields(actor),
+        )
+
+    invoice = insert_numbered(session, company.id, build)
+    record(
+        session,
+        Event.INVOICE_DRAFTED,
+        actor,
+        subject_type="invoice",
+        subject_id=invoice.id,
+        details={
+            "number": invoice.number,
+            "total": format_minor(invoice.total, cur),
+            "currency": cur,
+            "source": invoice.source,
+        },
+    )
+    return invoice
+
+
+def _load(session: Session, company_id: int, invoice_id: int, *, lock: bool = False) -> Invoice:
+    query = select(Invoice).where(Invoice.company_id == company_id, Invoice.id == invoice_id)
+    if lock:
+        query = query.with_for_update()
+    invoice = session.scalar(query.options(selectinload(Invoice.lines)))
+    if invoice is None:
+        raise NotFound(f"Unknown invoice {invoice_id}", code="unknown_invoice")
+    return invoice
+
+
+def update_draft_invoice(
+    session: Session,
+    actor: Actor,
+    invoice_id: int,
+    changes: dict[str, Any],
+    *,
+    expected_version: int | None = None,
+    company_id: int | None = None,
+) -> Invoice:
+    """Edit a draft: any of contact_id, issue_date, due_date, currency, memo, lines (``lines``
+    replaces every line). A stale ``expected_version`` raises ``Conflict("version_mismatch")``;
+    a non-draft raises ``InvalidState``. Needs ``invoices:draft``."""
+    actor.require(Permission.INVOICES_DRAFT)
+    company = company_for(session, actor, company_id)
+    invoice = _load(session, company.id, invoice_id, lock=True)
+    require_draft(invoice, "invoice")
+    check_version(invoice, expected_version)
+    unknown = sorted(set(changes) - _EDITABLE)
+    if unknown:
+        raise ValidationFailed(
+            f"Cannot change {', '.join(unknown)}", errors={k: "not editable" for k in unknown}
+        )
+    contact = get_contact(
+        session, company.id, changes.get("contact_id", invoice.contact_id), kinds=CUSTOMER_KINDS
+    )
+    issue = parse_date(changes.get("issue_date", invoice.issue_date), "issue_date")
+    due = parse_date(changes.get("due_date", invoice.due_date), "due_date")
+    if due < issue:
+        raise ValidationFailed("Due date is before the issue date", errors={"due_date": "early"})
+    cur = validate_currency(changes.get("currency") or invoice.currency)
+    new_lines: list[dict[str, Any]] | None = None
+    if "lines" in changes:
+        new_lines = build_invoice_lines(session, company.id, contact, cur, changes["lines"])
+    elif cur != invoice.currency:
+        # Unit prices are minor units of the old currency; re-validate them in the new one.
+        new_lines = build_invoice_lines(
+            session,
+            company.id,
+            contact,
+            cur,
+            [invoice_line_input(line, invoice.currency) for line in invoice.lines],
+        )
+    invoice.contact_id, invoice.issue_date, invoice.due_date = contact.id, issue, due
+    invoice.currency = cur
+    if "memo" in changes:
+        invoice.memo = str(changes["memo"] or "")[:5000]
+    if new_lines is not None:
+        invoice.lines = [InvoiceLine(**values) for values in new_lines]
+        invoice.total = sum(line["amount"] for line in new_lines)
+    invoice.version += 1
+    session.flush()
+    record(
+        session,
+        Event.INVOICE_UPDATED,
+        actor,
+        subject_type="invoice",
+        subject_id=invoice.id,
+        details={"number": invoice.number, "changed": sorted(changes), "version": invoice.version},
+    )
+    return invoice
+
+
+def delete_draft_invoice(
+    session: Session,
+    actor: Actor,
+    invoice_id: int,
+    *,
+    expected_version: int | None = None,
+    company_id: int | None = None,
+) -> None:
+    """Delete a draft (and its lines). Needs ``invoices:draft``."""
+    actor.require(Permission.INVOICES_DRAFT)
+    company = company_for(session, actor, company_id)
+    invoice = _load(session, company.id, invoice_id, lock=True)
+    require_draft(invoice, "invoice")
+    check_version(invoice, expected_version)
+    record(
+        session,
+        Event.INVOICE_DELETED,
+        actor,
+        subject_type="invoice",
+        subject_id=invoice.id,
+        details={"number": invoice.number, "total": format_minor(invoice.total, invoice.currency)},
+    )
+    session.delete(invoice)
+    session.flush()
+
+
+def approve_invoice(
+    session: Session,
+    actor: Actor,
+    invoice_id: int,
+    *,
+    expected_version: int | None = None,
+    company_id: int | None = None,
+) -> Invoice:
+    """Approve a draft and post it: Dr AR (contact) total / Cr each line's income account, on
+    the issue date. Needs ``ledger:post``; apps and connections can never approve."""
+    require_poster(actor)
+    company = company_for(session, actor, company_id)
+    invoice = _load(session, company.id, invoice_id, lock=True)
+    if invoice.status != "draft":
+        raise InvalidState(
+            f"Invoice {invoice.number} is {invoice.status}, not a draft awaiting approval",
+            code="not_a_draft",
+        )
+    check_version(invoice, expected_version)
+    contact = get_contact(session, company.id, invoice.contact_id, kinds=CUSTOMER_KINDS)
+    ar = account_by_subtype(session, company.id, "accounts_receivable")
+    specs = [LineSpec(ar.id, invoice.total, invoice.currency, contact.id, invoice.number)]
+    specs += [
+        LineSpec(line.account_id, -line.amount, invoice.currency, contact.id, line.description)
+        for line in invoice.lines
+        if line.amount != 0
+    ]
+    entry = post_entry(
+        session,
+        company_id=company.id,
+        date=invoice.issue_date,
+        lines=specs,
+        source_type="invoice",
+        source_id=invoice.id,
+        memo=f"Invoice {invoice.number} · {contact.name}",
+        posted_by_user_id=actor.user_id,
+    )
+    mark_approved(invoice, entry, actor)
+    session.flush()
+    record(
+        session,
+        Event.INVOICE_APPROVED,
+        actor,
+        subject_type="invoice",
+        subject_id=invoice.id,
+        details={
+            "number": invoice.number,
+            "total": format_minor(invoice.total, invoice.currency),
+            "currency": invoice.currency,
+            "journal_entry_id": entry.id,
+            "source": invoice.source,
+        },
+    )
+    return invoice
+
+
+def reject_invoice(
+    session: Session,
+    actor: Actor,
+    invoice_id: int,
+    *,
+    reason: str,
+    company_id: int | None = None,
+) -> Invoice:
+    """Reject a draft in review, with a reason (kept for whoever drafted it). Needs
+    ``ledger:post`` (reviewing is a person's job)."""
+    require_poster(actor)
+    company = company_for(session, actor, company_id)
+    invoice = _load(session, company.id, invoice_id, lock=True)
+    reason = mark_rejected(invoice, reason)
+    session.flush()
+    record(
+        session,
+        Event.INVOICE_REJECTED,
+        actor,
+        subject_type="invoice",
+        subject_id=invoice.id,
+        details={"number": invoice.number, "reason": reason[:200]},
+    )
+    return invoice
+
+
+def void_invoice(
+    session: Session,
+    actor: Actor,
+    invoice_id: int,
+    *,
+    date: dt.date | str | None = None,
+    reason: str = "",
+    company_id: int | None = None,
+) -> Invoice:
+    """Void an approved, unpaid invoice with a reversing entry (dated ``date``, default the
+    original entry's date, so the invoice leaves every report). Refused (``InvalidState``) for
+    drafts and for invoices with payments. Needs ``ledger:post``."""
+    require_poster(actor)
+    company = company_for(session, actor, company_id)
+    invoice = _load(session, company.id, invoice_id, lock=True)
+    entry = post_void(session, invoice, actor, date=date, reason=reason)
+    session.flush()
+    record(
+        session,
+        Event.INVOICE_VOIDED,
+        actor,
+        subject_type="invoice",
+        subject_id=invoice.id,
+        details={"number": invoice.number, "reason": reason[:200], "journal_entry_id": entry.id},
+    )
+    return invoice
+
+
+def get_invoice(
+    session: Session, actor: Actor, invoice_id: int, *, company_id: int | None = None
+) -> Invoice:
+    """One invoice with its lines. Needs ``invoices:read``."""
+    actor.require(Permission.INVOICES_READ)
+    company = company_for(session, actor, company_id)
+    return _load(session, company.id, invoice_id)
+
+
+def list_invoices(
+    session: Session,
+    actor: Actor,
+    *,
+    status: str | None = None,
+    contact_id: int | None = None,
+    updated_since: dt.datetime | None = None,
+    limit: int = 100,
+    offset: int = 0,
+    company_id: int | None = None,
+) -> list[Invoice]:
+    """Invoices newest first (issue date, then id). Needs ``invoices:read``."""
+    actor.require(Permission.INVOICES_READ)
+    company = company_for(session, actor, company_id)
+    query = select(Invoice).where(Invoice.company_id == company.id)
+    if status is not None:
+        query = query.where(Invoice.status == status)
+    if contact_id is not None:
+        query = query.where(Invoice.contact_id == contact_id)
+    if updated_since is not None:
+        query = query.where(Invoice.updated_at >= updated_since)
+    query = (
+        query.options(selectinload(Invoice.lines))
+        .order_by(Invoice.issue_date.desc(), Invoice.id.desc())
+        .limit(max(1, min(limit, 500)))
+        .offset(offset)
+    )
+    return list(session.scalars(query))

@@ -1,0 +1,244 @@
+"""Payments: money received against an invoice, or paid against a bill. Partial payments are
+fine; paying more than is due is not.
+
+Posting (source_type ``payment``): received → Dr the bank account's GL / Cr AR (contact);
+made → Dr AP (contact) / Cr the bank account's GL.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from newledger.actor import Actor
+from newledger.audit.services import record
+from newledger.audit.tags import Event
+from newledger.errors import InvalidState, NotFound, ValidationFailed
+from newledger.identity.permissions import Permission
+from newledger.ledger._common import (
+    company_for,
+    get_account,
+    get_bank_account,
+    parse_date,
+    parse_positive_amount,
+    require_poster,
+)
+from newledger.ledger.chart import account_by_subtype
+from newledger.ledger.models import Expense, Invoice, Payment
+from newledger.ledger.posting import LineSpec, post_entry
+from newledger.money import format_minor, validate_currency
+
+__all__ = ["get_payment", "list_payments", "payment_dict", "record_payment"]
+
+_PAYABLE = ("approved", "partially_paid")
+
+
+def _document(
+    session: Session, company_id: int, invoice_id: int | None, expense_id: int | None
+) -> Invoice | Expense:
+    if (invoice_id is None) == (expense_id is None):
+        raise ValidationFailed(
+            "A payment applies to exactly one invoice or one bill",
+            errors={"invoice_id": "give invoice_id or expense_id", "expense_id": "or this"},
+        )
+    # Lock the document: two concurrent payments must not both see the old amount due.
+    document: Invoice | Expense | None
+    if invoice_id is not None:
+        document = session.scalar(
+            select(Invoice)
+            .where(Invoice.company_id == company_id, Invoice.id == invoice_id)
+            .with_for_update()
+        )
+    else:
+        document = session.scalar(
+            select(Expense)
+            .where(Expense.company_id == company_id, Expense.id == expense_id)
+            .with_for_update()
+        )
+    if document is None:
+        what = f"invoice {invoice_id}" if invoice_id is not None else f"bill {expense_id}"
+        raise NotFound(f"Unknown {what}", code="unknown_document")
+    return document
+
+
+def record_payment(
+    session: Session,
+    actor: Actor,
+    *,
+    amount: str,
+    date: dt.date | str,
+    bank_account_id: int,
+    invoice_id: int | None = None,
+    expense_id: int | None = None,
+    currency: str | None = None,
+    reference: str = "",
+    company_id: int | None = None,
+) -> Payment:
+    """Record a payment received for an invoice (``invoice_id``) or made for a bill
+    (``expense_id`` of an expense with kind ``bill``), through ``bank_account_id`` (a
+    ``BankAccount`` id). ``amount`` is a decimal string; ``currency`` defaults to the document's
+    and must match it and the bank account's. Updates ``amount_paid`` and the status
+    (partially_paid / paid) and posts cash against AR or AP.
+
+    Refused: drafts, rejected and voided documents (``InvalidState``), expenses paid at once
+    (kind ``expense``), and more than the amount due (``ValidationFailed`` code
+    ``overpayment``). Needs ``ledger:post``.
+    """
+    require_poster(actor)
+    company = company_for(session, actor, company_id)
+    document = _document(session, company.id, invoice_id, expense_id)
+    is_invoice = isinstance(document, Invoice)
+    label = (
+        f"invoice {document.number}" if isinstance(document, Invoice) else f"bill #{document.id}"
+    )
+    if isinstance(document, Expense) and document.kind != "bill":
+        raise InvalidState(
+            "This expense was paid when it was approved; payments apply to bills",
+            code="not_a_bill",
+        )
+    if document.status not in _PAYABLE:
+        why = {"paid": "already fully paid"}.get(document.status, f"{document.status}")
+        raise InvalidState(
+            f"Payments can only be recorded on approved documents; the {label} is {why}",
+            code="not_payable",
+        )
+    cur = validate_currency(currency or document.currency)
+    if cur != document.currency:
+        raise ValidationFailed(
+            f"The {label} is in {document.currency}, not {cur}",
+            errors={"currency": f"must be {document.currency}"},
+            code="currency_mismatch",
+        )
+    bank = get_bank_account(session, company.id, bank_account_id)
+    if bank.currency != cur:
+        raise ValidationFailed(
+            f"Bank account {bank.name} holds {bank.currency}, not {cur}",
+            errors={"bank_account_id": f"not a {cur} account"},
+            code="currency_mismatch",
+        )
+    get_account(session, company.id, bank.account_id, field="bank_account_id")  # still active
+    minor = parse_positive_amount(amount, cur, "amount")
+    due = document.total - document.amount_paid
+    if minor > due:
+        raise ValidationFailed(
+            f"The payment of {format_minor(minor, cur)} {cur} is more than the "
+            f"{format_minor(due, cur)} {cur} due on the {label}",
+            errors={"amount": f"at most {format_minor(due, cur)}"},
+            code="overpayment",
+        )
+    day = parse_date(date, "date")
+    if document.contact_id is None:
+        raise InvalidState(f"The {label} has no contact", code="no_contact")
+    payment = Payment(
+        company_id=company.id,
+        direction="received" if is_invoice else "made",
+        contact_id=document.contact_id,
+        invoice_id=invoice_id,
+        expense_id=expense_id,
+        bank_account_id=bank.id,
+        date=day,
+        amount=minor,
+        currency=cur,
+        reference=(reference or "")[:100],
+    )
+    session.add(payment)
+    session.flush()
+    control = account_by_subtype(
+        session, company.id, "accounts_receivable" if is_invoice else "accounts_payable"
+    )
+    sign = 1 if is_invoice else -1  # money in debits the bank; money out credits it
+    entry = post_entry(
+        session,
+        company_id=company.id,
+        date=day,
+        lines=[
+            LineSpec(bank.account_id, sign * minor, cur, document.contact_id, reference),
+            LineSpec(control.id, -sign * minor, cur, document.contact_id, label),
+        ],
+        source_type="payment",
+        source_id=payment.id,
+        memo=f"Payment {'received for' if is_invoice else 'made on'} {label}",
+        posted_by_user_id=actor.user_id,
+    )
+    payment.journal_entry_id = entry.id
+    document.amount_paid += minor
+    document.status = "paid" if document.amount_paid == document.total else "partially_paid"
+    document.version += 1
+    session.flush()
+    record(
+        session,
+        Event.PAYMENT_RECORDED,
+        actor,
+        subject_type="payment",
+        subject_id=payment.id,
+        details={
+            "direction": payment.direction,
+            "document": label,
+            "amount": format_minor(minor, cur),
+            "currency": cur,
+            "status": document.status,
+        },
+    )
+    return payment
+
+
+def get_payment(
+    session: Session, actor: Actor, payment_id: int, *, company_id: int | None = None
+) -> Payment:
+    """One payment. Needs ``payments:read``."""
+    actor.require(Permission.PAYMENTS_READ)
+    company = company_for(session, actor, company_id)
+    payment = session.scalar(
+        select(Payment).where(Payment.company_id == company.id, Payment.id == payment_id)
+    )
+    if payment is None:
+        raise NotFound(f"Unknown payment {payment_id}", code="unknown_payment")
+    return payment
+
+
+def list_payments(
+    session: Session,
+    actor: Actor,
+    *,
+    direction: str | None = None,
+    invoice_id: int | None = None,
+    expense_id: int | None = None,
+    contact_id: int | None = None,
+    bank_account_id: int | None = None,
+    limit: int = 100,
+    offset: int = 0,
+    company_id: int | None = None,
+) -> list[Payment]:
+    """Payments newest first. Needs ``payments:read``."""
+    actor.require(Permission.PAYMENTS_READ)
+    company = company_for(session, actor, company_id)
+    query = select(Payment).where(Payment.company_id == company.id)
+    if direction is not None:
+        query = query.where(Payment.direction == direction)
+    if invoice_id is not None or expense_id is not None:
+        query = query.where(or_(Payment.invoice_id == invoice_id, Payment.expense_id == expense_id))
+    if contact_id is not None:
+        query = query.where(Payment.contact_id == contact_id)
+    if bank_account_id is not None:
+        query = query.where(Payment.bank_account_id == bank_account_id)
+    query = query.order_by(Payment.date.desc(), Payment.id.desc())
+    return list(session.scalars(query.limit(max(1, min(limit, 500))).offset(offset)))
+
+
+def payment_dict(payment: Payment) -> dict[str, Any]:
+    return {
+        "id": payment.id,
+        "direction": payment.direction,
+        "contact_id": payment.contact_id,
+        "invoice_id": payment.invoice_id,
+        "expense_id": payment.expense_id,
+        "bank_account_id": payment.bank_account_id,
+        "date": payment.date.isoformat(),
+        "amount": format_minor(payment.amount, payment.currency),
+        "currency": payment.currency,
+        "reference": payment.reference,
+        "journal_entry_id": payment.journal_entry_id,
+    }
