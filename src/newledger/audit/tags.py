@@ -45,6 +45,7 @@ class Event(StrEnum):
     BANK_TRANSACTION_IMPORTED = "ledger:bank_transaction:imported"
     BANK_TRANSACTION_CATEGORIZED = "ledger:bank_transaction:categorized"
     BANK_TRANSACTION_MATCHED = "ledger:bank_transaction:matched"
+    DEMO_LOADED = "ledger:demo:loaded"
     ACCOUNT_CREATED = "ledger:account:created"
     ACCOUNT_ARCHIVED = "ledger:account:archived"
     # appconnect

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from newledger.cli import apps, db, export, reports, serve, users
+from newledger.cli import apps, db, demo, export, reports, serve, users
 
 app = typer.Typer(help="NewLedger: double-entry accounting with App Connect.", no_args_is_help=True)
 app.add_typer(db.app, name="db")
@@ -13,6 +13,7 @@ app.add_typer(apps.app, name="apps")
 app.command("serve")(serve.serve)
 app.add_typer(reports.app, name="report")
 app.command("export")(export.export)
+app.command("demo")(demo.demo)
 
 
 if __name__ == "__main__":
