@@ -7,6 +7,7 @@ from fastapi.responses import JSONResponse
 
 from newledger import __version__
 from newledger.appconnect.oauth.routes import routes as oauth_routes
+from newledger.web.setup import install as install_workspace
 
 
 def create_app() -> FastAPI:
@@ -19,4 +20,5 @@ def create_app() -> FastAPI:
         return JSONResponse({"status": "ok", "version": __version__})
 
     app.router.routes.extend(oauth_routes)
+    install_workspace(app)
     return app

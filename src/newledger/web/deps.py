@@ -1,0 +1,234 @@
+"""Dependencies for HTML views: the database session, the signed-in user and company, the actor,
+permission gates, the 2FA gate and the reusable step-up confirmation.
+
+Usage in a view::
+
+    @router.post("/things/{id}/delete")
+    def delete_thing(
+        id: int,
+        ctx: WebContext = Depends(require_step_up("thing.delete", "Delete this thing")),
+    ) -> Response: ...
+
+The form posting there includes ``partials/stepup.html`` (a ``code`` field); without a code, or
+with a wrong one, the user gets the confirmation page, which posts the same form back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import dataclass
+from urllib.parse import urlencode, urlsplit
+
+from fastapi import APIRouter, Depends, Request
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
+
+from newledger.actor import Actor
+from newledger.db import utcnow
+from newledger.errors import AuthenticationFailed, InvalidState, RateLimited
+from newledger.identity import sessions as web_sessions
+from newledger.identity import twofactor
+from newledger.identity.models import Company, Membership, User, WebSession
+from newledger.identity.permissions import Permission, role_permissions
+from newledger.runtime import get_sessionmaker
+from newledger.web.errors import LoginRequired, PageError, Redirect, StepUpRequired, WebRoute
+from newledger.web.security import CSRF_FIELD, session_cookie_name
+
+__all__ = [
+    "WebContext",
+    "client_ip",
+    "get_db",
+    "optional_web_session",
+    "require_2fa",
+    "require_any",
+    "require_permission",
+    "require_step_up",
+    "require_user",
+    "safe_next",
+    "web_router",
+]
+
+
+def web_router() -> APIRouter:
+    """A router for HTML views (domain errors become error pages)."""
+    return APIRouter(route_class=WebRoute, include_in_schema=False)
+
+
+def get_db() -> Iterator[Session]:
+    with get_sessionmaker()() as db:
+        yield db
+
+
+def client_ip(request: Request) -> str | None:
+    return request.client.host if request.client else None
+
+
+def user_agent(request: Request) -> str | None:
+    value = request.headers.get("user-agent")
+    return value[:400] if value else None
+
+
+def safe_next(value: str | None, default: str = "/") -> str:
+    """Only same-site paths: never ``//evil.example`` or an absolute URL (open redirect)."""
+    if not value or not value.startswith("/") or value.startswith(("//", "/\\")):
+        return default
+    return value
+
+
+@dataclass
+class WebContext:
+    db: Session
+    web_session: WebSession
+    user: User
+    company: Company | None
+    role: str | None
+    companies: list[tuple[Company, str]]
+    actor: Actor
+
+    @property
+    def permissions(self) -> frozenset[Permission]:
+        return self.actor.permissions
+
+    def can(self, permission: Permission) -> bool:
+        return permission in self.actor.permissions
+
+
+def optional_web_session(request: Request, db: Session = Depends(get_db)) -> WebSession | None:
+    return web_sessions.find(db, request.cookies.get(session_cookie_name()))
+
+
+def _next_url(request: Request) -> str:
+    if request.method == "GET":
+        return request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return "/"
+
+
+def require_user(request: Request, db: Session = Depends(get_db)) -> WebContext:
+    row = web_sessions.find(db, request.cookies.get(session_cookie_name()))
+    if row is None or row.user_id is None:
+        raise LoginRequired(_next_url(request))
+    user = db.get(User, row.user_id)
+    if user is None or not user.is_active:
+        raise LoginRequired(_next_url(request))
+    companies = [
+        (company, role)
+        for company, role in db.execute(
+            select(Company, Membership.role)
+            .join(Membership, Membership.company_id == Company.id)
+            .where(Membership.user_id == user.id)
+            .order_by(Company.name, Company.id)
+        ).all()
+    ]
+    current = next(((c, r) for c, r in companies if c.id == row.company_id), None)
+    if current is None and companies:
+        # The chosen company is gone or the membership ended: fall back to the first one.
+        current = companies[0]
+        row.company_id = current[0].id
+    company, role = current if current else (None, None)
+    web_sessions.touch(row)
+    if db.dirty:
+        db.commit()
+    actor = Actor(
+        "user",
+        company.id if company else None,
+        role_permissions(role) if role else frozenset(),
+        user_id=user.id,
+        label=user.email,
+        ip=client_ip(request),
+        user_agent=user_agent(request),
+    )
+    ctx = WebContext(db, row, user, company, role, companies, actor)
+    request.state.web_ctx = ctx  # so error pages keep the layout and navigation
+    return ctx
+
+
+def _forbidden(ctx: WebContext, permissions: tuple[Permission, ...]) -> PageError:
+    if ctx.company is None:
+        return PageError(403, "No company", "You are not a member of any company yet.")
+    names = ", ".join(p.value for p in permissions)
+    return PageError(
+        403,
+        "Not allowed",
+        f"Your role in {ctx.company.name} does not allow this (needs {names}).",
+    )
+
+
+def require_permission(
+    *permissions: Permission, two_factor: bool = False
+) -> Callable[..., WebContext]:
+    """The signed-in user must hold every one of ``permissions`` in the current company (and,
+    with ``two_factor``, have 2FA on: sensitive actions lead to enrolment first)."""
+
+    def dependency(request: Request, ctx: WebContext = Depends(require_user)) -> WebContext:
+        if ctx.company is None or not all(ctx.can(p) for p in permissions):
+            raise _forbidden(ctx, permissions)
+        if two_factor:
+            require_2fa(request, ctx)
+        return ctx
+
+    return dependency
+
+
+def require_any(*permissions: Permission) -> Callable[..., WebContext]:
+    def dependency(ctx: WebContext = Depends(require_user)) -> WebContext:
+        if ctx.company is None or not any(ctx.can(p) for p in permissions):
+            raise _forbidden(ctx, permissions)
+        return ctx
+
+    return dependency
+
+
+def _back(request: Request) -> str:
+    """Where to return after a detour: this page for GET, else the page the form was on."""
+    if request.method == "GET":
+        return _next_url(request)
+    referer = urlsplit(request.headers.get("referer", ""))
+    if referer.netloc != request.url.netloc:
+        return "/"
+    return safe_next(referer.path + (f"?{referer.query}" if referer.query else ""))
+
+
+def require_2fa(request: Request, ctx: WebContext = Depends(require_user)) -> WebContext:
+    """Sensitive actions need 2FA: a user without it is led to enrol first."""
+    if ctx.user.totp_enabled_at is None:
+        query = urlencode({"next": _back(request), "required": "1"})
+        raise Redirect(f"/account/security/2fa?{query}")
+    return ctx
+
+
+def require_step_up(action: str, label: str) -> Callable[..., Awaitable[WebContext]]:
+    """Require a fresh TOTP code for ``action`` (e.g. ``app.rotate``), recorded as
+    ``identity:stepup:confirmed``. The confirmation commits on its own, so a code stays spent
+    even when the action then fails."""
+
+    async def dependency(request: Request, ctx: WebContext = Depends(require_2fa)) -> WebContext:
+        form = await request.form()
+        code = str(form.get("code") or "").strip()
+        fields = [
+            (k, v)
+            for k, v in form.multi_items()
+            if k not in ("code", CSRF_FIELD) and isinstance(v, str)
+        ]
+        if not code:
+            raise StepUpRequired(action, label, fields)
+        try:
+            await run_in_threadpool(_confirm, ctx, code, action)
+        except RateLimited as exc:
+            raise StepUpRequired(
+                action, label, fields, error=exc.message, status=429, retry_after=exc.retry_after
+            ) from exc
+        except (AuthenticationFailed, InvalidState) as exc:
+            raise StepUpRequired(action, label, fields, error=exc.message, status=400) from exc
+        return ctx
+
+    return dependency
+
+
+def _confirm(ctx: WebContext, code: str, action: str) -> None:
+    try:
+        twofactor.confirm_step_up(ctx.db, ctx.user, code, ctx.actor, action)
+        ctx.web_session.stepup_at = utcnow()
+    finally:
+        # Commit failures too: they count against the rate limit and are in the activity log.
+        ctx.db.commit()

@@ -1,0 +1,138 @@
+"""Errors raised by web (HTML) views and their pages.
+
+Web views raise these (or domain errors, which ``WebRoute`` turns into these); the REST API and
+OAuth endpoints keep their own JSON error handling, so nothing here changes their responses.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Coroutine, Mapping
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import Request, Response
+from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.routing import APIRoute
+
+from newledger.errors import DomainError, RateLimited
+
+__all__ = [
+    "LoginRequired",
+    "PageError",
+    "Redirect",
+    "StepUpRequired",
+    "WebRoute",
+    "install_error_pages",
+]
+
+
+class PageError(Exception):
+    """Render the error page with this status (403, 404, 429 ...)."""
+
+    def __init__(
+        self,
+        status: int,
+        title: str,
+        message: str,
+        *,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.title = title
+        self.message = message
+        self.headers = dict(headers or {})
+
+
+class Redirect(Exception):
+    def __init__(self, url: str) -> None:
+        super().__init__(url)
+        self.url = url
+
+
+class LoginRequired(Redirect):
+    def __init__(self, next_url: str = "/") -> None:
+        super().__init__("/signin?" + urlencode({"next": next_url}))
+
+
+class StepUpRequired(Exception):
+    """The action needs a fresh TOTP code: show the confirmation page, which posts the same
+    form (with the code) back to the same URL."""
+
+    def __init__(
+        self,
+        action: str,
+        label: str,
+        fields: list[tuple[str, str]],
+        *,
+        error: str | None = None,
+        status: int = 200,
+        retry_after: int | None = None,
+    ) -> None:
+        super().__init__(action)
+        self.action = action
+        self.label = label
+        self.fields = fields
+        self.error = error
+        self.status = status
+        self.retry_after = retry_after
+
+
+_TITLES = {
+    401: "Not signed in",
+    403: "Not allowed",
+    404: "Not found",
+    409: "Not possible right now",
+    422: "Check your input",
+    429: "Too many attempts",
+}
+
+
+def page_error_from(exc: DomainError) -> PageError:
+    headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, RateLimited) else {}
+    return PageError(exc.status, _TITLES.get(exc.status, "Error"), exc.message, headers=headers)
+
+
+class WebRoute(APIRoute):
+    """Route class for HTML views: a domain error escaping a view becomes an error page."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def route_handler(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except DomainError as exc:
+                raise page_error_from(exc) from exc
+
+        return route_handler
+
+
+def install_error_pages(app: Any) -> None:
+    # Imported here: templating imports this module for the page classes.
+    from newledger.web.templating import render_error, render_step_up
+
+    async def on_page_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, PageError)
+        return render_error(request, exc.status, exc.title, exc.message, headers=exc.headers)
+
+    async def on_redirect(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, Redirect)
+        return RedirectResponse(exc.url, status_code=303)
+
+    async def on_step_up(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, StepUpRequired)
+        return render_step_up(request, exc)
+
+    app.add_exception_handler(PageError, on_page_error)
+    app.add_exception_handler(Redirect, on_redirect)
+    app.add_exception_handler(StepUpRequired, on_step_up)
+
+
+def html_error(status: int, title: str, message: str) -> HTMLResponse:
+    from newledger.web.templating import templates
+
+    body = templates.get_template("error.html").render(
+        status=status, title=title, message=message, ctx=None, nav=[], csrf_token=""
+    )
+    return HTMLResponse(body, status_code=status)

@@ -1,0 +1,54 @@
+"""The main navigation. Each entry shows only to users holding its permission (or any of them).
+
+Pages built by later features plug in here by path; an entry whose page does not exist yet is
+still listed, so the layout is complete from the start.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from newledger.identity.permissions import Permission
+
+__all__ = ["NAV", "SETTINGS_NAV", "SETTINGS_PERMISSIONS", "NavItem", "nav_for"]
+
+
+@dataclass(frozen=True)
+class NavItem:
+    label: str
+    path: str
+    any_of: tuple[Permission, ...] = ()
+
+
+# Settings hold company administration: reaching them needs one of these.
+SETTINGS_PERMISSIONS = (
+    Permission.APPCONNECT_MANAGE,
+    Permission.MEMBERS_MANAGE,
+    Permission.COMPANY_MANAGE,
+)
+
+NAV: tuple[NavItem, ...] = (
+    NavItem("Dashboard", "/", ()),
+    NavItem("Invoices", "/invoices", (Permission.INVOICES_READ,)),
+    NavItem("Expenses", "/expenses", (Permission.EXPENSES_READ,)),
+    NavItem("Contacts", "/contacts", (Permission.CONTACTS_READ,)),
+    NavItem("Review", "/review", (Permission.LEDGER_POST,)),
+    NavItem("Reports", "/reports", (Permission.REPORTS_READ,)),
+    NavItem("Activity", "/activity", (Permission.ACTIVITY_READ,)),
+    NavItem("Settings", "/settings", SETTINGS_PERMISSIONS),
+)
+
+SETTINGS_NAV: tuple[NavItem, ...] = (
+    NavItem("App Connect", "/settings/appconnect", (Permission.APPCONNECT_MANAGE,)),
+    NavItem("Integrations", "/settings/integrations", (Permission.APPCONNECT_MANAGE,)),
+    NavItem("Members", "/settings/members", (Permission.MEMBERS_MANAGE,)),
+    NavItem("Security", "/account/security", ()),
+)
+
+
+def _visible(item: NavItem, permissions: frozenset[Permission]) -> bool:
+    return not item.any_of or any(p in permissions for p in item.any_of)
+
+
+def nav_for(permissions: frozenset[Permission], items: tuple[NavItem, ...] = NAV) -> list[NavItem]:
+    return [item for item in items if _visible(item, permissions)]

@@ -1,0 +1,27 @@
+"""Wires the workspace into the app: security middleware, static files, error pages, views."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from newledger.web.errors import install_error_pages
+from newledger.web.security import CSRFMiddleware, SecurityHeadersMiddleware
+from newledger.web.views import account, activity, appconnect, auth, company, home, members
+from newledger.web.views import settings as settings_views
+
+__all__ = ["install"]
+
+STATIC_DIR = Path(__file__).parent / "static"
+
+
+def install(app: FastAPI) -> None:
+    # Added last = outermost: the headers also cover CSRF refusals.
+    app.add_middleware(CSRFMiddleware)
+    app.add_middleware(SecurityHeadersMiddleware)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    install_error_pages(app)
+    for module in (auth, account, company, members, activity, settings_views, appconnect, home):
+        app.include_router(module.router)

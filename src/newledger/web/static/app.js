@@ -1,0 +1,18 @@
+// Progressive enhancement only: every form works without this file.
+// Copy buttons: <button class="copy" data-copy="#id" hidden> is revealed and copies #id's text.
+document.addEventListener("DOMContentLoaded", () => {
+  for (const button of document.querySelectorAll("button.copy[data-copy]")) {
+    const target = document.querySelector(button.dataset.copy);
+    if (!target || !navigator.clipboard) continue;
+    button.hidden = false;
+    button.addEventListener("click", async () => {
+      const text = target.matches("ul, ol")
+        ? [...target.querySelectorAll("li")].map((li) => li.textContent.trim()).join("\n")
+        : target.textContent.trim();
+      await navigator.clipboard.writeText(text);
+      const label = button.textContent;
+      button.textContent = "Copied";
+      setTimeout(() => { button.textContent = label; }, 1500);
+    });
+  }
+});

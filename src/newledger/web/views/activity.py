@@ -1,0 +1,141 @@
+"""Activity: the company's audit log, filtered, paginated, exportable as CSV."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+from collections.abc import Iterator
+from urllib.parse import urlencode
+
+from fastapi import Depends, Request, Response
+from fastapi.responses import StreamingResponse
+
+from newledger.audit.models import Activity
+from newledger.audit.queries import ActivityFilter, actor_labels, iter_activity, list_activity
+from newledger.audit.tags import Event
+from newledger.identity.permissions import Permission
+from newledger.web.deps import WebContext, require_permission, web_router
+from newledger.web.templating import render
+
+router = web_router()
+_read = require_permission(Permission.ACTIVITY_READ)
+PER_PAGE = 50
+CSV_COLUMNS = (
+    "time",
+    "event",
+    "actor_type",
+    "actor",
+    "subject_type",
+    "subject_id",
+    "ip",
+    "user_agent",
+    "details",
+)
+
+
+def _date(value: str, field: str, errors: dict[str, str]) -> dt.date | None:
+    if not value:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        errors[field] = "Use a date like 2025-01-31."
+        return None
+
+
+def _filter(request: Request) -> tuple[ActivityFilter, dict[str, str], dict[str, str]]:
+    q = request.query_params
+    raw = {k: q.get(k, "").strip() for k in ("event", "actor", "since", "until")}
+    errors: dict[str, str] = {}
+    event = raw["event"] if raw["event"] in {e.value for e in Event} else ""
+    if raw["event"] and not event:
+        errors["event"] = "Unknown event type."
+    flt = ActivityFilter(
+        event=event or None,
+        actor=raw["actor"] or None,
+        since=_date(raw["since"], "since", errors),
+        until=_date(raw["until"], "until", errors),
+    )
+    return flt, raw, errors
+
+
+@router.get("/activity")
+def activity_page(request: Request, ctx: WebContext = Depends(_read)) -> Response:
+    assert ctx.company is not None
+    flt, raw, errors = _filter(request)
+    try:
+        page = max(1, int(request.query_params.get("page", "1")))
+    except ValueError:
+        page = 1
+    rows, has_next = list_activity(ctx.db, ctx.company.id, flt, page=page, per_page=PER_PAGE)
+    query = {k: v for k, v in raw.items() if v}
+    return render(
+        request,
+        "activity.html",
+        ctx,
+        status=422 if errors else 200,
+        rows=rows,
+        page=page,
+        has_next=has_next,
+        filters=raw,
+        errors=errors,
+        events=[e.value for e in Event],
+        actors=actor_labels(ctx.db, ctx.company.id),
+        prev_url="/activity?" + urlencode({**query, "page": page - 1}) if page > 1 else None,
+        next_url="/activity?" + urlencode({**query, "page": page + 1}) if has_next else None,
+        csv_url="/activity.csv" + ("?" + urlencode(query) if query else ""),
+    )
+
+
+def _cell(value: object) -> str:
+    text = "" if value is None else str(value)
+    # A leading = + - @ makes spreadsheets run the cell as a formula (CSV injection).
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+def _row(a: Activity) -> list[str]:
+    return [
+        _cell(v)
+        for v in (
+            a.created_at.isoformat(),
+            a.event,
+            a.actor_type,
+            a.actor_label,
+            a.subject_type,
+            a.subject_id,
+            a.ip,
+            a.user_agent,
+            json.dumps(a.details, sort_keys=True) if a.details else "",
+        )
+    ]
+
+
+@router.get("/activity.csv")
+def activity_csv(request: Request, ctx: WebContext = Depends(_read)) -> Response:
+    assert ctx.company is not None
+    flt, _raw, _errors = _filter(request)
+    company_id, slug, db = ctx.company.id, ctx.company.slug, ctx.db
+
+    def lines() -> Iterator[str]:
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        writer.writerow(CSV_COLUMNS)
+        for i, activity in enumerate(iter_activity(db, company_id, flt), 1):
+            writer.writerow(_row(activity))
+            if i % 500 == 0:
+                yield buffer.getvalue()
+                buffer.seek(0)
+                buffer.truncate()
+        yield buffer.getvalue()
+
+    filename = f"activity-{slug}-{dt.date.today().isoformat()}.csv"
+    return StreamingResponse(
+        lines(),
+        media_type="text/csv; charset=utf-8",
+        headers={
+            "Content-Disposition": f'attachment; filename="{filename}"',
+            "Cache-Control": "no-store",
+        },
+    )

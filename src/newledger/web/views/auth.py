@@ -1,0 +1,251 @@
+"""Sign-in (password, then TOTP or a recovery code) and sign-out."""
+
+from __future__ import annotations
+
+from fastapi import Depends, Form, Request, Response
+from fastapi.responses import RedirectResponse
+from sqlalchemy.orm import Session
+
+from newledger.actor import Actor
+from newledger.config import get_settings
+from newledger.errors import AuthenticationFailed, RateLimited
+from newledger.identity import sessions as web_sessions
+from newledger.identity import signin, totp, twofactor
+from newledger.identity.models import User, WebSession
+from newledger.web.deps import client_ip, get_db, safe_next, user_agent, web_router
+from newledger.web.errors import PageError, Redirect
+from newledger.web.security import (
+    clear_session_cookie,
+    new_presession_nonce,
+    presession_cookie_name,
+    presession_token,
+    session_cookie_name,
+    set_presession_cookie,
+    set_session_cookie,
+    tokens_match,
+)
+from newledger.web.templating import render
+
+router = web_router()
+
+
+def _current(request: Request, db: Session) -> WebSession | None:
+    return web_sessions.find(db, request.cookies.get(session_cookie_name()))
+
+
+def _signin_form(
+    request: Request,
+    row: WebSession | None,
+    next_url: str,
+    *,
+    email: str = "",
+    error: str | None = None,
+    status: int = 200,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    nonce = None
+    if row is not None:
+        token = row.csrf_token
+    else:
+        nonce = request.cookies.get(presession_cookie_name()) or new_presession_nonce()
+        token = presession_token(nonce)
+    response = render(
+        request,
+        "auth/signin.html",
+        None,
+        status=status,
+        headers=headers,
+        csrf_token=token,
+        next=next_url,
+        email=email,
+        error=error,
+    )
+    if nonce is not None:
+        set_presession_cookie(response, nonce)
+    return response
+
+
+@router.get("/signin")
+def signin_page(request: Request, next: str = "/", db: Session = Depends(get_db)) -> Response:
+    row = _current(request, db)
+    if row is not None and row.user_id is not None:
+        raise Redirect(safe_next(next))
+    return _signin_form(request, row, safe_next(next))
+
+
+@router.post("/signin")
+def signin_submit(
+    request: Request,
+    email: str = Form(""),
+    password: str = Form(""),
+    csrf_token: str = Form(""),
+    next: str = Form("/"),
+    db: Session = Depends(get_db),
+) -> Response:
+    next_url = safe_next(next)
+    row = _current(request, db)
+    if row is None:
+        # No session yet, so the middleware had nothing to check: verify the pre-session token.
+        nonce = request.cookies.get(presession_cookie_name())
+        if not nonce or not tokens_match(presession_token(nonce), csrf_token):
+            raise PageError(
+                403,
+                "Not allowed",
+                "This sign-in form has expired. Reload the page and try again.",
+            )
+    ip, ua = client_ip(request), user_agent(request)
+    try:
+        user = signin.check_password(db, email, password, ip=ip, user_agent=ua)
+    except RateLimited as exc:
+        db.commit()  # the attempt counts and the lockout is recorded
+        return _signin_form(
+            request,
+            row,
+            next_url,
+            email=email,
+            error=exc.message,
+            status=429,
+            headers={"Retry-After": str(exc.retry_after)},
+        )
+    except AuthenticationFailed as exc:
+        db.commit()
+        return _signin_form(request, row, next_url, email=email, error=exc.message, status=400)
+    if user.totp_enabled_at is not None:
+        issued = web_sessions.begin_pending(db, row, user_id=user.id, ip=ip, user_agent=ua)
+        target = "/signin/totp?" + _q(next_url)
+    else:
+        issued = web_sessions.sign_in(
+            db,
+            row,
+            user_id=user.id,
+            company_id=signin.default_company_id(db, user.id),
+            ip=ip,
+            user_agent=ua,
+        )
+        signin.record_signed_in(db, user, method="password", ip=ip, user_agent=ua)
+        target = next_url
+    db.commit()
+    response = RedirectResponse(target, status_code=303)
+    set_session_cookie(response, issued.token)
+    response.delete_cookie(presession_cookie_name(), path="/")
+    return response
+
+
+def _q(next_url: str) -> str:
+    from urllib.parse import urlencode
+
+    return urlencode({"next": next_url})
+
+
+def _pending(request: Request, db: Session) -> tuple[WebSession, User]:
+    row = _current(request, db)
+    if row is None or row.pending_user_id is None:
+        raise Redirect("/signin")
+    user = db.get(User, row.pending_user_id)
+    if user is None or not user.is_active or user.totp_enabled_at is None:
+        raise Redirect("/signin")
+    return row, user
+
+
+def _totp_form(
+    request: Request,
+    row: WebSession,
+    user: User,
+    next_url: str,
+    *,
+    error: str | None = None,
+    status: int = 200,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    demo_code = None
+    # Demo-only convenience: never for a real account, and only in demo mode.
+    if get_settings().demo_mode and user.is_demo and user.totp_secret:
+        demo_code = totp.current_code(user.totp_secret)
+    return render(
+        request,
+        "auth/totp.html",
+        None,
+        status=status,
+        headers=headers,
+        csrf_token=row.csrf_token,
+        next=next_url,
+        error=error,
+        demo_code=demo_code,
+        email=user.email,
+    )
+
+
+@router.get("/signin/totp")
+def totp_page(request: Request, next: str = "/", db: Session = Depends(get_db)) -> Response:
+    row, user = _pending(request, db)
+    return _totp_form(request, row, user, safe_next(next))
+
+
+def _second_factor(
+    request: Request, db: Session, next: str, method: str, check: str, code: str
+) -> Response:
+    row, user = _pending(request, db)
+    next_url = safe_next(next)
+    ip, ua = client_ip(request), user_agent(request)
+    actor = Actor("user", None, user_id=user.id, label=user.email, ip=ip, user_agent=ua)
+    try:
+        if check == "totp":
+            twofactor.verify_totp(db, user, code, actor, purpose="sign-in")
+        else:
+            twofactor.use_recovery_code(db, user, code, actor)
+    except RateLimited as exc:
+        db.commit()
+        headers = {"Retry-After": str(exc.retry_after)}
+        return _totp_form(
+            request, row, user, next_url, error=exc.message, status=429, headers=headers
+        )
+    except AuthenticationFailed as exc:
+        db.commit()
+        return _totp_form(request, row, user, next_url, error=exc.message, status=400)
+    issued = web_sessions.sign_in(
+        db,
+        row,
+        user_id=user.id,
+        company_id=signin.default_company_id(db, user.id),
+        ip=ip,
+        user_agent=ua,
+    )
+    signin.record_signed_in(db, user, method=method, ip=ip, user_agent=ua)
+    db.commit()
+    response = RedirectResponse(next_url, status_code=303)
+    set_session_cookie(response, issued.token)
+    return response
+
+
+@router.post("/signin/totp")
+def totp_submit(
+    request: Request, code: str = Form(""), next: str = Form("/"), db: Session = Depends(get_db)
+) -> Response:
+    return _second_factor(request, db, next, "totp", "totp", code)
+
+
+@router.post("/signin/recovery")
+def recovery_submit(
+    request: Request,
+    recovery_code: str = Form(""),
+    next: str = Form("/"),
+    db: Session = Depends(get_db),
+) -> Response:
+    return _second_factor(request, db, next, "recovery_code", "recovery", recovery_code)
+
+
+@router.post("/signout")
+def signout(request: Request, db: Session = Depends(get_db)) -> Response:
+    row = _current(request, db)
+    if row is not None:
+        user_id = row.user_id or row.pending_user_id
+        user = db.get(User, user_id) if user_id else None
+        web_sessions.end(db, row)
+        if user is not None and row.user_id is not None:
+            signin.record_signed_out(
+                db, user, ip=client_ip(request), user_agent=user_agent(request)
+            )
+        db.commit()
+    response = RedirectResponse("/signin", status_code=303)
+    clear_session_cookie(response)
+    return response
