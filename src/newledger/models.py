@@ -1,5 +1,6 @@
 """Every table, imported in one place so Alembic and ``create_all`` see the whole schema."""
 
+from newledger.appconnect.api.models import IdempotencyKey
 from newledger.appconnect.models import App, RevokedToken
 from newledger.audit.models import Activity
 from newledger.db import Base
@@ -38,6 +39,7 @@ __all__ = [
     "Contact",
     "Expense",
     "ExpenseLine",
+    "IdempotencyKey",
     "Invoice",
     "InvoiceLine",
     "JournalEntry",

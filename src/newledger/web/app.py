@@ -6,6 +6,7 @@ from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 
 from newledger import __version__
+from newledger.appconnect.api.app import mount_api
 from newledger.appconnect.oauth.routes import routes as oauth_routes
 from newledger.web.setup import install as install_workspace
 
@@ -21,4 +22,5 @@ def create_app() -> FastAPI:
 
     app.router.routes.extend(oauth_routes)
     install_workspace(app)
+    mount_api(app)
     return app

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-28 12:39:49.537129
+Create Date: 2026-11-28 12:45:19.408814
 """
 
 from collections.abc import Sequence
@@ -123,6 +123,34 @@ def upgrade() -> None:
         batch_op.create_index(
             "ix_activity_company_time", ["company_id", "created_at"], unique=False
         )
+
+    op.create_table(
+        "api_idempotency_keys",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("company_id", sa.Integer(), nullable=False),
+        sa.Column("actor_key", sa.String(length=64), nullable=False),
+        sa.Column("key", sa.String(length=255), nullable=False),
+        sa.Column("fingerprint", sa.String(length=64), nullable=False),
+        sa.Column("status", sa.Integer(), nullable=False),
+        sa.Column("response_body", sa.JSON(), nullable=True),
+        sa.Column("response_headers", sa.JSON(), nullable=False),
+        sa.Column("created_at", newledger.db.UTCDateTime(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["company_id"],
+            ["companies.id"],
+            name=op.f("fk_api_idempotency_keys_company_id_companies"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_api_idempotency_keys")),
+        sa.UniqueConstraint(
+            "company_id",
+            "actor_key",
+            "key",
+            name=op.f("uq_api_idempotency_keys_company_id_actor_key_key"),
+        ),
+    )
+    with op.batch_alter_table("api_idempotency_keys", schema=None) as batch_op:
+        batch_op.create_index("ix_api_idempotency_keys_created", ["created_at"], unique=False)
 
     op.create_table(
         "appconnect_apps",
@@ -780,6 +808,10 @@ def downgrade() -> None:
         batch_op.drop_index("ix_appconnect_apps_company")
 
     op.drop_table("appconnect_apps")
+    with op.batch_alter_table("api_idempotency_keys", schema=None) as batch_op:
+        batch_op.drop_index("ix_api_idempotency_keys_created")
+
+    op.drop_table("api_idempotency_keys")
     with op.batch_alter_table("activity", schema=None) as batch_op:
         batch_op.drop_index("ix_activity_company_time")
         batch_op.drop_index("ix_activity_company_event")

@@ -1,0 +1,58 @@
+"""Build the ``/api/v1`` application and mount it (plus ``/api/docs``) on the web app."""
+
+from __future__ import annotations
+
+import os
+
+from fastapi import FastAPI
+from starlette.responses import HTMLResponse
+
+from newledger.appconnect.api.openapi import build_openapi, docs_page
+from newledger.appconnect.api.problems import install_problem_handlers
+from newledger.appconnect.api.resources import ROUTERS
+
+__all__ = ["BENCH_TWIN_ENV", "create_api_app", "mount_api"]
+
+# Benchmark-only: serve the invoice list without authentication at /bench/invoices, so
+# bench/api.py can measure what authentication costs. Off unless this is exactly "1".
+BENCH_TWIN_ENV = "NEWLEDGER_BENCH_UNAUTHENTICATED_TWIN"
+
+DESCRIPTION = """\
+Read a company's books and drop in drafts for review, with an App Connect bearer token.
+Every operation states the permission it needs (`x-permission`). Amounts are decimal strings
+with their currency; errors are `application/problem+json`."""
+
+
+def create_api_app() -> FastAPI:
+    api = FastAPI(
+        title="NewLedger REST API",
+        version="1",
+        description=DESCRIPTION,
+        openapi_url="/openapi.json",
+        docs_url=None,
+        redoc_url=None,
+        root_path_in_servers=False,
+        separate_input_output_schemas=False,
+    )
+    install_problem_handlers(api)
+    for router in ROUTERS:
+        api.include_router(router)
+    api.openapi = lambda: build_openapi(api, ROUTERS)  # type: ignore[method-assign]
+    return api
+
+
+def mount_api(app: FastAPI) -> None:
+    api = create_api_app()
+    app.mount("/api/v1", api)
+    page: list[HTMLResponse] = []
+
+    def api_docs() -> HTMLResponse:
+        if not page:
+            page.append(docs_page(api))
+        return page[0]
+
+    app.add_api_route("/api/docs", api_docs, methods=["GET"], include_in_schema=False)
+    if os.environ.get(BENCH_TWIN_ENV) == "1":
+        from newledger.appconnect.api.bench_twin import router as twin
+
+        app.include_router(twin)

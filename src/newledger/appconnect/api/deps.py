@@ -1,0 +1,139 @@
+"""Authentication, permission and per-request context for REST API v1.
+
+Every operation takes exactly one ``ApiContext`` parameter built by ``requires(permission)``::
+
+    @router.get("/invoices")
+    async def list_invoices(ctx: ApiContext = requires(Permission.INVOICES_READ)) -> Response:
+
+``requires`` reads ``Authorization: Bearer``, authenticates it on the request's database session,
+applies the per-app rate limit and checks the one permission. The permission is also attached to
+the dependency so the OpenAPI document can state it per operation (``x-permission``).
+
+Handlers are ``async def`` and call the synchronous services directly. The API's queries are
+short indexed reads and small writes; a thread-pool hop per dependency and per handler costs more
+than the query itself, and throughput comes from worker processes. Long-running work (reports)
+is pushed to the thread pool explicitly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+from fastapi import Depends, Request
+from sqlalchemy.orm import Session
+from starlette.responses import Response
+
+from newledger.actor import Actor
+from newledger.appconnect.api.problems import ApiProblem
+from newledger.appconnect.api.ratelimit import FixedWindowLimiter
+from newledger.appconnect.auth import authenticate_bearer
+from newledger.config import get_settings
+from newledger.errors import AuthenticationFailed, PermissionDenied
+from newledger.identity.permissions import Permission
+from newledger.runtime import get_sessionmaker
+
+__all__ = ["ApiContext", "actor_key", "api_session", "json_response", "requires"]
+
+_limiter: FixedWindowLimiter | None = None
+
+
+def _get_limiter() -> FixedWindowLimiter:
+    global _limiter
+    if _limiter is None:
+        _limiter = FixedWindowLimiter(get_settings().api_rate_limit_per_minute, 60)
+    return _limiter
+
+
+def _default(value: Any) -> Any:
+    # orjson handles dates and datetimes; Decimal quantities are emitted as strings.
+    return str(value)
+
+
+def json_response(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    return Response(
+        orjson.dumps(data, default=_default),
+        status_code=status,
+        media_type="application/json",
+        headers=headers,
+    )
+
+
+def actor_key(actor: Actor) -> str:
+    """The caller's identity for rate limits and idempotency keys: its app or connection."""
+    if actor.connection_id is not None:
+        return f"connection:{actor.connection_id}"
+    if actor.app_id is not None:
+        return f"app:{actor.app_id}"
+    return f"{actor.type}:{actor.user_id or 0}"
+
+
+@dataclass
+class ApiContext:
+    """What a handler gets: the authenticated actor, its company and the request's session."""
+
+    actor: Actor
+    session: Session
+    request: Request
+    headers: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def company_id(self) -> int:
+        assert self.actor.company_id is not None
+        return self.actor.company_id
+
+    def respond(
+        self, data: Any, status: int = 200, headers: dict[str, str] | None = None
+    ) -> Response:
+        return json_response(data, status, {**self.headers, **(headers or {})})
+
+
+async def api_session() -> AsyncIterator[Session]:
+    """The request's unit of work. Writes commit explicitly in their handler (so a failed commit
+    is reported); the commit here keeps what reads leave behind, i.e. the coalesced
+    ``last_used_at`` touch of ``authenticate_bearer``. Any error rolls everything back."""
+    session = get_sessionmaker()()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+def bearer_token(request: Request) -> str:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token:
+        raise AuthenticationFailed("A bearer token is required (Authorization: Bearer <token>).")
+    return token
+
+
+def requires(permission: Permission | None) -> Any:
+    """The dependency for an operation that needs ``permission`` (``None``: any valid token)."""
+
+    async def dependency(request: Request, session: Session = Depends(api_session)) -> ApiContext:
+        actor = authenticate_bearer(session, bearer_token(request))
+        decision = _get_limiter().hit(actor_key(actor))
+        headers = decision.headers()
+        request.state.rate_limit_headers = headers
+        if not decision.allowed:
+            raise ApiProblem(
+                429,
+                "rate_limited",
+                f"Rate limit of {decision.limit} requests per minute exceeded.",
+                headers={**headers, "Retry-After": str(decision.reset_seconds)},
+            )
+        if permission is not None and not actor.can(permission):
+            raise PermissionDenied(
+                f"This token lacks the {permission.value} permission.", required=(permission,)
+            )
+        return ApiContext(actor, session, request, headers)
+
+    dependency.permission = permission  # type: ignore[attr-defined]
+    return Depends(dependency)

@@ -1,0 +1,74 @@
+"""``ETag`` / ``If-Match`` for drafts (RFC 9110 §13.1.1): the ETag is the document's version.
+
+A draft update or delete must send ``If-Match`` (428 without it, RFC 6585 §3) and it must name
+the current version (412 otherwise), so two people or apps cannot silently overwrite each
+other. The service re-checks the version under a row lock, so a race still ends in a 412.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated, TypeVar
+
+from fastapi import Header
+
+from newledger.appconnect.api.problems import ApiProblem
+from newledger.errors import Conflict
+
+__all__ = ["IfMatchHeader", "etag", "expected_version", "stale_to_412"]
+
+T = TypeVar("T")
+
+IfMatchHeader = Annotated[
+    str | None,
+    Header(
+        alias="If-Match",
+        max_length=200,
+        description='Required: the ETag from the last read, e.g. `W/"3"`.',
+    ),
+]
+
+
+def etag(version: int) -> str:
+    return f'W/"{version}"'
+
+
+def _stale(current: int) -> ApiProblem:
+    return ApiProblem(
+        412,
+        "precondition_failed",
+        "The draft changed since you read it; read it again and retry.",
+        headers={"ETag": etag(current)},
+    )
+
+
+def expected_version(if_match: str | None, current: int | None) -> int | None:
+    """The version to require, from ``If-Match`` and the version now stored (``None`` when the
+    document does not exist, so the service answers 404)."""
+    if if_match is None:
+        raise ApiProblem(
+            428,
+            "precondition_required",
+            "Send If-Match with the ETag from your last read of this draft.",
+            errors={"If-Match": "required"},
+        )
+    if current is None:
+        return None
+    value = if_match.strip()
+    if value == "*":
+        return current
+    for part in value.split(","):
+        tag = part.strip().removeprefix("W/").strip('"')
+        if tag.isdigit() and len(tag) < 10 and int(tag) == current:
+            return current
+    raise _stale(current)
+
+
+def stale_to_412(call: Callable[[], T], current: int | None) -> T:
+    """Run a service call; its ``version_mismatch`` conflict (a race) becomes a 412."""
+    try:
+        return call()
+    except Conflict as exc:
+        if exc.code != "version_mismatch":
+            raise
+        raise _stale(current or 0) from None

@@ -1,0 +1,99 @@
+"""``/accounts``: the chart of accounts with each account's balances."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Query
+from pydantic import BaseModel
+from sqlalchemy import select
+from starlette.responses import Response
+
+from newledger.appconnect.api.deps import ApiContext, requires
+from newledger.appconnect.api.pagination import ListParams, keyset_page, list_params
+from newledger.appconnect.api.schemas import IdPath, Page
+from newledger.identity.permissions import Permission
+from newledger.ledger.accounts import account_balances, get_account
+from newledger.ledger.models import Account
+
+__all__ = ["router"]
+
+router = APIRouter(tags=["Accounts"])
+
+
+class BalanceOut(BaseModel):
+    currency: str
+    debit: str
+    credit: str
+    balance: str
+
+
+class AccountOut(BaseModel):
+    id: int
+    code: str
+    name: str
+    type: str
+    subtype: str
+    description: str
+    is_active: bool
+    balances: list[BalanceOut]
+    updated_at: dt.datetime
+
+
+def _account_dict(account: Account, balances: list[dict[str, str]]) -> dict[str, Any]:
+    return {
+        "id": account.id,
+        "code": account.code,
+        "name": account.name,
+        "type": account.type,
+        "subtype": account.subtype,
+        "description": account.description,
+        "is_active": account.is_active,
+        "balances": balances,
+        "updated_at": account.updated_at.isoformat(),
+    }
+
+
+def _balances(ctx: ApiContext, as_of: dt.date | None) -> dict[int, list[dict[str, str]]]:
+    out: dict[int, list[dict[str, str]]] = {}
+    for b in account_balances(ctx.session, ctx.actor, as_of=as_of):
+        row = b.as_dict()
+        out.setdefault(b.account_id, []).append(
+            {k: row[k] for k in ("currency", "debit", "credit", "balance")}
+        )
+    return out
+
+
+AsOf = Annotated[
+    dt.date | None, Query(description="Balances at the end of this day (default: all posted).")
+]
+
+
+@router.get("/accounts", response_model=Page[AccountOut], summary="Chart of accounts")
+async def list_accounts(
+    params: Annotated[ListParams, Depends(list_params)],
+    as_of: AsOf = None,
+    type: Annotated[
+        Literal["asset", "liability", "equity", "income", "expense"] | None, Query()
+    ] = None,
+    ctx: ApiContext = requires(Permission.ACCOUNTS_READ),
+) -> Response:
+    """Every account with its balance per currency (from posted entries only; drafts never
+    count). Balances are in the account's normal sign."""
+    query = select(Account).where(Account.company_id == ctx.company_id)
+    if type is not None:
+        query = query.where(Account.type == type)
+    page = keyset_page(ctx.session, query, params, Account.updated_at, Account.id, scalars=True)
+    balances = _balances(ctx, as_of) if page.rows else {}
+    data = [_account_dict(a, balances.get(a.id, [])) for a in page.rows]
+    return ctx.respond({"data": data, "next_cursor": page.next_cursor})
+
+
+@router.get("/accounts/{account_id}", response_model=AccountOut, summary="One account")
+async def get_one_account(
+    account_id: IdPath, as_of: AsOf = None, ctx: ApiContext = requires(Permission.ACCOUNTS_READ)
+) -> Response:
+    account = get_account(ctx.session, ctx.actor, account_id)
+    balances = _balances(ctx, as_of).get(account.id, [])
+    return ctx.respond(_account_dict(account, balances))

@@ -1,0 +1,123 @@
+"""``/contacts``: customers and vendors; creating and updating them needs ``contacts:write``."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, Query
+from pydantic import BaseModel, Field
+from sqlalchemy import func, or_, select
+from starlette.responses import Response
+
+from newledger.appconnect.api.deps import ApiContext, requires
+from newledger.appconnect.api.idempotency import Created, IdempotencyKeyHeader, run_create
+from newledger.appconnect.api.pagination import ListParams, keyset_page, list_params
+from newledger.appconnect.api.schemas import TEXT_PATTERN, DbId, IdPath, Page, StrictBody
+from newledger.identity.permissions import Permission
+from newledger.ledger.contacts import contact_dict, create_contact, get_contact, update_contact
+from newledger.ledger.models import Contact
+
+__all__ = ["router"]
+
+router = APIRouter(tags=["Contacts"])
+
+Kind = Literal["customer", "vendor", "both"]
+
+
+class ContactOut(BaseModel):
+    id: int
+    kind: Kind
+    name: str
+    email: str
+    phone: str
+    tax_id: str
+    payment_terms_days: int
+    default_account_id: int | None
+    is_archived: bool
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+
+class ContactCreate(StrictBody):
+    name: str = Field(min_length=1, max_length=200)
+    kind: Kind = "customer"
+    email: str = Field(default="", max_length=320)
+    phone: str = Field(default="", max_length=64)
+    tax_id: str = Field(default="", max_length=64)
+    payment_terms_days: int = Field(default=30, ge=0, le=365)
+    default_account_id: DbId | None = None
+
+
+class ContactUpdate(StrictBody):
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    kind: Kind | None = None
+    email: str | None = Field(default=None, max_length=320)
+    phone: str | None = Field(default=None, max_length=64)
+    tax_id: str | None = Field(default=None, max_length=64)
+    payment_terms_days: int | None = Field(default=None, ge=0, le=365)
+    default_account_id: DbId | None = None
+    is_archived: bool | None = None
+
+
+@router.get("/contacts", response_model=Page[ContactOut], summary="List contacts")
+async def list_contacts(
+    params: Annotated[ListParams, Depends(list_params)],
+    kind: Annotated[Kind | None, Query(description="customer or vendor also lists both")] = None,
+    q: Annotated[
+        str | None,
+        Query(max_length=100, pattern=TEXT_PATTERN, description="Name or email contains"),
+    ] = None,
+    include_archived: bool = False,
+    ctx: ApiContext = requires(Permission.CONTACTS_READ),
+) -> Response:
+    query = select(Contact).where(Contact.company_id == ctx.company_id)
+    if kind is not None:
+        query = query.where(Contact.kind.in_({kind, "both"}))
+    if not include_archived:
+        query = query.where(Contact.is_archived.is_(False))
+    if q:
+        pattern = f"%{q.strip().lower()}%"
+        query = query.where(
+            or_(func.lower(Contact.name).like(pattern), func.lower(Contact.email).like(pattern))
+        )
+    page = keyset_page(ctx.session, query, params, Contact.updated_at, Contact.id, scalars=True)
+    data = [contact_dict(c) for c in page.rows]
+    return ctx.respond({"data": data, "next_cursor": page.next_cursor})
+
+
+@router.get("/contacts/{contact_id}", response_model=ContactOut, summary="One contact")
+async def get_one_contact(
+    contact_id: IdPath, ctx: ApiContext = requires(Permission.CONTACTS_READ)
+) -> Response:
+    return ctx.respond(contact_dict(get_contact(ctx.session, ctx.actor, contact_id)))
+
+
+@router.post("/contacts", status_code=201, response_model=ContactOut, summary="Create a contact")
+async def post_contact(
+    body: ContactCreate,
+    idempotency_key: IdempotencyKeyHeader = None,
+    ctx: ApiContext = requires(Permission.CONTACTS_WRITE),
+) -> Response:
+    def create() -> Created:
+        contact = create_contact(ctx.session, ctx.actor, **body.model_dump())
+        location = f"/api/v1/contacts/{contact.id}"
+        return 201, contact_dict(contact), {"Location": location}
+
+    return await run_create(ctx, idempotency_key, create)
+
+
+@router.patch("/contacts/{contact_id}", response_model=ContactOut, summary="Update a contact")
+async def patch_contact(
+    contact_id: IdPath, body: ContactUpdate, ctx: ApiContext = requires(Permission.CONTACTS_WRITE)
+) -> Response:
+    """Send only the fields to change; `default_account_id: null` clears it."""
+    changes = {
+        k: v
+        for k, v in body.model_dump(exclude_unset=True).items()
+        if v is not None or k == "default_account_id"
+    }
+    contact = update_contact(ctx.session, ctx.actor, contact_id, changes)
+    data = contact_dict(contact)
+    ctx.session.commit()
+    return ctx.respond(data)

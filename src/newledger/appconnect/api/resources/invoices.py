@@ -1,0 +1,297 @@
+"""``/invoices``: read every invoice; create, edit and delete *drafts* (``invoices:draft``).
+
+Drafts made here carry source ``api`` and the app's name, so the review queue shows who made
+them; only a person approves a draft, which is what posts it to the ledger.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Query
+from pydantic import BaseModel, Field
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from starlette.responses import Response
+
+from newledger.appconnect.api.deps import ApiContext, requires
+from newledger.appconnect.api.etag import IfMatchHeader, etag, expected_version, stale_to_412
+from newledger.appconnect.api.idempotency import Created, IdempotencyKeyHeader, run_create
+from newledger.appconnect.api.pagination import ListParams, Page, keyset_page, list_params
+from newledger.appconnect.api.schemas import (
+    AMOUNT_PATTERN,
+    MAX_ID,
+    TEXT_PATTERN,
+    Amount,
+    DbId,
+    IdPath,
+    StrictBody,
+)
+from newledger.appconnect.api.schemas import Page as PageModel
+from newledger.identity.permissions import Permission
+from newledger.ledger.invoices import (
+    create_draft_invoice,
+    delete_draft_invoice,
+    get_invoice,
+    invoice_dict,
+    update_draft_invoice,
+)
+from newledger.ledger.models import Contact, Invoice
+from newledger.money import format_minor
+
+__all__ = ["InvoiceFilters", "invoice_page", "router"]
+
+router = APIRouter(tags=["Invoices"])
+
+InvoiceStatus = Literal["draft", "approved", "partially_paid", "paid", "voided", "rejected"]
+Currency = Annotated[str, Field(pattern=r"^[A-Z]{3}$", examples=["USD"])]
+Memo = Annotated[str, Field(max_length=5000, pattern=TEXT_PATTERN)]
+
+
+class InvoiceLineIn(StrictBody):
+    description: str = Field(default="", max_length=500)
+    quantity: str = Field(default="1", pattern=AMOUNT_PATTERN, examples=["2"])
+    unit_price: Amount
+    account_id: DbId | None = Field(
+        default=None, description="An income account; default: the contact's, else 4000 Sales."
+    )
+
+
+class InvoiceCreate(StrictBody):
+    contact_id: DbId
+    issue_date: dt.date
+    due_date: dt.date | None = Field(default=None, description="Default: issue date + terms.")
+    currency: Currency | None = Field(default=None, description="Default: home currency.")
+    memo: Memo = ""
+    lines: list[InvoiceLineIn] = Field(min_length=1, max_length=200)
+
+
+class InvoiceUpdate(StrictBody):
+    contact_id: DbId | None = None
+    issue_date: dt.date | None = None
+    due_date: dt.date | None = None
+    currency: Currency | None = None
+    memo: Memo | None = None
+    lines: list[InvoiceLineIn] | None = Field(
+        default=None, min_length=1, max_length=200, description="Replaces every line."
+    )
+
+
+class InvoiceLineOut(BaseModel):
+    description: str
+    quantity: str
+    unit_price: str
+    amount: str
+    account_id: int
+
+
+class InvoiceSummary(BaseModel):
+    id: int
+    number: str
+    contact_id: int
+    contact_name: str
+    issue_date: dt.date
+    due_date: dt.date
+    currency: str
+    status: InvoiceStatus
+    total: str
+    amount_paid: str
+    amount_due: str
+    memo: str
+    version: int
+    source: str
+    source_label: str
+    journal_entry_id: int | None
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+
+class InvoiceOut(InvoiceSummary):
+    rejected_reason: str
+    lines: list[InvoiceLineOut]
+
+
+@dataclass(frozen=True, slots=True)
+class InvoiceFilters:
+    status: InvoiceStatus | None = None
+    contact_id: int | None = None
+    issue_date_from: dt.date | None = None
+    issue_date_to: dt.date | None = None
+    due_date_to: dt.date | None = None
+
+
+def invoice_filters(
+    status: InvoiceStatus | None = None,
+    contact_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
+    issue_date_from: dt.date | None = None,
+    issue_date_to: dt.date | None = None,
+    due_date_to: Annotated[dt.date | None, Query(description="Due on or before")] = None,
+) -> InvoiceFilters:
+    return InvoiceFilters(
+        status=status,
+        contact_id=contact_id,
+        issue_date_from=issue_date_from,
+        issue_date_to=issue_date_to,
+        due_date_to=due_date_to,
+    )
+
+
+# The list reads one row per invoice with its contact's name in ONE query; lines are only on
+# the detail. This is the API's hot path (DESIGN §9: ≥ 1,000 req/s).
+_LIST = select(
+    Invoice.id,
+    Invoice.number,
+    Invoice.contact_id,
+    Contact.name.label("contact_name"),
+    Invoice.issue_date,
+    Invoice.due_date,
+    Invoice.currency,
+    Invoice.status,
+    Invoice.total,
+    Invoice.amount_paid,
+    Invoice.memo,
+    Invoice.version,
+    Invoice.source,
+    Invoice.source_label,
+    Invoice.journal_entry_id,
+    Invoice.created_at,
+    Invoice.updated_at,
+).join(Contact, Contact.id == Invoice.contact_id)
+
+
+def _summary(row: Any) -> dict[str, Any]:
+    cur = row.currency
+    return {
+        "id": row.id,
+        "number": row.number,
+        "contact_id": row.contact_id,
+        "contact_name": row.contact_name,
+        "issue_date": row.issue_date.isoformat(),
+        "due_date": row.due_date.isoformat(),
+        "currency": cur,
+        "status": row.status,
+        "total": format_minor(row.total, cur),
+        "amount_paid": format_minor(row.amount_paid, cur),
+        "amount_due": format_minor(row.total - row.amount_paid, cur),
+        "memo": row.memo,
+        "version": row.version,
+        "source": row.source,
+        "source_label": row.source_label,
+        "journal_entry_id": row.journal_entry_id,
+        "created_at": row.created_at.isoformat(),
+        "updated_at": row.updated_at.isoformat(),
+    }
+
+
+def invoice_page(
+    session: Session, company_id: int, params: ListParams, filters: InvoiceFilters
+) -> dict[str, Any]:
+    """One page of invoice summaries; shared with the benchmark's unauthenticated twin."""
+    query = _LIST.where(Invoice.company_id == company_id)
+    if filters.status is not None:
+        query = query.where(Invoice.status == filters.status)
+    if filters.contact_id is not None:
+        query = query.where(Invoice.contact_id == filters.contact_id)
+    if filters.issue_date_from is not None:
+        query = query.where(Invoice.issue_date >= filters.issue_date_from)
+    if filters.issue_date_to is not None:
+        query = query.where(Invoice.issue_date <= filters.issue_date_to)
+    if filters.due_date_to is not None:
+        query = query.where(Invoice.due_date <= filters.due_date_to)
+    page: Page = keyset_page(session, query, params, Invoice.updated_at, Invoice.id)
+    return {"data": [_summary(row) for row in page.rows], "next_cursor": page.next_cursor}
+
+
+def _detail(invoice: Invoice) -> dict[str, Any]:
+    return {
+        **invoice_dict(invoice),
+        "contact_name": invoice.contact.name,
+        "created_at": invoice.created_at.isoformat(),
+        "updated_at": invoice.updated_at.isoformat(),
+    }
+
+
+def _current_version(ctx: ApiContext, invoice_id: int) -> int | None:
+    return ctx.session.scalar(
+        select(Invoice.version).where(
+            Invoice.company_id == ctx.company_id, Invoice.id == invoice_id
+        )
+    )
+
+
+@router.get("/invoices", response_model=PageModel[InvoiceSummary], summary="List invoices")
+async def list_invoices(
+    params: Annotated[ListParams, Depends(list_params)],
+    filters: Annotated[InvoiceFilters, Depends(invoice_filters)],
+    ctx: ApiContext = requires(Permission.INVOICES_READ),
+) -> Response:
+    """Invoice summaries (no lines) in `(updated_at, id)` order."""
+    return ctx.respond(invoice_page(ctx.session, ctx.company_id, params, filters))
+
+
+@router.get("/invoices/{invoice_id}", response_model=InvoiceOut, summary="One invoice")
+async def get_one_invoice(
+    invoice_id: IdPath, ctx: ApiContext = requires(Permission.INVOICES_READ)
+) -> Response:
+    """With its lines. The `ETag` is what a draft update or delete sends as `If-Match`."""
+    invoice = get_invoice(ctx.session, ctx.actor, invoice_id)
+    return ctx.respond(_detail(invoice), headers={"ETag": etag(invoice.version)})
+
+
+@router.post(
+    "/invoices", status_code=201, response_model=InvoiceOut, summary="Create a draft invoice"
+)
+async def post_invoice(
+    body: InvoiceCreate,
+    idempotency_key: IdempotencyKeyHeader = None,
+    ctx: ApiContext = requires(Permission.INVOICES_DRAFT),
+) -> Response:
+    """The draft waits in the review queue, marked with this app; a person approves it."""
+
+    def create() -> Created:
+        values = body.model_dump()
+        invoice = create_draft_invoice(ctx.session, ctx.actor, **values)
+        headers = {"Location": f"/api/v1/invoices/{invoice.id}", "ETag": etag(invoice.version)}
+        return 201, _detail(invoice), headers
+
+    return await run_create(ctx, idempotency_key, create)
+
+
+@router.patch("/invoices/{invoice_id}", response_model=InvoiceOut, summary="Update a draft invoice")
+async def patch_invoice(
+    invoice_id: IdPath,
+    body: InvoiceUpdate,
+    if_match: IfMatchHeader = None,
+    ctx: ApiContext = requires(Permission.INVOICES_DRAFT),
+) -> Response:
+    """Send only the fields to change (`lines` replaces all lines) with `If-Match`."""
+    current = _current_version(ctx, invoice_id)
+    version = expected_version(if_match, current)
+    changes = {k: v for k, v in body.model_dump(exclude_unset=True).items() if v is not None}
+    invoice = stale_to_412(
+        lambda: update_draft_invoice(
+            ctx.session, ctx.actor, invoice_id, changes, expected_version=version
+        ),
+        current,
+    )
+    data = _detail(invoice)
+    ctx.session.commit()
+    return ctx.respond(data, headers={"ETag": etag(invoice.version)})
+
+
+@router.delete("/invoices/{invoice_id}", status_code=204, summary="Delete a draft invoice")
+async def delete_invoice(
+    invoice_id: IdPath,
+    if_match: IfMatchHeader = None,
+    ctx: ApiContext = requires(Permission.INVOICES_DRAFT),
+) -> Response:
+    current = _current_version(ctx, invoice_id)
+    version = expected_version(if_match, current)
+    stale_to_412(
+        lambda: delete_draft_invoice(ctx.session, ctx.actor, invoice_id, expected_version=version),
+        current,
+    )
+    ctx.session.commit()
+    return Response(status_code=204, headers=ctx.headers)

@@ -1,0 +1,86 @@
+"""``/journal-entries``: posted entries with their lines (read only; entries are immutable)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query
+from pydantic import BaseModel
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+from starlette.responses import Response
+
+from newledger.appconnect.api.deps import ApiContext, requires
+from newledger.appconnect.api.pagination import ListParams, keyset_page, list_params
+from newledger.appconnect.api.schemas import TEXT_PATTERN, IdPath, Page
+from newledger.identity.permissions import Permission
+from newledger.ledger.journal import entry_dict, get_entry
+from newledger.ledger.models import JournalEntry
+
+__all__ = ["router"]
+
+router = APIRouter(tags=["Journal"])
+
+
+class JournalLineOut(BaseModel):
+    account_id: int
+    contact_id: int | None
+    currency: str
+    debit: str | None
+    credit: str | None
+    description: str
+
+
+class JournalEntryOut(BaseModel):
+    id: int
+    date: dt.date
+    memo: str
+    source_type: str
+    source_id: int | None
+    reverses_entry_id: int | None
+    created_at: dt.datetime
+    lines: list[JournalLineOut]
+
+
+def _entry(entry: JournalEntry) -> dict[str, Any]:
+    return {**entry_dict(entry), "created_at": entry.created_at.isoformat()}
+
+
+@router.get(
+    "/journal-entries", response_model=Page[JournalEntryOut], summary="List journal entries"
+)
+async def list_journal_entries(
+    params: Annotated[ListParams, Depends(list_params)],
+    date_from: dt.date | None = None,
+    date_to: dt.date | None = None,
+    source_type: Annotated[str | None, Query(max_length=16, pattern=TEXT_PATTERN)] = None,
+    ctx: ApiContext = requires(Permission.JOURNAL_READ),
+) -> Response:
+    """Entries in the order they were posted, each with its lines. `updated_since` filters on
+    the posting time (entries never change after posting)."""
+    query = (
+        select(JournalEntry)
+        .where(JournalEntry.company_id == ctx.company_id)
+        .options(selectinload(JournalEntry.lines))
+    )
+    if date_from is not None:
+        query = query.where(JournalEntry.date >= date_from)
+    if date_to is not None:
+        query = query.where(JournalEntry.date <= date_to)
+    if source_type is not None:
+        query = query.where(JournalEntry.source_type == source_type)
+    page = keyset_page(
+        ctx.session, query, params, JournalEntry.created_at, JournalEntry.id, scalars=True
+    )
+    data = [_entry(e) for e in page.rows]
+    return ctx.respond({"data": data, "next_cursor": page.next_cursor})
+
+
+@router.get(
+    "/journal-entries/{entry_id}", response_model=JournalEntryOut, summary="One journal entry"
+)
+async def get_journal_entry(
+    entry_id: IdPath, ctx: ApiContext = requires(Permission.JOURNAL_READ)
+) -> Response:
+    return ctx.respond(_entry(get_entry(ctx.session, ctx.actor, entry_id)))

@@ -1,0 +1,73 @@
+"""``/payments``: money received from customers and paid to vendors (read only)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Query
+from pydantic import BaseModel
+from sqlalchemy import select
+from starlette.responses import Response
+
+from newledger.appconnect.api.deps import ApiContext, requires
+from newledger.appconnect.api.pagination import ListParams, keyset_page, list_params
+from newledger.appconnect.api.schemas import MAX_ID, IdPath, Page
+from newledger.identity.permissions import Permission
+from newledger.ledger.models import Payment
+from newledger.ledger.payments import get_payment, payment_dict
+
+__all__ = ["router"]
+
+router = APIRouter(tags=["Payments"])
+
+FilterId = Annotated[int | None, Query(ge=1, le=MAX_ID)]
+
+
+class PaymentOut(BaseModel):
+    id: int
+    direction: Literal["received", "made"]
+    contact_id: int | None
+    invoice_id: int | None
+    expense_id: int | None
+    bank_account_id: int
+    date: dt.date
+    amount: str
+    currency: str
+    reference: str
+    journal_entry_id: int | None
+    updated_at: dt.datetime
+
+
+def _payment(payment: Payment) -> dict[str, Any]:
+    return {**payment_dict(payment), "updated_at": payment.updated_at.isoformat()}
+
+
+@router.get("/payments", response_model=Page[PaymentOut], summary="List payments")
+async def list_payments(
+    params: Annotated[ListParams, Depends(list_params)],
+    direction: Literal["received", "made"] | None = None,
+    contact_id: FilterId = None,
+    invoice_id: FilterId = None,
+    expense_id: FilterId = None,
+    ctx: ApiContext = requires(Permission.PAYMENTS_READ),
+) -> Response:
+    query = select(Payment).where(Payment.company_id == ctx.company_id)
+    if direction is not None:
+        query = query.where(Payment.direction == direction)
+    if contact_id is not None:
+        query = query.where(Payment.contact_id == contact_id)
+    if invoice_id is not None:
+        query = query.where(Payment.invoice_id == invoice_id)
+    if expense_id is not None:
+        query = query.where(Payment.expense_id == expense_id)
+    page = keyset_page(ctx.session, query, params, Payment.updated_at, Payment.id, scalars=True)
+    data = [_payment(p) for p in page.rows]
+    return ctx.respond({"data": data, "next_cursor": page.next_cursor})
+
+
+@router.get("/payments/{payment_id}", response_model=PaymentOut, summary="One payment")
+async def get_one_payment(
+    payment_id: IdPath, ctx: ApiContext = requires(Permission.PAYMENTS_READ)
+) -> Response:
+    return ctx.respond(_payment(get_payment(ctx.session, ctx.actor, payment_id)))
