@@ -13,7 +13,7 @@ import binascii
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Annotated, Any, Unpack
+from typing import Annotated, Any
 
 import orjson
 from fastapi import Query
@@ -96,7 +96,7 @@ def list_params(
 
 def keyset_page(
     session: Session,
-    query: Select[Unpack[tuple[Any, ...]]],
+    query: Select[*tuple[Any, ...]],
     params: ListParams,
     time_col: InstrumentedAttribute[dt.datetime],
     id_col: InstrumentedAttribute[int],

@@ -4,16 +4,18 @@ model validation), so these models describe the wire format rather than build it
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Path
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 __all__ = [
     "AMOUNT_PATTERN",
     "MAX_ID",
     "TEXT_PATTERN",
     "Amount",
+    "Day",
     "DbId",
     "IdPath",
     "Page",
@@ -30,6 +32,19 @@ Amount = Annotated[str, Field(pattern=AMOUNT_PATTERN, examples=["1250.00"])]
 MAX_ID = 2_147_483_647
 DbId = Annotated[int, Field(ge=1, le=MAX_ID)]
 IdPath = Annotated[int, Path(ge=1, le=MAX_ID)]
+# Books live between these days; outside them date arithmetic (terms, aging buckets, comparison
+# periods) could leave Python's date range, so such input is a 422 at the edge.
+FIRST_DAY = dt.date(1900, 1, 1)
+LAST_DAY = dt.date(2999, 12, 31)
+
+
+def _bookable(day: dt.date) -> dt.date:
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise ValueError(f"must be between {FIRST_DAY} and {LAST_DAY}")
+    return day
+
+
+Day = Annotated[dt.date, AfterValidator(_bookable)]
 # Text never contains NUL: PostgreSQL cannot store it.
 TEXT_PATTERN = r"^[^\x00]*$"
 

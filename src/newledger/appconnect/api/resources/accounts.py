@@ -12,7 +12,7 @@ from starlette.responses import Response
 
 from newledger.appconnect.api.deps import ApiContext, requires
 from newledger.appconnect.api.pagination import ListParams, keyset_page, list_params
-from newledger.appconnect.api.schemas import IdPath, Page
+from newledger.appconnect.api.schemas import Day, IdPath, Page
 from newledger.identity.permissions import Permission
 from newledger.ledger.accounts import account_balances, get_account
 from newledger.ledger.models import Account
@@ -66,7 +66,7 @@ def _balances(ctx: ApiContext, as_of: dt.date | None) -> dict[int, list[dict[str
 
 
 AsOf = Annotated[
-    dt.date | None, Query(description="Balances at the end of this day (default: all posted).")
+    Day | None, Query(description="Balances at the end of this day (default: all posted).")
 ]
 
 

@@ -25,6 +25,7 @@ from newledger.appconnect.api.schemas import (
     MAX_ID,
     TEXT_PATTERN,
     Amount,
+    Day,
     DbId,
     IdPath,
     StrictBody,
@@ -61,8 +62,8 @@ class InvoiceLineIn(StrictBody):
 
 class InvoiceCreate(StrictBody):
     contact_id: DbId
-    issue_date: dt.date
-    due_date: dt.date | None = Field(default=None, description="Default: issue date + terms.")
+    issue_date: Day
+    due_date: Day | None = Field(default=None, description="Default: issue date + terms.")
     currency: Currency | None = Field(default=None, description="Default: home currency.")
     memo: Memo = ""
     lines: list[InvoiceLineIn] = Field(min_length=1, max_length=200)
@@ -70,8 +71,8 @@ class InvoiceCreate(StrictBody):
 
 class InvoiceUpdate(StrictBody):
     contact_id: DbId | None = None
-    issue_date: dt.date | None = None
-    due_date: dt.date | None = None
+    issue_date: Day | None = None
+    due_date: Day | None = None
     currency: Currency | None = None
     memo: Memo | None = None
     lines: list[InvoiceLineIn] | None = Field(

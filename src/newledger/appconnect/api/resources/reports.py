@@ -15,6 +15,8 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from newledger.appconnect.api.deps import ApiContext, requires
+from newledger.appconnect.api.problems import ApiProblem
+from newledger.appconnect.api.schemas import Day
 from newledger.identity.models import Company
 from newledger.identity.permissions import Permission
 from newledger.ledger import reports
@@ -25,11 +27,11 @@ __all__ = ["router"]
 router = APIRouter(prefix="/reports", tags=["Reports"])
 
 Report = dict[str, Any]
-AsOf = Annotated[dt.date | None, Query(description="Default: today (UTC).")]
+AsOf = Annotated[Day | None, Query(description="Default: today (UTC).")]
 From = Annotated[
-    dt.date | None, Query(alias="from", description="First day. Default: see the operation.")
+    Day | None, Query(alias="from", description="First day. Default: see the operation.")
 ]
-To = Annotated[dt.date | None, Query(alias="to", description="Last day. Default: today (UTC).")]
+To = Annotated[Day | None, Query(alias="to", description="Last day. Default: today (UTC).")]
 Currency = Annotated[
     str | None,
     Query(pattern=r"^[A-Z]{3}$", description="Report currency. Default: the home currency."),
@@ -41,7 +43,16 @@ def _today() -> dt.date:
 
 
 async def _run(ctx: ApiContext, build: Callable[[], Any]) -> Response:
-    report = await run_in_threadpool(build)
+    try:
+        report = await run_in_threadpool(build)
+    except OverflowError:
+        # e.g. many comparison periods before 1900: the periods would leave the calendar.
+        raise ApiProblem(
+            422,
+            "validation_failed",
+            "The requested periods fall outside the supported dates.",
+            errors={"from": "out of range"},
+        ) from None
     return ctx.respond(report.to_json())
 
 
