@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from newledger.cli import apps, db, demo, export, reports, serve, users
+from newledger.cli import apps, categorize, db, demo, export, reports, serve, users
 
 app = typer.Typer(help="NewLedger: double-entry accounting with App Connect.", no_args_is_help=True)
 app.add_typer(db.app, name="db")
@@ -14,6 +14,7 @@ app.command("serve")(serve.serve)
 app.add_typer(reports.app, name="report")
 app.command("export")(export.export)
 app.command("demo")(demo.demo)
+app.add_typer(categorize.app, name="categorize")
 
 
 if __name__ == "__main__":

@@ -50,6 +50,17 @@ TABLES: tuple[Table, ...] = tuple(
 # (account id, signed amount, contact id, description)
 Line = tuple[int, int, int | None, str]
 
+_TUPLE_TABLES: dict[str, tuple[str, ...]] = {
+    "journal_entries": (
+        "id", "company_id", "date", "memo", "source_type", "source_id", "reverses_entry_id",
+        "posted_by_user_id", "created_at",
+    ),
+    "journal_lines": (
+        "id", "company_id", "entry_id", "account_id", "contact_id", "date", "currency", "amount",
+        "description",
+    ),
+}  # fmt: skip
+
 _SOURCE_NONE: dict[str, Any] = {"source_app_id": None, "source_connection_id": None}
 
 
@@ -73,6 +84,11 @@ class Books:
         self.batch_lines = batch_lines
         self.on_flush = on_flush
         self.rows: dict[str, list[dict[str, Any]]] = {t.name: [] for t in TABLES}
+        self.entry_rows: list[tuple[Any, ...]] = []
+        self.line_rows: list[tuple[Any, ...]] = []
+        self._sqlite = conn.dialect.name == "sqlite"
+        self._days: dict[dt.date, Any] = {}
+        self._stored_stamps: dict[dt.date, Any] = {}
         self.next_ids = {
             t.name: int(conn.execute(select(func.coalesce(func.max(t.c.id), 0))).scalar_one()) + 1
             for t in TABLES
@@ -96,6 +112,21 @@ class Books:
             self._stamps[day] = value
         return value
 
+    def _stored_day(self, day: dt.date) -> Any:
+        """A date as the driver stores it (SQLAlchemy's SQLite format is ISO 8601 text)."""
+        value = self._days.get(day)
+        if value is None:
+            value = self._days[day] = day.isoformat() if self._sqlite else day
+        return value
+
+    def _stored_stamp(self, day: dt.date) -> Any:
+        value = self._stored_stamps.get(day)
+        if value is None:
+            naive = self.stamp(day).replace(tzinfo=None)  # UTCDateTime stores naive UTC
+            value = naive.strftime("%Y-%m-%d %H:%M:%S.%f") if self._sqlite else naive
+            self._stored_stamps[day] = value
+        return value
+
     def add(self, table: str, row: dict[str, Any]) -> None:
         self.rows[table].append(row)
         self.counts[table] += 1
@@ -115,45 +146,39 @@ class Books:
         assert len(lines) >= 2, "an entry needs two lines"
         assert sum(line[1] for line in lines) == 0, f"unbalanced demo entry: {memo} {lines}"
         entry_id = self.new_id("journal_entries")
-        self.add(
-            "journal_entries",
-            {
-                "id": entry_id,
-                "company_id": self.company_id,
-                "date": day,
-                "memo": memo[:500],
-                "source_type": source_type,
-                "source_id": source_id,
-                "reverses_entry_id": reverses,
-                "posted_by_user_id": self.user_id,
-                "created_at": self.stamp(day),
-            },
+        # Entries and lines are the bulk of the rows: they are kept as tuples already in storage
+        # form (see ``_ENTRY_COLUMNS``), the other tables as dicts.
+        stored_day = self._stored_day(day)
+        self.entry_rows.append(
+            (
+                entry_id,
+                self.company_id,
+                stored_day,
+                memo[:500],
+                source_type,
+                source_id,
+                reverses,
+                self.user_id,
+                self._stored_stamp(day),
+            )
         )
-        out = self.rows["journal_lines"]
+        out = self.line_rows
         daily = self.daily
         cid, cur = self.company_id, self.currency
         next_line = self.next_ids["journal_lines"]
         for account_id, amount, contact_id, description in lines:
             assert amount != 0, "zero journal line"
             out.append(
-                {
-                    "id": next_line,
-                    "company_id": cid,
-                    "entry_id": entry_id,
-                    "account_id": account_id,
-                    "contact_id": contact_id,
-                    "date": day,
-                    "currency": cur,
-                    "amount": amount,
-                    "description": description,
-                }
-            )
+                (next_line, cid, entry_id, account_id, contact_id, stored_day, cur, amount,
+                 description)
+            )  # fmt: skip
             next_line += 1
             bucket = daily[(account_id, day)]
             if amount > 0:
                 bucket[0] += amount
             else:
                 bucket[1] -= amount
+        self.counts["journal_entries"] += 1
         self.counts["journal_lines"] += next_line - self.next_ids["journal_lines"]
         self.next_ids["journal_lines"] = next_line
         return entry_id
@@ -215,20 +240,35 @@ class Books:
         so inside its transaction): SQLAlchemy's per-row parameter processing cost more than
         SQLite's own inserts, and a million lines must load in under a minute.
         """
-        flushed_lines = len(self.rows["journal_lines"])
+        flushed_lines = len(self.line_rows)
         for table in TABLES:
-            rows = self.rows[table.name]
-            if rows:
-                self._insert(table, rows)
+            if table.name in _TUPLE_TABLES:
+                rows = self.entry_rows if table.name == "journal_entries" else self.line_rows
+                if rows:
+                    self._insert_tuples(table, _TUPLE_TABLES[table.name], rows)
+                    rows.clear()
+                continue
+            dict_rows = self.rows[table.name]
+            if dict_rows:
+                self._insert(table, dict_rows)
                 self.rows[table.name] = []
         if self.on_flush is not None and flushed_lines:
             self.on_flush(flushed_lines)
 
+    def _sql(self, table: Table, columns: Sequence[str]) -> str:
+        mark = "?" if self.conn.dialect.paramstyle == "qmark" else "%s"
+        marks = ", ".join(mark for _ in columns)
+        return f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({marks})"
+
+    def _insert_tuples(
+        self, table: Table, columns: Sequence[str], rows: list[tuple[Any, ...]]
+    ) -> None:
+        self.conn.exec_driver_sql(self._sql(table, columns), rows)
+
     def _insert(self, table: Table, rows: list[dict[str, Any]]) -> None:
         columns = list(rows[0])
         qmark = self.conn.dialect.paramstyle == "qmark"
-        marks = ", ".join("?" if qmark else "%s" for _ in columns)
-        sql = f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({marks})"
+        sql = self._sql(table, columns)
         getter = itemgetter(*columns)
         converters = [
             (i, conv)
@@ -278,7 +318,7 @@ class Books:
         return None
 
     def maybe_flush(self) -> None:
-        if len(self.rows["journal_lines"]) >= self.batch_lines:
+        if len(self.line_rows) >= self.batch_lines:
             self.flush()
 
     def daily_movements(self) -> list[tuple[int, str, dt.date, int]]:
