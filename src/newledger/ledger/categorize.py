@@ -41,34 +41,8 @@ THRESHOLD = 0.6
 # suggest() learns from this many of the most recent examples, so a hint stays fast on big books.
 RECENT_EXAMPLES = 5000
 _APPROVED = ("approved", "partially_paid", "paid")
-_STOP = frozenset(
-    [
-        "a",
-        "an",
-        "and",
-        "at",
-        "for",
-        "from",
-        "in",
-        "of",
-        "on",
-        "the",
-        "to",
-        "with",
-        "by",
-        "via",
-        "inc",
-        "llc",
-        "co",
-        "ltd",
-        "corp",
-        "pos",
-        "debit",
-        "card",
-        "purchase",
-        "ach",
-    ]
-)
+_STOP_WORDS = "a an and at for from in of on the to with by via inc llc co ltd corp pos debit card"
+_STOP = frozenset([*_STOP_WORDS.split(), "purchase", "ach"])
 _TOKEN = re.compile(r"[a-z][a-z0-9&'.+-]*")
 _NEIGHBOURS = 7
 
@@ -156,6 +130,14 @@ class CategoryModel:
         ranked.sort(key=lambda r: (-r[0], -self.examples[r[1]].order))
         return ranked[:_NEIGHBOURS]
 
+    def _vote(self, near: list[tuple[float, int]]) -> tuple[int, float]:
+        """The account the neighbours favour, weighted by similarity, and its share of the vote."""
+        votes: dict[int, float] = defaultdict(float)
+        for sim, i in near:
+            votes[self.examples[i].account_id] += sim
+        best = max(votes, key=lambda a: votes[a])
+        return best, votes[best] / (sum(votes.values()) or 1.0)
+
     def _name(self, account_id: int) -> str:
         return self.accounts.get(account_id, ("", f"account {account_id}"))[1]
 
@@ -191,11 +173,7 @@ class CategoryModel:
             within = set(self.vendor_docs[contact_id])  # type: ignore[index]
             near = self._neighbours(f"{description} {vendor}", amount, within)
             if near and near[0][0] > 0.3:
-                votes: Counter[int] = Counter()
-                for sim, i in near:
-                    votes[self.examples[i].account_id] += sim
-                best, score = votes.most_common(1)[0]
-                text_share = score / sum(votes.values())
+                best, text_share = self._vote(near)
                 vendor_share = history[best] / total
                 example = self.examples[near[0][1]].text
                 return self._suggest(
@@ -215,21 +193,17 @@ class CategoryModel:
         near = self._neighbours(f"{description} {vendor}", amount)
         if not near:
             return Suggestion.abstain("No similar approved expenses yet")
-        votes = Counter()
-        for sim, i in near:
-            votes[self.examples[i].account_id] += sim
-        best, score = votes.most_common(1)[0]
-        text_share = score / sum(votes.values())
+        best, text_share = self._vote(near)
         top_sim = near[0][0]
         supporting = [i for _, i in near if self.examples[i].account_id == best]
-        example = self.examples[supporting[0]]
+        closest = self.examples[supporting[0]]
         # One similar example is a hunch; three agreeing ones are evidence.
         confidence = text_share * min(1.0, top_sim / 0.55) * min(1.0, (len(supporting) + 1) / 4)
         return self._suggest(
             best,
             confidence,
             f"{len(supporting)} of {len(near)} most similar past expenses → {self._name(best)} "
-            f"(closest: '{example.text}'{f' from {example.vendor}' if example.vendor else ''})",
+            f"(closest: '{closest.text}'{f' from {closest.vendor}' if closest.vendor else ''})",
         )
 
 
@@ -298,7 +272,11 @@ def load_examples(session: Session, company_id: int, limit: int | None = None) -
         Example(day, acc, text, amount, contact, vendor)
         for day, acc, text, amount, contact, vendor, _ in session.execute(lines)
     ]
-    out += [Example(day, acc, text, amount) for day, acc, text, amount, _ in session.execute(bank)]
+    out += [
+        Example(day, acc, text, amount)
+        for day, acc, text, amount, _ in session.execute(bank)
+        if acc is not None
+    ]
     out.sort(key=lambda ex: ex.day)  # stable: same-day items keep newest-id-first order
     if limit is not None:
         out = out[-limit:]
