@@ -313,3 +313,27 @@ def test_activity_paginates(live_server: LiveServer, sessions: sessionmaker[Sess
         third = c.get("/activity", params={**params, "page": "3"}).text
         assert third.count('class="event"') == 20 and 'rel="next"' not in third
         assert 'rel="prev"' in third
+
+
+def test_an_admin_manages_members_but_cannot_make_anyone_owner(
+    live_server: LiveServer, sessions: sessionmaker[Session]
+) -> None:
+    make_person(sessions, "founder@example.com")
+    admin = make_person(sessions, "admin@example.com", role="admin", with_2fa=True)
+    make_person(sessions, "clerk@example.com", role="viewer")
+    with client(live_server.url) as c:
+        sign_in(c, admin)
+        page = c.get("/settings/members")
+        assert page.status_code == 200
+        with sessions() as s:
+            clerk = s.scalars(select(Membership).where(Membership.role == "viewer")).one()
+        token = csrf(page.text)
+        owner = c.post(
+            f"/settings/members/{clerk.id}/role", data={"role": "owner", "csrf_token": token}
+        )
+        assert owner.status_code == 403 and "Only an owner" in owner.text
+        ok = c.post(
+            f"/settings/members/{clerk.id}/role",
+            data={"role": "bookkeeper", "csrf_token": token},
+        )
+        assert ok.status_code == 303

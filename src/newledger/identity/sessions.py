@@ -59,10 +59,18 @@ def _issue(
     user_agent: str | None,
     ttl: dt.timedelta,
 ) -> IssuedSession:
+    now = utcnow()
     if previous is not None:
         session.execute(delete(WebSession).where(WebSession.id == previous.id))
+    # Expired rows are dead weight: sweep this user's at each sign-in step.
+    uid = user_id or pending_user_id
+    session.execute(
+        delete(WebSession).where(
+            (WebSession.user_id == uid) | (WebSession.pending_user_id == uid),
+            WebSession.expires_at <= now,
+        )
+    )
     token = secrets.token_urlsafe(32)
-    now = utcnow()
     row = WebSession(
         token_digest=digest(token),
         user_id=user_id,

@@ -16,6 +16,7 @@ from newledger.audit.models import Activity
 from newledger.audit.queries import ActivityFilter, actor_labels, iter_activity, list_activity
 from newledger.audit.tags import Event
 from newledger.identity.permissions import Permission
+from newledger.runtime import get_sessionmaker
 from newledger.web.deps import WebContext, require_permission, web_router
 from newledger.web.templating import render
 
@@ -116,19 +117,21 @@ def _row(a: Activity) -> list[str]:
 def activity_csv(request: Request, ctx: WebContext = Depends(_read)) -> Response:
     assert ctx.company is not None
     flt, _raw, _errors = _filter(request)
-    company_id, slug, db = ctx.company.id, ctx.company.slug, ctx.db
+    company_id, slug = ctx.company.id, ctx.company.slug
 
     def lines() -> Iterator[str]:
-        buffer = io.StringIO()
-        writer = csv.writer(buffer)
-        writer.writerow(CSV_COLUMNS)
-        for i, activity in enumerate(iter_activity(db, company_id, flt), 1):
-            writer.writerow(_row(activity))
-            if i % 500 == 0:
-                yield buffer.getvalue()
-                buffer.seek(0)
-                buffer.truncate()
-        yield buffer.getvalue()
+        # Streams after the view returns: use a session of its own, not the request's.
+        with get_sessionmaker()() as db:
+            buffer = io.StringIO()
+            writer = csv.writer(buffer)
+            writer.writerow(CSV_COLUMNS)
+            for i, activity in enumerate(iter_activity(db, company_id, flt), 1):
+                writer.writerow(_row(activity))
+                if i % 500 == 0:
+                    yield buffer.getvalue()
+                    buffer.seek(0)
+                    buffer.truncate()
+            yield buffer.getvalue()
 
     filename = f"activity-{slug}-{dt.date.today().isoformat()}.csv"
     return StreamingResponse(

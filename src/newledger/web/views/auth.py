@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from fastapi import Depends, Form, Request, Response
 from fastapi.responses import RedirectResponse
 from sqlalchemy.orm import Session
@@ -132,8 +134,6 @@ def signin_submit(
 
 
 def _q(next_url: str) -> str:
-    from urllib.parse import urlencode
-
     return urlencode({"next": next_url})
 
 
