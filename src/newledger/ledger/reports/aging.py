@@ -6,18 +6,19 @@ Its amount is the total less payments dated on or before the date. So when all r
 movement comes from invoices and their payments, the aging total equals the AR control
 account's balance at that date (and likewise for bills and AP).
 
-Looking up "closed after the date" through journal entries dated after it (an indexed range)
-keeps the cost proportional to recent activity rather than to every document ever issued.
+Cost: documents never paid so far (most open ones) are summed by contact and bucket inside the
+database; only documents with payments, or closed after the date, are looked at one by one.
+"Closed after the date" is found through journal entries dated after it (an indexed range),
+so the work follows open and recent documents, not every document ever issued.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import ColumnElement, Select, case, func, select
 from sqlalchemy.orm import Session
 
 from newledger.actor import Actor
@@ -30,8 +31,6 @@ __all__ = ["BUCKETS", "Aging", "AgingContact", "ap_aging", "ar_aging", "bucket_f
 BUCKETS: tuple[str, ...] = ("current", "1_30", "31_60", "61_90", "90_plus")
 _OPEN = ("approved", "partially_paid")
 _CHUNK = 2000
-# (id, contact, due date, total) rows of invoices or bills.
-_DocSelect = Select[int, int | None, dt.date, int]
 
 
 def bucket_for(days_past_due: int) -> int:
@@ -94,9 +93,46 @@ class Aging:
         }
 
 
-def _chunks(ids: Sequence[int]) -> Iterable[Sequence[int]]:
-    for i in range(0, len(ids), _CHUNK):
-        yield ids[i : i + _CHUNK]
+@dataclass(frozen=True)
+class _Docs:
+    """The columns of invoices (AR) or bills (AP) that aging needs."""
+
+    id: Any
+    company_id: Any
+    contact_id: Any
+    due: Any
+    total: Any
+    amount_paid: Any
+    status: Any
+    void_entry_id: Any
+    payment_fk: Any
+    filters: tuple[ColumnElement[bool], ...]
+
+
+_INVOICES = _Docs(
+    Invoice.id,
+    Invoice.company_id,
+    Invoice.contact_id,
+    Invoice.due_date,
+    Invoice.total,
+    Invoice.amount_paid,
+    Invoice.status,
+    Invoice.void_entry_id,
+    Payment.invoice_id,
+    (),
+)
+_BILLS = _Docs(
+    Expense.id,
+    Expense.company_id,
+    Expense.contact_id,
+    func.coalesce(Expense.due_date, Expense.date),
+    Expense.total,
+    Expense.amount_paid,
+    Expense.status,
+    Expense.void_entry_id,
+    Payment.expense_id,
+    (Expense.kind == "bill",),
+)
 
 
 def ar_aging(
@@ -110,22 +146,8 @@ def ar_aging(
     """Receivables by customer and days past due."""
     company = authorize(session, actor, company_id, Permission.REPORTS_READ)
     cur = report_currency(company, currency)
-    base = select(Invoice.id, Invoice.contact_id, Invoice.due_date, Invoice.total).where(
-        Invoice.company_id == company_id,
-        Invoice.currency == cur,
-        Invoice.issue_date <= as_of,
-    )
-    docs = _open_documents(
-        session,
-        company_id,
-        as_of,
-        base,
-        Invoice.id,
-        Invoice.status,
-        Invoice.void_entry_id,
-        Payment.invoice_id,
-    )
-    return _build(session, "receivable", company_id, cur, as_of, docs, Payment.invoice_id)
+    issued = (Invoice.issue_date <= as_of, Invoice.currency == cur)
+    return _aging(session, "receivable", company_id, cur, as_of, _INVOICES, issued)
 
 
 def ap_aging(
@@ -139,117 +161,105 @@ def ap_aging(
     """Bills owed by vendor and days past due (a bill without a due date is due on its date)."""
     company = authorize(session, actor, company_id, Permission.REPORTS_READ)
     cur = report_currency(company, currency)
-    base = select(
-        Expense.id,
-        Expense.contact_id,
-        func.coalesce(Expense.due_date, Expense.date),
-        Expense.total,
-    ).where(
-        Expense.company_id == company_id,
-        Expense.kind == "bill",
-        Expense.currency == cur,
-        Expense.date <= as_of,
-    )
-    docs = _open_documents(
-        session,
-        company_id,
-        as_of,
-        base,
-        Expense.id,
-        Expense.status,
-        Expense.void_entry_id,
-        Payment.expense_id,
-    )
-    return _build(session, "payable", company_id, cur, as_of, docs, Payment.expense_id)
+    issued = (Expense.date <= as_of, Expense.currency == cur)
+    return _aging(session, "payable", company_id, cur, as_of, _BILLS, issued)
 
 
-def _open_documents(
+def _aging(
     session: Session,
+    kind: str,
     company_id: int,
+    currency: str,
     as_of: dt.date,
-    base: _DocSelect,
-    id_col: Any,
-    status_col: Any,
-    void_col: Any,
-    payment_doc_col: Any,
-) -> dict[int, tuple[int | None, dt.date, int]]:
-    """id -> (contact, due date, total) of documents that were open at ``as_of``."""
-    docs: dict[int, tuple[int | None, dt.date, int]] = {}
+    docs: _Docs,
+    issued: tuple[ColumnElement[bool], ...],
+) -> Aging:
+    where = (docs.company_id == company_id, *docs.filters, *issued)
+    # Bucket boundaries as dates, so the database can bucket without date arithmetic.
+    bucket = case(
+        (docs.due >= as_of, 0),
+        (docs.due >= as_of - dt.timedelta(days=30), 1),
+        (docs.due >= as_of - dt.timedelta(days=60), 2),
+        (docs.due >= as_of - dt.timedelta(days=90), 3),
+        else_=4,
+    )
+    grid: dict[int | None, list[int]] = {}
 
-    def add(stmt: _DocSelect) -> None:
-        for doc_id, contact_id, due, total in session.execute(stmt):
-            docs[doc_id] = (contact_id, due, int(total))
+    def fold(stmt: Select[Any]) -> None:
+        for contact_id, b, amount in session.execute(stmt):
+            grid.setdefault(contact_id, [0, 0, 0, 0, 0])[int(b)] += int(amount)
 
-    add(base.where(status_col.in_(_OPEN)))
-    # Paid since: a payment journal entry dated after as_of names the payment (source_id).
-    later_paid = (
-        select(payment_doc_col)
+    def summed(*conditions: ColumnElement[bool]) -> Select[Any]:
+        return (
+            select(docs.contact_id, bucket, func.sum(docs.total))
+            .where(*where, *conditions)
+            .group_by(docs.contact_id, bucket)
+        )
+
+    # Open now and never paid: owed in full at as_of too (payments only ever add).
+    fold(summed(docs.status.in_(_OPEN), docs.amount_paid == 0))
+    # Voided after as_of (a document with payments cannot be voided): owed in full then.
+    fold(
+        summed(docs.status == "voided", JournalEntry.date > as_of).join(
+            JournalEntry, JournalEntry.id == docs.void_entry_id
+        )
+    )
+    # Open now with some payments, or paid off by a payment dated after as_of: each less the
+    # payments dated on or before as_of. The payment look-up is correlated on the document,
+    # which carries the tenant filter, so it walks the payments' document index.
+    paid = (
+        select(func.coalesce(func.sum(Payment.amount), 0))
+        .where(docs.payment_fk == docs.id, Payment.date <= as_of)
+        .scalar_subquery()
+    )
+    owed = select(docs.contact_id, bucket, docs.total - paid).where(*where)
+    fold(owed.where(docs.status.in_(_OPEN), docs.amount_paid != 0))
+    later = (
+        select(docs.payment_fk.label("doc_id"))
         .join(JournalEntry, JournalEntry.source_id == Payment.id)
         .where(
             JournalEntry.company_id == company_id,
             JournalEntry.date > as_of,
             JournalEntry.source_type == "payment",
             Payment.company_id == company_id,
-            payment_doc_col.is_not(None),
+            docs.payment_fk.is_not(None),
         )
+        .distinct()
+        .subquery()
     )
-    later_ids = sorted({i for (i,) in session.execute(later_paid)} - docs.keys())
-    for chunk in _chunks(later_ids):
-        add(base.where(id_col.in_(chunk)))
-    # Voided since: the reversing entry is dated after as_of.
-    add(
-        base.join(JournalEntry, JournalEntry.id == void_col).where(
-            status_col == "voided", JournalEntry.date > as_of
-        )
+    # Driven from the (few) later payments, not from every paid document.
+    fold(
+        owed.select_from(later)
+        .join(docs.id.table, docs.id == later.c.doc_id)
+        .where(docs.status == "paid")
     )
-    return docs
+    return _result(session, kind, company_id, currency, as_of, grid)
 
 
-def _build(
+def _result(
     session: Session,
     kind: str,
     company_id: int,
     currency: str,
     as_of: dt.date,
-    docs: dict[int, tuple[int | None, dt.date, int]],
-    payment_doc_col: Any,
+    grid: dict[int | None, list[int]],
 ) -> Aging:
-    paid: dict[int, int] = {}
-    ids = sorted(docs)
-    for chunk in _chunks(ids):
-        stmt = (
-            select(payment_doc_col, func.sum(Payment.amount))
-            .where(
-                Payment.company_id == company_id,
-                payment_doc_col.in_(chunk),
-                Payment.date <= as_of,
-            )
-            .group_by(payment_doc_col)
-        )
-        paid.update({doc_id: int(amount) for doc_id, amount in session.execute(stmt)})
-    per_contact: dict[int | None, list[int]] = {}
-    totals = [0, 0, 0, 0, 0]
-    for doc_id, (contact_id, due, total) in docs.items():
-        outstanding = total - paid.get(doc_id, 0)
-        if outstanding == 0:
-            continue
-        bucket = bucket_for((as_of - due).days)
-        per_contact.setdefault(contact_id, [0, 0, 0, 0, 0])[bucket] += outstanding
-        totals[bucket] += outstanding
-    known = [c for c in per_contact if c is not None]
+    grid = {c: b for c, b in grid.items() if any(b)}
+    known = sorted(c for c in grid if c is not None)
     names: dict[int, str] = {}
-    for chunk in _chunks(known):
+    for i in range(0, len(known), _CHUNK):
         rows = session.execute(
             select(Contact.id, Contact.name).where(
-                Contact.company_id == company_id, Contact.id.in_(chunk)
+                Contact.company_id == company_id, Contact.id.in_(known[i : i + _CHUNK])
             )
         )
         names.update((contact_id, name) for contact_id, name in rows)
     contacts = [
         AgingContact(c or 0, names.get(c, "") if c is not None else "(no contact)", _five(b))
-        for c, b in per_contact.items()
+        for c, b in grid.items()
     ]
     contacts.sort(key=lambda x: (x.name.lower(), x.contact_id))
+    totals = [sum(b[i] for b in grid.values()) for i in range(5)]
     return Aging(kind, company_id, currency, as_of, tuple(contacts), _five(totals))
 
 
