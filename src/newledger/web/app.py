@@ -9,6 +9,7 @@ from newledger import __version__
 from newledger.appconnect.api.app import mount_api
 from newledger.appconnect.oauth.routes import routes as oauth_routes
 from newledger.web.setup import install as install_workspace
+from newledger.web.views.ledger import router as ledger_pages
 
 
 def create_app() -> FastAPI:
@@ -21,6 +22,7 @@ def create_app() -> FastAPI:
         return JSONResponse({"status": "ok", "version": __version__})
 
     app.router.routes.extend(oauth_routes)
+    app.include_router(ledger_pages)  # before the workspace's placeholder home at /
     install_workspace(app)
     mount_api(app)
     return app

@@ -128,10 +128,8 @@ def account_names(session: Session, company_id: int) -> dict[int, str]:
 
 
 def bank_names(session: Session, company_id: int) -> dict[int, str]:
-    """Bank accounts by their GL account id (what expenses are paid from)."""
+    """Bank account names by bank account id (what payments name)."""
     rows = session.execute(
-        select(BankAccount.account_id, BankAccount.name).where(
-            BankAccount.company_id == company_id
-        )
+        select(BankAccount.id, BankAccount.name).where(BankAccount.company_id == company_id)
     )
-    return {row.account_id: row.name for row in rows}
+    return {row.id: row.name for row in rows}

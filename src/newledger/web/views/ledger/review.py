@@ -1,0 +1,324 @@
+"""The draft review queue: every draft invoice and expense awaiting a person, where it came from,
+and the three decisions: approve (posts to the ledger), edit, or reject with a reason.
+
+Nothing from outside ever posts: apps and connections only draft (DESIGN §1); approving needs
+``ledger:post``, which only people hold. The services enforce that; these views only show the
+buttons to those who may press them and translate the outcome into pages.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import Depends, Request, Response
+from fastapi.responses import RedirectResponse
+from starlette.datastructures import FormData
+
+from newledger.errors import Conflict, InvalidState, NotFound, ValidationFailed
+from newledger.identity.permissions import Permission
+from newledger.ledger import expenses as expense_service
+from newledger.ledger import invoices as invoice_service
+from newledger.ledger.accounts import list_accounts
+from newledger.ledger.contacts import list_contacts
+from newledger.ledger.models import Expense, Invoice
+from newledger.ledger.review import list_drafts_awaiting_review
+from newledger.web.deps import WebContext, require_any, require_permission, web_router
+from newledger.web.templating import render
+from newledger.web.views.ledger._common import account_names
+from newledger.web.views.ledger.forms import (
+    EXPENSE_LINE_FIELDS,
+    INVOICE_LINE_FIELDS,
+    DraftForm,
+    expense_changes,
+    expense_form,
+    form_version,
+    invoice_changes,
+    invoice_form,
+)
+from newledger.web.views.ledger.listing import draft_lines
+
+router = web_router()
+_read = require_any(Permission.INVOICES_READ, Permission.EXPENSES_READ)
+_post = require_permission(Permission.LEDGER_POST)
+_draft_invoices = require_permission(Permission.INVOICES_DRAFT, Permission.INVOICES_READ)
+_draft_expenses = require_permission(Permission.EXPENSES_DRAFT, Permission.EXPENSES_READ)
+
+
+async def _form(request: Request) -> FormData:
+    return await request.form()
+
+
+def _label(document: Invoice | Expense) -> str:
+    if isinstance(document, Invoice):
+        return f"Invoice {document.number}"
+    return f"{document.kind.capitalize()} #{document.id}"
+
+
+SOURCES = ("ui", "api", "mcp", "demo", "import")
+
+
+def _queue(
+    request: Request,
+    ctx: WebContext,
+    *,
+    status: int = 200,
+    error: str | None = None,
+    error_for: str | None = None,
+    reasons: dict[str, str] | None = None,
+) -> Response:
+    assert ctx.company is not None
+    source = request.query_params.get("source", "")
+    items = list_drafts_awaiting_review(
+        ctx.db, ctx.actor, source=source if source in SOURCES else None
+    )
+    return render(
+        request,
+        "ledger/review.html",
+        ctx,
+        status=status,
+        items=items,
+        lines=draft_lines(ctx.db, ctx.company.id, items),
+        accounts=account_names(ctx.db, ctx.company.id),
+        sources=SOURCES,
+        source=source,
+        can_post=ctx.can(Permission.LEDGER_POST),
+        can_edit_invoices=ctx.can(Permission.INVOICES_DRAFT),
+        can_edit_expenses=ctx.can(Permission.EXPENSES_DRAFT),
+        done=request.query_params.get("done"),
+        error=error,
+        error_for=error_for,
+        reasons=reasons or {},
+    )
+
+
+def _done(message: str) -> Response:
+    return RedirectResponse("/review?" + urlencode({"done": message}), status_code=303)
+
+
+@router.get("/review")
+def review_page(request: Request, ctx: WebContext = Depends(_read)) -> Response:
+    return _queue(request, ctx)
+
+
+def _decide(
+    request: Request,
+    ctx: WebContext,
+    anchor: str,
+    action: Callable[[], Invoice | Expense],
+    verb: str,
+    reason: str = "",
+) -> Response:
+    try:
+        document = action()
+    except ValidationFailed as exc:
+        ctx.db.rollback()
+        return _queue(
+            request,
+            ctx,
+            status=422,
+            error=exc.message,
+            error_for=anchor,
+            reasons={anchor: reason},
+        )
+    except (InvalidState, Conflict) as exc:
+        # Someone else decided first, or the draft changed since the page was loaded.
+        ctx.db.rollback()
+        return _queue(request, ctx, status=409, error=exc.message, error_for=anchor)
+    ctx.db.commit()
+    return _done(f"{_label(document)} {verb}.")
+
+
+@router.post("/review/invoices/{invoice_id}/approve")
+def approve_invoice(
+    request: Request,
+    invoice_id: int,
+    form: FormData = Depends(_form),
+    ctx: WebContext = Depends(_post),
+) -> Response:
+    return _decide(
+        request,
+        ctx,
+        f"invoice-{invoice_id}",
+        lambda: invoice_service.approve_invoice(
+            ctx.db, ctx.actor, invoice_id, expected_version=form_version(form)
+        ),
+        "approved and posted",
+    )
+
+
+@router.post("/review/expenses/{expense_id}/approve")
+def approve_expense(
+    request: Request,
+    expense_id: int,
+    form: FormData = Depends(_form),
+    ctx: WebContext = Depends(_post),
+) -> Response:
+    return _decide(
+        request,
+        ctx,
+        f"expense-{expense_id}",
+        lambda: expense_service.approve_expense(
+            ctx.db, ctx.actor, expense_id, expected_version=form_version(form)
+        ),
+        "approved and posted",
+    )
+
+
+def _reason(form: FormData) -> str:
+    value = form.get("reason")
+    return value.strip() if isinstance(value, str) else ""
+
+
+@router.post("/review/invoices/{invoice_id}/reject")
+def reject_invoice(
+    request: Request,
+    invoice_id: int,
+    form: FormData = Depends(_form),
+    ctx: WebContext = Depends(_post),
+) -> Response:
+    reason = _reason(form)
+    return _decide(
+        request,
+        ctx,
+        f"invoice-{invoice_id}",
+        lambda: invoice_service.reject_invoice(ctx.db, ctx.actor, invoice_id, reason=reason),
+        "rejected",
+        reason,
+    )
+
+
+@router.post("/review/expenses/{expense_id}/reject")
+def reject_expense(
+    request: Request,
+    expense_id: int,
+    form: FormData = Depends(_form),
+    ctx: WebContext = Depends(_post),
+) -> Response:
+    reason = _reason(form)
+    return _decide(
+        request,
+        ctx,
+        f"expense-{expense_id}",
+        lambda: expense_service.reject_expense(ctx.db, ctx.actor, expense_id, reason=reason),
+        "rejected",
+        reason,
+    )
+
+
+# -- edit -----------------------------------------------------------------------------------
+
+
+def _edit_page(
+    request: Request,
+    ctx: WebContext,
+    document: Invoice | Expense,
+    form: DraftForm,
+    *,
+    status: int = 200,
+) -> Response:
+    is_invoice = isinstance(document, Invoice)
+    kind = "customer" if is_invoice else "vendor"
+    return render(
+        request,
+        "ledger/review_edit.html",
+        ctx,
+        status=status,
+        document=document,
+        is_invoice=is_invoice,
+        label=_label(document),
+        form=form.with_spare_rows(INVOICE_LINE_FIELDS if is_invoice else EXPENSE_LINE_FIELDS),
+        contacts=list_contacts(ctx.db, ctx.actor, kind=kind, limit=500),
+        line_accounts=list_accounts(ctx.db, ctx.actor, type="income" if is_invoice else "expense"),
+        bank_accounts=[
+            a for a in list_accounts(ctx.db, ctx.actor, type="asset") if a.subtype == "bank"
+        ],
+        action=f"/review/{'invoices' if is_invoice else 'expenses'}/{document.id}/edit",
+    )
+
+
+def _save(
+    request: Request,
+    ctx: WebContext,
+    document: Invoice | Expense,
+    submitted: DraftForm,
+    save: Callable[[], Any],
+) -> Response:
+    try:
+        save()
+    except ValidationFailed as exc:
+        ctx.db.rollback()
+        submitted.errors, submitted.message = exc.errors, exc.message
+        return _edit_page(request, ctx, document, submitted, status=422)
+    except (Conflict, InvalidState) as exc:
+        ctx.db.rollback()
+        if isinstance(exc, InvalidState):
+            return _queue(request, ctx, status=409, error=exc.message)
+        submitted.message = exc.message
+        return _edit_page(request, ctx, document, submitted, status=409)
+    ctx.db.commit()
+    return _done(f"{_label(document)} saved; it is still a draft awaiting review.")
+
+
+def _draft_or_404(document: Invoice | Expense) -> None:
+    if document.status != "draft":
+        raise NotFound(f"{_label(document)} is {document.status}, not a draft in review")
+
+
+@router.get("/review/invoices/{invoice_id}/edit")
+def edit_invoice_page(
+    request: Request, invoice_id: int, ctx: WebContext = Depends(_draft_invoices)
+) -> Response:
+    invoice = invoice_service.get_invoice(ctx.db, ctx.actor, invoice_id)
+    _draft_or_404(invoice)
+    return _edit_page(request, ctx, invoice, invoice_form(invoice))
+
+
+@router.post("/review/invoices/{invoice_id}/edit")
+def edit_invoice(
+    request: Request,
+    invoice_id: int,
+    form: FormData = Depends(_form),
+    ctx: WebContext = Depends(_draft_invoices),
+) -> Response:
+    invoice = invoice_service.get_invoice(ctx.db, ctx.actor, invoice_id)
+    submitted, changes = invoice_changes(form)
+    return _save(
+        request,
+        ctx,
+        invoice,
+        submitted,
+        lambda: invoice_service.update_draft_invoice(
+            ctx.db, ctx.actor, invoice_id, changes, expected_version=form_version(form)
+        ),
+    )
+
+
+@router.get("/review/expenses/{expense_id}/edit")
+def edit_expense_page(
+    request: Request, expense_id: int, ctx: WebContext = Depends(_draft_expenses)
+) -> Response:
+    expense = expense_service.get_expense(ctx.db, ctx.actor, expense_id)
+    _draft_or_404(expense)
+    return _edit_page(request, ctx, expense, expense_form(expense))
+
+
+@router.post("/review/expenses/{expense_id}/edit")
+def edit_expense(
+    request: Request,
+    expense_id: int,
+    form: FormData = Depends(_form),
+    ctx: WebContext = Depends(_draft_expenses),
+) -> Response:
+    expense = expense_service.get_expense(ctx.db, ctx.actor, expense_id)
+    submitted, changes = expense_changes(form)
+    return _save(
+        request,
+        ctx,
+        expense,
+        submitted,
+        lambda: expense_service.update_draft_expense(
+            ctx.db, ctx.actor, expense_id, changes, expected_version=form_version(form)
+        ),
+    )
