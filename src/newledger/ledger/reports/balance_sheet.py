@@ -16,8 +16,8 @@ from sqlalchemy.orm import Session
 from newledger.actor import Actor
 from newledger.identity.permissions import Permission
 from newledger.ledger.reports.common import (
-    account_sums,
     authorize,
+    balances_split,
     fiscal_year_start,
     load_accounts,
     money,
@@ -112,19 +112,15 @@ def balance_sheet(
     cur = report_currency(company, currency)
     fy_start = fiscal_year_start(as_of, company.fiscal_year_start_month)
     accounts = load_accounts(session, company_id)
-    to_date = account_sums(session, company_id, currency=cur, end=as_of)
+    sums = balances_split(session, company_id, currency=cur, end=as_of, split=fy_start)
     pnl_ids = [a.id for a in accounts.values() if a.type in ("income", "expense")]
-    before_fy = account_sums(
-        session, company_id, currency=cur, end=fy_start - dt.timedelta(days=1), account_ids=pnl_ids
-    )
 
-    def balance(account_id: int, sums: dict[tuple[int, str], tuple[int, int]]) -> int:
-        dr, cr = sums.get((account_id, cur), (0, 0))
-        return dr - cr
+    def balance(account_id: int) -> int:
+        return sums.get(account_id, (0, 0))[0]
 
     # Earnings are credit-positive: income less expenses.
-    all_earnings = -sum(balance(a, to_date) for a in pnl_ids)
-    prior = -sum(balance(a, before_fy) for a in pnl_ids)
+    all_earnings = -sum(balance(a) for a in pnl_ids)
+    prior = -sum(sums.get(a, (0, 0))[1] for a in pnl_ids)
     current = all_earnings - prior
 
     assets: list[BalanceLine] = []
@@ -132,7 +128,7 @@ def balance_sheet(
     equity: list[BalanceLine] = []
     retained_done = False
     for a in accounts.values():
-        amount = balance(a.id, to_date)
+        amount = balance(a.id)
         if a.type == "asset":
             if amount:
                 assets.append(BalanceLine(a.id, a.code, a.name, amount))

@@ -11,7 +11,7 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from newledger.actor import Actor
@@ -27,6 +27,7 @@ __all__ = [
     "account_sums",
     "add_months",
     "authorize",
+    "balances_split",
     "daily_rows",
     "fiscal_year_start",
     "load_accounts",
@@ -137,6 +138,19 @@ def account_sums(
         stmt = stmt.where(ADB.account_id.in_(list(account_ids)))
     stmt = stmt.group_by(ADB.account_id, ADB.currency)
     return {(a, c): (int(dr or 0), int(cr or 0)) for a, c, dr, cr in session.execute(stmt)}
+
+
+def balances_split(
+    session: Session, company_id: int, *, currency: str, end: dt.date, split: dt.date
+) -> dict[int, tuple[int, int]]:
+    """account -> (balance at ``end``, balance before ``split``), debit positive, in one pass."""
+    net = ADB.debit - ADB.credit
+    stmt = (
+        select(ADB.account_id, func.sum(net), func.sum(case((ADB.day < split, net), else_=0)))
+        .where(ADB.company_id == company_id, ADB.currency == currency, ADB.day <= end)
+        .group_by(ADB.account_id)
+    )
+    return {a: (int(total or 0), int(early or 0)) for a, total, early in session.execute(stmt)}
 
 
 def daily_rows(
