@@ -202,12 +202,14 @@ class Documents:
         )
         void_entry = None
         paid = 0
+        events = 1  # approval; every payment or void bumps the version too, as the services do
         void_day = day + DAY * self.rng.randint(2, 12)
         if void and void_day <= self.as_of:
             void_entry = self.b.reverse(
                 void_day, entry_id, entry_lines, invoice_id, f"Void invoice {number}"
             )
             status = "voided"
+            events += 1
         else:
             for pay_day, amount in payments:
                 if pay_day > self.as_of:
@@ -217,6 +219,7 @@ class Documents:
                     break
                 self.receive(pay_day, contact_id, name, invoice_id, number, amount)
                 paid += amount
+                events += 1
             status = _status(total, paid)
         row = self._approval(day)
         self.b.add(
@@ -236,6 +239,7 @@ class Documents:
                 "memo": "",
                 "journal_entry_id": entry_id,
                 "void_entry_id": void_entry,
+                "version": 1 + events,
                 "updated_at": self.b.stamp(void_day if void_entry else day),
             },
         )
@@ -320,6 +324,7 @@ class Documents:
         entry_id = self.b.entry(day, "expense", expense_id, entry_lines, f"{name}: {description}")
         self.b.expense_lines(expense_id, lines)
         paid = 0
+        events = 1
         if kind == "expense":
             paid = total
             self.bank_line(
@@ -334,6 +339,7 @@ class Documents:
                     break
                 self.pay_bill(pay_day, contact_id, name, expense_id, reference, amount)
                 paid += amount
+                events += 1
             status = _status(total, paid)
         self.b.add(
             "expenses",
@@ -354,6 +360,7 @@ class Documents:
                 "reference": reference,
                 "journal_entry_id": entry_id,
                 "void_entry_id": None,
+                "version": 1 + events,
             },
         )
 

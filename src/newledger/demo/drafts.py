@@ -117,6 +117,7 @@ def add_drafts(h: History) -> DraftSummary:
                 "total": sum(r[1] for r in rows),
                 "description": rows[0][0],
                 "reference": h.docs.ref(),
+                "version": 2 if status == "rejected" else 1,
                 "rejected_reason": "Duplicate of an approved receipt"
                 if status == "rejected"
                 else "",

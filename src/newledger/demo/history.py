@@ -147,6 +147,8 @@ class History:
             behaviour = self.rng.choices(
                 ("prompt", "late", "partial", "troubled"), weights=(60, 25, 10, 5)
             )[0]
+            # Every studio has one big client who pays in instalments and one who is always late.
+            behaviour = {1: "partial", 3: "late", 6: "troubled"}.get(rank, behaviour)
             terms = self.rng.choices((30, 15, 45), weights=(70, 15, 15))[0]
             self.customers.append((self.contact("customer", name, terms), name, behaviour, terms))
             self.customer_weights.append(1 / (rank + 1) ** 0.7)
@@ -215,6 +217,8 @@ class History:
 
     def payment_plan(self, day: dt.date, total: int, behaviour: str) -> list[tuple[dt.date, int]]:
         rng = self.rng
+        if rng.random() < 0.06:
+            behaviour = "partial"  # anyone may pay part now and the rest later, now and then
         if behaviour == "prompt":
             return [(day + DAY * rng.randint(4, 30), total)]
         if behaviour == "late" or (behaviour == "troubled" and rng.random() < 0.6):
@@ -223,7 +227,7 @@ class History:
             first = round(total * rng.uniform(0.3, 0.6))
             return [
                 (day + DAY * rng.randint(15, 40), first),
-                (day + DAY * rng.randint(60, 130), total - first),
+                (day + DAY * rng.randint(70, 150), total - first),
             ]
         return []  # a troubled customer who never pays this one
 
