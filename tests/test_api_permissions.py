@@ -31,7 +31,9 @@ def _call(api: Api, method: str, path: str, customer_id: int) -> httpx.Response:
     url = re.sub(r"\{[^}]+\}", "1", path)
     body: dict[str, Any] | None = None
     if method in ("POST", "PATCH"):
-        if "invoices" in path:
+        if "categorization" in path:
+            body = {"description": "Printer paper"}
+        elif "invoices" in path:
             body = invoice_body(customer_id)
         elif "expenses" in path:
             body = EXPENSE_BODY
@@ -81,7 +83,11 @@ def test_every_draft_write_with_a_read_only_token_is_refused(
 ) -> None:
     books = make_books(sessions, invoices=1)
     api, _ = api_for(live_server.url, sessions, books, *READ_ONLY, name="Reader")
-    writes = [(m, p, n) for m, p, n in _operations(live_server.url) if m != "GET"]
+    writes = [
+        (m, p, n)
+        for m, p, n in _operations(live_server.url)
+        if m != "GET" and not (n or "").endswith(":read")
+    ]
     assert len(writes) == 8
     for method, path, needed in writes:
         assert needed is not None

@@ -7,6 +7,7 @@ from fastapi import APIRouter
 from newledger.appconnect.api.resources import (
     accounts,
     bank,
+    categorization,
     contacts,
     expenses,
     invoices,
@@ -28,4 +29,5 @@ ROUTERS: list[APIRouter] = [
     bank.router,
     journal.router,
     reports.router,
+    categorization.router,
 ]
