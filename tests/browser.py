@@ -1,8 +1,8 @@
 """Real-browser testing: Debian's Chromium driven by Playwright's sync API.
 
-Test modules import the fixtures they use::
+Test modules import the fixtures, then ask for ``page`` (or ``browser``) as usual::
 
-    from tests.browser import browser, page  # noqa: F401  (pytest fixtures)
+    from tests.browser import browser_fixture, page_fixture  # noqa: F401  (pytest fixtures)
 
 ``browser`` is one headless Chromium per test module (and xdist worker); ``page`` is a fresh
 context (no cookies) per test, which fails the test if Chromium reports a Content-Security-Policy
@@ -25,8 +25,8 @@ __all__ = [
     "CHROMIUM",
     "CHROMIUM_ARGS",
     "SCREENSHOTS",
-    "browser",
-    "page",
+    "browser_fixture",
+    "page_fixture",
     "save_screenshot",
     "sign_in",
     "sign_out",
@@ -45,8 +45,8 @@ SCREENSHOTS = Path(__file__).resolve().parent.parent / "test-output" / "screensh
 _CSP_MESSAGE = re.compile(r"Content Security Policy", re.IGNORECASE)
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
+@pytest.fixture(name="browser", scope="module")
+def browser_fixture() -> Iterator[Browser]:
     if not CHROMIUM.exists():
         pytest.skip(f"browser tests need Chromium at {CHROMIUM} (apt-get install chromium)")
     with sync_playwright() as playwright:
@@ -59,8 +59,8 @@ def browser() -> Iterator[Browser]:
             instance.close()
 
 
-@pytest.fixture
-def page(browser: Browser) -> Iterator[Page]:
+@pytest.fixture(name="page")
+def page_fixture(browser: Browser) -> Iterator[Page]:
     context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-US")
     context.set_default_timeout(15_000)
     tab = context.new_page()

@@ -100,7 +100,7 @@ def make_page_books(
 
 
 def _first_expense(accounts: dict[str, Account]) -> Account:
-    return next(a for _code, a in sorted(accounts.items()) if a.type == "expense")
+    return next(a for _code, a in sorted(accounts.items()) if a.subtype == "expense")
 
 
 def invoice(sessions: sessionmaker[Session], invoice_id: int) -> Invoice:

@@ -43,6 +43,7 @@ def _charts(ctx: WebContext, today: dt.date) -> dict[str, Any]:
         [a.closing for a in in_home],
         home,
         chart_id="chart-cash",
+        width=520,
         empty_message="No bank accounts yet",
     )
     aging = ar_aging(ctx.db, ctx.actor, company_id, today)
@@ -52,6 +53,7 @@ def _charts(ctx: WebContext, today: dt.date) -> dict[str, Any]:
         list(aging.totals),
         aging.currency,
         chart_id="chart-aging",
+        width=520,
     )
     spend = expenses_by_category(ctx.db, ctx.actor, company_id, first, today)
     spend_svg = bar_chart(
