@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
+import subprocess
+import sys
 from typing import Any
 
 from sqlalchemy import func, select
@@ -209,3 +212,32 @@ def test_records_added_after_the_demo_get_fresh_ids(session: Session) -> None:
     session.add(contact)
     session.flush()
     assert top is not None and contact.id > top
+
+
+def test_newledger_demo_prints_how_to_sign_in_and_if_empty_skips_the_second_time(
+    sessions: sessionmaker[Session], database_url: str
+) -> None:
+    env = {
+        **os.environ,
+        "NEWLEDGER_DATABASE_URL": database_url,
+        "NEWLEDGER_PUBLIC_URL": "http://books.example:8000",
+        "COLUMNS": "200",
+    }
+    command = [
+        sys.executable,
+        "-m",
+        "newledger.cli.main",
+        "demo",
+        "--if-empty",
+        "--as-of",
+        "2026-03-14",
+    ]
+    first = subprocess.run(command, env=env, capture_output=True, text=True, check=True)
+    assert "http://books.example:8000" in first.stdout
+    assert "owner@northwind.example" in first.stdout
+    assert DEMO_PASSWORDS["owner"] in first.stdout
+    assert "TOTP" in first.stdout
+    second = subprocess.run(command, env=env, capture_output=True, text=True, check=True)
+    assert "demo not loaded" in second.stdout
+    with sessions() as session:
+        assert session.scalar(select(func.count()).select_from(Company)) == 1
