@@ -9,11 +9,19 @@ import httpx
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from newledger.appconnect.apps import create_app, revoke_app
 from newledger.audit.models import Activity
 from newledger.audit.tags import Event
+from newledger.identity.models import Company, User
+from newledger.identity.services import user_actor
+from newledger.ledger.chart import create_standard_chart
+from newledger.ledger.contacts import create_contact
+from newledger.ledger.invoices import approve_invoice, create_draft_invoice
+from newledger.ledger.models import BankAccount
+from newledger.ledger.payments import record_payment
 from tests.conftest import LiveServer
 from tests.ledger_pages_support import TODAY, expense, invoice, make_page_books
-from tests.workspace_support import client, csrf, sign_in
+from tests.workspace_support import client, csrf, make_person, sign_in
 
 _INLINE_SCRIPT = re.compile(r"<script(?![^>]*\bsrc=)[^>]*>", re.IGNORECASE)
 
@@ -316,13 +324,6 @@ def test_another_companys_documents_are_not_found(
 
 
 def make_page_books_in_other_company(sessions: sessionmaker[Session]) -> int:
-    from newledger.identity.models import Company, User
-    from newledger.identity.services import user_actor
-    from newledger.ledger.chart import create_standard_chart
-    from newledger.ledger.contacts import create_contact
-    from newledger.ledger.invoices import create_draft_invoice
-    from tests.workspace_support import make_person
-
     person = make_person(sessions, "rival@example.com", company="rival")
     with sessions() as s:
         company = s.get(Company, person.company_id)
@@ -348,3 +349,60 @@ def test_signed_out_visitors_are_sent_to_sign_in(live_server: LiveServer) -> Non
             response = c.get(path)
             assert response.status_code == 303
             assert response.headers["location"].startswith("/signin?next=")
+
+
+def test_an_invoice_page_lists_only_its_own_payments_and_the_dashboard_counts_active_apps(
+    live_server: LiveServer, sessions: sessionmaker[Session]
+) -> None:
+    books = make_page_books(sessions)
+    with sessions() as s:
+        owner = s.get(User, books.owner.user_id)
+        assert owner is not None
+        me = user_actor(s, owner, books.company_id)
+        checking = s.scalars(select(BankAccount).order_by(BankAccount.id)).first()
+        assert checking is not None
+        for invoice_id in (books.app_invoice_id, books.ui_invoice_id):
+            approve_invoice(s, me, invoice_id)
+        record_payment(
+            s,
+            me,
+            amount="500.00",
+            date=TODAY,
+            bank_account_id=checking.id,
+            invoice_id=books.app_invoice_id,
+            reference="wire-1",
+        )
+        record_payment(
+            s,
+            me,
+            amount="100.00",
+            date=TODAY,
+            bank_account_id=checking.id,
+            invoice_id=books.ui_invoice_id,
+            reference="wire-2",
+        )
+        create_app(s, me, name="Zapier", permissions=["invoices:read"])
+        revoked, _secret = create_app(s, me, name="Old script", permissions=["invoices:read"])
+        revoke_app(s, me, revoked.client_id)
+        s.commit()
+    with client(live_server.url) as c:
+        sign_in(c, books.owner)
+        detail = c.get(f"/invoices/{books.app_invoice_id}").text
+        assert "wire-1" in detail and "wire-2" not in detail
+        assert "partially paid" in detail
+        dashboard = c.get("/").text
+        assert amount(dashboard, "apps-count") == "1"
+        assert amount(dashboard, "drafts-count") == "1"
+        assert amount(dashboard, "ar-total") == "700.00"
+
+
+def test_someone_in_no_company_gets_a_dashboard_that_says_so(
+    live_server: LiveServer, sessions: sessionmaker[Session]
+) -> None:
+    loner = make_person(sessions, "loner@example.com", role=None)
+    with client(live_server.url) as c:
+        sign_in(c, loner)
+        page = c.get("/")
+        assert page.status_code == 200
+        assert "not a member of any company" in page.text
+        assert c.get("/invoices").status_code == 403
