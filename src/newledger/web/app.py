@@ -7,7 +7,7 @@ from fastapi.responses import JSONResponse
 
 from newledger import __version__
 from newledger.appconnect.api.app import mount_api
-from newledger.appconnect.oauth.routes import routes as oauth_routes
+from newledger.appconnect.oauth.routes import OAuthEndpoints
 from newledger.web.setup import install as install_workspace
 from newledger.web.views.ledger import router as ledger_pages
 
@@ -21,8 +21,8 @@ def create_app() -> FastAPI:
     def healthz() -> JSONResponse:
         return JSONResponse({"status": "ok", "version": __version__})
 
-    app.router.routes.extend(oauth_routes)
     app.include_router(ledger_pages)  # before the workspace's placeholder home at /
     install_workspace(app)
     mount_api(app)
+    app.add_middleware(OAuthEndpoints)  # last = outermost: /oauth/token skips the UI stack
     return app

@@ -5,8 +5,10 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any, NamedTuple
 
-from sqlalchemy import Connection, and_, bindparam, select
+from sqlalchemy import and_, bindparam, select
 from sqlalchemy.orm import Session
 from starlette.requests import Request
 
@@ -16,11 +18,13 @@ from newledger.appconnect.auth import delegated_permissions
 from newledger.appconnect.models import App
 from newledger.appconnect.oauth.client_auth import PresentedClient
 from newledger.appconnect.oauth.errors import OAuthError, invalid_client
+from newledger.appconnect.oauth.hotread import HotReader, as_utc
 from newledger.audit.services import record
 from newledger.audit.tags import Event
 from newledger.db import utcnow
 from newledger.identity.models import Membership, User
 from newledger.identity.permissions import Permission, role_permissions
+from newledger.runtime import get_engine
 
 __all__ = ["VerifiedApp", "loggable_client_id", "record_failure", "verify_app_client"]
 
@@ -69,7 +73,36 @@ _BY_CLIENT_ID = (
 )
 
 
-def verify_app_client(conn: Connection | Session, client: PresentedClient) -> VerifiedApp:
+class _Row(NamedTuple):
+    """One row of ``_BY_CLIENT_ID``, in its column order."""
+
+    id: int
+    company_id: int
+    name: str
+    permissions: str
+    secret_digest: str
+    previous_secret_digest: str | None
+    previous_secret_expires_at: Any
+    version: int
+    expires_at: Any
+    revoked_at: Any
+    deleted_at: Any
+    last_used_at: Any
+    role: str | None
+    is_active: Any
+
+
+@lru_cache(maxsize=1)
+def _reader() -> HotReader:
+    return HotReader(get_engine(), _BY_CLIENT_ID)
+
+
+def fetch_app_row(client_id: str) -> _Row | None:
+    raw = _reader().fetchone(client_id=client_id)
+    return _Row(*raw) if raw is not None else None
+
+
+def verify_app_client(client: PresentedClient) -> VerifiedApp:
     """Check the client id and secret, then the app's state; raise ``invalid_client``.
 
     The secret's checksum is checked first, so a mistyped secret costs no database read. The
@@ -82,15 +115,16 @@ def verify_app_client(conn: Connection | Session, client: PresentedClient) -> Ve
         raise invalid_client("no_client_secret")
     if not secrets.has_valid_checksum(client.secret, secrets.CLIENT_SECRET_PREFIX):
         raise invalid_client("malformed_secret")
-    row = conn.execute(_BY_CLIENT_ID, {"client_id": client.client_id}).first()
+    row = fetch_app_row(client.client_id)
     if row is None:
         raise invalid_client("unknown_client")
     now = utcnow()
     presented = secrets.digest(client.secret)
     # Both comparisons always run, in constant time, whichever matches.
     current_ok = secrets.digest_matches_digest(presented, row.secret_digest)
+    previous_until = as_utc(row.previous_secret_expires_at)
     previous_ok = secrets.digest_matches_digest(presented, row.previous_secret_digest) and (
-        row.previous_secret_expires_at is not None and row.previous_secret_expires_at > now
+        previous_until is not None and previous_until > now
     )
     if not (current_ok or previous_ok):
         raise invalid_client("wrong_secret", row.id, row.company_id)
@@ -98,7 +132,8 @@ def verify_app_client(conn: Connection | Session, client: PresentedClient) -> Ve
         raise invalid_client("app_deleted", row.id, row.company_id)
     if row.revoked_at is not None:
         raise invalid_client("app_revoked", row.id, row.company_id)
-    if row.expires_at is not None and row.expires_at <= now:
+    expires_at = as_utc(row.expires_at)
+    if expires_at is not None and expires_at <= now:
         raise invalid_client("app_expired", row.id, row.company_id)
     return VerifiedApp(
         id=row.id,
@@ -107,7 +142,7 @@ def verify_app_client(conn: Connection | Session, client: PresentedClient) -> Ve
         version=row.version,
         delegated=delegated_permissions(row.permissions),
         current=role_permissions(row.role) if row.role and row.is_active else frozenset(),
-        last_used_at=row.last_used_at,
+        last_used_at=as_utc(row.last_used_at),
     )
 
 

@@ -70,7 +70,7 @@ async def _revoke_access_token(request: Request, form: dict[str, str], token: st
     client = read_client(request, form)
     check_client_limit(client.client_id)
     try:
-        app = await run_in_threadpool(authenticate_app, client)
+        app = authenticate_app(client)
     except OAuthError as exc:
         await run_in_threadpool(write_failure, exc, client.client_id, request)
         raise

@@ -30,7 +30,7 @@ from newledger.appconnect.tokens import issue_access_token
 from newledger.config import get_settings
 from newledger.db import session_scope, utcnow
 from newledger.identity.permissions import Permission
-from newledger.runtime import get_engine, get_sessionmaker
+from newledger.runtime import get_sessionmaker
 
 __all__ = ["GrantHandler", "client_credentials_grant", "register_grant", "token_endpoint"]
 
@@ -134,8 +134,7 @@ def _write_last_used(app_id: int, now: dt.datetime) -> None:
 
 
 def authenticate_app(client: PresentedClient) -> VerifiedApp:
-    with get_engine().connect() as conn:
-        return verify_app_client(conn, client)
+    return verify_app_client(client)
 
 
 async def client_credentials_grant(request: Request, form: dict[str, str]) -> Response:
