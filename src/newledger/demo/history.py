@@ -18,6 +18,7 @@ from decimal import Decimal
 from newledger.demo import catalog
 from newledger.demo.books import Books
 from newledger.demo.documents import DAY, Documents, LedgerIds
+from newledger.demo.vendors import VENDORS, VendorProfile
 
 __all__ = ["History"]
 
@@ -184,7 +185,7 @@ class History:
             if day <= self.as_of:
                 self.sale(day)
             self.b.maybe_flush()
-        for profile in catalog.VENDORS:
+        for profile in VENDORS:
             self.purchases(profile, month)
             self.b.maybe_flush()
         for _ in range(self.poisson(2.5 * self.scale)):
@@ -231,7 +232,7 @@ class History:
             ]
         return []  # a troubled customer who never pays this one
 
-    def purchases(self, profile: catalog.VendorProfile, month: dt.date) -> None:
+    def purchases(self, profile: VendorProfile, month: dt.date) -> None:
         rng, index = self.rng, month.month - 1
         if profile.recurring:
             count = round(profile.per_month) if profile.per_month >= 1 else int(index % 3 == 0)
