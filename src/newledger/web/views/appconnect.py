@@ -1,18 +1,24 @@
-"""Settings → App Connect. A ready frame with its three tabs; the App Connect feature fills
-``settings/appconnect.html`` (blocks ``api_credentials``, ``oauth_connections``, ``mcp_server``)
-and may replace this module's view."""
+"""Settings → App Connect: the three tabs (API Credentials, OAuth Connections, MCP Server).
+
+The app pages (create, detail, rotate, revoke, delete, restore) live in ``appconnect_apps`` and
+Settings → Integrations in ``integrations``; their routers are included here, so the workspace
+wiring registers this one module.
+"""
 
 from __future__ import annotations
 
 from fastapi import Depends, Request, Response
 
-from newledger.config import get_settings
-from newledger.identity.permissions import Permission
+from newledger.appconnect import apps
+from newledger.appconnect.apps import AppStatus
+from newledger.identity.permissions import CATALOGUE, Permission
 from newledger.web.deps import WebContext, require_permission, web_router
-from newledger.web.nav import SETTINGS_NAV, nav_for
-from newledger.web.templating import render
+from newledger.web.views import appconnect_apps, integrations
+from newledger.web.views._appconnect import mcp_endpoint_exists, mcp_url, settings_page
 
 router = web_router()
+router.include_router(appconnect_apps.router)
+router.include_router(integrations.router)
 
 TABS = (
     ("api-credentials", "API Credentials"),
@@ -25,17 +31,26 @@ TABS = (
 def appconnect_page(
     request: Request,
     tab: str = "api-credentials",
+    show: str = "",
     ctx: WebContext = Depends(require_permission(Permission.APPCONNECT_MANAGE)),
 ) -> Response:
     assert ctx.company is not None
     if tab not in dict(TABS):
         tab = TABS[0][0]
-    return render(
+    views = apps.list_apps(ctx.db, ctx.actor) if tab == "api-credentials" else []
+    deleted = sum(1 for v in views if v.status is AppStatus.DELETED)
+    if show != "deleted":
+        views = [v for v in views if v.status is not AppStatus.DELETED]
+    return settings_page(
         request,
         "settings/appconnect.html",
         ctx,
-        settings_nav=nav_for(ctx.permissions, SETTINGS_NAV),
         tabs=TABS,
         tab=tab,
-        mcp_url=f"{get_settings().issuer}/mcp/{ctx.company.slug}",
+        apps=views,
+        deleted_count=deleted,
+        show_deleted=show == "deleted",
+        catalogue=CATALOGUE,
+        mcp_url=mcp_url(ctx.company),
+        mcp_live=mcp_endpoint_exists(request),
     )
