@@ -15,7 +15,7 @@ from newledger.errors import Conflict, InvalidState, NotFound, PermissionDenied,
 from newledger.identity.permissions import Permission, Role
 from newledger.ledger import invoices
 from newledger.ledger.models import Invoice, JournalLine
-from newledger.ledger.payments import record_payment
+from newledger.ledger.payments import list_payments, record_payment
 from tests.ledger_support import Books, balance_by_type, make_books, net, row_counts
 
 D = dt.date(2026, 2, 10)
@@ -380,3 +380,22 @@ def test_concurrent_drafts_get_unique_consecutive_numbers(
     with sessions() as s:
         stored = s.scalars(select(Invoice.number).where(Invoice.company_id == company_id)).all()
     assert len(stored) == 20
+
+
+def test_listing_payments_of_one_invoice_shows_only_that_invoices_payments(
+    session: Session, books: Books
+) -> None:
+    first, second = draft(session, books), draft(session, books)
+    for inv in (first, second):
+        invoices.approve_invoice(session, books.actor, inv.id, expected_version=1)
+        record_payment(
+            session,
+            books.actor,
+            invoice_id=inv.id,
+            amount="10.00",
+            date=D,
+            bank_account_id=books.checking.id,
+        )
+    listed = list_payments(session, books.actor, invoice_id=first.id)
+    assert [p.invoice_id for p in listed] == [first.id]
+    assert len(list_payments(session, books.actor, direction="received")) == 2

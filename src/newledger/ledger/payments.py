@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from newledger.actor import Actor
@@ -218,8 +218,10 @@ def list_payments(
     query = select(Payment).where(Payment.company_id == company.id)
     if direction is not None:
         query = query.where(Payment.direction == direction)
-    if invoice_id is not None or expense_id is not None:
-        query = query.where(or_(Payment.invoice_id == invoice_id, Payment.expense_id == expense_id))
+    if invoice_id is not None:
+        query = query.where(Payment.invoice_id == invoice_id)
+    if expense_id is not None:
+        query = query.where(Payment.expense_id == expense_id)
     if contact_id is not None:
         query = query.where(Payment.contact_id == contact_id)
     if bank_account_id is not None:
