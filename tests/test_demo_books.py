@@ -239,5 +239,8 @@ def test_newledger_demo_prints_how_to_sign_in_and_if_empty_skips_the_second_time
     assert "TOTP" in first.stdout
     second = subprocess.run(command, env=env, capture_output=True, text=True, check=True)
     assert "demo not loaded" in second.stdout
+    # `make run` runs this every time, so the sign-in details are printed every time.
+    assert "owner@northwind.example" in second.stdout
+    assert DEMO_PASSWORDS["owner"] in second.stdout
     with sessions() as session:
         assert session.scalar(select(func.count()).select_from(Company)) == 1
