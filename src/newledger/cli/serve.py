@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 import uvicorn
 
+from newledger.cli.common import console
 from newledger.migrate import upgrade
 from newledger.runtime import get_engine
 
@@ -18,6 +19,10 @@ def serve(
     """Serve the workspace UI, the OAuth endpoints, REST API v1 and MCP."""
     if migrate:
         upgrade(get_engine())
+    console.print(
+        f"NewLedger serving on [bold]http://{host}:{port}[/bold] "
+        f"({workers} worker{'s' if workers != 1 else ''}); press Ctrl+C to stop."
+    )
     uvicorn.run(
         "newledger.web.app:create_app",
         factory=True,
