@@ -13,8 +13,9 @@ from newledger.appconnect.api.resources import ROUTERS
 
 __all__ = ["BENCH_TWIN_ENV", "create_api_app", "mount_api"]
 
-# Benchmark-only: serve the invoice list without authentication at /bench/invoices, so
-# bench/api.py can measure what authentication costs. Off unless this is exactly "1".
+# Benchmark-only: serve the invoice list without authentication at /api/v1/bench/invoices
+# (inside the API application, so the only difference from /api/v1/invoices is authentication),
+# for bench/api.py to measure what authentication costs. Off unless this is exactly "1".
 BENCH_TWIN_ENV = "NEWLEDGER_BENCH_UNAUTHENTICATED_TWIN"
 
 DESCRIPTION = """\
@@ -37,6 +38,10 @@ def create_api_app() -> FastAPI:
     install_problem_handlers(api)
     for router in ROUTERS:
         api.include_router(router)
+    if os.environ.get(BENCH_TWIN_ENV) == "1":
+        from newledger.appconnect.api.bench_twin import router as twin
+
+        api.include_router(twin)
     api.openapi = lambda: build_openapi(api, ROUTERS)  # type: ignore[method-assign]
     return api
 
@@ -52,7 +57,3 @@ def mount_api(app: FastAPI) -> None:
         return page[0]
 
     app.add_api_route("/api/docs", api_docs, methods=["GET"], include_in_schema=False)
-    if os.environ.get(BENCH_TWIN_ENV) == "1":
-        from newledger.appconnect.api.bench_twin import router as twin
-
-        app.include_router(twin)

@@ -1,4 +1,5 @@
-"""Benchmark only: the invoice list handler without authentication, at ``/bench/invoices``.
+"""Benchmark only: the invoice list handler without authentication, at
+``/api/v1/bench/invoices``.
 
 ``bench/api.py`` compares this twin with ``GET /api/v1/invoices`` to measure what
 authentication (token check, grant read, rate limit, permission) adds. It is mounted only when

@@ -129,7 +129,7 @@ class ExpenseFilters:
     date_to: dt.date | None = None
 
 
-def expense_filters(
+async def expense_filters(
     status: ExpenseStatus | None = None,
     kind: Kind | None = None,
     contact_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
