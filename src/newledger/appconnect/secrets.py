@@ -86,7 +86,7 @@ def derive_key(purpose: str, server_key: bytes | None = None) -> bytes:
 
 def digest(secret: str) -> str:
     """The stored form of a secret: hex HMAC-SHA256 under the server's digest key."""
-    return hmac.new(derive_key("secret-digest"), secret.encode(), hashlib.sha256).hexdigest()
+    return hmac.digest(derive_key("secret-digest"), secret.encode(), "sha256").hex()
 
 
 def digest_matches(secret: str, stored: str | None) -> bool:

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
 import hmac
 import secrets as _random
 import time
@@ -90,7 +89,7 @@ def _unb64(text: str) -> bytes:
 
 
 def _sign(signed_part: bytes) -> bytes:
-    return hmac.new(derive_key("access-token"), signed_part, hashlib.sha256).digest()
+    return hmac.digest(derive_key("access-token"), signed_part, "sha256")
 
 
 def issue_access_token(
