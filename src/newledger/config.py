@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import tempfile
 from functools import lru_cache
 from pathlib import Path
 
@@ -63,13 +64,20 @@ def load_or_create_secret_key(path: Path) -> bytes:
         pass
     path.parent.mkdir(parents=True, exist_ok=True)
     key = secrets.token_urlsafe(48).encode()
-    # O_EXCL: two processes starting together must agree on one key.
+    # Write a private temporary file, then hard-link it into place: the link either creates the
+    # key file complete or fails because another process got there first, so no process ever
+    # reads a half-written key.
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".secret-")
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return path.read_bytes().strip()
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(key)
+        os.fchmod(fd, 0o600)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(key)
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            return path.read_bytes().strip()
+    finally:
+        os.unlink(tmp)
     return key
 
 
