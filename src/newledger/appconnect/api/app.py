@@ -49,6 +49,8 @@ def create_api_app() -> FastAPI:
 def mount_api(app: FastAPI) -> None:
     api = create_api_app()
     app.mount("/api/v1", api)
+    # Match the API before the UI's routes: it is the hot path, and its prefix is its own.
+    app.router.routes.insert(0, app.router.routes.pop())
     page: list[HTMLResponse] = []
 
     def api_docs() -> HTMLResponse:
