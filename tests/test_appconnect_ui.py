@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from newledger.actor import Actor
+from newledger.appconnect.models import App
 from newledger.audit.models import Activity
 from newledger.audit.tags import Event
 from newledger.identity.members import change_role
@@ -343,3 +344,32 @@ def test_the_tabs_and_integrations_show_the_company_mcp_url_and_honest_states(
         assert chatgpt.status_code == 200
         assert f'<code id="mcp-url">{url}</code>' in chatgpt.text
         assert "consent" in chatgpt.text and 'id="chatgpt-steps"' in chatgpt.text
+
+
+def test_an_expired_app_shows_expired_and_another_companys_app_is_not_found(
+    live_server: LiveServer, sessions: sessionmaker[Session]
+) -> None:
+    owner = make_person(sessions, "a@example.com", role="owner", company="alpha")
+    client_id, _ = make_app(sessions, owner, name="Short-lived")
+    with sessions.begin() as s:
+        app = s.scalar(select(App).where(App.client_id == client_id))
+        assert app is not None
+        app.expires_at = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=1)
+    with client(live_server.url) as c:
+        sign_in(c, owner)
+        assert 'data-status="expired"' in c.get("/settings/appconnect").text
+        assert 'data-status="expired"' in c.get(f"{BASE}/{client_id}").text
+    stranger = make_person(sessions, "b@example.com", role="owner", company="beta", with_2fa=True)
+    assert stranger.authenticator is not None
+    with client(live_server.url) as c:
+        sign_in(c, stranger)
+        assert client_id not in c.get("/settings/appconnect").text
+        assert c.get(f"{BASE}/{client_id}").status_code == 404
+        response = act_on_foreign(c, client_id, stranger.authenticator.fresh_code())
+        assert response.status_code == 404
+    assert app_row(sessions, client_id).revoked_at is None
+
+
+def act_on_foreign(c: httpx.Client, client_id: str, code: str) -> httpx.Response:
+    token = csrf(c.get("/settings/appconnect").text)
+    return c.post(f"{BASE}/{client_id}/revoke", data={"csrf_token": token, "code": code})
