@@ -172,3 +172,20 @@ def test_a_report_for_another_company_is_refused(books: Books, session: Session)
 def test_a_period_that_ends_before_it_starts_is_refused(books: Books) -> None:
     with pytest.raises(ValidationFailed):
         reports.profit_and_loss(books.session, books.actor, books.cid, D(2024, 2, 1), D(2024, 1, 1))
+
+
+@pytest.mark.parametrize(("whole_months", "compare_year"), [(True, False), (False, True)])
+def test_comparison_periods_before_the_year_1_are_refused_not_crashed(
+    books: Books, whole_months: bool, compare_year: bool
+) -> None:
+    end = D(1, 3, 31) if whole_months else D(1, 3, 15)
+    with pytest.raises(ValidationFailed, match="before the year 1"):
+        reports.profit_and_loss(
+            books.session,
+            books.actor,
+            books.cid,
+            D(1, 1, 1),
+            end,
+            compare=3,
+            compare_year=compare_year,
+        )

@@ -145,9 +145,16 @@ def comparison_periods(period: Period, compare: int, compare_year: bool) -> tupl
         raise ValidationFailed(
             f"compare must be between 0 and {MAX_COMPARE}", errors={"compare": "out of range"}
         )
-    periods = [period] + [_shift(period, n) for n in range(1, compare + 1)]
-    if compare_year:
-        periods.append(_year_earlier(period))
+    try:
+        periods = [period] + [_shift(period, n) for n in range(1, compare + 1)]
+        if compare_year:
+            periods.append(_year_earlier(period))
+    except (OverflowError, ValueError):
+        # date arithmetic left the calendar (before year 1): a bad request, not a crash.
+        raise ValidationFailed(
+            "The comparison periods reach before the year 1",
+            errors={"compare": "reaches before the year 1"},
+        ) from None
     return tuple(periods)
 
 
