@@ -16,13 +16,14 @@ from sqlalchemy.orm import Session
 from newledger.actor import Actor
 from newledger.appconnect import secrets
 from newledger.appconnect.auth import delegated_permissions
+from newledger.appconnect.grants import creator_permissions
 from newledger.appconnect.models import App
 from newledger.audit.services import record
 from newledger.audit.tags import Event
 from newledger.db import utcnow
 from newledger.errors import InvalidState, NotFound, PermissionDenied, ValidationFailed
 from newledger.identity.models import Membership, User
-from newledger.identity.permissions import DELEGABLE, Permission, role_permissions
+from newledger.identity.permissions import DELEGABLE, Permission
 
 __all__ = [
     "AppStatus",
@@ -255,7 +256,7 @@ def app_status(
 
 
 def app_view(app: App, role: str | None, user_active: bool, email: str) -> AppView:
-    current = role_permissions(role) if role and user_active else frozenset()
+    current = creator_permissions(role, user_active)
     delegated = delegated_permissions(app.permissions)
     return AppView(
         app=app,

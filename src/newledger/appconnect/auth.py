@@ -13,16 +13,16 @@ import datetime as dt
 from collections.abc import Callable
 from functools import lru_cache
 
-from sqlalchemy import and_, bindparam, exists, or_, select, update
+from sqlalchemy import bindparam, exists, or_, update
 from sqlalchemy.orm import Session
 
 from newledger.actor import Actor
+from newledger.appconnect.grants import app_with_creator, creator_permissions
 from newledger.appconnect.models import App, RevokedToken
 from newledger.appconnect.tokens import AccessToken, parse_access_token
 from newledger.db import utcnow
 from newledger.errors import AuthenticationFailed
-from newledger.identity.models import Membership, User
-from newledger.identity.permissions import DELEGABLE, Permission, role_permissions
+from newledger.identity.permissions import DELEGABLE, Permission
 
 __all__ = [
     "LAST_USED_RESOLUTION",
@@ -81,7 +81,7 @@ def authenticate_bearer(session: Session, token: str, *, company_id: int | None 
 
 
 _APP_STATE = (
-    select(
+    app_with_creator(
         App.company_id,
         App.name,
         App.permissions,
@@ -91,18 +91,7 @@ _APP_STATE = (
         App.expires_at,
         App.last_used_at,
         App.created_by_user_id,
-        Membership.role,
-        User.is_active,
     )
-    .select_from(App)
-    .outerjoin(
-        Membership,
-        and_(
-            Membership.company_id == App.company_id,
-            Membership.user_id == App.created_by_user_id,
-        ),
-    )
-    .outerjoin(User, User.id == App.created_by_user_id)
     .add_columns(exists().where(RevokedToken.jti == bindparam("jti")).label("denied"))
     .where(App.id == bindparam("app_id"))
 )
@@ -127,7 +116,7 @@ def _app_actor(session: Session, claims: AccessToken) -> Actor:
         raise _refuse("App has expired")
     if row.denied:
         raise _refuse("Token was revoked")
-    current = role_permissions(row.role) if row.role and row.is_active else frozenset()
+    current = creator_permissions(row.role, row.is_active)
     permissions = claims.scope & delegated_permissions(row.permissions) & current
     if row.last_used_at is None or now - row.last_used_at >= LAST_USED_RESOLUTION:
         touch_last_used(session, claims.grant_id, now)

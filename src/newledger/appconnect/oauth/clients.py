@@ -8,13 +8,14 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, NamedTuple
 
-from sqlalchemy import and_, bindparam, select
+from sqlalchemy import bindparam
 from sqlalchemy.orm import Session
 from starlette.requests import Request
 
 from newledger.actor import Actor
 from newledger.appconnect import secrets
 from newledger.appconnect.auth import delegated_permissions
+from newledger.appconnect.grants import app_with_creator, creator_permissions
 from newledger.appconnect.models import App
 from newledger.appconnect.oauth.client_auth import PresentedClient
 from newledger.appconnect.oauth.errors import OAuthError, invalid_client
@@ -22,8 +23,7 @@ from newledger.appconnect.oauth.hotread import HotReader, as_utc
 from newledger.audit.services import record
 from newledger.audit.tags import Event
 from newledger.db import utcnow
-from newledger.identity.models import Membership, User
-from newledger.identity.permissions import Permission, role_permissions
+from newledger.identity.permissions import Permission
 from newledger.runtime import get_engine
 
 __all__ = ["VerifiedApp", "loggable_client_id", "record_failure", "verify_app_client"]
@@ -43,34 +43,20 @@ class VerifiedApp:
     last_used_at: dt.datetime | None
 
 
-_BY_CLIENT_ID = (
-    select(
-        App.id,
-        App.company_id,
-        App.name,
-        App.permissions,
-        App.secret_digest,
-        App.previous_secret_digest,
-        App.previous_secret_expires_at,
-        App.version,
-        App.expires_at,
-        App.revoked_at,
-        App.deleted_at,
-        App.last_used_at,
-        Membership.role,
-        User.is_active,
-    )
-    .select_from(App)
-    .outerjoin(
-        Membership,
-        and_(
-            Membership.company_id == App.company_id,
-            Membership.user_id == App.created_by_user_id,
-        ),
-    )
-    .outerjoin(User, User.id == App.created_by_user_id)
-    .where(App.client_id == bindparam("client_id"))
-)
+_BY_CLIENT_ID = app_with_creator(
+    App.id,
+    App.company_id,
+    App.name,
+    App.permissions,
+    App.secret_digest,
+    App.previous_secret_digest,
+    App.previous_secret_expires_at,
+    App.version,
+    App.expires_at,
+    App.revoked_at,
+    App.deleted_at,
+    App.last_used_at,
+).where(App.client_id == bindparam("client_id"))
 
 
 class _Row(NamedTuple):
@@ -141,7 +127,7 @@ def verify_app_client(client: PresentedClient) -> VerifiedApp:
         name=row.name,
         version=row.version,
         delegated=delegated_permissions(row.permissions),
-        current=role_permissions(row.role) if row.role and row.is_active else frozenset(),
+        current=creator_permissions(row.role, row.is_active),
         last_used_at=as_utc(row.last_used_at),
     )
 
