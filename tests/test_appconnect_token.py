@@ -343,3 +343,22 @@ def test_a_client_cannot_revoke_another_clients_token(
         headers=basic(mine.client_id, mine.secret),
     )
     assert garbage.status_code == 200  # RFC 7009 §2.2
+
+
+def test_an_app_that_expired_is_recorded_as_expired_once(
+    live_server: LiveServer, sessions: sessionmaker[Session]
+) -> None:
+    cred = make_app(sessions, make_tenant(sessions))
+    past = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1)
+    with sessions.begin() as session:
+        session.execute(update(App).where(App.id == cred.app_id).values(expires_at=past))
+    for _ in range(3):
+        assert fetch_token(live_server.url, cred).status_code == 401
+    with sessions() as session:
+        expired = session.scalars(
+            select(Activity).where(
+                Activity.event == "appconnect:app:expired", Activity.subject_id == cred.app_id
+            )
+        ).all()
+        assert len(failures(session, cred.client_id)) == 3
+    assert len(expired) == 1

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, NamedTuple
 
-from sqlalchemy import bindparam
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 from starlette.requests import Request
 
@@ -20,6 +20,7 @@ from newledger.appconnect.models import App
 from newledger.appconnect.oauth.client_auth import PresentedClient
 from newledger.appconnect.oauth.errors import OAuthError, invalid_client
 from newledger.appconnect.oauth.hotread import HotReader, as_utc
+from newledger.audit.models import Activity
 from newledger.audit.services import record
 from newledger.audit.tags import Event
 from newledger.db import utcnow
@@ -160,3 +161,22 @@ def record_failure(session: Session, exc: OAuthError, client_id: str, request: R
             "grant_type": "client_credentials",
         },
     )
+    if exc.reason == "app_expired" and exc.app_id is not None:
+        _record_expiry_once(session, exc.app_id, actor)
+
+
+def _record_expiry_once(session: Session, app_id: int, actor: Actor) -> None:
+    """Expiry is a lifecycle event (DESIGN §8). Nothing runs at the moment an app expires, so it
+    is recorded the first time the expired app is refused, once per app."""
+    seen = session.scalar(
+        select(Activity.id)
+        .where(
+            Activity.company_id == actor.company_id,
+            Activity.event == Event.APP_EXPIRED.value,
+            Activity.subject_type == "app",
+            Activity.subject_id == app_id,
+        )
+        .limit(1)
+    )
+    if seen is None:
+        record(session, Event.APP_EXPIRED, actor, subject_type="app", subject_id=app_id)
