@@ -16,7 +16,7 @@ def serve(
     workers: int = typer.Option(1, help="Worker processes (2 suits a 2-core machine)"),
     migrate: bool = typer.Option(True, help="Apply migrations before serving"),
 ) -> None:
-    """Serve the workspace UI, the OAuth endpoints, REST API v1 and MCP."""
+    """Serve the workspace UI, the OAuth token endpoint and REST API v1."""
     if migrate:
         upgrade(get_engine())
     console.print(
