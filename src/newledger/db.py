@@ -63,6 +63,10 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
+    # Database errors end up in the server's error log with their traceback; by default their
+    # text ends in the statement's bound values, which can be a TOTP secret, a CSRF token or a
+    # secret digest. Keep the SQL, never the values.
+    kwargs.setdefault("hide_parameters", True)
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False}, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
