@@ -134,8 +134,12 @@ class SecurityHeadersMiddleware:
             await self.app(scope, receive, send)
             return
 
+        started = False
+
         async def send_with_headers(message: Message) -> None:
+            nonlocal started
             if message["type"] == "http.response.start":
+                started = True
                 headers = MutableHeaders(scope=message)
                 headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
                 headers.setdefault("X-Frame-Options", "DENY")
@@ -149,7 +153,23 @@ class SecurityHeadersMiddleware:
                     )
             await send(message)
 
-        await self.app(scope, receive, send_with_headers)
+        try:
+            await self.app(scope, receive, send_with_headers)
+        except Exception:
+            # An unhandled error is answered by Starlette's ServerErrorMiddleware, which sits
+            # outside every user middleware, so its bare 500 would carry none of the headers
+            # above (no CSP, no frame-ancestors). Answer here, through the same headers, and
+            # re-raise so the error is still logged (ServerErrorMiddleware sends nothing more
+            # once a response has started).
+            if not started:
+                from newledger.web.errors import html_error
+
+                response = html_error(
+                    500, "Something went wrong", "Something went wrong on our side. Try again."
+                )
+                response.headers["Cache-Control"] = "no-store"
+                await response(scope, receive, send_with_headers)
+            raise
 
 
 # -- CSRF ---------------------------------------------------------------------------------------
