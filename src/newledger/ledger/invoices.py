@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import BindParameter, ColumnElement, select
 from sqlalchemy.orm import Session, selectinload
 
 from newledger.actor import Actor
@@ -45,6 +45,7 @@ __all__ = [
     "create_draft_invoice",
     "delete_draft_invoice",
     "get_invoice",
+    "invoice_conditions",
     "invoice_dict",
     "list_invoices",
     "reject_invoice",
@@ -342,30 +343,64 @@ def get_invoice(
     return _load(session, company.id, invoice_id)
 
 
+def invoice_conditions(
+    *,
+    status: str | BindParameter[str] | None = None,
+    contact_id: int | BindParameter[int] | None = None,
+    issue_date_from: dt.date | BindParameter[dt.date] | None = None,
+    issue_date_to: dt.date | BindParameter[dt.date] | None = None,
+    due_date_to: dt.date | BindParameter[dt.date] | None = None,
+    updated_since: dt.datetime | BindParameter[dt.datetime] | None = None,
+) -> list[ColumnElement[bool]]:
+    """The conditions for the given (not ``None``) invoice list filters; dates are inclusive.
+
+    A value may be a bound parameter, so a caller can build its statement once per combination
+    of filters and cache it (the REST API's invoice list does)."""
+    clauses = [
+        Invoice.status == status if status is not None else None,
+        Invoice.contact_id == contact_id if contact_id is not None else None,
+        Invoice.issue_date >= issue_date_from if issue_date_from is not None else None,
+        Invoice.issue_date <= issue_date_to if issue_date_to is not None else None,
+        Invoice.due_date <= due_date_to if due_date_to is not None else None,
+        Invoice.updated_at >= updated_since if updated_since is not None else None,
+    ]
+    return [clause for clause in clauses if clause is not None]
+
+
 def list_invoices(
     session: Session,
     actor: Actor,
     *,
     status: str | None = None,
     contact_id: int | None = None,
+    issue_date_from: dt.date | None = None,
+    issue_date_to: dt.date | None = None,
+    due_date_to: dt.date | None = None,
     updated_since: dt.datetime | None = None,
     limit: int = 100,
     offset: int = 0,
+    with_lines: bool = True,
     company_id: int | None = None,
 ) -> list[Invoice]:
-    """Invoices newest first (issue date, then id). Needs ``invoices:read``."""
+    """Invoices newest first (issue date, then id), filtered as in ``invoice_conditions``, with
+    their lines unless ``with_lines=False``. Needs ``invoices:read``."""
     actor.require(Permission.INVOICES_READ)
     company = company_for(session, actor, company_id)
-    query = select(Invoice).where(Invoice.company_id == company.id)
-    if status is not None:
-        query = query.where(Invoice.status == status)
-    if contact_id is not None:
-        query = query.where(Invoice.contact_id == contact_id)
-    if updated_since is not None:
-        query = query.where(Invoice.updated_at >= updated_since)
+    query = select(Invoice).where(
+        Invoice.company_id == company.id,
+        *invoice_conditions(
+            status=status,
+            contact_id=contact_id,
+            issue_date_from=issue_date_from,
+            issue_date_to=issue_date_to,
+            due_date_to=due_date_to,
+            updated_since=updated_since,
+        ),
+    )
+    if with_lines:
+        query = query.options(selectinload(Invoice.lines))
     query = (
-        query.options(selectinload(Invoice.lines))
-        .order_by(Invoice.issue_date.desc(), Invoice.id.desc())
+        query.order_by(Invoice.issue_date.desc(), Invoice.id.desc())
         .limit(max(1, min(limit, 500)))
         .offset(offset)
     )

@@ -1,24 +1,24 @@
 """Read queries behind the ledger pages' filtered lists and the dashboard counts.
 
-The ledger services list documents by status and contact; the pages also filter by a date range
-and paginate, so these queries live here. Each checks the read permission and filters by the
-actor's company, like every tenant query.
+The filtered lists are the ledger services' (``list_invoices``, ``list_expenses``), which check
+the read permission and filter by the actor's company; here they are cut into pages.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from newledger.actor import Actor
 from newledger.appconnect.apps import AppStatus, app_view
 from newledger.appconnect.models import App
 from newledger.identity.models import Membership, User
-from newledger.identity.permissions import Permission
+from newledger.ledger.expenses import list_expenses
+from newledger.ledger.invoices import list_invoices
 from newledger.ledger.models import Expense, ExpenseLine, Invoice, InvoiceLine
 from newledger.ledger.review import ReviewItem
 
@@ -33,7 +33,6 @@ __all__ = [
 INVOICE_STATUSES = ("draft", "approved", "partially_paid", "paid", "voided", "rejected")
 EXPENSE_STATUSES = INVOICE_STATUSES
 EXPENSE_KINDS = ("expense", "bill")
-_Doc = TypeVar("_Doc", Invoice, Expense)
 
 
 @dataclass(frozen=True)
@@ -45,53 +44,39 @@ class DocumentFilter:
     kind: str | None = None  # expenses only
 
 
-def _company(actor: Actor, permission: Permission) -> int:
-    actor.require(permission)
-    assert actor.company_id is not None
-    return actor.company_id
-
-
 def filter_invoices(
     session: Session, actor: Actor, flt: DocumentFilter, *, limit: int, offset: int
 ) -> tuple[list[Invoice], bool]:
     """One page of invoices, newest first, and whether another page follows."""
-    company_id = _company(actor, Permission.INVOICES_READ)
-    query = select(Invoice).where(Invoice.company_id == company_id)
-    if flt.status:
-        query = query.where(Invoice.status == flt.status)
-    if flt.contact_id is not None:
-        query = query.where(Invoice.contact_id == flt.contact_id)
-    if flt.date_from is not None:
-        query = query.where(Invoice.issue_date >= flt.date_from)
-    if flt.date_to is not None:
-        query = query.where(Invoice.issue_date <= flt.date_to)
-    query = query.order_by(Invoice.issue_date.desc(), Invoice.id.desc())
-    return _page(session, query, limit, offset)
+    rows = list_invoices(
+        session,
+        actor,
+        status=flt.status,
+        contact_id=flt.contact_id,
+        issue_date_from=flt.date_from,
+        issue_date_to=flt.date_to,
+        limit=limit + 1,
+        offset=offset,
+        with_lines=False,
+    )
+    return rows[:limit], len(rows) > limit
 
 
 def filter_expenses(
     session: Session, actor: Actor, flt: DocumentFilter, *, limit: int, offset: int
 ) -> tuple[list[Expense], bool]:
-    company_id = _company(actor, Permission.EXPENSES_READ)
-    query = select(Expense).where(Expense.company_id == company_id)
-    if flt.status:
-        query = query.where(Expense.status == flt.status)
-    if flt.kind:
-        query = query.where(Expense.kind == flt.kind)
-    if flt.contact_id is not None:
-        query = query.where(Expense.contact_id == flt.contact_id)
-    if flt.date_from is not None:
-        query = query.where(Expense.date >= flt.date_from)
-    if flt.date_to is not None:
-        query = query.where(Expense.date <= flt.date_to)
-    query = query.order_by(Expense.date.desc(), Expense.id.desc())
-    return _page(session, query, limit, offset)
-
-
-def _page(
-    session: Session, query: Select[_Doc], limit: int, offset: int
-) -> tuple[list[_Doc], bool]:
-    rows = list(session.scalars(query.limit(limit + 1).offset(offset)))
+    rows = list_expenses(
+        session,
+        actor,
+        kind=flt.kind,
+        status=flt.status,
+        contact_id=flt.contact_id,
+        date_from=flt.date_from,
+        date_to=flt.date_to,
+        limit=limit + 1,
+        offset=offset,
+        with_lines=False,
+    )
     return rows[:limit], len(rows) > limit
 
 
