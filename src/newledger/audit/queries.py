@@ -52,7 +52,7 @@ def _query(company_id: int, flt: ActivityFilter) -> Select[Activity]:
     if flt.since:
         start = dt.datetime.combine(flt.since, dt.time(), tzinfo=dt.UTC)
         stmt = stmt.where(Activity.created_at >= start)
-    if flt.until:
+    if flt.until and flt.until < dt.date.max:  # the last day has no next day: no upper bound
         end = dt.datetime.combine(flt.until + dt.timedelta(days=1), dt.time(), tzinfo=dt.UTC)
         stmt = stmt.where(Activity.created_at < end)
     return stmt.order_by(Activity.created_at.desc(), Activity.id.desc())

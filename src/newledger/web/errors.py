@@ -78,6 +78,19 @@ class StepUpRequired(Exception):
         self.retry_after = retry_after
 
 
+# The largest id a database integer column holds. A larger number in a URL would make the
+# driver fail (SQLite: OverflowError; PostgreSQL: integer out of range), i.e. a 500.
+MAX_DB_ID = 2_147_483_647
+
+
+def _oversized_id(request: Request) -> bool:
+    """A path parameter made of digits that no row can have (``/invoices/99999999999999999999``)."""
+    return any(
+        isinstance(value, str) and value.isdigit() and (len(value) > 10 or int(value) > MAX_DB_ID)
+        for value in request.path_params.values()
+    )
+
+
 _TITLES = {
     401: "Not signed in",
     403: "Not allowed",
@@ -100,6 +113,8 @@ class WebRoute(APIRoute):
         handler = super().get_route_handler()
 
         async def route_handler(request: Request) -> Response:
+            if _oversized_id(request):
+                raise PageError(404, "Not found", "There is nothing at this address.")
             try:
                 return await handler(request)
             except DomainError as exc:

@@ -67,7 +67,8 @@ def activity_page(request: Request, ctx: WebContext = Depends(_read)) -> Respons
     assert ctx.company is not None
     flt, raw, errors = _filter(request)
     try:
-        page = max(1, int(request.query_params.get("page", "1")))
+        # Bounded so the OFFSET stays within a database integer (beyond it: a 500).
+        page = min(max(1, int(request.query_params.get("page", "1"))), 1_000_000)
     except ValueError:
         page = 1
     rows, has_next = list_activity(ctx.db, ctx.company.id, flt, page=page, per_page=PER_PAGE)

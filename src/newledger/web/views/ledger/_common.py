@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from newledger.ledger.models import Account, BankAccount, Contact
 from newledger.money import format_minor
+from newledger.web.errors import MAX_DB_ID
 from newledger.web.templating import templates
 
 __all__ = [
@@ -53,6 +54,10 @@ templates.env.filters.setdefault("money", _money)
 templates.env.filters.setdefault("source_text", source_text)
 
 
+# A page number whose OFFSET stays well inside a database integer.
+MAX_PAGE = 1_000_000
+
+
 def date_param(
     query: Mapping[str, str], name: str, errors: dict[str, str], default: dt.date | None = None
 ) -> dt.date | None:
@@ -71,10 +76,15 @@ def int_param(query: Mapping[str, str], name: str, errors: dict[str, str]) -> in
     if not value:
         return None
     try:
-        return int(value)
+        number = int(value)
     except ValueError:
         errors[name] = "Pick one from the list."
         return None
+    # An id no integer column holds would make the database driver fail (a 500): refuse it here.
+    if not 1 <= number <= MAX_DB_ID:
+        errors[name] = "Pick one from the list."
+        return None
+    return number
 
 
 @dataclass(frozen=True)
@@ -90,9 +100,11 @@ class Pager:
 
 def page_number(request: Request) -> int:
     try:
-        return max(1, int(request.query_params.get("page", "1")))
+        page = int(request.query_params.get("page", "1"))
     except ValueError:
         return 1
+    # Bounded so the OFFSET stays within a 64-bit integer (beyond it the driver fails: a 500).
+    return min(max(1, page), MAX_PAGE)
 
 
 def pager(page: int, path: str, filters: Mapping[str, str], has_next: bool) -> Pager:
