@@ -32,6 +32,7 @@ __all__ = [
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442")
 NEGATIVE = "#B23A48"
 AXIS = "#6B7280"
+LEGEND_ENTRY_WIDTH = 200
 TEXT = "#1F2937"
 FONT = 'font-family="system-ui, sans-serif"'
 
@@ -216,7 +217,9 @@ def stacked_bar_chart(
     if len(labels) != len(values):
         raise ValueError("labels and values differ in length")
     cid = chart_id or _slug(title)
-    legend_rows = (len(labels) + 2) // 3
+    # A legend entry ("1-30 days: 12345.67 USD") needs about 200 px: fewer columns when narrow.
+    columns = max(1, min(3, (width - 24) // LEGEND_ENTRY_WIDTH))
+    legend_rows = (len(labels) + columns - 1) // columns
     height = 64 + 22 * legend_rows
     total = sum(values)
     desc = _summary(labels, values, currency)
@@ -244,10 +247,10 @@ def stacked_bar_chart(
             f"<title>{_esc(label)}: {_esc(_amount(values[i], currency))}</title></rect>"
         )
         x = end
-    col_w = plot_w // 3
+    col_w = plot_w // columns
     for i, (label, value) in enumerate(zip(labels, values, strict=True)):
-        lx = left + (i % 3) * col_w
-        ly = top + bar_h + 18 + (i // 3) * 22
+        lx = left + (i % columns) * col_w
+        ly = top + bar_h + 18 + (i // columns) * 22
         parts.append(
             f'<rect x="{lx}" y="{ly - 10}" width="12" height="12" '
             f'fill="{PALETTE[i % len(PALETTE)]}"/>'
