@@ -24,6 +24,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.requests import Request
 
+from newledger.appconnect.secrets import derive_key
 from newledger.config import Settings, get_settings
 from newledger.db import session_scope
 from newledger.identity import sessions as web_sessions
@@ -94,7 +95,9 @@ def clear_session_cookie(response: Response) -> None:
 
 
 def presession_token(nonce: str) -> str:
-    key = get_settings().key()
+    # A key of its own, derived from the server key like the token-signing and secret-digest
+    # keys, so no other use of the server key can ever produce or check a form token.
+    key = derive_key("presession-csrf")
     return hmac.new(key, b"presession:" + nonce.encode(), hashlib.sha256).hexdigest()
 
 
