@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from newledger.actor import Actor
@@ -21,7 +21,7 @@ from newledger.identity.models import Company, User
 from newledger.identity.permissions import Role
 from newledger.identity.services import add_member, create_company, create_user, get_user_by_email
 from newledger.ledger.chart import create_standard_chart
-from newledger.ledger.models import BankAccount
+from newledger.ledger.models import BankAccount, Expense, Invoice
 from newledger.ledger.posting import add_to_daily_balances
 
 __all__ = [
@@ -160,5 +160,18 @@ def load_demo(
             (viewer.email, Role.VIEWER.value, viewer_pw),
         ],
         counts=dict(books.counts),
-        drafts=sum(len(rows) for rows in drafts.values()),
+        drafts=_awaiting_review(session, company.id),
+    )
+
+
+def _awaiting_review(session: Session, company_id: int) -> int:
+    """Drafts the review queue shows (the demo also holds an already rejected one)."""
+    return sum(
+        session.scalar(
+            select(func.count())
+            .select_from(model)
+            .where(model.company_id == company_id, model.status == "draft")
+        )
+        or 0
+        for model in (Invoice, Expense)
     )
