@@ -24,6 +24,7 @@ __all__ = [
     "DraftForm",
     "expense_changes",
     "expense_form",
+    "field_label",
     "invoice_changes",
     "invoice_form",
 ]
@@ -43,9 +44,29 @@ class DraftForm:
     errors: dict[str, str] = field(default_factory=dict)
     message: str | None = None
 
+    def error_list(self) -> list[tuple[str, str]]:
+        """The errors as (label a person reads, message): ``lines[0].amount`` is "Line 1 amount"."""
+        return [(field_label(key), message) for key, message in self.errors.items()]
+
     def with_spare_rows(self, fields: tuple[str, ...]) -> DraftForm:
         blank = [dict.fromkeys(fields, "") for _ in range(SPARE_ROWS)]
         return DraftForm(self.values, self.lines + blank, self.errors, self.message)
+
+
+_LABELS = {
+    "contact_id": "Customer or vendor",
+    "payment_account_id": "Paid from",
+    "account_id": "account",
+    "unit_price": "unit price",
+}
+_ERROR_KEY = re.compile(r"^lines\[(\d+)\]\.([a-z_]+)$")
+
+
+def field_label(key: str) -> str:
+    if (m := _ERROR_KEY.match(key)) is not None:
+        name = m.group(2)
+        return f"Line {int(m.group(1)) + 1} {_LABELS.get(name, name.replace('_', ' '))}"
+    return _LABELS.get(key, key.replace("_", " ").capitalize())
 
 
 def _text(form: FormData, name: str) -> str:

@@ -249,7 +249,10 @@ def _save(
         save()
     except ValidationFailed as exc:
         ctx.db.rollback()
-        submitted.errors, submitted.message = exc.errors, exc.message
+        submitted.errors = exc.errors
+        # The service names fields by their data path (lines[0].amount); the page lists them
+        # by label and marks each field, so the summary only points there.
+        submitted.message = "Check the fields marked below." if exc.errors else exc.message
         return _edit_page(request, ctx, document, submitted, status=422)
     except (Conflict, InvalidState) as exc:
         ctx.db.rollback()
