@@ -34,9 +34,19 @@ async def read_form(request: Request) -> dict[str, str]:
     content_type = request.headers.get("content-type", "")
     if content_type.split(";", 1)[0].strip().lower() != "application/x-www-form-urlencoded":
         raise OAuthError("invalid_request", "Use application/x-www-form-urlencoded")
-    body = await request.body()
-    if len(body) > _MAX_BODY:
+    # Stop reading at the limit: ``request.body()`` would first buffer whatever a client sends
+    # (gigabytes, or a chunked body that never ends) before the size could be checked.
+    declared = request.headers.get("content-length")
+    if declared is not None and (not declared.isdigit() or int(declared) > _MAX_BODY):
         raise OAuthError("invalid_request", "Request body too large")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > _MAX_BODY:
+            raise OAuthError("invalid_request", "Request body too large")
+        chunks.append(chunk)
+    body = b"".join(chunks)
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError:
