@@ -1,0 +1,36 @@
+"""The Activity page reads as plain words: yes/no rather than Python's True/False, and no
+pager when everything fits on one page."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from newledger.actor import Actor
+from newledger.audit.services import record
+from newledger.audit.tags import Event
+from tests.conftest import LiveServer
+from tests.workspace_support import client, make_person, sign_in
+
+
+def test_activity_details_show_yes_and_no_not_python_booleans(
+    live_server: LiveServer, sessions: sessionmaker[Session]
+) -> None:
+    owner = make_person(sessions, "owner@example.com", company="plainwords")
+    assert owner.company_id is not None
+    with sessions() as s:
+        record(
+            s,
+            Event.DEMO_LOADED,
+            Actor.system(owner.company_id),
+            subject_type="company",
+            subject_id=owner.company_id,
+            details={"demo": True, "rebuilt": False, "seed": 42},
+        )
+        s.commit()
+    with client(live_server.url) as c:
+        sign_in(c, owner)
+        page = c.get("/activity")
+    assert page.status_code == 200
+    assert "demo=yes" in page.text and "rebuilt=no" in page.text and "seed=42" in page.text
+    assert "True" not in page.text and "False" not in page.text
+    assert 'class="pager"' not in page.text  # a handful of rows: one page, no pager
