@@ -25,6 +25,10 @@ from newledger.migrate import upgrade
 from newledger.models import Base
 
 PG_URL = os.environ.get("NEWLEDGER_TEST_POSTGRES_URL", "")
+TEST_SECRET_KEY = "test-secret-key-0123456789abcdef0123456789"
+# The test process and the servers it starts share one server key (digests made here must verify
+# there), and no test run writes a generated key into the checkout.
+os.environ["NEWLEDGER_SECRET_KEY"] = TEST_SECRET_KEY
 IS_PG = bool(PG_URL)
 
 
@@ -103,7 +107,7 @@ class LiveServer:
             "NEWLEDGER_DATABASE_URL": database_url,
             "NEWLEDGER_DATA_DIR": str(data_dir),
             "NEWLEDGER_PUBLIC_URL": self.url,
-            "NEWLEDGER_SECRET_KEY": "test-secret-key-0123456789abcdef0123456789",
+            "NEWLEDGER_SECRET_KEY": TEST_SECRET_KEY,
             **(extra_env or {}),
         }
         self.proc = subprocess.Popen(

@@ -14,13 +14,11 @@ token endpoint its throughput (ory/hydra dropped bcrypt for exactly this reason)
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import secrets as _random
 import zlib
-from functools import lru_cache
 
-from newledger.config import get_settings
+from newledger.keys import derive_key, keyed_digest
 
 __all__ = [
     "ACCESS_TOKEN_PREFIX",
@@ -77,16 +75,9 @@ def generate_client_id() -> str:
     return CLIENT_ID_PREFIX + _base62(int.from_bytes(_random.token_bytes(12), "big"), 17)
 
 
-@lru_cache(maxsize=8)
-def derive_key(purpose: str, server_key: bytes | None = None) -> bytes:
-    """A purpose-bound key, so a digest key can never verify a token signature and vice versa."""
-    key = server_key if server_key is not None else get_settings().key()
-    return hmac.new(key, b"newledger:" + purpose.encode(), hashlib.sha256).digest()
-
-
 def digest(secret: str) -> str:
     """The stored form of a secret: hex HMAC-SHA256 under the server's digest key."""
-    return hmac.digest(derive_key("secret-digest"), secret.encode(), "sha256").hex()
+    return keyed_digest("secret-digest", secret)
 
 
 def digest_matches(secret: str, stored: str | None) -> bool:

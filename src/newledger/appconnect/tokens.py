@@ -20,10 +20,11 @@ import secrets as _random
 import time
 from dataclasses import dataclass
 
-from newledger.appconnect.secrets import ACCESS_TOKEN_PREFIX, derive_key
+from newledger.appconnect.secrets import ACCESS_TOKEN_PREFIX
 from newledger.config import get_settings
 from newledger.errors import AuthenticationFailed
 from newledger.identity.permissions import Permission
+from newledger.keys import derive_key
 
 __all__ = [
     "AccessToken",

@@ -8,7 +8,6 @@ conditional UPDATE, so two instances racing with the same code cannot both accep
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from dataclasses import dataclass
 
@@ -22,6 +21,7 @@ from newledger.db import utcnow
 from newledger.errors import AuthenticationFailed, InvalidState, RateLimited
 from newledger.identity import ratelimit, totp
 from newledger.identity.models import RecoveryCode, User
+from newledger.keys import keyed_digest
 
 __all__ = [
     "RECOVERY_CODE_COUNT",
@@ -47,8 +47,9 @@ class Enrolment:
 
 
 def _digest(code: str) -> str:
-    # Recovery codes are random and high-entropy; a fast digest suffices (DESIGN §4).
-    return hashlib.sha256(_normalize_recovery(code).encode()).hexdigest()
+    # Random codes, so a fast digest suffices (DESIGN §4); keyed, because a code carries only
+    # about 50 bits and a plain SHA-256 in a database dump could be brute-forced offline.
+    return keyed_digest("recovery-code", _normalize_recovery(code))
 
 
 def _normalize_recovery(code: str) -> str:

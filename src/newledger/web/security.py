@@ -24,10 +24,10 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.requests import Request
 
-from newledger.appconnect.secrets import derive_key
 from newledger.config import Settings, get_settings
 from newledger.db import session_scope
 from newledger.identity import sessions as web_sessions
+from newledger.keys import derive_key
 
 __all__ = [
     "CONTENT_SECURITY_POLICY",
