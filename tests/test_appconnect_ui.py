@@ -8,7 +8,7 @@ import re
 
 import httpx
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from newledger.actor import Actor
@@ -48,7 +48,7 @@ def test_create_app_offers_only_permissions_the_user_holds_and_may_delegate(
     live_server: LiveServer, sessions: sessionmaker[Session]
 ) -> None:
     for role in ("owner", "admin", "accountant"):
-        person = make_person(sessions, f"{role}@example.com", role=role)
+        person = make_person(sessions, f"{role}@example.com", role=role, with_2fa=True)
         with client(live_server.url) as c:
             sign_in(c, person)
             page = c.get(f"{BASE}/new")
@@ -58,7 +58,7 @@ def test_create_app_offers_only_permissions_the_user_holds_and_may_delegate(
             assert "ledger:post" not in offered(page.text)
             assert "Create, edit and delete draft invoices" in page.text  # catalogue wording
     # A tampered form cannot delegate what is never delegable.
-    person = make_person(sessions, "tamper@example.com", role="owner")
+    person = make_person(sessions, "tamper@example.com", role="owner", with_2fa=True)
     with client(live_server.url) as c:
         sign_in(c, person)
         response = create_via_ui(c, "Sneaky", ["invoices:read", "ledger:post"])
@@ -72,7 +72,7 @@ def test_create_app_offers_only_permissions_the_user_holds_and_may_delegate(
 def test_create_app_errors_re_render_the_form_and_keep_the_input(
     live_server: LiveServer, sessions: sessionmaker[Session]
 ) -> None:
-    person = make_person(sessions, "forms@example.com", role="accountant")
+    person = make_person(sessions, "forms@example.com", role="accountant", with_2fa=True)
     with client(live_server.url) as c:
         sign_in(c, person)
         no_name = create_via_ui(c, "  ", ["invoices:read", "reports:read"])
@@ -100,7 +100,7 @@ def test_create_app_errors_re_render_the_form_and_keep_the_input(
 def test_the_secret_is_shown_once_works_at_the_token_endpoint_and_never_appears_again(
     live_server: LiveServer, sessions: sessionmaker[Session]
 ) -> None:
-    person = make_person(sessions, "creator@example.com", role="accountant")
+    person = make_person(sessions, "creator@example.com", role="accountant", with_2fa=True)
     until = (dt.datetime.now(dt.UTC).date() + dt.timedelta(days=30)).isoformat()
     with client(live_server.url) as c:
         sign_in(c, person)
@@ -258,6 +258,19 @@ def test_a_user_without_2fa_is_sent_to_enrolment_before_revoking(
         assert response.status_code == 303
         assert response.headers["location"].startswith("/account/security/2fa?")
     assert app_row(sessions, client_id).revoked_at is None
+
+
+def test_a_user_without_2fa_is_sent_to_enrolment_before_creating_an_app(
+    live_server: LiveServer, sessions: sessionmaker[Session]
+) -> None:
+    person = make_person(sessions, "no2fa-create@example.com", role="owner")
+    with client(live_server.url) as c:
+        sign_in(c, person)
+        page = c.get(f"{BASE}/new")
+        assert page.status_code == 303
+        assert page.headers["location"].startswith("/account/security/2fa?")
+    with sessions() as s:
+        assert s.scalar(select(func.count()).select_from(App)) == 0
 
 
 @pytest.mark.parametrize("role", ["viewer", "bookkeeper"])

@@ -28,6 +28,8 @@ from newledger.web.views._appconnect import api_url, settings_page, token_url
 
 router = web_router()
 _manage = require_permission(Permission.APPCONNECT_MANAGE)
+# Creating an app hands out a secret: a sensitive action, so a user without 2FA enrols first.
+_manage_with_2fa = require_permission(Permission.APPCONNECT_MANAGE, two_factor=True)
 
 BASE = "/settings/appconnect/apps"
 GRACE_CHOICES: tuple[tuple[int, str], ...] = (
@@ -79,7 +81,7 @@ def _create_form(
 
 
 @router.get(f"{BASE}/new")
-def create_page(request: Request, ctx: WebContext = Depends(_manage)) -> Response:
+def create_page(request: Request, ctx: WebContext = Depends(_manage_with_2fa)) -> Response:
     return _create_form(request, ctx)
 
 
@@ -104,7 +106,7 @@ _FIELD_MESSAGES = {
 
 
 @router.post(f"{BASE}/new")
-async def create_submit(request: Request, ctx: WebContext = Depends(_manage)) -> Response:
+async def create_submit(request: Request, ctx: WebContext = Depends(_manage_with_2fa)) -> Response:
     submitted = await request.form()
     name = str(submitted.get("name") or "")
     expires = str(submitted.get("expires_at") or "")
