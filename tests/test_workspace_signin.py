@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from newledger.audit.models import Activity
 from newledger.audit.tags import Event
 from newledger.identity import totp
-from newledger.identity.models import RecoveryCode, WebSession
+from newledger.identity.models import RateLimitCounter, RecoveryCode, WebSession
 from tests.conftest import LiveServer
 from tests.workspace_support import (
     PASSWORD,
@@ -199,3 +199,19 @@ def test_a_wrong_password_is_refused_and_recorded_without_the_password(
     assert failed[0].subject_id == person.user_id and failed[0].ip == "127.0.0.1"
     assert "not-the-password-123" not in json.dumps(failed[0].details)
     assert user(sessions, person.user_id).totp_secret is None
+
+
+def test_a_password_typed_into_the_email_field_is_never_stored(
+    live_server: LiveServer, sessions: sessionmaker[Session]
+) -> None:
+    typed = "Tr0ub4dor&3-horse-battery"
+    with client(live_server.url) as c:
+        response = post_signin(c, typed, "anything at all")
+        assert response.status_code in (400, 401)
+        assert typed not in response.text
+    with sessions() as s:
+        rows = s.scalars(select(Activity).where(Activity.event == Event.AUTH_LOGIN_FAILED)).all()
+        keys = s.scalars(select(RateLimitCounter.key)).all()
+    assert rows and rows[-1].actor_label == "[not an email address]"
+    assert all(typed.lower() not in (r.actor_label + json.dumps(r.details)).lower() for r in rows)
+    assert keys and all(typed.lower() not in k for k in keys)

@@ -3,6 +3,9 @@ factor when the user has 2FA on. Every outcome is recorded in the activity log."
 
 from __future__ import annotations
 
+import hashlib
+import re
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -18,6 +21,9 @@ from newledger.identity.services import get_user_by_email, normalize_email
 __all__ = ["check_password", "default_company_id", "record_signed_in", "record_signed_out"]
 
 
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
 def _anonymous(label: str, ip: str | None, user_agent: str | None) -> Actor:
     return Actor("user", None, label=label[:200], ip=ip, user_agent=user_agent)
 
@@ -28,12 +34,17 @@ def check_password(
     """Return the user whose password this is, or raise. Attempts count per account and per IP;
     the adapter must commit even when this raises, so failures are counted and recorded."""
     email = normalize_email(email)[:320]
-    actor = _anonymous(email, ip, user_agent)
+    user = get_user_by_email(session, email)
+    # What was typed into the email field is sometimes a password: it is recorded only when it
+    # names a user or at least looks like an email address, and counters key on its digest.
+    actor = _anonymous(
+        email if user or _EMAIL.match(email) else "[not an email address]", ip, user_agent
+    )
     per_account, per_ip = ratelimit.login_limits()
-    keys = [(f"login:account:{email}", per_account)]
+    account_key = hashlib.sha256(email.encode()).hexdigest()[:32]
+    keys = [(f"login:account:{account_key}", per_account)]
     if ip:
         keys.append((f"login:ip:{ip}", per_ip))
-    user = get_user_by_email(session, email)
     for key, limit in keys:
         window = ratelimit.consume(session, key, limit)
         if window.exceeded:
