@@ -34,3 +34,37 @@ def test_activity_details_show_yes_and_no_not_python_booleans(
     assert "demo=yes" in page.text and "rebuilt=no" in page.text and "seed=42" in page.text
     assert "True" not in page.text and "False" not in page.text
     assert 'class="pager"' not in page.text  # a handful of rows: one page, no pager
+
+
+def test_a_csv_export_with_a_mistyped_filter_goes_back_to_the_page_instead_of_exporting_all(
+    live_server: LiveServer, sessions: sessionmaker[Session]
+) -> None:
+    owner = make_person(sessions, "owner@example.com", company="exports")
+    with client(live_server.url) as c:
+        sign_in(c, owner)
+        export = c.get("/activity.csv?since=2026-13-45&event=identity:login:succeeded")
+        assert export.status_code == 303
+        assert export.headers["location"].startswith("/activity?")
+        page = c.get(export.headers["location"])
+    assert page.status_code == 422
+    assert 'id="error-since"' in page.text and "From: Use a date like" in page.text
+
+
+def test_activity_about_an_invoice_links_to_it(
+    live_server: LiveServer, sessions: sessionmaker[Session]
+) -> None:
+    owner = make_person(sessions, "owner@example.com", company="links")
+    assert owner.company_id is not None
+    with sessions() as s:
+        record(
+            s,
+            Event.INVOICE_DRAFTED,
+            Actor.system(owner.company_id),
+            subject_type="invoice",
+            subject_id=41,
+        )
+        s.commit()
+    with client(live_server.url) as c:
+        sign_in(c, owner)
+        page = c.get("/activity")
+    assert '<a href="/invoices/41">invoice 41</a>' in page.text

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from urllib.parse import urlencode
 
 from fastapi import Depends, Request, Response
-from fastapi.responses import StreamingResponse
+from fastapi.responses import RedirectResponse, StreamingResponse
 
 from newledger.audit.models import Activity
 from newledger.audit.queries import ActivityFilter, actor_labels, iter_activity, list_activity
@@ -117,7 +117,12 @@ def _row(a: Activity) -> list[str]:
 @router.get("/activity.csv")
 def activity_csv(request: Request, ctx: WebContext = Depends(_read)) -> Response:
     assert ctx.company is not None
-    flt, _raw, _errors = _filter(request)
+    flt, raw, errors = _filter(request)
+    if errors:
+        # An export of everything when the filters were mistyped would hand over rows the
+        # person did not ask for: send them to the page, which shows what to correct.
+        query = {k: v for k, v in raw.items() if v}
+        return RedirectResponse("/activity?" + urlencode(query), status_code=303)
     company_id, slug = ctx.company.id, ctx.company.slug
 
     def lines() -> Iterator[str]:
