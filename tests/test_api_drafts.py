@@ -289,3 +289,25 @@ def test_an_expense_draft_is_updated_with_if_match_and_deleted(
     assert api.delete(path, headers={"If-Match": updated.headers["etag"]}).status_code == 204
     with sessions() as session:
         assert session.scalar(select(func.count()).select_from(Expense)) == 0
+
+
+def test_an_oversized_body_is_refused_with_413_and_nothing_is_created(
+    live_server: LiveServer, sessions: sessionmaker[Session], server_key: None
+) -> None:
+    books = make_books(sessions, invoices=0)
+    api, _ = api_for(live_server.url, sessions, books)
+    huge = invoice_body(books.customer_id, memo="x" * (2 * 1024 * 1024))
+    declared = api.post("/invoices", json=huge)
+    assert declared.status_code == 413
+    assert declared.headers["content-type"].startswith("application/problem+json")
+    assert declared.json()["code"] == "payload_too_large"
+
+    def chunks() -> Iterator[bytes]:  # no Content-Length: counted as it arrives
+        yield b'{"memo": "'
+        for _ in range(40):
+            yield b"y" * 65536
+        yield b'"}'
+
+    streamed = api.post("/invoices", content=chunks(), headers={"Content-Type": "application/json"})
+    assert streamed.status_code == 413
+    assert _count_invoices(sessions, books.company_id) == 0

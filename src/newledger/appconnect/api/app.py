@@ -7,6 +7,7 @@ import os
 from fastapi import FastAPI
 from starlette.responses import HTMLResponse
 
+from newledger.appconnect.api.limits import BodySizeLimit
 from newledger.appconnect.api.openapi import build_openapi, docs_page
 from newledger.appconnect.api.problems import install_problem_handlers
 from newledger.appconnect.api.resources import ROUTERS
@@ -36,6 +37,7 @@ def create_api_app() -> FastAPI:
         separate_input_output_schemas=False,
     )
     install_problem_handlers(api)
+    api.add_middleware(BodySizeLimit)
     for router in ROUTERS:
         api.include_router(router)
     if os.environ.get(BENCH_TWIN_ENV) == "1":
