@@ -34,6 +34,7 @@ from newledger.identity.permissions import Permission
 from newledger.ledger.expenses import (
     create_draft_expense,
     delete_draft_expense,
+    expense_conditions,
     expense_dict,
     get_expense,
     update_draft_expense,
@@ -191,17 +192,16 @@ def _summary(row: Any) -> dict[str, Any]:
 def expense_page(
     session: Session, company_id: int, params: ListParams, filters: ExpenseFilters
 ) -> dict[str, Any]:
-    query = _LIST.where(Expense.company_id == company_id)
-    if filters.status is not None:
-        query = query.where(Expense.status == filters.status)
-    if filters.kind is not None:
-        query = query.where(Expense.kind == filters.kind)
-    if filters.contact_id is not None:
-        query = query.where(Expense.contact_id == filters.contact_id)
-    if filters.date_from is not None:
-        query = query.where(Expense.date >= filters.date_from)
-    if filters.date_to is not None:
-        query = query.where(Expense.date <= filters.date_to)
+    query = _LIST.where(
+        Expense.company_id == company_id,
+        *expense_conditions(
+            kind=filters.kind,
+            status=filters.status,
+            contact_id=filters.contact_id,
+            date_from=filters.date_from,
+            date_to=filters.date_to,
+        ),
+    )
     page: Page = keyset_page(session, query, params, Expense.updated_at, Expense.id)
     return {"data": [_summary(row) for row in page.rows], "next_cursor": page.next_cursor}
 

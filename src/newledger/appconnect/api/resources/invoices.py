@@ -44,6 +44,7 @@ from newledger.ledger.invoices import (
     create_draft_invoice,
     delete_draft_invoice,
     get_invoice,
+    invoice_conditions,
     invoice_dict,
     update_draft_invoice,
 )
@@ -212,22 +213,21 @@ def _summary(row: Any) -> dict[str, Any]:
     }
 
 
+_FILTERS = ("status", "contact_id", "issue_date_from", "issue_date_to", "due_date_to")
+
+
 @lru_cache(maxsize=128)
 def _list_statement(shape: tuple[bool, ...]) -> Any:
-    """The list statement for one combination of present filters, built once (see
-    ``keyset_statement``); the values travel as bound parameters."""
-    status, contact, issue_from, issue_to, due_to, since, after = shape
-    query = _LIST.where(Invoice.company_id == bindparam("company_id"))
-    if status:
-        query = query.where(Invoice.status == bindparam("status"))
-    if contact:
-        query = query.where(Invoice.contact_id == bindparam("contact_id"))
-    if issue_from:
-        query = query.where(Invoice.issue_date >= bindparam("issue_date_from"))
-    if issue_to:
-        query = query.where(Invoice.issue_date <= bindparam("issue_date_to"))
-    if due_to:
-        query = query.where(Invoice.due_date <= bindparam("due_date_to"))
+    """The list statement for one combination of present filters (``_FILTERS``, then
+    ``updated_since`` and cursor), built once (see ``keyset_statement``); the values travel as
+    bound parameters."""
+    *present, since, after = shape
+    query = _LIST.where(
+        Invoice.company_id == bindparam("company_id"),
+        *invoice_conditions(
+            **{name: bindparam(name) for name, on in zip(_FILTERS, present, strict=True) if on}
+        ),
+    )
     return keyset_statement(query, Invoice.updated_at, Invoice.id, since=since, after=after)
 
 
@@ -245,7 +245,7 @@ def invoice_page(
     }
     present = {k: v for k, v in values.items() if v is not None}
     shape = (
-        *(values[k] is not None for k in list(values)[1:]),
+        *(values[k] is not None for k in _FILTERS),
         params.updated_since is not None,
         params.after is not None,
     )
