@@ -31,6 +31,7 @@ from newledger.appconnect.api.problems import ApiProblem
 from newledger.appconnect.api.ratelimit import FixedWindowLimiter
 from newledger.appconnect.auth import authenticate_bearer
 from newledger.config import get_settings
+from newledger.db import session_scope
 from newledger.errors import AuthenticationFailed, PermissionDenied
 from newledger.identity.permissions import Permission
 from newledger.runtime import get_sessionmaker
@@ -94,15 +95,8 @@ async def api_session() -> AsyncIterator[Session]:
     """The request's unit of work. Writes commit explicitly in their handler (so a failed commit
     is reported); the commit here keeps what reads leave behind, i.e. the coalesced
     ``last_used_at`` touch of ``authenticate_bearer``. Any error rolls everything back."""
-    session = get_sessionmaker()()
-    try:
+    with session_scope(get_sessionmaker()) as session:
         yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        session.close()
 
 
 def bearer_token(request: Request) -> str:
