@@ -42,9 +42,14 @@ def _today() -> dt.date:
     return dt.datetime.now(dt.UTC).date()
 
 
-async def _run(ctx: ApiContext, build: Callable[[], Any]) -> Response:
+async def _run(
+    ctx: ApiContext, build: Callable[..., Any], *dates: dt.date, **options: Any
+) -> Response:
+    """``build(session, actor, company_id, *dates, **options)`` in the thread pool, as JSON."""
     try:
-        report = await run_in_threadpool(build)
+        report = await run_in_threadpool(
+            build, ctx.session, ctx.actor, ctx.company_id, *dates, **options
+        )
     except OverflowError:
         # e.g. many comparison periods before 1900: the periods would leave the calendar.
         raise ApiProblem(
@@ -56,9 +61,15 @@ async def _run(ctx: ApiContext, build: Callable[[], Any]) -> Response:
     return ctx.respond(report.to_json())
 
 
-def _fy_start(ctx: ApiContext, day: dt.date) -> dt.date:
-    company = ctx.session.get(Company, ctx.company_id)
-    return fiscal_year_start(day, company.fiscal_year_start_month if company else 1)
+def _fiscal_year_to_date(
+    ctx: ApiContext, start: dt.date | None, end: dt.date | None
+) -> tuple[dt.date, dt.date]:
+    """``start`` to ``end``; by default the fiscal year to date."""
+    end = end or _today()
+    if start is None:
+        company = ctx.session.get(Company, ctx.company_id)
+        start = fiscal_year_start(end, company.fiscal_year_start_month if company else 1)
+    return start, end
 
 
 @router.get("/cash-position", response_model=Report, summary="Cash position")
@@ -68,10 +79,7 @@ async def cash_position(
     """Each bank account's opening balance, money in and out, and closing balance over the
     period (default: the month to date)."""
     end = end or _today()
-    start = start or end.replace(day=1)
-    return await _run(
-        ctx, lambda: reports.cash_position(ctx.session, ctx.actor, ctx.company_id, start, end)
-    )
+    return await _run(ctx, reports.cash_position, start or end.replace(day=1), end)
 
 
 @router.get("/ar-aging", response_model=Report, summary="Accounts receivable aging")
@@ -81,11 +89,7 @@ async def ar_aging(
     ctx: ApiContext = requires(Permission.REPORTS_READ),
 ) -> Response:
     """Open invoices by customer: current, 1-30, 31-60, 61-90 and 90+ days past due."""
-    day = as_of or _today()
-    return await _run(
-        ctx,
-        lambda: reports.ar_aging(ctx.session, ctx.actor, ctx.company_id, day, currency=currency),
-    )
+    return await _run(ctx, reports.ar_aging, as_of or _today(), currency=currency)
 
 
 @router.get("/ap-aging", response_model=Report, summary="Accounts payable aging")
@@ -95,11 +99,7 @@ async def ap_aging(
     ctx: ApiContext = requires(Permission.REPORTS_READ),
 ) -> Response:
     """Open bills by vendor: current, 1-30, 31-60, 61-90 and 90+ days past due."""
-    day = as_of or _today()
-    return await _run(
-        ctx,
-        lambda: reports.ap_aging(ctx.session, ctx.actor, ctx.company_id, day, currency=currency),
-    )
+    return await _run(ctx, reports.ap_aging, as_of or _today(), currency=currency)
 
 
 @router.get("/expenses-by-category", response_model=Report, summary="Expenses by category")
@@ -110,14 +110,8 @@ async def expenses_by_category(
     ctx: ApiContext = requires(Permission.REPORTS_READ),
 ) -> Response:
     """Net spend per expense account and month (default: the fiscal year to date)."""
-    end = end or _today()
-    start = start or _fy_start(ctx, end)
-    return await _run(
-        ctx,
-        lambda: reports.expenses_by_category(
-            ctx.session, ctx.actor, ctx.company_id, start, end, currency=currency
-        ),
-    )
+    period = _fiscal_year_to_date(ctx, start, end)
+    return await _run(ctx, reports.expenses_by_category, *period, currency=currency)
 
 
 @router.get("/profit-and-loss", response_model=Report, summary="Profit and loss")
@@ -130,20 +124,14 @@ async def profit_and_loss(
     ctx: ApiContext = requires(Permission.REPORTS_READ),
 ) -> Response:
     """Income, cost of sales and expenses (default: the fiscal year to date)."""
-    end = end or _today()
-    start = start or _fy_start(ctx, end)
+    period = _fiscal_year_to_date(ctx, start, end)
     return await _run(
         ctx,
-        lambda: reports.profit_and_loss(
-            ctx.session,
-            ctx.actor,
-            ctx.company_id,
-            start,
-            end,
-            compare=compare,
-            compare_year=compare_year,
-            currency=currency,
-        ),
+        reports.profit_and_loss,
+        *period,
+        compare=compare,
+        compare_year=compare_year,
+        currency=currency,
     )
 
 
@@ -153,20 +141,11 @@ async def balance_sheet(
     currency: Currency = None,
     ctx: ApiContext = requires(Permission.REPORTS_READ),
 ) -> Response:
-    day = as_of or _today()
-    return await _run(
-        ctx,
-        lambda: reports.balance_sheet(
-            ctx.session, ctx.actor, ctx.company_id, day, currency=currency
-        ),
-    )
+    return await _run(ctx, reports.balance_sheet, as_of or _today(), currency=currency)
 
 
 @router.get("/trial-balance", response_model=Report, summary="Trial balance")
 async def trial_balance(
     as_of: AsOf = None, ctx: ApiContext = requires(Permission.REPORTS_READ)
 ) -> Response:
-    day = as_of or _today()
-    return await _run(
-        ctx, lambda: reports.trial_balance(ctx.session, ctx.actor, ctx.company_id, day)
-    )
+    return await _run(ctx, reports.trial_balance, as_of or _today())
