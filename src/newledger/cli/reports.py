@@ -12,7 +12,6 @@ from typing import Any
 
 import typer
 from rich.table import Table
-from sqlalchemy.orm import Session
 
 from newledger.actor import Actor
 from newledger.cli.common import console, err_console, unit_of_work
@@ -43,21 +42,38 @@ def _date(value: str | None, name: str, default: dt.date) -> dt.date:
         raise typer.Exit(2) from None
 
 
-def _run(company: str, build: Callable[[Session, Actor, int, int], Any], as_json: bool) -> None:
+# The report's dates, given the company's fiscal-year start month.
+Dates = Callable[[int], tuple[dt.date, ...]]
+
+
+def _run(
+    company: str, as_json: bool, build: Callable[..., Any], dates: Dates, **options: Any
+) -> None:
+    """``build(session, actor, company_id, *dates, **options)`` as the system actor, printed."""
     with unit_of_work() as session:
         comp = get_company_by_slug(session, company)
-        report = build(
-            session, Actor.system(comp.id, label="cli"), comp.id, comp.fiscal_year_start_month
-        )
+        actor = Actor.system(comp.id, label="cli")
+        report = build(session, actor, comp.id, *dates(comp.fiscal_year_start_month), **options)
     if as_json:
         typer.echo(json.dumps(report.to_json(), indent=2))
     else:
         console.print(_RENDER[type(report)](report))
 
 
-def _period(start: str | None, end: str | None, fy_month: int) -> tuple[dt.date, dt.date]:
-    to = _date(end, "--to", dt.date.today())
-    return _date(start, "--from", fiscal_year_start(to, fy_month)), to
+def _as_of(value: str | None) -> Dates:
+    """``--as-of``, default today; checked at once, before the company is looked up."""
+    day = _date(value, "--as-of", dt.date.today())
+    return lambda fy_month: (day,)
+
+
+def _period(start: str | None, end: str | None) -> Dates:
+    """``--from`` (default the fiscal year's start) and ``--to`` (default today)."""
+
+    def dates(fy_month: int) -> tuple[dt.date, dt.date]:
+        to = _date(end, "--to", dt.date.today())
+        return _date(start, "--from", fiscal_year_start(to, fy_month)), to
+
+    return dates
 
 
 @app.command("cash")
@@ -68,11 +84,7 @@ def cash(
     as_json: bool = JsonOpt,
 ) -> None:
     """Cash position per bank account: opening, money in, money out, closing."""
-    _run(
-        company,
-        lambda s, a, c, fy: reports.cash_position(s, a, c, *_period(start, end, fy)),
-        as_json,
-    )
+    _run(company, as_json, reports.cash_position, _period(start, end))
 
 
 @app.command("ar-aging")
@@ -83,8 +95,7 @@ def ar_aging(
     as_json: bool = JsonOpt,
 ) -> None:
     """Receivables by customer: current, 1-30, 31-60, 61-90, 90+ days past due."""
-    day = _date(as_of, "--as-of", dt.date.today())
-    _run(company, lambda s, a, c, fy: reports.ar_aging(s, a, c, day, currency=currency), as_json)
+    _run(company, as_json, reports.ar_aging, _as_of(as_of), currency=currency)
 
 
 @app.command("ap-aging")
@@ -95,8 +106,7 @@ def ap_aging(
     as_json: bool = JsonOpt,
 ) -> None:
     """Bills owed by vendor: current, 1-30, 31-60, 61-90, 90+ days past due."""
-    day = _date(as_of, "--as-of", dt.date.today())
-    _run(company, lambda s, a, c, fy: reports.ap_aging(s, a, c, day, currency=currency), as_json)
+    _run(company, as_json, reports.ap_aging, _as_of(as_of), currency=currency)
 
 
 @app.command("expenses")
@@ -108,13 +118,7 @@ def expenses(
     as_json: bool = JsonOpt,
 ) -> None:
     """Expenses by category (expense account) and month."""
-    _run(
-        company,
-        lambda s, a, c, fy: reports.expenses_by_category(
-            s, a, c, *_period(start, end, fy), currency=currency
-        ),
-        as_json,
-    )
+    _run(company, as_json, reports.expenses_by_category, _period(start, end), currency=currency)
 
 
 @app.command("pnl")
@@ -132,16 +136,12 @@ def pnl(
     """Profit and loss for a period, with comparison periods."""
     _run(
         company,
-        lambda s, a, c, fy: reports.profit_and_loss(
-            s,
-            a,
-            c,
-            *_period(start, end, fy),
-            compare=compare,
-            compare_year=compare_year,
-            currency=currency,
-        ),
         as_json,
+        reports.profit_and_loss,
+        _period(start, end),
+        compare=compare,
+        compare_year=compare_year,
+        currency=currency,
     )
 
 
@@ -153,10 +153,7 @@ def balance_sheet(
     as_json: bool = JsonOpt,
 ) -> None:
     """Balance sheet at a date, with current-year earnings."""
-    day = _date(as_of, "--as-of", dt.date.today())
-    _run(
-        company, lambda s, a, c, fy: reports.balance_sheet(s, a, c, day, currency=currency), as_json
-    )
+    _run(company, as_json, reports.balance_sheet, _as_of(as_of), currency=currency)
 
 
 @app.command("trial-balance")
@@ -164,8 +161,7 @@ def trial_balance(
     company: str = CompanyOpt, as_of: str | None = AsOfOpt, as_json: bool = JsonOpt
 ) -> None:
     """Every account's debit or credit balance at a date; the columns agree."""
-    day = _date(as_of, "--as-of", dt.date.today())
-    _run(company, lambda s, a, c, fy: reports.trial_balance(s, a, c, day), as_json)
+    _run(company, as_json, reports.trial_balance, _as_of(as_of))
 
 
 def _money_table(title: str, *columns: str) -> Table:
