@@ -59,3 +59,16 @@ def test_machine_clients_keep_json_errors(live_server: LiveServer) -> None:
     api = httpx.get(live_server.url + "/api/v1/no-such-thing", headers=BROWSER)
     assert api.status_code in (401, 404)
     assert "json" in api.headers["content-type"]
+
+
+def test_a_page_the_role_does_not_allow_explains_it_in_words_not_only_permission_codes(
+    live_server: LiveServer, sessions: sessionmaker[Session]
+) -> None:
+    viewer = make_person(sessions, "viewer@example.com", company="lostlinks", role="viewer")
+    with client(live_server.url) as c:
+        sign_in(c, viewer)
+        page = c.get("/settings", headers=BROWSER)
+    assert page.status_code == 403
+    text = page.text.replace("&amp;", "&")
+    assert "Your role in Lostlinks (viewer) does not allow this." in text
+    assert "It needs one of: Manage App Connect apps and connections (appconnect:manage);" in text

@@ -30,7 +30,7 @@ from newledger.errors import AuthenticationFailed, InvalidState, RateLimited
 from newledger.identity import sessions as web_sessions
 from newledger.identity import twofactor
 from newledger.identity.models import Company, Membership, User, WebSession
-from newledger.identity.permissions import Permission, role_permissions
+from newledger.identity.permissions import CATALOGUE, Permission, role_permissions
 from newledger.runtime import get_sessionmaker
 from newledger.web.errors import LoginRequired, PageError, Redirect, StepUpRequired, WebRoute
 from newledger.web.security import CSRF_FIELD, session_cookie_name
@@ -143,14 +143,17 @@ def require_user(request: Request, db: Session = Depends(get_db)) -> WebContext:
     return ctx
 
 
-def _forbidden(ctx: WebContext, permissions: tuple[Permission, ...]) -> PageError:
+def _forbidden(ctx: WebContext, permissions: tuple[Permission, ...], *, any_of: bool) -> PageError:
     if ctx.company is None:
         return PageError(403, "No company", "You are not a member of any company yet.")
-    names = ", ".join(p.value for p in permissions)
+    # In words first ("Approve drafts and post journal entries"), the code after it.
+    names = (f"{CATALOGUE[p].description} ({p.value})" for p in permissions)
+    needs = ("one of: " if any_of and len(permissions) > 1 else "") + "; ".join(names)
     return PageError(
         403,
         "Not allowed",
-        f"Your role in {ctx.company.name} does not allow this (needs {names}).",
+        f"Your role in {ctx.company.name} ({ctx.role}) does not allow this. It needs {needs}. "
+        "An owner or admin can change your role under Settings → Members.",
     )
 
 
@@ -162,7 +165,8 @@ def require_permission(
 
     def dependency(request: Request, ctx: WebContext = Depends(require_user)) -> WebContext:
         if ctx.company is None or not all(ctx.can(p) for p in permissions):
-            raise _forbidden(ctx, permissions)
+            missing = tuple(p for p in permissions if not ctx.can(p))
+            raise _forbidden(ctx, missing or permissions, any_of=False)
         if two_factor:
             require_2fa(request, ctx)
         return ctx
@@ -173,7 +177,7 @@ def require_permission(
 def require_any(*permissions: Permission) -> Callable[..., WebContext]:
     def dependency(ctx: WebContext = Depends(require_user)) -> WebContext:
         if ctx.company is None or not any(ctx.can(p) for p in permissions):
-            raise _forbidden(ctx, permissions)
+            raise _forbidden(ctx, permissions, any_of=True)
         return ctx
 
     return dependency
