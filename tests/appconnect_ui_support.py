@@ -37,17 +37,29 @@ def shown(response: httpx.Response) -> Shown:
     return Shown(cid.group(1), secret.group(1), response)
 
 
-def create_via_ui(
+_REQUEST_ID = re.compile(r'name="request_id" value="([^"]+)"')
+
+
+def create_form_data(
     c: httpx.Client, name: str, permissions: list[str], expires_at: str = ""
-) -> httpx.Response:
-    token = csrf(c.get(f"{BASE}/new").text)
-    data: dict[str, str | list[str]] = {
-        "csrf_token": token,
+) -> dict[str, str | list[str]]:
+    """What the browser posts from the Create App form, hidden fields included."""
+    page = c.get(f"{BASE}/new").text
+    request_id = _REQUEST_ID.search(page)
+    assert request_id, page
+    return {
+        "csrf_token": csrf(page),
+        "request_id": request_id.group(1),
         "name": name,
         "expires_at": expires_at,
         "permissions": permissions,
     }
-    return c.post(f"{BASE}/new", data=data)
+
+
+def create_via_ui(
+    c: httpx.Client, name: str, permissions: list[str], expires_at: str = ""
+) -> httpx.Response:
+    return c.post(f"{BASE}/new", data=create_form_data(c, name, permissions, expires_at))
 
 
 def act(

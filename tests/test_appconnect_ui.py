@@ -24,6 +24,7 @@ from tests.appconnect_ui_support import (
     act,
     app_events,
     app_row,
+    create_form_data,
     create_via_ui,
     make_app,
     shown,
@@ -145,6 +146,26 @@ def test_the_secret_is_shown_once_works_at_the_token_endpoint_and_never_appears_
     with sessions() as s:
         for a in s.scalars(select(Activity)):
             assert page.secret not in repr(a.details)
+
+
+def test_re_posting_the_create_form_makes_no_second_app_and_no_second_secret(
+    live_server: LiveServer, sessions: sessionmaker[Session]
+) -> None:
+    person = make_person(sessions, "refresh@example.com", role="owner", with_2fa=True)
+    with client(live_server.url) as c:
+        sign_in(c, person)
+        data = create_form_data(c, "Payroll export", ["reports:read"])
+        first = c.post(f"{BASE}/new", data=data)
+        assert first.status_code == 200
+        made = shown(first)
+        again = c.post(f"{BASE}/new", data=data)  # the browser's "resubmit" after a refresh
+        assert again.status_code == 303
+        assert again.headers["location"] == f"{BASE}/{made.client_id}?done=already-created"
+        page = c.get(again.headers["location"])
+        assert "already submitted" in page.text
+        assert made.secret not in page.text
+    with sessions() as s:
+        assert s.scalar(select(func.count()).select_from(App)) == 1
 
 
 def test_rotating_needs_a_totp_code_and_shows_the_new_secret_once(

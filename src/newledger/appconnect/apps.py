@@ -21,7 +21,7 @@ from newledger.appconnect.models import App
 from newledger.audit.services import record
 from newledger.audit.tags import Event
 from newledger.db import utcnow
-from newledger.errors import InvalidState, NotFound, PermissionDenied, ValidationFailed
+from newledger.errors import Conflict, InvalidState, NotFound, PermissionDenied, ValidationFailed
 from newledger.identity.models import Membership, User
 from newledger.identity.permissions import DELEGABLE, Permission
 
@@ -102,12 +102,23 @@ def create_app(
     name: str,
     permissions: list[str] | tuple[str, ...],
     expires_at: dt.datetime | None = None,
+    request_id: str | None = None,
 ) -> tuple[App, str]:
     """Create an app and return it with its client secret, which is never shown again.
 
     Delegated, not elevated: every permission must be delegable and held by the creator now.
+    ``request_id`` names one submission of a create form: a second call with the same id
+    raises ``Conflict(code="app_already_created")`` instead of making a second app.
     """
     company_id = _manager(actor)
+    if request_id is not None:
+        made = session.scalar(
+            select(App.client_id).where(
+                App.company_id == company_id, App.create_request_id == request_id
+            )
+        )
+        if made is not None:
+            raise AlreadyCreated(made)
     name = name.strip()
     if not name or len(name) > 200:
         raise ValidationFailed("Name must be 1-200 characters", errors={"name": "invalid"})
@@ -132,11 +143,24 @@ def create_app(
         secret_digest=secrets.digest(secret),
         version=1,
         expires_at=expires_at,
+        create_request_id=request_id,
     )
     session.add(app)
     session.flush()
     _record(session, Event.APP_CREATED, actor, app, permissions=app.permissions)
     return app, secret
+
+
+class AlreadyCreated(Conflict):
+    """This create request already made an app (its secret was shown then, and only then)."""
+
+    def __init__(self, client_id: str) -> None:
+        super().__init__(
+            "This form was already submitted and the app was created; its secret was shown "
+            "once. Rotate the secret if it was not copied.",
+            code="app_already_created",
+        )
+        self.client_id = client_id
 
 
 def get_app(session: Session, actor: Actor, client_id: str) -> App:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from newledger.db import Base, UTCDateTime, utcnow
@@ -20,7 +20,12 @@ class App(Base):
     """
 
     __tablename__ = "appconnect_apps"
-    __table_args__ = (Index("ix_appconnect_apps_company", "company_id", "created_at"),)
+    __table_args__ = (
+        Index("ix_appconnect_apps_company", "company_id", "created_at"),
+        # One app per submitted create form: a re-posted form (refresh, double click) cannot
+        # make a second app with a second secret.
+        UniqueConstraint("company_id", "create_request_id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     company_id: Mapped[int] = mapped_column(ForeignKey("companies.id", ondelete="CASCADE"))
@@ -40,6 +45,7 @@ class App(Base):
     revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     deleted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     last_used_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    create_request_id: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 

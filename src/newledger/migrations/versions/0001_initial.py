@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-28 12:45:19.408814
+Create Date: 2026-11-28 13:54:48.853400
 """
 
 from collections.abc import Sequence
@@ -168,6 +168,7 @@ def upgrade() -> None:
         sa.Column("revoked_at", newledger.db.UTCDateTime(), nullable=True),
         sa.Column("deleted_at", newledger.db.UTCDateTime(), nullable=True),
         sa.Column("last_used_at", newledger.db.UTCDateTime(), nullable=True),
+        sa.Column("create_request_id", sa.String(length=64), nullable=True),
         sa.Column("created_at", newledger.db.UTCDateTime(), nullable=False),
         sa.Column("updated_at", newledger.db.UTCDateTime(), nullable=False),
         sa.ForeignKeyConstraint(
@@ -184,6 +185,11 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_appconnect_apps")),
         sa.UniqueConstraint("client_id", name=op.f("uq_appconnect_apps_client_id")),
+        sa.UniqueConstraint(
+            "company_id",
+            "create_request_id",
+            name=op.f("uq_appconnect_apps_company_id_create_request_id"),
+        ),
     )
     with op.batch_alter_table("appconnect_apps", schema=None) as batch_op:
         batch_op.create_index(

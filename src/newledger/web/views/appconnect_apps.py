@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Awaitable, Callable
+from secrets import token_urlsafe
 
 from fastapi import Depends, Request, Response
 from fastapi.responses import RedirectResponse
@@ -77,6 +78,8 @@ def _create_form(
         errors=errors or {},
         error=error,
         today=dt.datetime.now(dt.UTC).date().isoformat(),
+        # Names this one submission, so a re-posted form cannot create a second app.
+        request_id=(form or {}).get("request_id") or token_urlsafe(16),
     )
 
 
@@ -111,11 +114,20 @@ async def create_submit(request: Request, ctx: WebContext = Depends(_manage_with
     name = str(submitted.get("name") or "")
     expires = str(submitted.get("expires_at") or "")
     chosen = [str(v) for v in submitted.getlist("permissions")]
-    form = {"name": name, "expires_at": expires}
+    request_id = str(submitted.get("request_id") or "")[:64] or None
+    form = {"name": name, "expires_at": expires, "request_id": request_id or ""}
     try:
         app, secret = apps.create_app(
-            ctx.db, ctx.actor, name=name, permissions=chosen, expires_at=_parse_expiry(expires)
+            ctx.db,
+            ctx.actor,
+            name=name,
+            permissions=chosen,
+            expires_at=_parse_expiry(expires),
+            request_id=request_id,
         )
+    except apps.AlreadyCreated as exc:
+        ctx.db.rollback()
+        return _done(exc.client_id, "already-created")
     except ValidationFailed as exc:
         ctx.db.rollback()
         errors = {k: _FIELD_MESSAGES.get(k, exc.message) for k in exc.errors} or {
