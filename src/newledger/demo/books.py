@@ -183,6 +183,12 @@ class Books:
         self.next_ids["journal_lines"] = next_line
         return entry_id
 
+    def balance(self, account_id: int, day: dt.date) -> int:
+        """An account's balance (debit positive) from what is buffered, dated on or before day."""
+        return sum(
+            dr - cr for (acct, d), (dr, cr) in self.daily.items() if acct == account_id and d <= day
+        )
+
     def reverse(
         self, day: dt.date, entry_id: int, lines: Sequence[Line], source_id: int | None, memo: str
     ) -> int:

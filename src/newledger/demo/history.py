@@ -305,12 +305,20 @@ class History:
         a, rng = self.ids.accounts, self.rng
         last = month + DAY * (calendar.monthrange(month.year, month.month)[1] - 1)
         draw_day = month + DAY * 27
-        if draw_day <= self.as_of:
-            self.docs.categorized(
-                draw_day, -round(6_000_00 * self.scale), "ONLINE TRANSFER TO OWNER", a["3100"]
-            )
-        if month.month % 3 == 0 and month + DAY * 20 <= self.as_of:
-            self.docs.transfer_to_savings(month + DAY * 20, round(15_000_00 * self.scale))
+        # Like a careful owner: draw and save only from what checking holds beyond a cushion,
+        # so the demo's bank account is never overdrawn by these.
+        cushion = round(20_000_00 * self.scale)
+        draw = round(6_000_00 * self.scale)
+        checking = self.ids.checking[1]
+        if draw_day <= self.as_of and self.b.balance(checking, draw_day) >= draw + cushion:
+            self.docs.categorized(draw_day, -draw, "ONLINE TRANSFER TO OWNER", a["3100"])
+        save_day, saving = month + DAY * 20, round(15_000_00 * self.scale)
+        if (
+            month.month % 3 == 0
+            and save_day <= self.as_of
+            and self.b.balance(checking, save_day) >= saving + cushion
+        ):
+            self.docs.transfer_to_savings(save_day, saving)
         if last <= self.as_of:
             interest = max(1, round(self.scale * rng.uniform(18_00, 42_00)))
             self.docs.categorized(
