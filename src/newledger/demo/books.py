@@ -108,7 +108,9 @@ class Books:
         """A believable created/updated time for something that happened on ``day``."""
         value = self._stamps.get(day)
         if value is None:
-            value = dt.datetime(day.year, day.month, day.day, 17, 0, tzinfo=dt.UTC)
+            # Late afternoon, except today and later, where that could lie in the future.
+            hour = 17 if day < dt.datetime.now(dt.UTC).date() else 0
+            value = dt.datetime(day.year, day.month, day.day, hour, 0, tzinfo=dt.UTC)
             self._stamps[day] = value
         return value
 
