@@ -26,7 +26,8 @@ pytestmark = pytest.mark.browser
 
 def activity_events(tab: Page, base_url: str) -> list[str]:
     tab.goto(f"{base_url}/activity")
-    return [text.strip() for text in tab.locator("#activity td.event").all_inner_texts()]
+    # Each event cell shows the readable name above the event type's code.
+    return [text.strip() for text in tab.locator("#activity td.event code").all_inner_texts()]
 
 
 def test_a_user_enrols_totp_from_the_secret_on_screen_then_signs_in_with_password_and_code(

@@ -68,3 +68,13 @@ def test_activity_about_an_invoice_links_to_it(
         sign_in(c, owner)
         page = c.get("/activity")
     assert '<a href="/invoices/41">invoice 41</a>' in page.text
+
+
+def test_every_event_type_has_a_readable_name() -> None:
+    from newledger.audit.tags import Event, describe
+
+    for event in Event:
+        label = describe(event.value)
+        assert ":" not in label and "_" not in label and label[0].isupper(), event
+    assert describe("identity:login:logout") == "Signed out"
+    assert describe("appconnect:app:rotated") == "API credential app rotated"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-__all__ = ["Event"]
+__all__ = ["Event", "describe"]
 
 
 class Event(StrEnum):
@@ -58,3 +58,37 @@ class Event(StrEnum):
     TOKEN_ISSUED = "appconnect:token:issued"
     TOKEN_FAILED = "appconnect:token:failed"
     TOKEN_REVOKED = "appconnect:token:revoked"
+
+
+_WORDS = {"app": "API credential app", "bank_transaction": "bank transaction"}
+# Where "subject action" reads badly, the words people use.
+_LABELS = {
+    "identity:login:succeeded": "Signed in",
+    "identity:login:failed": "Sign-in refused",
+    "identity:login:locked": "Sign-in locked after too many attempts",
+    "identity:login:logout": "Signed out",
+    "identity:totp:enrolled": "Two-factor authentication set up",
+    "identity:totp:failed": "Two-factor code refused",
+    "identity:totp:locked": "Two-factor locked after too many attempts",
+    "identity:totp:recovery_used": "Recovery code used",
+    "identity:totp:recovery_regenerated": "Recovery codes replaced",
+    "identity:session:revoked_all": "Other sessions signed out",
+    "identity:stepup:confirmed": "Action confirmed with a two-factor code",
+    "ledger:journal:posted": "Journal entry posted",
+    "ledger:demo:loaded": "Demo books loaded",
+    "appconnect:token:failed": "Token request refused",
+}
+
+
+def describe(event: str) -> str:
+    """A reader's name for an event type: ``appconnect:app:rotated`` → "API credential app
+    rotated". Derived from the ``source:subject:action`` form, so new events need no entry."""
+    if event in _LABELS:
+        return _LABELS[event]
+    parts = event.split(":")
+    if len(parts) != 3:
+        return event
+    subject = _WORDS.get(parts[1], parts[1].replace("_", " "))
+    action = parts[2].replace("_", " ")
+    text = f"{subject} {action}"
+    return text[0].upper() + text[1:]

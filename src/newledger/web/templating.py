@@ -10,6 +10,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
+from newledger.audit.tags import describe
 from newledger.config import get_settings
 from newledger.web.nav import nav_for
 
@@ -22,6 +23,7 @@ __all__ = ["render", "render_error", "render_step_up", "templates"]
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
 templates.env.globals["app_name"] = "NewLedger"
+templates.env.filters["event_label"] = describe
 
 
 def render(
