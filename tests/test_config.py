@@ -36,6 +36,7 @@ def test_processes_starting_together_agree_on_one_key(tmp_path: Path) -> None:
 def test_settings_come_from_newledger_environment_variables(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.delenv("NEWLEDGER_SECRET_KEY", raising=False)
     monkeypatch.setenv("NEWLEDGER_DATA_DIR", str(tmp_path))
     monkeypatch.setenv("NEWLEDGER_PUBLIC_URL", "https://books.example.com/")
     settings = Settings()
