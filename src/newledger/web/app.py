@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
+from starlette.types import ASGIApp
 
 from newledger import __version__
 from newledger.appconnect.api.app import mount_api
@@ -12,7 +13,9 @@ from newledger.web.setup import install as install_workspace
 from newledger.web.views.ledger import router as ledger_pages
 
 
-def create_app() -> FastAPI:
+def create_app() -> ASGIApp:
+    """The whole application. ``/oauth/token`` and ``/oauth/revoke`` are answered in front of
+    FastAPI itself (see ``appconnect/oauth/routes.py``); every other request goes to FastAPI."""
     app = FastAPI(
         title="NewLedger", version=__version__, docs_url=None, redoc_url=None, openapi_url=None
     )
@@ -24,5 +27,4 @@ def create_app() -> FastAPI:
     app.include_router(ledger_pages)  # before the workspace's placeholder home at /
     install_workspace(app)
     mount_api(app)
-    app.add_middleware(OAuthEndpoints)  # last = outermost: /oauth/token skips the UI stack
-    return app
+    return OAuthEndpoints(app)
