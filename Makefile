@@ -36,7 +36,7 @@ test: $(VENV)/.test-installed
 	fi
 
 test-sqlite: $(VENV)/.test-installed
-	$(BIN)/pytest -n 2 $(PYTEST_ARGS)
+	env -u NEWLEDGER_TEST_POSTGRES_URL $(BIN)/pytest -n 2 $(PYTEST_ARGS)
 
 test-postgres: $(VENV)/.test-installed
 	NEWLEDGER_TEST_POSTGRES_URL="$(PG_URL)" $(BIN)/pytest -n 2 $(PYTEST_ARGS)
