@@ -64,14 +64,7 @@ def _payments(
 ) -> list[Payment]:
     if not ctx.can(Permission.PAYMENTS_READ):
         return []
-    rows = list_payments(ctx.db, ctx.actor, invoice_id=invoice_id, expense_id=expense_id)
-    # Keep only this document's payments, whichever column the service matched on.
-    return [
-        p
-        for p in rows
-        if (invoice_id is not None and p.invoice_id == invoice_id)
-        or (expense_id is not None and p.expense_id == expense_id)
-    ]
+    return list_payments(ctx.db, ctx.actor, invoice_id=invoice_id, expense_id=expense_id)
 
 
 @router.get("/invoices")
