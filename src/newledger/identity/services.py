@@ -22,6 +22,7 @@ __all__ = [
     "create_user",
     "get_company_by_slug",
     "get_user_by_email",
+    "looks_like_email",
     "permissions_for",
     "user_actor",
 ]
@@ -29,6 +30,11 @@ __all__ = [
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
 MIN_PASSWORD_LENGTH = 10
+
+
+def looks_like_email(value: str) -> bool:
+    """Shaped like ``name@domain.tld`` (deliverability is not checked)."""
+    return _EMAIL.match(value) is not None
 
 
 def normalize_email(email: str) -> str:
@@ -43,7 +49,7 @@ def create_user(
     session: Session, *, email: str, name: str, password: str, is_demo: bool = False
 ) -> User:
     email = normalize_email(email)
-    if not _EMAIL.match(email):
+    if not looks_like_email(email):
         raise ValidationFailed("Invalid email address", errors={"email": "invalid"})
     if len(password) < MIN_PASSWORD_LENGTH:
         raise ValidationFailed(

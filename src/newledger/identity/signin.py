@@ -4,7 +4,6 @@ factor when the user has 2FA on. Every outcome is recorded in the activity log."
 from __future__ import annotations
 
 import hashlib
-import re
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -16,12 +15,9 @@ from newledger.errors import AuthenticationFailed, RateLimited
 from newledger.identity import ratelimit
 from newledger.identity.models import Membership, User
 from newledger.identity.passwords import verify_password
-from newledger.identity.services import get_user_by_email, normalize_email
+from newledger.identity.services import get_user_by_email, looks_like_email, normalize_email
 
 __all__ = ["check_password", "default_company_id", "record_signed_in", "record_signed_out"]
-
-
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
 def _anonymous(label: str, ip: str | None, user_agent: str | None) -> Actor:
@@ -38,7 +34,7 @@ def check_password(
     # What was typed into the email field is sometimes a password: it is recorded only when it
     # names a user or at least looks like an email address, and counters key on its digest.
     actor = _anonymous(
-        email if user or _EMAIL.match(email) else "[not an email address]", ip, user_agent
+        email if user or looks_like_email(email) else "[not an email address]", ip, user_agent
     )
     per_account, per_ip = ratelimit.login_limits()
     account_key = hashlib.sha256(email.encode()).hexdigest()[:32]

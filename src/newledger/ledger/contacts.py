@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from sqlalchemy import func, or_, select
@@ -13,6 +12,7 @@ from newledger.audit.services import record
 from newledger.audit.tags import Event
 from newledger.errors import NotFound, ValidationFailed
 from newledger.identity.permissions import Permission
+from newledger.identity.services import looks_like_email
 from newledger.ledger._common import company_for, get_account
 from newledger.ledger.models import Contact
 
@@ -26,7 +26,6 @@ __all__ = [
 ]
 
 CONTACT_KINDS = ("customer", "vendor", "both")
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _FIELDS = (
     "name",
     "kind",
@@ -56,7 +55,7 @@ def _clean(session: Session, company_id: int, values: dict[str, Any]) -> dict[st
         out["kind"] = values["kind"]
     if "email" in values:
         email = (values["email"] or "").strip()
-        if email and (not _EMAIL.match(email) or len(email) > 320):
+        if email and (not looks_like_email(email) or len(email) > 320):
             errors["email"] = "not a valid email address"
         out["email"] = email
     for key, limit in (("phone", 64), ("tax_id", 64)):
