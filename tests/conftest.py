@@ -99,7 +99,13 @@ def free_port() -> int:
 class LiveServer:
     """A real ``newledger serve`` process on a free port, against the test database."""
 
-    def __init__(self, database_url: str, data_dir: Path, extra_env: dict[str, str] | None = None):
+    def __init__(
+        self,
+        database_url: str,
+        data_dir: Path,
+        extra_env: dict[str, str] | None = None,
+        args: list[str] | None = None,
+    ):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         env = {
@@ -119,6 +125,7 @@ class LiveServer:
                 "--port",
                 str(self.port),
                 "--no-migrate",
+                *(args or []),
             ],
             env=env,
         )

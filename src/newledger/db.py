@@ -12,7 +12,15 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
-__all__ = ["Base", "UTCDateTime", "make_engine", "make_sessionmaker", "session_scope", "utcnow"]
+__all__ = [
+    "Base",
+    "UTCDateTime",
+    "begin_write",
+    "make_engine",
+    "make_sessionmaker",
+    "session_scope",
+    "utcnow",
+]
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -77,6 +85,26 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     kwargs.setdefault("max_overflow", 20)
     kwargs.setdefault("pool_pre_ping", True)
     return create_engine(url, **kwargs)
+
+
+def begin_write(session: Session) -> None:
+    """Make the rest of this unit of work a serialised writer, before it reads what it decides on.
+
+    PostgreSQL needs nothing here: callers read the rows they change ``FOR UPDATE`` and the
+    versioned documents compare-and-set their ``version``. SQLite ignores ``FOR UPDATE``, and
+    pysqlite runs SELECTs outside any transaction (it opens one only before the first INSERT,
+    UPDATE or DELETE), so "status is draft → post" would be an unprotected check-then-act across
+    processes. ``BEGIN IMMEDIATE`` takes the database's write lock now (waiting up to the busy
+    timeout), so the reads that follow see the latest commit and no other writer can slip in
+    before this one commits. When pysqlite already opened a transaction, a write statement ran
+    in it, so the write lock is already held.
+    """
+    connection = session.connection()
+    if connection.dialect.name != "sqlite":
+        return
+    raw = connection.connection.driver_connection
+    if raw is not None and not raw.in_transaction:
+        raw.execute("BEGIN IMMEDIATE")
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:

@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
+import re
+from decimal import ROUND_HALF_EVEN, Decimal
 
 from newledger.errors import ValidationFailed
 
-__all__ = ["CURRENCIES", "format_minor", "minor_digits", "parse_amount", "validate_currency"]
+__all__ = [
+    "CURRENCIES",
+    "MAX_MINOR",
+    "check_bounded",
+    "format_minor",
+    "minor_digits",
+    "parse_amount",
+    "parse_decimal",
+    "validate_currency",
+]
 
 # ISO 4217 minor-unit exponents for the currencies we accept.
 CURRENCIES: dict[str, int] = {
@@ -36,6 +46,33 @@ CURRENCIES: dict[str, int] = {
 }
 
 
+# The largest magnitude of any amount NewLedger stores, in minor units (a line, quantity x price,
+# a total, a payment): 10**15 cents is ten trillion dollars, and the bound keeps every sum of a
+# day's lines far inside 64 bits. Every edge refuses more with 422; CHECK constraints back it.
+MAX_MINOR = 10**15
+
+# Amounts and quantities at the edge are plain ASCII decimals: no exponent, no digit grouping, no
+# other scripts' digits (Decimal would read "١٢.00" as 12.00 and "1_000" as 1000).
+_DECIMAL = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)", re.ASCII)
+
+
+def check_bounded(minor: int, field: str, what: str | None = None) -> int:
+    """``minor`` if it is within ±MAX_MINOR, else a 422 naming ``field``."""
+    if abs(minor) >= MAX_MINOR:
+        raise ValidationFailed(f"{what or field} is too large", errors={field: "too large"})
+    return minor
+
+
+def parse_decimal(value: object, field: str, what: str = "a decimal number") -> Decimal:
+    """A plain ASCII decimal string (or an int) as a ``Decimal``; anything else is a 422."""
+    if isinstance(value, bool) or not isinstance(value, (str, int, Decimal)):
+        raise ValidationFailed(f"{field} must be a decimal string", errors={field: "not a string"})
+    text = str(value).strip()
+    if not _DECIMAL.fullmatch(text):
+        raise ValidationFailed(f"{field} is not {what}", errors={field: f"not {what}"})
+    return Decimal(text)
+
+
 def validate_currency(code: str, field: str = "currency") -> str:
     upper = (code or "").strip().upper()
     if upper not in CURRENCIES:
@@ -53,26 +90,14 @@ def parse_amount(value: str | int | Decimal, currency: str, field: str = "amount
     More decimals than the currency allows is an error rather than silent rounding.
     """
     digits = minor_digits(currency)
-    if isinstance(value, float):
-        raise ValidationFailed("Amounts must be decimal strings", errors={field: "not a string"})
-    try:
-        dec = Decimal(str(value).strip())
-    except InvalidOperation:
-        raise ValidationFailed(
-            f"{field} is not a decimal number", errors={field: "not a decimal number"}
-        ) from None
-    if not dec.is_finite():
-        raise ValidationFailed(f"{field} must be finite", errors={field: "not finite"})
+    dec = parse_decimal(value, field)
     scaled = dec.scaleb(digits)
     if scaled != scaled.to_integral_value():
         raise ValidationFailed(
             f"{field} has more than {digits} decimals for {currency}",
             errors={field: f"at most {digits} decimals"},
         )
-    minor = int(scaled.to_integral_value(rounding=ROUND_HALF_EVEN))
-    if abs(minor) >= 10**15:
-        raise ValidationFailed(f"{field} is too large", errors={field: "too large"})
-    return minor
+    return check_bounded(int(scaled.to_integral_value(rounding=ROUND_HALF_EVEN)), field)
 
 
 def format_minor(minor: int, currency: str) -> str:

@@ -8,23 +8,27 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Collection
-from decimal import Decimal, InvalidOperation
-from typing import Any
+from decimal import Decimal
+from typing import Any, TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
 
 from newledger.actor import Actor
+from newledger.db import begin_write
 from newledger.errors import Conflict, InvalidState, NotFound, PermissionDenied, ValidationFailed
 from newledger.identity.models import Company
 from newledger.identity.permissions import Permission
 from newledger.ledger.models import Account, BankAccount, Contact
-from newledger.money import parse_amount
+from newledger.money import parse_amount, parse_decimal
 
 __all__ = [
     "DOCUMENT_SOURCES",
     "check_version",
     "company_for",
+    "flush_versioned",
+    "for_update",
     "get_account",
     "get_bank_account",
     "get_contact",
@@ -35,6 +39,8 @@ __all__ = [
     "require_poster",
     "source_fields",
 ]
+
+_Query = TypeVar("_Query", bound="Select[Any]")
 
 # Actor type → the document's ``source`` column.
 DOCUMENT_SOURCES = {"user": "ui", "app": "api", "connection": "mcp"}
@@ -167,19 +173,35 @@ def parse_positive_amount(value: Any, currency: str, field: str) -> int:
 
 def parse_quantity(value: Any, field: str) -> Decimal:
     """A positive decimal with at most four decimals (the column's scale)."""
-    if isinstance(value, float) or value is None or isinstance(value, bool):
-        raise ValidationFailed(f"{field} must be a decimal string", errors={field: "invalid"})
-    try:
-        qty = Decimal(str(value).strip())
-    except InvalidOperation:
-        raise ValidationFailed(f"{field} is not a number", errors={field: "invalid"}) from None
-    if not qty.is_finite() or qty <= 0:
+    qty = parse_decimal(value, field, "a number")
+    if qty <= 0:
         raise ValidationFailed(f"{field} must be more than zero", errors={field: "must be > 0"})
     if qty != qty.quantize(Decimal("0.0001")) or qty >= Decimal(10) ** 14:
         raise ValidationFailed(
             f"{field} allows at most 4 decimals", errors={field: "at most 4 decimals"}
         )
     return qty
+
+
+def for_update(session: Session, query: _Query) -> _Query:
+    """``query`` for rows this unit of work is about to change, read so that no other writer can
+    act on the same state: the write lock first on SQLite (``begin_write``), ``FOR UPDATE`` on
+    PostgreSQL, and always fresh from the database (an object loaded earlier in the session is
+    overwritten, so a stale ``draft`` in memory cannot decide anything)."""
+    begin_write(session)
+    return query.with_for_update().execution_options(populate_existing=True)
+
+
+def flush_versioned(session: Session, what: str) -> None:
+    """Flush a versioned document's change: its UPDATE or DELETE is a compare-and-set on
+    ``version`` (the mapper's ``version_id_col``), so a writer that lost a race gets 409."""
+    try:
+        session.flush()
+    except StaleDataError:
+        raise Conflict(
+            f"The {what} was changed by someone else at the same time; reload and retry",
+            code="concurrent_update",
+        ) from None
 
 
 def check_version(document: Any, expected_version: int | None) -> None:

@@ -21,6 +21,7 @@ from newledger.errors import InvalidState, NotFound, ValidationFailed
 from newledger.identity.permissions import Permission
 from newledger.ledger._common import (
     company_for,
+    for_update,
     get_account,
     get_bank_account,
     parse_date,
@@ -148,9 +149,12 @@ def _chunks(items: list[str], size: int) -> list[list[str]]:
 
 def _load(session: Session, company_id: int, transaction_id: int) -> BankTransaction:
     txn = session.scalar(
-        select(BankTransaction)
-        .where(BankTransaction.company_id == company_id, BankTransaction.id == transaction_id)
-        .with_for_update()
+        for_update(
+            session,
+            select(BankTransaction).where(
+                BankTransaction.company_id == company_id, BankTransaction.id == transaction_id
+            ),
+        )
     )
     if txn is None:
         raise NotFound(f"Unknown bank transaction {transaction_id}", code="unknown_transaction")

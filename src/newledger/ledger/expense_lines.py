@@ -18,7 +18,7 @@ from newledger.ledger._common import (
 )
 from newledger.ledger.chart import account_by_subtype
 from newledger.ledger.models import BankAccount, Expense
-from newledger.money import format_minor, validate_currency
+from newledger.money import check_bounded, format_minor, validate_currency
 
 __all__ = ["EXPENSE_FIELDS", "EXPENSE_KINDS", "VENDOR_KINDS", "expense_dict", "validate_expense"]
 
@@ -111,8 +111,7 @@ def validate_expense(session: Session, company: Company, v: dict[str, Any]) -> d
             }
         )
     total = sum(line["amount"] for line in lines)
-    if total >= 10**15:
-        raise ValidationFailed("The total is too large", errors={"lines": "too large"})
+    check_bounded(total, "lines", "The total")
     return {
         "kind": kind,
         "contact_id": contact_id,

@@ -26,6 +26,8 @@ from newledger.identity.permissions import Permission
 from newledger.ledger._common import (
     check_version,
     company_for,
+    flush_versioned,
+    for_update,
     get_contact,
     require_draft,
     require_poster,
@@ -131,7 +133,7 @@ def create_draft_expense(
 def _load(session: Session, company_id: int, expense_id: int, *, lock: bool = False) -> Expense:
     query = select(Expense).where(Expense.company_id == company_id, Expense.id == expense_id)
     if lock:
-        query = query.with_for_update()
+        query = for_update(session, query)
     expense = session.scalar(query.options(selectinload(Expense.lines)))
     if expense is None:
         raise NotFound(f"Unknown expense {expense_id}", code="unknown_expense")
@@ -180,7 +182,7 @@ def update_draft_expense(
         setattr(expense, key, value)
     expense.lines = [ExpenseLine(**lv) for lv in line_values]
     expense.version += 1
-    session.flush()
+    flush_versioned(session, "expense")
     record(
         session,
         Event.EXPENSE_UPDATED,
@@ -215,7 +217,7 @@ def delete_draft_expense(
         details={"kind": expense.kind, "total": format_minor(expense.total, expense.currency)},
     )
     session.delete(expense)
-    session.flush()
+    flush_versioned(session, "expense")
 
 
 def approve_expense(
@@ -270,7 +272,7 @@ def approve_expense(
     if expense.kind == "expense":
         expense.status = "paid"
         expense.amount_paid = expense.total
-    session.flush()
+    flush_versioned(session, "expense")
     record(
         session,
         Event.EXPENSE_APPROVED,
@@ -296,7 +298,7 @@ def reject_expense(
     company = company_for(session, actor, company_id)
     expense = _load(session, company.id, expense_id, lock=True)
     reason = mark_rejected(expense, reason)
-    session.flush()
+    flush_versioned(session, "expense")
     record(
         session,
         Event.EXPENSE_REJECTED,
@@ -323,7 +325,7 @@ def void_expense(
     company = company_for(session, actor, company_id)
     expense = _load(session, company.id, expense_id, lock=True)
     entry = post_void(session, expense, actor, date=date, reason=reason)
-    session.flush()
+    flush_versioned(session, "expense")
     record(
         session,
         Event.EXPENSE_VOIDED,

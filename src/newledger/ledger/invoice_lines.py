@@ -15,7 +15,7 @@ from newledger.errors import Conflict, NotFound, ValidationFailed
 from newledger.ledger._common import get_account, parse_quantity
 from newledger.ledger.chart import account_by_code
 from newledger.ledger.models import Contact, Invoice, InvoiceLine
-from newledger.money import format_minor, parse_amount
+from newledger.money import check_bounded, format_minor, parse_amount
 
 __all__ = [
     "DEFAULT_INCOME_CODE",
@@ -62,7 +62,11 @@ def build_invoice_lines(
         get_account(
             session, company_id, account_id, types=("income",), field=f"lines[{i}].account_id"
         )
-        amount = int((qty * unit_price).to_integral_value(rounding=ROUND_HALF_EVEN))
+        amount = check_bounded(
+            int((qty * unit_price).to_integral_value(rounding=ROUND_HALF_EVEN)),
+            f"lines[{i}].amount",
+            f"Line {i + 1} (quantity x unit price)",
+        )
         description = str(raw.get("description") or "").strip()
         if len(description) > 500:
             raise ValidationFailed(
@@ -82,8 +86,7 @@ def build_invoice_lines(
     total = sum(line["amount"] for line in lines)
     if total <= 0:
         raise ValidationFailed("The invoice total must be more than zero", errors={"lines": "<= 0"})
-    if total >= 10**15:
-        raise ValidationFailed("The invoice total is too large", errors={"lines": "too large"})
+    check_bounded(total, "lines", "The invoice total")
     return lines
 
 

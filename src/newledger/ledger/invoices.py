@@ -22,6 +22,8 @@ from newledger.identity.permissions import Permission
 from newledger.ledger._common import (
     check_version,
     company_for,
+    flush_versioned,
+    for_update,
     get_contact,
     parse_date,
     require_draft,
@@ -129,7 +131,7 @@ def create_draft_invoice(
 def _load(session: Session, company_id: int, invoice_id: int, *, lock: bool = False) -> Invoice:
     query = select(Invoice).where(Invoice.company_id == company_id, Invoice.id == invoice_id)
     if lock:
-        query = query.with_for_update()
+        query = for_update(session, query)
     invoice = session.scalar(query.options(selectinload(Invoice.lines)))
     if invoice is None:
         raise NotFound(f"Unknown invoice {invoice_id}", code="unknown_invoice")
@@ -186,7 +188,7 @@ def update_draft_invoice(
         invoice.lines = [InvoiceLine(**values) for values in new_lines]
         invoice.total = sum(line["amount"] for line in new_lines)
     invoice.version += 1
-    session.flush()
+    flush_versioned(session, "invoice")
     record(
         session,
         Event.INVOICE_UPDATED,
@@ -221,7 +223,7 @@ def delete_draft_invoice(
         details={"number": invoice.number, "total": format_minor(invoice.total, invoice.currency)},
     )
     session.delete(invoice)
-    session.flush()
+    flush_versioned(session, "invoice")
 
 
 def approve_invoice(
@@ -262,7 +264,7 @@ def approve_invoice(
         posted_by_user_id=actor.user_id,
     )
     mark_approved(invoice, entry, actor)
-    session.flush()
+    flush_versioned(session, "invoice")
     record(
         session,
         Event.INVOICE_APPROVED,
@@ -294,7 +296,7 @@ def reject_invoice(
     company = company_for(session, actor, company_id)
     invoice = _load(session, company.id, invoice_id, lock=True)
     reason = mark_rejected(invoice, reason)
-    session.flush()
+    flush_versioned(session, "invoice")
     record(
         session,
         Event.INVOICE_REJECTED,
@@ -322,7 +324,7 @@ def void_invoice(
     company = company_for(session, actor, company_id)
     invoice = _load(session, company.id, invoice_id, lock=True)
     entry = post_void(session, invoice, actor, date=date, reason=reason)
-    session.flush()
+    flush_versioned(session, "invoice")
     record(
         session,
         Event.INVOICE_VOIDED,

@@ -12,6 +12,7 @@ from decimal import Decimal
 from sqlalchemy import (
     BigInteger,
     Boolean,
+    CheckConstraint,
     Date,
     ForeignKey,
     Index,
@@ -20,12 +21,15 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from newledger.db import Base, UTCDateTime, utcnow
+from newledger.money import MAX_MINOR
 
 __all__ = [
+    "DAILY_BALANCE_MAX",
     "Account",
     "AccountDailyBalance",
     "BankAccount",
@@ -39,6 +43,18 @@ __all__ = [
     "JournalLine",
     "Payment",
 ]
+
+# A daily total is the sum of one account's bounded lines on one day; this cap (below 2**63)
+# keeps it a 64-bit integer on both databases. SQLite turns an overflowing sum into REAL, which
+# fails the check too, so a daily balance can never silently become non-integer.
+DAILY_BALANCE_MAX = 9 * 10**18
+
+
+def bounded(column: str) -> CheckConstraint:
+    """``column`` stays within ±MAX_MINOR minor units, the bound every edge enforces."""
+    return CheckConstraint(
+        f"{column} > -{MAX_MINOR} AND {column} < {MAX_MINOR}", name=f"{column}_bounded"
+    )
 
 
 class Account(Base):
@@ -113,6 +129,8 @@ class Invoice(_DocumentSource, Base):
         UniqueConstraint("company_id", "number"),
         Index("ix_invoices_company_status_due", "company_id", "status", "due_date"),
         Index("ix_invoices_company_updated", "company_id", "updated_at"),
+        bounded("total"),
+        bounded("amount_paid"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -142,9 +160,14 @@ class Invoice(_DocumentSource, Base):
     )
     contact: Mapped[Contact] = relationship()
 
+    # Every UPDATE and DELETE is a compare-and-set on the version the writer read (the code
+    # bumps ``version`` itself), so a lost race fails instead of overwriting.
+    __mapper_args__ = {"version_id_col": version, "version_id_generator": False}
+
 
 class InvoiceLine(Base):
     __tablename__ = "invoice_lines"
+    __table_args__ = (bounded("unit_price"), bounded("amount"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     company_id: Mapped[int] = mapped_column(ForeignKey("companies.id", ondelete="CASCADE"))
@@ -168,6 +191,8 @@ class Expense(_DocumentSource, Base):
     __table_args__ = (
         Index("ix_expenses_company_status_due", "company_id", "status", "due_date"),
         Index("ix_expenses_company_updated", "company_id", "updated_at"),
+        bounded("total"),
+        bounded("amount_paid"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -200,9 +225,14 @@ class Expense(_DocumentSource, Base):
     )
     contact: Mapped[Contact | None] = relationship()
 
+    # Every UPDATE and DELETE is a compare-and-set on the version the writer read (the code
+    # bumps ``version`` itself), so a lost race fails instead of overwriting.
+    __mapper_args__ = {"version_id_col": version, "version_id_generator": False}
+
 
 class ExpenseLine(Base):
     __tablename__ = "expense_lines"
+    __table_args__ = (bounded("amount"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     company_id: Mapped[int] = mapped_column(ForeignKey("companies.id", ondelete="CASCADE"))
@@ -221,7 +251,10 @@ class Payment(Base):
     """Money received from a customer or paid to a vendor, applied to one invoice or bill."""
 
     __tablename__ = "payments"
-    __table_args__ = (Index("ix_payments_company_updated", "company_id", "updated_at"),)
+    __table_args__ = (
+        Index("ix_payments_company_updated", "company_id", "updated_at"),
+        bounded("amount"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     company_id: Mapped[int] = mapped_column(ForeignKey("companies.id", ondelete="CASCADE"))
@@ -248,6 +281,7 @@ class BankTransaction(Base):
         Index("ix_bank_transactions_company_status", "company_id", "status"),
         Index("ix_bank_transactions_account_date", "bank_account_id", "date"),
         UniqueConstraint("bank_account_id", "external_id"),
+        bounded("amount"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -274,6 +308,19 @@ class JournalEntry(Base):
     __table_args__ = (
         Index("ix_journal_entries_company_date", "company_id", "date"),
         Index("ix_journal_entries_company_created", "company_id", "created_at"),
+        # One original posting per source document (invoice, expense, payment, bank line):
+        # whoever races an approval, the second posting cannot be written.
+        Index(
+            "uq_journal_entries_source",
+            "company_id",
+            "source_type",
+            "source_id",
+            unique=True,
+            sqlite_where=text("reverses_entry_id IS NULL AND source_id IS NOT NULL"),
+            postgresql_where=text("reverses_entry_id IS NULL AND source_id IS NOT NULL"),
+        ),
+        # And one reversal per entry (a void cannot be posted twice).
+        Index("uq_journal_entries_reverses_entry_id", "reverses_entry_id", unique=True),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -297,6 +344,7 @@ class JournalLine(Base):
     __table_args__ = (
         Index("ix_journal_lines_company_account_date", "company_id", "account_id", "date"),
         Index("ix_journal_lines_entry", "entry_id"),
+        bounded("amount"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -322,6 +370,10 @@ class AccountDailyBalance(Base):
     """
 
     __tablename__ = "account_daily_balances"
+    __table_args__ = (
+        CheckConstraint(f"debit >= 0 AND debit <= {DAILY_BALANCE_MAX}", name="debit_bounded"),
+        CheckConstraint(f"credit >= 0 AND credit <= {DAILY_BALANCE_MAX}", name="credit_bounded"),
+    )
 
     company_id: Mapped[int] = mapped_column(
         ForeignKey("companies.id", ondelete="CASCADE"), primary_key=True

@@ -20,6 +20,8 @@ from newledger.errors import InvalidState, NotFound, ValidationFailed
 from newledger.identity.permissions import Permission
 from newledger.ledger._common import (
     company_for,
+    flush_versioned,
+    for_update,
     get_account,
     get_bank_account,
     parse_date,
@@ -48,15 +50,17 @@ def _document(
     document: Invoice | Expense | None
     if invoice_id is not None:
         document = session.scalar(
-            select(Invoice)
-            .where(Invoice.company_id == company_id, Invoice.id == invoice_id)
-            .with_for_update()
+            for_update(
+                session,
+                select(Invoice).where(Invoice.company_id == company_id, Invoice.id == invoice_id),
+            )
         )
     else:
         document = session.scalar(
-            select(Expense)
-            .where(Expense.company_id == company_id, Expense.id == expense_id)
-            .with_for_update()
+            for_update(
+                session,
+                select(Expense).where(Expense.company_id == company_id, Expense.id == expense_id),
+            )
         )
     if document is None:
         what = f"invoice {invoice_id}" if invoice_id is not None else f"bill {expense_id}"
@@ -167,7 +171,7 @@ def record_payment(
     document.amount_paid += minor
     document.status = "paid" if document.amount_paid == document.total else "partially_paid"
     document.version += 1
-    session.flush()
+    flush_versioned(session, label)
     record(
         session,
         Event.PAYMENT_RECORDED,

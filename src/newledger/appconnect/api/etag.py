@@ -65,10 +65,11 @@ def expected_version(if_match: str | None, current: int | None) -> int | None:
 
 
 def stale_to_412(call: Callable[[], T], current: int | None) -> T:
-    """Run a service call; its ``version_mismatch`` conflict (a race) becomes a 412."""
+    """Run a service call; its ``version_mismatch`` conflict, or a writer that lost the race
+    to the same version (``concurrent_update``), becomes a 412."""
     try:
         return call()
     except Conflict as exc:
-        if exc.code != "version_mismatch":
+        if exc.code not in ("version_mismatch", "concurrent_update"):
             raise
         raise _stale(current or 0) from None

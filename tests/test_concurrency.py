@@ -1,0 +1,391 @@
+"""Races: eight clicks, reviewers or integrations doing the same thing to one document at once.
+
+Each test runs 20 rounds of 8 simultaneous attempts, on SQLite and on PostgreSQL. Approve and
+reject go through a real ``newledger serve --workers 2`` (the review queue's forms); draft PATCH
+and DELETE through REST API v1 with one ``If-Match``; void and record-payment, which the UI does
+not offer yet, through the services from eight threads, each with its own connection. Exactly one
+attempt wins each round, and the books stay clean: one posting per document, every entry
+balanced, daily totals equal to the lines.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from collections import Counter
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from typing import TypeVar
+
+import httpx
+import pytest
+from sqlalchemy import Engine, func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from newledger.actor import Actor
+from newledger.appconnect.apps import create_app
+from newledger.audit.models import Activity
+from newledger.db import session_scope
+from newledger.errors import DomainError
+from newledger.identity.models import User
+from newledger.identity.services import user_actor
+from newledger.ledger.invoices import approve_invoice, create_draft_invoice, void_invoice
+from newledger.ledger.models import (
+    AccountDailyBalance,
+    BankAccount,
+    Invoice,
+    InvoiceLine,
+    JournalEntry,
+    JournalLine,
+    Payment,
+)
+from newledger.ledger.payments import record_payment
+from newledger.ledger.posting import rebuild_daily_balances
+from tests.conftest import LiveServer
+from tests.ledger_pages_support import PageBooks, app_actor, make_page_books
+from tests.workspace_support import client, csrf, sign_in
+
+ROUNDS = 20
+PARALLEL = 8
+T = TypeVar("T")
+
+
+@pytest.fixture(scope="module")
+def two_workers(
+    engine: Engine, database_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[LiveServer]:
+    server = LiveServer(database_url, tmp_path_factory.mktemp("race"), args=["--workers", "2"])
+    yield server
+    server.stop()
+
+
+def all_at_once(attempt: Callable[[int], T]) -> list[T]:
+    """Run ``attempt(i)`` for i in 0..7 on eight threads released together."""
+    start = threading.Barrier(PARALLEL)
+
+    def run(i: int) -> T:
+        start.wait()
+        return attempt(i)
+
+    with ThreadPoolExecutor(PARALLEL) as pool:
+        return list(pool.map(run, range(PARALLEL)))
+
+
+def draft(sessions: sessionmaker[Session], books: PageBooks, price: str = "100.00") -> int:
+    with sessions() as s:
+        invoice = create_draft_invoice(
+            s,
+            app_actor(books.company_id, books.owner.user_id),
+            contact_id=books.customer_id,
+            issue_date=dt.date.today(),
+            lines=[{"description": "Consulting", "quantity": "1", "unit_price": price}],
+        )
+        s.commit()
+        return invoice.id
+
+
+def assert_books_clean(session: Session, company_id: int) -> None:
+    """Every entry balances; no document has two original postings; the daily totals equal
+    what the journal lines say."""
+    unbalanced = session.execute(
+        select(JournalLine.entry_id)
+        .where(JournalLine.company_id == company_id)
+        .group_by(JournalLine.entry_id, JournalLine.currency)
+        .having(func.sum(JournalLine.amount) != 0)
+    ).all()
+    assert unbalanced == []
+    doubled = session.execute(
+        select(JournalEntry.source_type, JournalEntry.source_id)
+        .where(
+            JournalEntry.company_id == company_id,
+            JournalEntry.reverses_entry_id.is_(None),
+            JournalEntry.source_id.is_not(None),
+        )
+        .group_by(JournalEntry.source_type, JournalEntry.source_id)
+        .having(func.count() > 1)
+    ).all()
+    assert doubled == []
+    stored = {
+        (r.account_id, r.currency, r.day): (r.debit, r.credit)
+        for r in session.scalars(
+            select(AccountDailyBalance).where(AccountDailyBalance.company_id == company_id)
+        )
+    }
+    rebuild_daily_balances(session, company_id)
+    rebuilt = {
+        (r.account_id, r.currency, r.day): (r.debit, r.credit)
+        for r in session.scalars(
+            select(AccountDailyBalance).where(AccountDailyBalance.company_id == company_id)
+        )
+    }
+    session.rollback()
+    assert stored == rebuilt
+
+
+def postings(session: Session, invoice_id: int) -> int:
+    return int(
+        session.scalar(
+            select(func.count()).where(
+                JournalEntry.source_type == "invoice",
+                JournalEntry.source_id == invoice_id,
+                JournalEntry.reverses_entry_id.is_(None),
+            )
+        )
+        or 0
+    )
+
+
+def reviewers(url: str, cookies: httpx.Cookies) -> list[httpx.Client]:
+    clients = [client(url) for _ in range(PARALLEL)]
+    for c in clients:
+        c.cookies = cookies
+    return clients
+
+
+def test_eight_simultaneous_approvals_post_an_invoice_once(
+    two_workers: LiveServer, sessions: sessionmaker[Session]
+) -> None:
+    books = make_page_books(sessions)
+    with client(two_workers.url) as c:
+        sign_in(c, books.owner)
+        token = csrf(c.get("/review").text)
+        clicks = reviewers(two_workers.url, c.cookies)
+        for _ in range(ROUNDS):
+            invoice_id = draft(sessions, books)
+            statuses = all_at_once(
+                lambda i, invoice_id=invoice_id: (
+                    clicks[i]
+                    .post(
+                        f"/review/invoices/{invoice_id}/approve",
+                        data={"csrf_token": token, "version": "1"},
+                    )
+                    .status_code
+                )
+            )
+            assert sorted(statuses) == [303] + [409] * (PARALLEL - 1)
+            with sessions() as s:
+                assert postings(s, invoice_id) == 1
+                invoice = s.get(Invoice, invoice_id)
+                assert invoice is not None and invoice.status == "approved"
+        for each in clicks:
+            each.close()
+    with sessions() as s:
+        assert_books_clean(s, books.company_id)
+
+
+def test_eight_simultaneous_rejections_reject_a_draft_once(
+    two_workers: LiveServer, sessions: sessionmaker[Session]
+) -> None:
+    books = make_page_books(sessions)
+    with client(two_workers.url) as c:
+        sign_in(c, books.owner)
+        token = csrf(c.get("/review").text)
+        clicks = reviewers(two_workers.url, c.cookies)
+        for _ in range(ROUNDS):
+            invoice_id = draft(sessions, books)
+            statuses = all_at_once(
+                lambda i, invoice_id=invoice_id: (
+                    clicks[i]
+                    .post(
+                        f"/review/invoices/{invoice_id}/reject",
+                        data={"csrf_token": token, "reason": f"reviewer {i} says no"},
+                    )
+                    .status_code
+                )
+            )
+            assert sorted(statuses) == [303] + [409] * (PARALLEL - 1)
+            with sessions() as s:
+                rejections = s.scalar(
+                    select(func.count()).where(
+                        Activity.event == "ledger:invoice:rejected",
+                        Activity.subject_id == invoice_id,
+                    )
+                )
+                assert rejections == 1
+        for each in clicks:
+            each.close()
+
+
+def _api_token(two_workers: LiveServer, sessions: sessionmaker[Session], books: PageBooks) -> str:
+    with sessions() as s:
+        owner = s.get(User, books.owner.user_id)
+        assert owner is not None
+        _app, secret = create_app(
+            s,
+            user_actor(s, owner, books.company_id),
+            name="Sync",
+            permissions=["invoices:read", "invoices:draft"],
+        )
+        client_id = _app.client_id
+        s.commit()
+    response = httpx.post(
+        f"{two_workers.url}/oauth/token",
+        data={"grant_type": "client_credentials"},
+        auth=(client_id, secret),
+    )
+    assert response.status_code == 200, response.text
+    return str(response.json()["access_token"])
+
+
+def test_eight_simultaneous_patches_with_one_if_match_make_one_edit(
+    two_workers: LiveServer, sessions: sessionmaker[Session]
+) -> None:
+    books = make_page_books(sessions)
+    token = _api_token(two_workers, sessions, books)
+    api = httpx.Client(
+        base_url=f"{two_workers.url}/api/v1",
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=30,
+    )
+    for _ in range(ROUNDS):
+        invoice_id = draft(sessions, books)
+        responses = all_at_once(
+            lambda i, invoice_id=invoice_id: api.patch(
+                f"/invoices/{invoice_id}",
+                headers={"If-Match": 'W/"1"'},
+                json={
+                    "lines": [
+                        {"description": f"writer {i}", "quantity": "1", "unit_price": "10.00"},
+                        {"description": f"writer {i}", "quantity": "1", "unit_price": f"{i}.00"},
+                    ]
+                },
+            )
+        )
+        statuses = sorted(r.status_code for r in responses)
+        assert statuses == [200] + [412] * (PARALLEL - 1), statuses
+        winner = next(r.json() for r in responses if r.status_code == 200)
+        with sessions() as s:
+            invoice = s.get(Invoice, invoice_id)
+            assert invoice is not None and invoice.version == 2
+            lines = s.scalars(select(InvoiceLine).where(InvoiceLine.invoice_id == invoice_id))
+            descriptions = {line.description for line in lines}
+            assert descriptions == {winner["lines"][0]["description"]}
+            line_total = s.scalar(
+                select(func.sum(InvoiceLine.amount)).where(InvoiceLine.invoice_id == invoice_id)
+            )
+            assert invoice.total == line_total
+    api.close()
+
+
+def test_eight_simultaneous_deletes_delete_a_draft_once(
+    two_workers: LiveServer, sessions: sessionmaker[Session]
+) -> None:
+    books = make_page_books(sessions)
+    token = _api_token(two_workers, sessions, books)
+    api = httpx.Client(
+        base_url=f"{two_workers.url}/api/v1",
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=30,
+    )
+    for _ in range(ROUNDS):
+        invoice_id = draft(sessions, books)
+        with sessions() as s:
+            before = _deletions(s)
+        statuses = all_at_once(
+            lambda i, invoice_id=invoice_id: (
+                api.delete(f"/invoices/{invoice_id}", headers={"If-Match": 'W/"1"'}).status_code
+            )
+        )
+        wins = Counter(statuses)
+        assert wins[204] == 1 and set(wins) <= {204, 404, 412}, statuses
+        with sessions() as s:
+            assert _deletions(s) == before + 1
+            assert s.get(Invoice, invoice_id) is None
+    api.close()
+
+
+def _deletions(s: Session) -> int:
+    return int(
+        s.scalar(select(func.count()).where(Activity.event == "ledger:invoice:deleted")) or 0
+    )
+
+
+def _race_service(
+    sessions: sessionmaker[Session], books: PageBooks, act: Callable[[Session], object]
+) -> list[str]:
+    """Eight threads, each a unit of work on its own connection; 'won' or the error code."""
+
+    def attempt(_i: int) -> str:
+        try:
+            with session_scope(sessions) as s:
+                act(s)
+            return "won"
+        except DomainError as exc:
+            return exc.code
+
+    return all_at_once(attempt)
+
+
+def _approved(sessions: sessionmaker[Session], books: PageBooks) -> int:
+    invoice_id = draft(sessions, books)
+    with sessions() as s:
+        owner = s.get(User, books.owner.user_id)
+        assert owner is not None
+        approve_invoice(s, user_actor(s, owner, books.company_id), invoice_id)
+        s.commit()
+    return invoice_id
+
+
+def _owner_actor(s: Session, books: PageBooks) -> Actor:
+    owner = s.get(User, books.owner.user_id)
+    assert owner is not None
+    return user_actor(s, owner, books.company_id)
+
+
+def test_eight_simultaneous_voids_reverse_an_invoice_once(
+    sessions: sessionmaker[Session],
+) -> None:
+    books = make_page_books(sessions)
+    for _ in range(ROUNDS):
+        invoice_id = _approved(sessions, books)
+        outcomes = _race_service(
+            sessions,
+            books,
+            lambda s, invoice_id=invoice_id: void_invoice(
+                s, _owner_actor(s, books), invoice_id, reason="duplicate"
+            ),
+        )
+        assert outcomes.count("won") == 1, outcomes
+        with sessions() as s:
+            reversals = s.scalar(
+                select(func.count()).where(
+                    JournalEntry.source_type == "void", JournalEntry.source_id == invoice_id
+                )
+            )
+            assert reversals == 1
+    with sessions() as s:
+        assert_books_clean(s, books.company_id)
+
+
+def test_eight_simultaneous_payments_of_the_amount_due_pay_once(
+    sessions: sessionmaker[Session],
+) -> None:
+    books = make_page_books(sessions)
+    with sessions() as s:
+        bank_id = s.scalar(
+            select(BankAccount.id).where(BankAccount.company_id == books.company_id).limit(1)
+        )
+    assert bank_id is not None
+    for _ in range(ROUNDS):
+        invoice_id = _approved(sessions, books)
+        outcomes = _race_service(
+            sessions,
+            books,
+            lambda s, invoice_id=invoice_id: record_payment(
+                s,
+                _owner_actor(s, books),
+                invoice_id=invoice_id,
+                bank_account_id=bank_id,
+                date=dt.date.today(),
+                amount="100.00",
+            ),
+        )
+        assert outcomes.count("won") == 1, outcomes
+        with sessions() as s:
+            invoice = s.get(Invoice, invoice_id)
+            assert invoice is not None
+            assert (invoice.status, invoice.amount_paid) == ("paid", invoice.total)
+            paid = s.scalar(select(func.count()).where(Payment.invoice_id == invoice_id))
+            assert paid == 1
+    with sessions() as s:
+        assert_books_clean(s, books.company_id)
