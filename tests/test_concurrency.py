@@ -29,10 +29,12 @@ from newledger.db import session_scope
 from newledger.errors import DomainError
 from newledger.identity.models import User
 from newledger.identity.services import user_actor
+from newledger.ledger.bank import categorize_transaction, import_transactions
 from newledger.ledger.invoices import approve_invoice, create_draft_invoice, void_invoice
 from newledger.ledger.models import (
     AccountDailyBalance,
     BankAccount,
+    BankTransaction,
     Invoice,
     InvoiceLine,
     JournalEntry,
@@ -387,5 +389,44 @@ def test_eight_simultaneous_payments_of_the_amount_due_pay_once(
             assert (invoice.status, invoice.amount_paid) == ("paid", invoice.total)
             paid = s.scalar(select(func.count()).where(Payment.invoice_id == invoice_id))
             assert paid == 1
+    with sessions() as s:
+        assert_books_clean(s, books.company_id)
+
+
+def test_eight_simultaneous_categorizations_post_a_bank_line_once(
+    sessions: sessionmaker[Session],
+) -> None:
+    books = make_page_books(sessions)
+    with sessions() as s:
+        bank_id = s.scalar(
+            select(BankAccount.id).where(BankAccount.company_id == books.company_id).limit(1)
+        )
+        assert bank_id is not None
+        imported = [
+            {"external_id": f"line-{n}", "date": "2025-01-02", "description": "Fee", "amount": "-5"}
+            for n in range(ROUNDS)
+        ]
+        import_transactions(s, _owner_actor(s, books), bank_id, imported)
+        s.commit()
+        line_ids = list(
+            s.scalars(select(BankTransaction.id).where(BankTransaction.bank_account_id == bank_id))
+        )
+    assert len(line_ids) == ROUNDS
+    for line_id in line_ids:
+        outcomes = _race_service(
+            sessions,
+            books,
+            lambda s, line_id=line_id: categorize_transaction(
+                s, _owner_actor(s, books), line_id, books.expense_account_id
+            ),
+        )
+        assert outcomes.count("won") == 1, outcomes
+        with sessions() as s:
+            posted = s.scalar(
+                select(func.count()).where(
+                    JournalEntry.source_type == "bank", JournalEntry.source_id == line_id
+                )
+            )
+            assert posted == 1
     with sessions() as s:
         assert_books_clean(s, books.company_id)
