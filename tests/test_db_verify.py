@@ -359,3 +359,40 @@ def test_company_narrows_the_check_to_one_company(
     assert verify_cli(env, "--company", "northwind").returncode == 1
     unknown = verify_cli(env, "--company", "nowhere")
     assert unknown.returncode == 1 and "nowhere" in unknown.stderr
+
+
+def test_a_posting_for_a_document_that_does_not_exist_is_reported(
+    session: Session, demo: int
+) -> None:
+    cash = account_by_subtype(session, demo, "bank").id
+    ap = account_by_subtype(session, demo, "accounts_payable").id
+    entry = post_entry(
+        session,
+        company_id=demo,
+        date=dt.date(2026, 2, 2),
+        lines=[LineSpec(ap, 500, "USD"), LineSpec(cash, -500, "USD")],
+        source_type="expense",
+        source_id=987_654,
+    )
+    session.commit()
+    [drift] = verify_books(session)
+    assert (drift.kind, drift.subject) == ("posting", f"journal entry #{entry.id}")
+    assert drift.expected == "expense #987654 of this company"
+
+
+def test_a_line_dated_apart_from_its_entry_is_reported(session: Session, demo: int) -> None:
+    line_id, entry_id = session.execute(
+        select(JournalLine.id, JournalLine.entry_id)
+        .where(JournalLine.company_id == demo)
+        .order_by(JournalLine.id.desc())
+        .limit(1)
+    ).one()
+    session.execute(
+        text("UPDATE journal_lines SET date = :d WHERE id = :i"),
+        {"d": dt.date(2020, 1, 1), "i": line_id},
+    )
+    session.commit()
+    drifts = verify_books(session)
+    assert ("entry_lines", f"journal entry #{entry_id}") in kinds(drifts)
+    # The daily balances follow the line's own date, so two days now disagree with them.
+    assert [d.kind for d in drifts].count("daily_balance") == 2

@@ -200,22 +200,23 @@ def orphan_postings(books: Books) -> Iterator[Drift]:
         ("expense", Expense),
         ("payment", Payment),
     )
-    for source_type, model in sources:
-        rows = books.session.execute(
-            select(je.id, je.source_id)
-            .where(
-                je.company_id == books.cid,
-                je.source_type == source_type,
-                je.reverses_entry_id.is_(None),
-                ~exists().where(model.company_id == books.cid, model.id == je.source_id),
-            )
-            .order_by(je.id)
+    missing = [
+        and_(
+            je.source_type == source_type,
+            ~exists().where(model.company_id == books.cid, model.id == je.source_id),
         )
-        for entry_id, source_id in rows:
-            yield books.drift(
-                POSTING,
-                f"journal entry #{entry_id}",
-                f"{source_type} #{source_id} of this company",
-                "no such document",
-                "a posting names a source document that does not exist",
-            )
+        for source_type, model in sources
+    ]
+    rows = books.session.execute(
+        select(je.id, je.source_type, je.source_id)
+        .where(je.company_id == books.cid, je.reverses_entry_id.is_(None), or_(*missing))
+        .order_by(je.id)
+    )
+    for entry_id, source_type, source_id in rows:
+        yield books.drift(
+            POSTING,
+            f"journal entry #{entry_id}",
+            f"{source_type} #{source_id} of this company",
+            "no such document",
+            "a posting names a source document that does not exist",
+        )
