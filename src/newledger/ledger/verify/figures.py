@@ -146,13 +146,14 @@ def unbalanced_entries(books: Books) -> Iterator[Drift]:
 
 
 def entry_lines(books: Books) -> Iterator[Drift]:
-    """A line carries its entry's company and date (reports and daily balances read them)."""
+    """A line carries its entry's company and date (reports and daily balances read them). A
+    line filed under another company than its entry is reported with the line's company."""
     jl, je = JournalLine, JournalEntry
     rows = books.session.execute(
         select(jl.entry_id, func.count(), func.min(jl.date), func.min(je.date))
         .join(je, je.id == jl.entry_id)
         .where(
-            or_(jl.company_id == books.cid, je.company_id == books.cid),
+            jl.company_id == books.cid,
             or_(jl.company_id != je.company_id, jl.date != je.date),
         )
         .group_by(jl.entry_id)
