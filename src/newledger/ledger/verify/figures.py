@@ -139,7 +139,7 @@ def unbalanced_entries(books: Books) -> Iterator[Drift]:
         yield books.drift(
             UNBALANCED_ENTRY,
             f"journal entry #{entry_id}",
-            f"{money(0, cur)}",
+            money(0, cur),
             money(total, cur),
             "debits and credits of the entry differ",
         )
