@@ -3,8 +3,8 @@
 Each example runs a random sequence of operations (invoices, bills and expenses drafted and
 approved, partial payments, voids, manual entries, categorized bank lines) on a fresh company,
 then checks that journal lines sum to zero per currency, that the daily balances agree with the
-lines, that assets = liabilities + equity + (income - expenses), and that AR and AP equal what
-the open documents say is owed.
+lines, that assets = liabilities + equity + (income - expenses), that AR and AP equal what
+the open documents say is owed, and that ``verify_books`` (``newledger db verify``) finds no drift.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from newledger.ledger import bank, expenses, invoices
 from newledger.ledger.journal import create_manual_entry
 from newledger.ledger.models import AccountDailyBalance, Expense, Invoice, JournalLine
 from newledger.ledger.payments import record_payment
+from newledger.ledger.verify import verify_books
 from newledger.money import format_minor
 from tests.ledger_support import Books, balance_by_type, make_books, net
 
@@ -271,3 +272,4 @@ def test_any_valid_sequence_of_operations_keeps_the_books_balanced(
     for n, op in enumerate(ops):
         apply(session, books, op, n)
     check_books(session, books)
+    assert verify_books(session, books.company.id) == []

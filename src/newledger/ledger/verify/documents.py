@@ -1,0 +1,142 @@
+"""Figures derived from document lines and payments: totals, amounts paid, statuses."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from sqlalchemy import ColumnElement, String, and_, case, cast, false, func, or_, select
+
+from newledger.ledger.models import Expense, Invoice, Payment
+from newledger.ledger.verify.drift import (
+    AMOUNT_PAID,
+    DOCUMENT_TOTAL,
+    OPEN,
+    STATUS,
+    Books,
+    Document,
+    Drift,
+    money,
+)
+
+__all__ = ["amounts_paid", "document_label", "document_totals"]
+
+
+def document_label(model: Document) -> ColumnElement[str]:
+    """The label of each document as SQL: invoice INV-7, bill #12, expense #12."""
+    if model is Invoice:
+        return "invoice " + Invoice.number
+    return Expense.kind + " #" + cast(Expense.id, String)
+
+
+def document_totals(books: Books, model: Document, line_model: Any, key: Any) -> Iterator[Drift]:
+    """A document's total is the sum of its lines."""
+    lines = (
+        select(key.label("document_id"), func.sum(line_model.amount).label("total"))
+        .where(line_model.company_id == books.cid)
+        .group_by(key)
+        .subquery()
+    )
+    expected = func.coalesce(lines.c.total, 0)
+    rows = books.session.execute(
+        select(document_label(model), model.currency, expected, model.total)
+        .outerjoin(lines, lines.c.document_id == model.id)
+        .where(model.company_id == books.cid, model.total != expected)
+        .order_by(model.id)
+    )
+    for label, cur, want, total in rows:
+        yield books.drift(
+            DOCUMENT_TOTAL,
+            label,
+            money(want, cur),
+            money(total, cur),
+            "the total differs from the sum of its lines",
+        )
+
+
+def amounts_paid(books: Books, model: Document) -> Iterator[Drift]:
+    """``amount_paid`` is the sum of the payments against the document (an expense paid at
+    approval counts as paid in full) and the status follows from it."""
+    key = Payment.invoice_id if model is Invoice else Payment.expense_id
+    paid = (
+        select(
+            key.label("document_id"),
+            func.sum(Payment.amount).label("paid"),
+            func.count().label("payments"),
+        )
+        .where(Payment.company_id == books.cid, key.is_not(None))
+        .group_by(key)
+        .subquery()
+    )
+    payments = func.coalesce(paid.c.payments, 0)
+    # An expense (not a bill) is paid from its payment account when approved: no payments.
+    at_once: ColumnElement[bool] = Expense.kind == "expense" if model is Expense else false()
+    expected_paid = case(
+        (at_once, case((model.status.in_(("paid", "voided")), model.total), else_=0)),
+        else_=func.coalesce(paid.c.paid, 0),
+    )
+    expected_status = case(
+        (model.status.not_in(OPEN), model.status),
+        (at_once, "paid"),
+        (expected_paid == 0, "approved"),
+        (expected_paid < model.total, "partially_paid"),
+        else_="paid",
+    )
+    takes_none = or_(model.status.not_in(OPEN), at_once)
+    rows = books.session.execute(
+        select(
+            document_label(model),
+            model.currency,
+            model.status,
+            model.total,
+            model.amount_paid,
+            expected_paid,
+            expected_status,
+            payments,
+            takes_none,
+        )
+        .outerjoin(paid, paid.c.document_id == model.id)
+        .where(
+            model.company_id == books.cid,
+            or_(
+                model.amount_paid != expected_paid,
+                model.status != expected_status,
+                expected_paid > model.total,
+                and_(payments > 0, takes_none),
+            ),
+        )
+        .order_by(model.id)
+    )
+    for label, cur, status, total, amount_paid, want, want_status, count, none in rows:
+        if amount_paid != want:
+            yield books.drift(
+                AMOUNT_PAID,
+                label,
+                money(want, cur),
+                money(amount_paid, cur),
+                "amount paid differs from the payments recorded against it",
+            )
+        if status != want_status:
+            yield books.drift(
+                STATUS,
+                label,
+                want_status,
+                status,
+                f"the status does not follow from {money(want, cur)} paid of {money(total, cur)}",
+            )
+        if want > total:
+            yield books.drift(
+                AMOUNT_PAID,
+                label,
+                f"at most {money(total, cur)}",
+                money(want, cur),
+                "more is paid than the total",
+            )
+        if count and none:
+            yield books.drift(
+                AMOUNT_PAID,
+                label,
+                "no payments",
+                f"{count} payment(s)",
+                f"payments are recorded against a {status} document that takes none",
+            )
