@@ -129,7 +129,7 @@ class LiveServer:
             ],
             env=env,
         )
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 60  # two workers on a busy 2-core machine
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError("newledger serve exited during start-up")
