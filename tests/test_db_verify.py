@@ -95,7 +95,7 @@ def test_the_demo_books_verify_clean(session: Session, demo: int, env: dict[str,
     proc = verify_cli(env)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     entries = session.scalar(select(func.count()).select_from(JournalEntry))
-    assert f"books verified: 1 companies, {entries} entries, no drift" in proc.stdout
+    assert f"books verified: 1 company, {entries} entries, no drift" in proc.stdout
 
 
 def test_a_daily_balance_off_by_one_is_reported(
@@ -358,7 +358,7 @@ def test_company_narrows_the_check_to_one_company(
     assert [d.company for d in verify_books(session)] == ["northwind"]
     clean = verify_cli(env, "--company", "southwind")
     assert clean.returncode == 0, clean.stdout + clean.stderr
-    assert "books verified: 1 companies" in clean.stdout
+    assert "books verified: 1 company" in clean.stdout
     assert verify_cli(env, "--company", "northwind").returncode == 1
     unknown = verify_cli(env, "--company", "nowhere")
     assert unknown.returncode == 1 and "nowhere" in unknown.stderr

@@ -45,7 +45,10 @@ def verify_cmd(
         drifts = verify_books(session, company_id)
         companies, entries = count_books(session, company_id)
     if not drifts:
-        console.print(f"books verified: {companies} companies, {entries} entries, no drift")
+        console.print(
+            f"books verified: {companies} compan{'y' if companies == 1 else 'ies'}, "
+            f"{entries} entr{'y' if entries == 1 else 'ies'}, no drift"
+        )
         return
     for slug, found in groupby(drifts, key=lambda d: d.company):
         console.print(_drift_table(slug, sorted(found, key=lambda d: d.subject)))
