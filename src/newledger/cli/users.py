@@ -91,4 +91,6 @@ def reset_password(
     console.print(f"password reset for {user.email}; their sessions were signed out")
     if generate:
         # Printed to the terminal only, once; never logged or recorded.
-        console.print(f"one-time password: {password}")
+        console.print(
+            f"temporary password: {password} (ask them to change it under Settings → Security)"
+        )
