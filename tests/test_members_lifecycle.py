@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from newledger.appconnect.models import App
 from newledger.audit.models import Activity
 from newledger.audit.tags import Event
-from newledger.identity.models import Invitation, User, WebSession
+from newledger.identity.models import Invitation, RateLimitCounter, User, WebSession
 from tests.appconnect_ui_support import BASE, create_form_data, make_app, token_response
 from tests.conftest import LiveServer
 from tests.members_support import (
@@ -365,6 +365,13 @@ def test_changing_the_password_needs_the_current_one_and_ends_other_sessions(
             },
         )
         assert wrong.status_code == 400 and "current password is incorrect" in wrong.text
+        with sessions() as s:  # the wrong guess counts against the account's limit
+            counted = s.scalars(
+                select(RateLimitCounter.count).where(
+                    RateLimitCounter.key == f"password:account:{person.user_id}"
+                )
+            ).all()
+            assert counted == [1]
         short = c.post(
             "/account/security/password",
             data={"csrf_token": token, "current_password": PASSWORD, "new_password": "short"},

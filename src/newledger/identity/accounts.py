@@ -20,8 +20,10 @@ from newledger.errors import (
     InvalidState,
     NotFound,
     PermissionDenied,
+    RateLimited,
     ValidationFailed,
 )
+from newledger.identity import ratelimit
 from newledger.identity import sessions as web_sessions
 from newledger.identity.models import Membership, User
 from newledger.identity.passwords import hash_password, verify_password
@@ -122,9 +124,22 @@ def _check_new(password: str) -> None:
 def change_password(
     session: Session, *, user: User, current: str, new: str, keep_session_id: int, actor: Actor
 ) -> int:
-    """The signed-in user changes their password; every other session ends. Returns how many."""
+    """The signed-in user changes their password; every other session ends. Returns how many.
+
+    Wrong current passwords count against the sign-in limit for the account, so a borrowed
+    session cannot be used to guess it: the caller commits even when this raises
+    ``AuthenticationFailed`` or ``RateLimited``."""
+    limit, _ = ratelimit.login_limits()
+    key = f"password:account:{user.id}"
+    window = ratelimit.consume(session, key, limit)
+    if window.exceeded:
+        raise RateLimited(
+            f"Too many attempts. Try again in {window.retry_after} seconds.",
+            retry_after=window.retry_after,
+        )
     if not verify_password(user.password_hash, current):
         raise AuthenticationFailed("The current password is incorrect.", code="bad_credentials")
+    ratelimit.release(session, key, limit)
     _check_new(new)
     user.password_hash = hash_password(new)
     ended = web_sessions.revoke_all(session, user.id, except_id=keep_session_id)

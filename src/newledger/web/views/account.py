@@ -54,9 +54,13 @@ def change_password(
             keep_session_id=ctx.web_session.id,
             actor=ctx.actor,
         )
+    except (AuthenticationFailed, RateLimited) as exc:
+        ctx.db.commit()  # the failed attempt counts against the limit
+        status = 400 if isinstance(exc, AuthenticationFailed) else exc.status
+        return _security_page(request, ctx, error=exc.message, status=status)
     except DomainError as exc:
         ctx.db.rollback()
-        status = 400 if isinstance(exc, AuthenticationFailed) else exc.status
+        status = exc.status
         return _security_page(request, ctx, error=exc.message, status=status)
     ctx.db.commit()
     return RedirectResponse("/account/security?done=password", status_code=303)
