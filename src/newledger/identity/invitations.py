@@ -20,9 +20,10 @@ from newledger.actor import Actor
 from newledger.audit.services import record
 from newledger.audit.tags import Event
 from newledger.db import utcnow
-from newledger.errors import Conflict, InvalidState, NotFound, PermissionDenied, ValidationFailed
+from newledger.errors import Conflict, InvalidState, NotFound, ValidationFailed
+from newledger.identity.members import parse_role, require_owner_for
 from newledger.identity.models import Company, Invitation, Membership, User
-from newledger.identity.permissions import Permission, Role
+from newledger.identity.permissions import Permission
 from newledger.identity.services import (
     add_member,
     create_user,
@@ -57,14 +58,8 @@ def invite(
 ) -> tuple[Invitation, str]:
     """Invite ``email`` as ``role``; return the invitation and its link token (shown once)."""
     actor.require(Permission.MEMBERS_MANAGE)
-    try:
-        role_ = Role(role)
-    except ValueError:
-        raise ValidationFailed(f"Unknown role {role!r}", errors={"role": "unknown"}) from None
-    if role_ is Role.OWNER and not actor.can(Permission.COMPANY_MANAGE):
-        raise PermissionDenied(
-            "Only an owner can grant the owner role.", required=(Permission.COMPANY_MANAGE,)
-        )
+    role_ = parse_role(role)
+    require_owner_for(actor, role_)
     email = normalize_email(email)
     if not looks_like_email(email):
         raise ValidationFailed("Enter an email address.", errors={"email": "invalid"})
@@ -163,16 +158,15 @@ def _for_user(session: Session, invitation_id: int, user: User) -> Invitation:
 
 
 def _invitee(user: User, company_id: int, actor: Actor | None) -> Actor:
-    if actor is not None:
-        return Actor(
-            "user",
-            company_id,
-            user_id=user.id,
-            label=user.email,
-            ip=actor.ip,
-            user_agent=actor.user_agent,
-        )
-    return Actor("user", company_id, user_id=user.id, label=user.email)
+    """The invitee acting on their invitation (with the request's IP and browser, if any)."""
+    return Actor(
+        "user",
+        company_id,
+        user_id=user.id,
+        label=user.email,
+        ip=actor.ip if actor else None,
+        user_agent=actor.user_agent if actor else None,
+    )
 
 
 def accept(

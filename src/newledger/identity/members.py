@@ -19,17 +19,23 @@ from newledger.errors import InvalidState, NotFound, PermissionDenied, Validatio
 from newledger.identity.models import Membership, MembershipPeriod, User
 from newledger.identity.permissions import Permission, Role
 
-__all__ = ["change_role", "list_members", "remove_member"]
+__all__ = [
+    "change_role",
+    "list_members",
+    "parse_role",
+    "remove_member",
+    "require_owner_for",
+]
 
 
-def _role(value: str) -> Role:
+def parse_role(value: str) -> Role:
     try:
         return Role(value)
     except ValueError:
         raise ValidationFailed(f"Unknown role {value!r}", errors={"role": "unknown"}) from None
 
 
-def _require_owner_for(actor: Actor, *roles: str) -> None:
+def require_owner_for(actor: Actor, *roles: str) -> None:
     if Role.OWNER in roles and not actor.can(Permission.COMPANY_MANAGE):
         raise PermissionDenied(
             "Only an owner can grant or remove the owner role.",
@@ -51,7 +57,7 @@ def change_role(
     session: Session, *, company_id: int, membership_id: int, role: str, actor: Actor
 ) -> Membership:
     actor.require(Permission.MEMBERS_MANAGE)
-    new_role = _role(role)
+    new_role = parse_role(role)
     membership = session.scalar(
         select(Membership).where(
             Membership.id == membership_id, Membership.company_id == company_id
@@ -62,7 +68,7 @@ def change_role(
     old_role = membership.role
     if old_role == new_role.value:
         return membership
-    _require_owner_for(actor, old_role, new_role)
+    require_owner_for(actor, old_role, new_role)
     if old_role == Role.OWNER:
         _keep_an_owner(session, company_id)
     membership.role = new_role.value
@@ -110,7 +116,7 @@ def remove_member(session: Session, *, company_id: int, membership_id: int, acto
     )
     if membership is None:
         raise NotFound("No such member")
-    _require_owner_for(actor, membership.role)
+    require_owner_for(actor, membership.role)
     if membership.role == Role.OWNER:
         _keep_an_owner(session, company_id)
     user = session.get(User, membership.user_id)
