@@ -318,6 +318,11 @@ def test_a_company_sees_a_persons_identity_events_only_from_their_membership(
         base_url=live_server.url, headers={"User-Agent": "MemberBrowser/1.0"}
     ) as during:
         assert post_signin(during, drifter.email).status_code == 303
+    with client(live_server.url) as c:
+        sign_in(c, owner)
+        # While drifter is a member: what they did before joining stays out of Acme's export.
+        while_member = {r["user_agent"] for r in _csv_rows(c) if r["actor"] == drifter.email}
+        assert "MemberBrowser/1.0" in while_member and "BeforeBrowser/1.0" not in while_member
     target = membership_id(sessions, owner.company_id, drifter.user_id)
     with client(live_server.url) as c:
         sign_in(c, owner)
