@@ -25,7 +25,7 @@ install: $(VENV)/.installed
 run: install
 	$(BIN)/newledger db upgrade
 	$(BIN)/newledger demo --if-empty
-	$(BIN)/newledger serve
+	NEWLEDGER_DEMO_MODE=true $(BIN)/newledger serve
 
 test: $(VENV)/.test-installed
 	$(MAKE) test-sqlite

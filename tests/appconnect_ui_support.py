@@ -41,9 +41,10 @@ _REQUEST_ID = re.compile(r'name="request_id" value="([^"]+)"')
 
 
 def create_form_data(
-    c: httpx.Client, name: str, permissions: list[str], expires_at: str = ""
+    c: httpx.Client, name: str, permissions: list[str], expires_at: str = "", code: str = ""
 ) -> dict[str, str | list[str]]:
-    """What the browser posts from the Create App form, hidden fields included."""
+    """What the browser posts from the Create App form, hidden fields and the step-up code
+    included."""
     page = c.get(f"{BASE}/new").text
     request_id = _REQUEST_ID.search(page)
     assert request_id, page
@@ -53,13 +54,16 @@ def create_form_data(
         "name": name,
         "expires_at": expires_at,
         "permissions": permissions,
+        "code": code,
     }
 
 
 def create_via_ui(
-    c: httpx.Client, name: str, permissions: list[str], expires_at: str = ""
+    c: httpx.Client, person: Person, name: str, permissions: list[str], expires_at: str = ""
 ) -> httpx.Response:
-    return c.post(f"{BASE}/new", data=create_form_data(c, name, permissions, expires_at))
+    assert person.authenticator is not None
+    code = person.authenticator.fresh_code()
+    return c.post(f"{BASE}/new", data=create_form_data(c, name, permissions, expires_at, code))
 
 
 def act(

@@ -62,7 +62,7 @@ def test_create_app_offers_only_permissions_the_user_holds_and_may_delegate(
     person = make_person(sessions, "tamper@example.com", role="owner", with_2fa=True)
     with client(live_server.url) as c:
         sign_in(c, person)
-        response = create_via_ui(c, "Sneaky", ["invoices:read", "ledger:post"])
+        response = create_via_ui(c, person, "Sneaky", ["invoices:read", "ledger:post"])
         assert response.status_code == 422
         assert "ledger:post" in response.text
         assert 'id="client-secret"' not in response.text
@@ -76,25 +76,25 @@ def test_create_app_errors_re_render_the_form_and_keep_the_input(
     person = make_person(sessions, "forms@example.com", role="accountant", with_2fa=True)
     with client(live_server.url) as c:
         sign_in(c, person)
-        no_name = create_via_ui(c, "  ", ["invoices:read", "reports:read"])
+        no_name = create_via_ui(c, person, "  ", ["invoices:read", "reports:read"])
         assert no_name.status_code == 422
         assert 'id="error-name"' in no_name.text
         assert re.search(r'value="invoices:read" checked', no_name.text)
         assert re.search(r'value="reports:read" checked', no_name.text)
         assert not re.search(r'value="bank:read" checked', no_name.text)
 
-        none_chosen = create_via_ui(c, "CRM sync", [])
+        none_chosen = create_via_ui(c, person, "CRM sync", [])
         assert none_chosen.status_code == 422
         assert 'id="error-permissions"' in none_chosen.text
         assert 'value="CRM sync"' in none_chosen.text
 
         yesterday = (dt.datetime.now(dt.UTC).date() - dt.timedelta(days=2)).isoformat()
-        past = create_via_ui(c, "CRM sync", ["invoices:read"], expires_at=yesterday)
+        past = create_via_ui(c, person, "CRM sync", ["invoices:read"], expires_at=yesterday)
         assert past.status_code == 422
         assert 'id="error-expires_at"' in past.text and "future" in past.text
         assert f'value="{yesterday}"' in past.text
 
-        garbled = create_via_ui(c, "CRM sync", ["invoices:read"], expires_at="next tuesday")
+        garbled = create_via_ui(c, person, "CRM sync", ["invoices:read"], expires_at="next tuesday")
         assert garbled.status_code == 422 and 'id="error-expires_at"' in garbled.text
 
 
@@ -105,7 +105,9 @@ def test_the_secret_is_shown_once_works_at_the_token_endpoint_and_never_appears_
     until = (dt.datetime.now(dt.UTC).date() + dt.timedelta(days=30)).isoformat()
     with client(live_server.url) as c:
         sign_in(c, person)
-        response = create_via_ui(c, "Nightly CRM sync", ["invoices:read", "reports:read"], until)
+        response = create_via_ui(
+            c, person, "Nightly CRM sync", ["invoices:read", "reports:read"], until
+        )
         assert response.status_code == 200
         assert response.headers["cache-control"] == "no-store"
         assert "You will not see this secret again" in response.text
@@ -154,11 +156,16 @@ def test_re_posting_the_create_form_makes_no_second_app_and_no_second_secret(
     person = make_person(sessions, "refresh@example.com", role="owner", with_2fa=True)
     with client(live_server.url) as c:
         sign_in(c, person)
-        data = create_form_data(c, "Payroll export", ["reports:read"])
+        assert person.authenticator is not None
+        data = create_form_data(
+            c, "Payroll export", ["reports:read"], code=person.authenticator.fresh_code()
+        )
         first = c.post(f"{BASE}/new", data=data)
         assert first.status_code == 200
         made = shown(first)
         again = c.post(f"{BASE}/new", data=data)  # the browser's "resubmit" after a refresh
+        assert again.status_code == 400  # its code is spent: a fresh one is asked for
+        again = c.post(f"{BASE}/new", data={**data, "code": person.authenticator.fresh_code()})
         assert again.status_code == 303
         assert again.headers["location"] == f"{BASE}/{made.client_id}?done=already-created"
         page = c.get(again.headers["location"])

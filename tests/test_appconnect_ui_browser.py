@@ -42,6 +42,7 @@ def test_an_owner_creates_an_app_uses_its_secret_then_revokes_it_with_a_code(
     page.check("#perm-invoices-read")
     page.check("#perm-reports-read")
     expect(page.locator("#perm-ledger-post")).to_have_count(0)
+    page.fill("#stepup-code-create", phone.fresh_code())
     save_screenshot(page, "appconnect-create")
     page.click("#create-app-form button[type=submit]")
 

@@ -48,3 +48,12 @@ def test_settings_come_from_newledger_environment_variables(
     monkeypatch.setenv("NEWLEDGER_SECRET_KEY", "configured-key")
     assert Settings().key() == b"configured-key"
     assert "configured-key" not in repr(Settings())
+
+
+def test_demo_mode_is_off_unless_asked_for(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("NEWLEDGER_DEMO_MODE", raising=False)
+    assert Settings().demo_mode is False
+    monkeypatch.setenv("NEWLEDGER_DEMO_MODE", "true")
+    assert Settings().demo_mode is True
+    makefile = (Path(__file__).resolve().parent.parent / "Makefile").read_text()
+    assert "NEWLEDGER_DEMO_MODE=true $(BIN)/newledger serve" in makefile

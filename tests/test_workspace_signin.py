@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
+from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -16,6 +17,7 @@ from newledger.identity.models import RateLimitCounter, RecoveryCode, WebSession
 from tests.conftest import LiveServer
 from tests.workspace_support import (
     PASSWORD,
+    Person,
     client,
     csrf,
     events,
@@ -165,12 +167,29 @@ def test_a_recovery_code_signs_in_once(
         assert len(used_rows) == 1 and used_rows[0].details == {"remaining": 9}
 
 
-def test_the_demo_code_is_shown_for_the_demo_owner_only(
-    live_server: LiveServer, sessions: sessionmaker[Session]
+def test_the_demo_code_is_shown_for_the_demo_owner_only_in_demo_mode(
+    live_server: LiveServer,
+    sessions: sessionmaker[Session],
+    database_url: str,
+    tmp_path: Path,
 ) -> None:
     demo = make_person(sessions, "demo@example.com", with_2fa=True, is_demo=True)
     real = make_person(sessions, "real@example.com", with_2fa=True)
+    # Demo mode is off by default: not even a demo account sees its code.
     with client(live_server.url) as c:
+        post_signin(c, demo.email)
+        page = c.get("/signin/totp")
+        assert page.status_code == 200
+        assert "demo-code" not in page.text and "Demo account only" not in page.text
+    server = LiveServer(database_url, tmp_path, {"NEWLEDGER_DEMO_MODE": "true"})
+    try:
+        _demo_mode_shows_the_demo_code_only(server, demo, real)
+    finally:
+        server.stop()
+
+
+def _demo_mode_shows_the_demo_code_only(server: LiveServer, demo: Person, real: Person) -> None:
+    with client(server.url) as c:
         post_signin(c, demo.email)
         page = c.get("/signin/totp")
         assert 'id="demo-code"' in page.text and "Demo account only" in page.text
@@ -178,7 +197,7 @@ def test_the_demo_code_is_shown_for_the_demo_owner_only(
         shown = page.text.split('id="demo-code-value">')[1][:6]
         now = totp.counter_at(time.time())
         assert shown in {demo.authenticator.code_for(c) for c in range(now - 1, now + 2)}
-    with client(live_server.url) as c:
+    with client(server.url) as c:
         post_signin(c, real.email)
         page = c.get("/signin/totp")
         assert page.status_code == 200

@@ -34,7 +34,8 @@ class Settings(BaseSettings):
     token_rate_limit_per_ip: int = 1200
     token_rate_window_seconds: int = 60
     api_rate_limit_per_minute: int = 6000
-    demo_mode: bool = True
+    # Shows demo accounts their current TOTP code at sign-in; `make run` turns it on for the demo.
+    demo_mode: bool = False
 
     @property
     def resolved_database_url(self) -> str:

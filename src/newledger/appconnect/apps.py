@@ -35,6 +35,7 @@ __all__ = [
     "list_apps",
     "restore_app",
     "revoke_app",
+    "revoke_apps_created_by",
     "rotate_secret",
 ]
 
@@ -245,6 +246,26 @@ def restore_app(session: Session, actor: Actor, client_id: str) -> App:
     session.flush()
     _record(session, Event.APP_RESTORED, actor, app)
     return app
+
+
+def revoke_apps_created_by(
+    session: Session, actor: Actor, *, user_id: int, company_id: int | None, reason: str
+) -> int:
+    """Revoke every live app ``user_id`` created (in one company, or everywhere): done when the
+    person is removed or deactivated, so their apps stay ended even if they come back."""
+    query = select(App).where(
+        App.created_by_user_id == user_id, App.revoked_at.is_(None), App.deleted_at.is_(None)
+    )
+    if company_id is not None:
+        query = query.where(App.company_id == company_id)
+    ended = list(session.scalars(query.with_for_update()))
+    for app in ended:
+        app.revoked_at = utcnow()
+        _end_tokens(app)
+    session.flush()
+    for app in ended:
+        _record(session, Event.APP_REVOKED, actor, app, reason=reason)
+    return len(ended)
 
 
 def _end_tokens(app: App) -> None:

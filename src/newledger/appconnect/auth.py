@@ -17,7 +17,7 @@ from sqlalchemy import bindparam, exists, or_, update
 from sqlalchemy.orm import Session
 
 from newledger.actor import Actor
-from newledger.appconnect.grants import app_with_creator, creator_permissions
+from newledger.appconnect.grants import app_with_creator, creator_is_live, creator_permissions
 from newledger.appconnect.models import App, RevokedToken
 from newledger.appconnect.tokens import AccessToken, parse_access_token
 from newledger.db import utcnow
@@ -116,6 +116,8 @@ def _app_actor(session: Session, claims: AccessToken) -> Actor:
         raise _refuse("App has expired")
     if row.denied:
         raise _refuse("Token was revoked")
+    if not creator_is_live(row.role, row.is_active):
+        raise _refuse("The app's creator is no longer a member or was deactivated")
     current = creator_permissions(row.role, row.is_active)
     permissions = claims.scope & delegated_permissions(row.permissions) & current
     if row.last_used_at is None or now - row.last_used_at >= LAST_USED_RESOLUTION:

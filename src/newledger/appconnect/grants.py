@@ -15,7 +15,7 @@ from newledger.appconnect.models import App
 from newledger.identity.models import Membership, User
 from newledger.identity.permissions import Permission, role_permissions
 
-__all__ = ["app_with_creator", "creator_permissions"]
+__all__ = ["app_with_creator", "creator_is_live", "creator_permissions"]
 
 
 def app_with_creator(*columns: Any) -> Select[Any]:
@@ -32,6 +32,12 @@ def app_with_creator(*columns: Any) -> Select[Any]:
         )
         .outerjoin(User, User.id == App.created_by_user_id)
     )
+
+
+def creator_is_live(role: str | None, is_active: bool | None) -> bool:
+    """Is the grant live at all: its creator is still a member and not deactivated. An app of
+    someone who left or was deactivated is refused outright (401), not merely narrowed."""
+    return bool(role) and bool(is_active)
 
 
 def creator_permissions(role: str | None, is_active: bool | None) -> frozenset[Permission]:

@@ -1,7 +1,8 @@
 """Reading a company's activity: filters, pages and a streaming export.
 
 A company's activity is its own rows plus the company-less identity rows (sign-in, 2FA) of its
-members, so an owner can see who signed in and how.
+members *while they were members* (``membership_periods``), so an owner can see who signed in
+and how, and nothing of a person's life before they joined or after they left.
 """
 
 from __future__ import annotations
@@ -10,11 +11,11 @@ import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from sqlalchemy import Select, and_, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, Select, and_, exists, or_, select
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from newledger.audit.models import Activity
-from newledger.identity.models import Membership
+from newledger.identity.models import MembershipPeriod
 
 __all__ = ["ActivityFilter", "actor_labels", "iter_activity", "list_activity"]
 
@@ -27,16 +28,30 @@ class ActivityFilter:
     until: dt.date | None = None  # inclusive
 
 
+def _member_then(
+    company_id: int, user_id: InstrumentedAttribute[int | None]
+) -> ColumnElement[bool]:
+    """Was ``user_id`` a member of the company when the activity row was written?"""
+    return exists().where(
+        MembershipPeriod.company_id == company_id,
+        MembershipPeriod.user_id == user_id,
+        MembershipPeriod.started_at <= Activity.created_at,
+        or_(MembershipPeriod.ended_at.is_(None), MembershipPeriod.ended_at > Activity.created_at),
+    )
+
+
 def _scope(company_id: int) -> Select[Activity]:
-    members = select(Membership.user_id).where(Membership.company_id == company_id)
     return select(Activity).where(
         or_(
             Activity.company_id == company_id,
             and_(
                 Activity.company_id.is_(None),
                 or_(
-                    Activity.actor_user_id.in_(members),
-                    and_(Activity.subject_type == "user", Activity.subject_id.in_(members)),
+                    _member_then(company_id, Activity.actor_user_id),
+                    and_(
+                        Activity.subject_type == "user",
+                        _member_then(company_id, Activity.subject_id),
+                    ),
                 ),
             ),
         )

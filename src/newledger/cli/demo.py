@@ -127,7 +127,9 @@ def print_sign_in() -> None:
         "Two-factor authentication (TOTP): open Settings → Security → Set up two-factor "
         "authentication, add the shown secret to any authenticator app (or scan the QR code) and "
         "confirm with a code. Sensitive actions (creating, rotating, revoking or deleting an API "
-        "credential app; OAuth consent) ask for a fresh code.\n"
-        "Demo accounts only: once TOTP is on, the sign-in code page also shows the current code, "
-        "so you can try NewLedger without a phone. Real accounts never see this."
+        "credential app; inviting or removing members, changing roles, deactivating someone; "
+        "OAuth consent) ask for a fresh code.\n"
+        "Demo accounts only, in demo mode (make run sets NEWLEDGER_DEMO_MODE=true): once TOTP is "
+        "on, the sign-in code page also shows the current code, so you can try NewLedger without "
+        "a phone. Real accounts never see this."
     )

@@ -1,6 +1,8 @@
-"""``newledger users create|list``."""
+"""``newledger users create|list|deactivate|reactivate|reset-password``."""
 
 from __future__ import annotations
+
+import secrets
 
 import typer
 from rich.table import Table
@@ -8,7 +10,7 @@ from sqlalchemy import select
 
 from newledger.actor import Actor
 from newledger.cli.common import console, unit_of_work
-from newledger.identity import services
+from newledger.identity import accounts, services
 from newledger.identity.models import User
 
 app = typer.Typer(help="Users and memberships.", no_args_is_help=True)
@@ -47,3 +49,48 @@ def list_users() -> None:
         for user in session.scalars(select(User).order_by(User.id)):
             table.add_row(str(user.id), user.email, user.name, "on" if user.totp_enabled_at else "")
     console.print(table)
+
+
+def _admin() -> Actor:
+    return Actor.system(None, label="cli")
+
+
+@app.command("deactivate")
+def deactivate(email: str = typer.Option(..., help="Sign-in email")) -> None:
+    """Deactivate a user: no sign-in, sessions end, apps they created are revoked."""
+    with unit_of_work() as session:
+        user = accounts.user_by_email(session, email)
+        ended = accounts.deactivate_user(session, user=user, actor=_admin())
+    console.print(f"deactivated {user.email}; {ended} app(s) revoked")
+
+
+@app.command("reactivate")
+def reactivate(email: str = typer.Option(..., help="Sign-in email")) -> None:
+    """Let a deactivated user sign in again (their revoked apps stay revoked)."""
+    with unit_of_work() as session:
+        user = accounts.user_by_email(session, email)
+        accounts.reactivate_user(session, user=user, actor=_admin())
+    console.print(f"reactivated {user.email}")
+
+
+@app.command("reset-password")
+def reset_password(
+    email: str = typer.Option(..., help="Sign-in email"),
+    generate: bool = typer.Option(
+        False, "--generate", help="Make a one-time password and print it, instead of prompting"
+    ),
+) -> None:
+    """Set a user's password (prompted, or generated and printed once); their sessions end."""
+    if generate:
+        password = secrets.token_urlsafe(15)
+    else:
+        password = typer.prompt("New password", hide_input=True, confirmation_prompt=True, err=True)
+    with unit_of_work() as session:
+        user = accounts.user_by_email(session, email)
+        accounts.reset_password(session, user=user, new=password, actor=_admin())
+    console.print(f"password reset for {user.email}; their sessions were signed out")
+    if generate:
+        # Printed to the terminal only, once; never logged or recorded.
+        console.print(
+            f"temporary password: {password} (ask them to change it under Settings → Security)"
+        )

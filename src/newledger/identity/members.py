@@ -1,4 +1,5 @@
-"""Managing a company's members: add (existing user or a new one) and change roles.
+"""Managing a company's members: change roles and remove members (people join by invitation,
+see ``identity.invitations``).
 
 Only owners may grant or take away the owner role (an admin cannot elevate anyone above
 themselves), and a company always keeps at least one owner.
@@ -6,28 +7,35 @@ themselves), and a company always keeps at least one owner.
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from newledger.actor import Actor
+from newledger.appconnect.apps import revoke_apps_created_by
 from newledger.audit.services import record
 from newledger.audit.tags import Event
+from newledger.db import utcnow
 from newledger.errors import InvalidState, NotFound, PermissionDenied, ValidationFailed
-from newledger.identity.models import Company, Membership, User
+from newledger.identity.models import Membership, MembershipPeriod, User
 from newledger.identity.permissions import Permission, Role
-from newledger.identity.services import add_member, create_user, get_user_by_email
 
-__all__ = ["add_member_by_email", "change_role", "list_members"]
+__all__ = [
+    "change_role",
+    "list_members",
+    "parse_role",
+    "remove_member",
+    "require_owner_for",
+]
 
 
-def _role(value: str) -> Role:
+def parse_role(value: str) -> Role:
     try:
         return Role(value)
     except ValueError:
         raise ValidationFailed(f"Unknown role {value!r}", errors={"role": "unknown"}) from None
 
 
-def _require_owner_for(actor: Actor, *roles: str) -> None:
+def require_owner_for(actor: Actor, *roles: str) -> None:
     if Role.OWNER in roles and not actor.can(Permission.COMPANY_MANAGE):
         raise PermissionDenied(
             "Only an owner can grant or remove the owner role.",
@@ -45,36 +53,11 @@ def list_members(session: Session, company_id: int) -> list[tuple[Membership, Us
     return [(m, u) for m, u in rows]
 
 
-def add_member_by_email(
-    session: Session,
-    *,
-    company: Company,
-    email: str,
-    role: str,
-    actor: Actor,
-    name: str = "",
-    password: str = "",
-) -> Membership:
-    """Add an existing user by email, or create the user when a password is given."""
-    actor.require(Permission.MEMBERS_MANAGE)
-    role_ = _role(role)
-    _require_owner_for(actor, role_)
-    user = get_user_by_email(session, email)
-    if user is None:
-        if not password:
-            raise ValidationFailed(
-                "No user has that email. Give a name and an initial password to create one.",
-                errors={"password": "required to create a new user"},
-            )
-        user = create_user(session, email=email, name=name, password=password)
-    return add_member(session, company=company, user=user, role=role_.value, actor=actor)
-
-
 def change_role(
     session: Session, *, company_id: int, membership_id: int, role: str, actor: Actor
 ) -> Membership:
     actor.require(Permission.MEMBERS_MANAGE)
-    new_role = _role(role)
+    new_role = parse_role(role)
     membership = session.scalar(
         select(Membership).where(
             Membership.id == membership_id, Membership.company_id == company_id
@@ -85,19 +68,9 @@ def change_role(
     old_role = membership.role
     if old_role == new_role.value:
         return membership
-    _require_owner_for(actor, old_role, new_role)
+    require_owner_for(actor, old_role, new_role)
     if old_role == Role.OWNER:
-        # Lock the owner rows (PostgreSQL) so two owners cannot demote each other at once.
-        owners = session.scalars(
-            select(Membership.id)
-            .where(Membership.company_id == company_id, Membership.role == Role.OWNER.value)
-            .with_for_update()
-        ).all()
-        if len(owners) <= 1:
-            raise InvalidState(
-                "A company needs at least one owner: make someone else owner first.",
-                code="last_owner",
-            )
+        _keep_an_owner(session, company_id)
     membership.role = new_role.value
     user = session.get(User, membership.user_id)
     record(
@@ -115,6 +88,66 @@ def change_role(
     )
     session.flush()
     return membership
+
+
+def _keep_an_owner(session: Session, company_id: int) -> None:
+    """Refuse to take away the last owner. The owner rows are locked (PostgreSQL) so two owners
+    cannot demote or remove each other at once."""
+    owners = session.scalars(
+        select(Membership.id)
+        .where(Membership.company_id == company_id, Membership.role == Role.OWNER.value)
+        .with_for_update()
+    ).all()
+    if len(owners) <= 1:
+        raise InvalidState(
+            "A company needs at least one owner: make someone else owner first.",
+            code="last_owner",
+        )
+
+
+def remove_member(session: Session, *, company_id: int, membership_id: int, actor: Actor) -> User:
+    """End a membership: the person loses access, their apps here are revoked (and refused on
+    their next request), and the company's activity stops showing their identity events."""
+    actor.require(Permission.MEMBERS_MANAGE)
+    membership = session.scalar(
+        select(Membership).where(
+            Membership.id == membership_id, Membership.company_id == company_id
+        )
+    )
+    if membership is None:
+        raise NotFound("No such member")
+    require_owner_for(actor, membership.role)
+    if membership.role == Role.OWNER:
+        _keep_an_owner(session, company_id)
+    user = session.get(User, membership.user_id)
+    assert user is not None
+    role = membership.role
+    session.execute(delete(Membership).where(Membership.id == membership.id))
+    session.execute(
+        update(MembershipPeriod)
+        .where(
+            MembershipPeriod.company_id == company_id,
+            MembershipPeriod.user_id == user.id,
+            MembershipPeriod.ended_at.is_(None),
+        )
+        .values(ended_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    revoke_apps_created_by(
+        session, actor, user_id=user.id, company_id=company_id, reason="creator removed"
+    )
+    record(
+        session,
+        Event.MEMBER_REMOVED,
+        actor,
+        company_id=company_id,
+        subject_type="user",
+        subject_id=user.id,
+        details={"email": user.email, "role": role},
+    )
+    session.flush()
+    session.expire(user, ["memberships"])
+    return user
 
 
 def owner_count(session: Session, company_id: int) -> int:

@@ -18,7 +18,9 @@ from newledger.db import Base, UTCDateTime, utcnow
 
 __all__ = [
     "Company",
+    "Invitation",
     "Membership",
+    "MembershipPeriod",
     "RateLimitCounter",
     "RecoveryCode",
     "User",
@@ -70,6 +72,42 @@ class Membership(Base):
 
     user: Mapped[User] = relationship(back_populates="memberships")
     company: Mapped[Company] = relationship()
+
+
+class MembershipPeriod(Base):
+    """When a user was a member of a company: the company's activity shows their company-less
+    identity events (sign-ins, 2FA) only from inside these periods."""
+
+    __tablename__ = "membership_periods"
+    __table_args__ = (Index("ix_membership_periods_company_user", "company_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    company_id: Mapped[int] = mapped_column(ForeignKey("companies.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    started_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    ended_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+
+
+class Invitation(Base):
+    """An invitation to join a company, by email. Only a digest of its link's token is stored;
+    an account holder with that email also sees it after signing in."""
+
+    __tablename__ = "invitations"
+    __table_args__ = (Index("ix_invitations_company_status", "company_id", "status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    company_id: Mapped[int] = mapped_column(ForeignKey("companies.id", ondelete="CASCADE"))
+    email: Mapped[str] = mapped_column(String(320), index=True)
+    role: Mapped[str] = mapped_column(String(32))
+    token_digest: Mapped[str] = mapped_column(String(64), unique=True)
+    invited_by_user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
+    )
+    # pending | accepted | declined | cancelled
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    decided_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
 
 
 class WebSession(Base):

@@ -10,8 +10,9 @@ from sqlalchemy.orm import Session
 from newledger.actor import Actor
 from newledger.audit.services import record
 from newledger.audit.tags import Event
+from newledger.db import utcnow
 from newledger.errors import Conflict, NotFound, ValidationFailed
-from newledger.identity.models import Company, Membership, User
+from newledger.identity.models import Company, Membership, MembershipPeriod, User
 from newledger.identity.passwords import hash_password
 from newledger.identity.permissions import Permission, Role, role_permissions
 from newledger.money import validate_currency
@@ -140,6 +141,7 @@ def add_member(
         raise Conflict(f"{user.email} is already a member", code="already_member")
     membership = Membership(company_id=company.id, user_id=user.id, role=role.value)
     session.add(membership)
+    session.add(MembershipPeriod(company_id=company.id, user_id=user.id, started_at=utcnow()))
     session.flush()
     record(
         session,

@@ -10,7 +10,16 @@ from fastapi.staticfiles import StaticFiles
 from newledger.web.errors import install_error_pages
 from newledger.web.notfound import install_not_found_pages
 from newledger.web.security import CSRFMiddleware, SecurityHeadersMiddleware
-from newledger.web.views import account, activity, appconnect, auth, company, home, members
+from newledger.web.views import (
+    account,
+    activity,
+    appconnect,
+    auth,
+    company,
+    home,
+    invitations,
+    members,
+)
 from newledger.web.views import settings as settings_views
 
 __all__ = ["install"]
@@ -25,5 +34,15 @@ def install(app: FastAPI) -> None:
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     install_error_pages(app)
     install_not_found_pages(app)
-    for module in (auth, account, company, members, activity, settings_views, appconnect, home):
+    for module in (
+        auth,
+        account,
+        company,
+        members,
+        invitations,
+        activity,
+        settings_views,
+        appconnect,
+        home,
+    ):
         app.include_router(module.router)

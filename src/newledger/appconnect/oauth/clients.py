@@ -15,7 +15,11 @@ from starlette.requests import Request
 from newledger.actor import Actor
 from newledger.appconnect import secrets
 from newledger.appconnect.auth import delegated_permissions
-from newledger.appconnect.grants import app_with_creator, creator_permissions
+from newledger.appconnect.grants import (
+    app_with_creator,
+    creator_is_live,
+    creator_permissions,
+)
 from newledger.appconnect.models import App
 from newledger.appconnect.oauth.client_auth import PresentedClient
 from newledger.appconnect.oauth.errors import OAuthError, invalid_client
@@ -122,6 +126,8 @@ def verify_app_client(client: PresentedClient) -> VerifiedApp:
     expires_at = as_utc(row.expires_at)
     if expires_at is not None and expires_at <= now:
         raise invalid_client("app_expired", row.id, row.company_id)
+    if not creator_is_live(row.role, row.is_active):
+        raise invalid_client("creator_not_member", row.id, row.company_id)
     return VerifiedApp(
         id=row.id,
         company_id=row.company_id,

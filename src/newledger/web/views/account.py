@@ -7,9 +7,9 @@ from fastapi.responses import RedirectResponse
 
 from newledger.audit.services import record
 from newledger.audit.tags import Event
-from newledger.errors import AuthenticationFailed, RateLimited
+from newledger.errors import AuthenticationFailed, DomainError, RateLimited
+from newledger.identity import accounts, twofactor
 from newledger.identity import sessions as web_sessions
-from newledger.identity import twofactor
 from newledger.web.deps import WebContext, require_step_up, require_user, safe_next, web_router
 from newledger.web.errors import Redirect
 from newledger.web.templating import render
@@ -17,17 +17,53 @@ from newledger.web.templating import render
 router = web_router()
 
 
-@router.get("/account/security")
-def security_page(request: Request, ctx: WebContext = Depends(require_user)) -> Response:
+def _security_page(
+    request: Request, ctx: WebContext, *, error: str | None = None, status: int = 200
+) -> Response:
     return render(
         request,
         "account/security.html",
         ctx,
+        status=status,
         totp_on=ctx.user.totp_enabled_at is not None,
         recovery_remaining=twofactor.remaining_recovery_codes(ctx.db, ctx.user),
         sessions=web_sessions.list_for_user(ctx.db, ctx.user.id),
         done=request.query_params.get("done"),
+        error=error,
     )
+
+
+@router.get("/account/security")
+def security_page(request: Request, ctx: WebContext = Depends(require_user)) -> Response:
+    return _security_page(request, ctx)
+
+
+@router.post("/account/security/password")
+def change_password(
+    request: Request,
+    current_password: str = Form(""),
+    new_password: str = Form(""),
+    ctx: WebContext = Depends(require_user),
+) -> Response:
+    try:
+        accounts.change_password(
+            ctx.db,
+            user=ctx.user,
+            current=current_password,
+            new=new_password,
+            keep_session_id=ctx.web_session.id,
+            actor=ctx.actor,
+        )
+    except (AuthenticationFailed, RateLimited) as exc:
+        ctx.db.commit()  # the failed attempt counts against the limit
+        status = 400 if isinstance(exc, AuthenticationFailed) else exc.status
+        return _security_page(request, ctx, error=exc.message, status=status)
+    except DomainError as exc:
+        ctx.db.rollback()
+        status = exc.status
+        return _security_page(request, ctx, error=exc.message, status=status)
+    ctx.db.commit()
+    return RedirectResponse("/account/security?done=password", status_code=303)
 
 
 def _enrol_page(

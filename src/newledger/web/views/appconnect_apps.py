@@ -6,8 +6,8 @@ rendered straight onto that page (``Cache-Control: no-store``), never redirected
 never stored in the session or the database. Reloading re-posts the form, which makes a new app
 (create) or needs a fresh authenticator code (rotate): the old secret is never shown again.
 
-Rotate, revoke and delete need TOTP step-up (DESIGN §8). Restore does too: it turns access back
-on for a client whose secret may be the very reason it was revoked.
+Create, rotate, revoke and delete need TOTP step-up (DESIGN §8). Restore does too: it turns
+access back on for a client whose secret may be the very reason it was revoked.
 """
 
 from __future__ import annotations
@@ -109,7 +109,10 @@ _FIELD_MESSAGES = {
 
 
 @router.post(f"{BASE}/new")
-async def create_submit(request: Request, ctx: WebContext = Depends(_manage_with_2fa)) -> Response:
+async def create_submit(
+    request: Request,
+    ctx: WebContext = Depends(_manage_step_up("app.create", "Create this app")),
+) -> Response:
     submitted = await request.form()
     name = str(submitted.get("name") or "")
     expires = str(submitted.get("expires_at") or "")

@@ -8,6 +8,7 @@ from typing import Any
 
 from fastapi import Depends, Request, Response
 
+from newledger.identity import invitations
 from newledger.identity.permissions import Permission
 from newledger.ledger.reports import ar_aging, cash_position, expenses_by_category
 from newledger.ledger.reports.common import add_months
@@ -83,8 +84,9 @@ def _drafts(ctx: WebContext) -> dict[str, int]:
 
 @router.get("/")
 def dashboard(request: Request, ctx: WebContext = Depends(require_user)) -> Response:
+    invited = len(invitations.pending_for_user(ctx.db, ctx.user))
     if ctx.company is None:
-        return render(request, "ledger/dashboard.html", ctx, no_company=True)
+        return render(request, "ledger/dashboard.html", ctx, no_company=True, invited=invited)
     today = dt.date.today()
     return render(
         request,
@@ -94,5 +96,6 @@ def dashboard(request: Request, ctx: WebContext = Depends(require_user)) -> Resp
         drafts=_drafts(ctx),
         apps=connected_app_count(ctx.db, ctx.company.id),
         can_review=ctx.can(Permission.LEDGER_POST),
+        invited=invited,
         **_charts(ctx, today),
     )
