@@ -99,8 +99,17 @@ def free_port() -> int:
 class LiveServer:
     """A real ``newledger serve`` process on a free port, against the test database."""
 
-    def __init__(self, database_url: str, data_dir: Path, extra_env: dict[str, str] | None = None):
+    def __init__(
+        self,
+        database_url: str,
+        data_dir: Path,
+        extra_env: dict[str, str] | None = None,
+        *,
+        stderr_path: Path | None = None,
+    ):
+        """``stderr_path``: write the server's stderr (its error log) there, for tests to read."""
         self.port = free_port()
+        self._stderr = stderr_path.open("ab") if stderr_path is not None else None
         self.url = f"http://127.0.0.1:{self.port}"
         env = {
             **os.environ,
@@ -121,6 +130,7 @@ class LiveServer:
                 "--no-migrate",
             ],
             env=env,
+            stderr=self._stderr,
         )
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
@@ -140,6 +150,8 @@ class LiveServer:
             self.proc.wait(10)
         except subprocess.TimeoutExpired:
             self.proc.kill()
+        if self._stderr is not None:
+            self._stderr.close()
 
 
 @pytest.fixture(scope="session")
