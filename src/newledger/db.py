@@ -79,7 +79,7 @@ def _make_private_sqlite_file(url: str) -> None:
         os.close(os.open(db_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
     except FileExistsError:
         for existing in (db_file, Path(f"{path}-wal"), Path(f"{path}-shm")):
-            with contextlib.suppress(FileNotFoundError):
+            with contextlib.suppress(OSError):  # absent, or not ours to change
                 existing.chmod(0o600)
 
 

@@ -33,7 +33,7 @@ _CONTROL = re.compile(rb"[\x00-\x1f\x7f]|\xc2[\x80-\x9f]")
 # In form bodies: the same less tab, LF and CR.
 _FORM_CONTROL = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]|\xc2[\x80-\x9f]")
 _PATH_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
-_NO_STORE_PREFIXES = ("/api/v1/", "/oauth/")
+_NO_STORE_PREFIXES = ("/api/v1", "/oauth")
 _FORM_TYPE = b"application/x-www-form-urlencoded"
 _MESSAGE = "The address or form contains a control character (such as NUL), which is never valid."
 
@@ -59,7 +59,7 @@ class RequestGuard:
         if _PATH_CONTROL.search(path) or has_control_characters(scope["query_string"]):
             await _bad_request(path)(scope, receive, send)
             return
-        if path.startswith(_NO_STORE_PREFIXES) or path == "/api/v1":
+        if path.startswith(_NO_STORE_PREFIXES):
             if path not in OAUTH_ENDPOINTS:  # they set no-store and Pragma themselves
                 send = _no_store(send)
         elif scope["method"] == "POST" and _is_form(scope):
