@@ -105,8 +105,13 @@ class LiveServer:
         data_dir: Path,
         extra_env: dict[str, str] | None = None,
         args: list[str] | None = None,
+        *,
+        stderr_path: Path | None = None,
     ):
+        """``args``: more ``newledger serve`` options (``--workers 2``); ``stderr_path``: write
+        the server's stderr (its error log) there, for tests to read."""
         self.port = free_port()
+        self._stderr = stderr_path.open("ab") if stderr_path is not None else None
         self.url = f"http://127.0.0.1:{self.port}"
         env = {
             **os.environ,
@@ -128,6 +133,7 @@ class LiveServer:
                 *(args or []),
             ],
             env=env,
+            stderr=self._stderr,
         )
         deadline = time.monotonic() + 60  # two workers on a busy 2-core machine
         while time.monotonic() < deadline:
@@ -147,6 +153,8 @@ class LiveServer:
             self.proc.wait(10)
         except subprocess.TimeoutExpired:
             self.proc.kill()
+        if self._stderr is not None:
+            self._stderr.close()
 
 
 @pytest.fixture(scope="session")

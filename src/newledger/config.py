@@ -63,7 +63,7 @@ def load_or_create_secret_key(path: Path) -> bytes:
         return path.read_bytes().strip()
     except FileNotFoundError:
         pass
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     key = secrets.token_urlsafe(48).encode()
     # Write a private temporary file, then hard-link it into place: the link either creates the
     # key file complete or fails because another process got there first, so no process ever

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
-from sqlalchemy.engine import Dialect
+from sqlalchemy.engine import Dialect, make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -70,12 +73,31 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.close()
 
 
+def _make_private_sqlite_file(url: str) -> None:
+    """The books are for their owner only: create the SQLite file 0600 (in a 0700 directory when
+    that is new) before SQLite opens it, and tighten an existing one. SQLite gives the -wal and
+    -shm files it creates the database file's mode, so they are 0600 too."""
+    path = make_url(url).database
+    if not path or path == ":memory:" or path.startswith("file:"):
+        return
+    db_file = Path(path)
+    if not db_file.parent.exists():
+        db_file.parent.mkdir(mode=0o700, parents=True)
+    try:
+        os.close(os.open(db_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        for existing in (db_file, Path(f"{path}-wal"), Path(f"{path}-shm")):
+            with contextlib.suppress(OSError):  # absent, or not ours to change
+                existing.chmod(0o600)
+
+
 def make_engine(url: str, **kwargs: Any) -> Engine:
     # Database errors end up in the server's error log with their traceback; by default their
     # text ends in the statement's bound values, which can be a TOTP secret, a CSRF token or a
     # secret digest. Keep the SQL, never the values.
     kwargs.setdefault("hide_parameters", True)
     if url.startswith("sqlite"):
+        _make_private_sqlite_file(url)
         engine = create_engine(url, connect_args={"check_same_thread": False}, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine

@@ -1,7 +1,7 @@
 """Purpose-bound keys derived from the one server secret (``NEWLEDGER_SECRET_KEY``).
 
-Each use gets its own key (token signing, secret digests, recovery-code digests, form tokens), so
-a value made for one purpose can never verify for another.
+Each use gets its own key (token signing, secret digests, recovery-code digests, form tokens, TOTP
+secret encryption), so a value made for one purpose can never verify or decrypt for another.
 """
 
 from __future__ import annotations

@@ -18,7 +18,7 @@ def get_engine() -> Engine:
     settings = get_settings()
     url = settings.resolved_database_url
     if url.startswith("sqlite"):
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     return make_engine(url)
 
 

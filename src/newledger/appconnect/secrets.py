@@ -15,6 +15,7 @@ token endpoint its throughput (ory/hydra dropped bcrypt for exactly this reason)
 from __future__ import annotations
 
 import hmac
+import re
 import secrets as _random
 import zlib
 
@@ -42,6 +43,7 @@ REFRESH_TOKEN_PREFIX = "nlrt_"  # noqa: S105
 _ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 _BODY_LEN = 43  # 62**43 > 2**256
 _CHECK_LEN = 6  # 62**6 > 2**32
+_BASE62 = re.compile(r"[0-9A-Za-z]+")
 
 
 def _base62(number: int, width: int) -> str:
@@ -65,6 +67,8 @@ def generate(prefix: str) -> str:
 def has_valid_checksum(value: str, prefix: str) -> bool:
     """Cheap shape check: right prefix, right length, checksum matches."""
     if len(value) != len(prefix) + _BODY_LEN + _CHECK_LEN or not value.startswith(prefix):
+        return False
+    if not _BASE62.fullmatch(value, len(prefix)):  # one spelling: base62 after the prefix
         return False
     body, check = value[:-_CHECK_LEN], value[-_CHECK_LEN:]
     return hmac.compare_digest(_checksum(body), check)

@@ -13,14 +13,13 @@ state with one indexed read (``auth.authenticate_bearer``), so a revoke is seen 
 
 from __future__ import annotations
 
-import base64
-import binascii
 import hmac
 import secrets as _random
 import time
 from dataclasses import dataclass
 
 from newledger.appconnect.secrets import ACCESS_TOKEN_PREFIX
+from newledger.appconnect.strict_b64 import decode_urlsafe, encode_urlsafe
 from newledger.config import get_settings
 from newledger.errors import AuthenticationFailed
 from newledger.identity.permissions import Permission
@@ -81,14 +80,6 @@ class AccessToken:
     resource: str = ""
 
 
-def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
-
-
-def _unb64(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-
-
 def _sign(signed_part: bytes) -> bytes:
     return hmac.digest(derive_key("access-token"), signed_part, "sha256")
 
@@ -124,8 +115,8 @@ def issue_access_token(
         f"{kind}:{grant_id}:{grant_version}:{company_id}:{encode_scope(scope):x}:"
         f"{issued}:{claims.expires_at}:{claims.jti}:{resource}"
     )
-    signed_part = _PREFIX_B + base64.urlsafe_b64encode(payload.encode()).rstrip(b"=")
-    return signed_part.decode() + "." + _b64(_sign(signed_part)), claims
+    signed_part = _PREFIX_B + encode_urlsafe(payload.encode()).encode("ascii")
+    return signed_part.decode() + "." + encode_urlsafe(_sign(signed_part)), claims
 
 
 def _invalid(message: str) -> AuthenticationFailed:
@@ -143,14 +134,16 @@ def parse_access_token(token: str, *, now: int | None = None) -> AccessToken:
     if not dot:
         raise _invalid("Malformed access token")
     try:
-        presented = _unb64(sig)
-        signed = signed_part.encode("ascii")
-    except (binascii.Error, ValueError, UnicodeEncodeError):
+        # Strict base64url both sides of the dot: one spelling per token (see strict_b64).
+        presented = decode_urlsafe(sig)
+        payload = decode_urlsafe(signed_part[len(ACCESS_TOKEN_PREFIX) :])
+    except ValueError:
         raise _invalid("Malformed access token") from None
+    signed = signed_part.encode("ascii")
     if not hmac.compare_digest(_sign(signed), presented):
         raise _invalid("Bad access token signature")
     try:
-        fields = _unb64(signed_part[len(ACCESS_TOKEN_PREFIX) :]).decode().split(":", 8)
+        fields = payload.decode().split(":", 8)
         kind, grant_id, version, company_id, mask, iat, exp, jti, resource = fields
         claims = AccessToken(
             kind=kind,

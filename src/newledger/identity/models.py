@@ -15,6 +15,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from newledger.db import Base, UTCDateTime, utcnow
+from newledger.identity.sealed import SealedTotpSecret
 
 __all__ = [
     "Company",
@@ -35,7 +36,8 @@ class User(Base):
     email: Mapped[str] = mapped_column(String(320), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     password_hash: Mapped[str] = mapped_column(String(255))
-    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    # Sealed with AES-GCM in the database; plain base32 here (identity/sealed.py).
+    totp_secret: Mapped[str | None] = mapped_column(SealedTotpSecret())
     totp_enabled_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     # Last accepted TOTP time-step: a code at or before it is a replay (RFC 6238 §5.2).
     totp_last_counter: Mapped[int | None] = mapped_column(Integer)

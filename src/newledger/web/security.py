@@ -22,7 +22,7 @@ from urllib.parse import parse_qs
 from fastapi import Response
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import Headers, MutableHeaders
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 
 from newledger.config import Settings, get_settings
 from newledger.db import session_scope
@@ -31,8 +31,10 @@ from newledger.keys import derive_key
 
 __all__ = [
     "CONTENT_SECURITY_POLICY",
+    "MAX_FORM_BYTES",
     "CSRFMiddleware",
     "SecurityHeadersMiddleware",
+    "add_security_headers",
     "clear_session_cookie",
     "presession_cookie_name",
     "presession_token",
@@ -53,7 +55,7 @@ CONTENT_SECURITY_POLICY = (
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "x-csrf-token"
-_MAX_FORM_BYTES = 16 * 1024 * 1024
+MAX_FORM_BYTES = 16 * 1024 * 1024
 
 
 # -- cookies ------------------------------------------------------------------------------------
@@ -124,6 +126,18 @@ def tokens_match(expected: str, supplied: str | None) -> bool:
 # -- headers ------------------------------------------------------------------------------------
 
 
+def add_security_headers(headers: MutableHeaders, *, hsts: bool | None = None) -> None:
+    """The headers every response carries; a response's own values (a docs page's CSP) win."""
+    headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+    headers.setdefault("X-Frame-Options", "DENY")
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
+    headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+    headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+    if get_settings().is_https if hsts is None else hsts:
+        headers.setdefault("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
+
+
 class SecurityHeadersMiddleware:
     """Adds the security headers to every response. A response that sets its own
     ``Content-Security-Policy`` (for example API docs) keeps it."""
@@ -143,21 +157,13 @@ class SecurityHeadersMiddleware:
             nonlocal started
             if message["type"] == "http.response.start":
                 started = True
-                headers = MutableHeaders(scope=message)
-                headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
-                headers.setdefault("X-Frame-Options", "DENY")
-                headers.setdefault("X-Content-Type-Options", "nosniff")
-                headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
-                headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
-                headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
-                if self.hsts:
-                    headers.setdefault(
-                        "Strict-Transport-Security", "max-age=63072000; includeSubDomains"
-                    )
+                add_security_headers(MutableHeaders(scope=message), hsts=self.hsts)
             await send(message)
 
         try:
             await self.app(scope, receive, send_with_headers)
+        except ClientDisconnect:
+            raise  # nobody to answer: the outermost layer (web/guard.py) ends it quietly
         except Exception:
             # An unhandled error is answered by Starlette's ServerErrorMiddleware, which sits
             # outside every user middleware, so its bare 500 would carry none of the headers
@@ -231,10 +237,11 @@ async def _read_body(receive: Receive) -> bytes | None:
     while True:
         message = await receive()
         if message["type"] == "http.disconnect":
-            break
+            # Half a form must never reach a view as if it were all of it.
+            raise ClientDisconnect()
         chunk = message.get("body", b"")
         size += len(chunk)
-        if size > _MAX_FORM_BYTES:
+        if size > MAX_FORM_BYTES:
             return None
         chunks.append(chunk)
         if not message.get("more_body", False):

@@ -21,6 +21,7 @@ import orjson
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 from starlette.responses import Response
 
 from newledger.errors import (
@@ -44,6 +45,7 @@ DOCS_PATH = "/api/docs"
 
 # Codes the API itself emits (domain services add their own, e.g. ``unknown_contact``).
 PROBLEM_CODES: dict[str, str] = {
+    "invalid_request": "The address holds a control character (such as NUL).",
     "invalid_token": "The bearer token is missing, malformed, expired or revoked.",
     "permission_denied": "The token lacks the permission named in `required`.",
     "not_found": "No such object in this token's company (or no such route).",
@@ -177,6 +179,9 @@ async def _on_http_exception(request: Request, exc: Exception) -> Response:
 
 
 async def _on_unexpected(request: Request, exc: Exception) -> Response:
+    if isinstance(exc, ClientDisconnect):
+        # The client hung up mid-body: nothing failed here, and nobody reads this answer.
+        return Response(status_code=400)
     log.exception("unexpected error in %s %s", request.method, request.url.path)
     return problem_response(500, "internal_error", "An unexpected error occurred.")
 

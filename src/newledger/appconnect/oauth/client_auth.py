@@ -7,19 +7,32 @@ using both is refused (§2.3: "MUST NOT use more than one authentication method"
 
 from __future__ import annotations
 
-import base64
-import binascii
+import re
 from dataclasses import dataclass
 from urllib.parse import unquote_plus
 
 from starlette.requests import Request
 
 from newledger.appconnect.oauth.errors import OAuthError, invalid_client
+from newledger.appconnect.strict_b64 import decode_standard
 
-__all__ = ["PresentedClient", "read_client", "read_form"]
+__all__ = ["PresentedClient", "form_value", "read_client", "read_form"]
 
 _MAX_BODY = 8192
 _MAX_FIELDS = 32
+
+
+# NewLedger's own client ids, secrets and tokens (nlci_, nlcs_, nlat_, nlrt_ ...).
+_OWN_CREDENTIAL = re.compile(r"nl[a-z]{2}_")
+
+
+def form_value(raw: str) -> str:
+    """A form-urlencoded value, decoded; but one of NewLedger's own credentials is taken as
+    sent. They are letters, digits and ``_``, which form encoding leaves as they are, so an
+    escaped spelling (``%41`` for ``A``) is a second spelling of the same credential: kept
+    escaped, it fails the credential's shape check instead of authenticating."""
+    value = unquote_plus(raw)
+    return raw if value != raw and _OWN_CREDENTIAL.match(value) else value
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,7 +70,7 @@ async def read_form(request: Request) -> dict[str, str]:
     for field in text.split("&") if text else ():
         name, _, value = field.partition("=")
         if "%" in field or "+" in field:
-            name, value = unquote_plus(name), unquote_plus(value)
+            name, value = unquote_plus(name), form_value(value)
         if name in form:
             raise OAuthError("invalid_request", "A parameter was given more than once")
         if len(form) >= _MAX_FIELDS:
@@ -76,13 +89,13 @@ def read_client(request: Request, form: dict[str, str]) -> PresentedClient:
         if "client_secret" in form:
             raise OAuthError("invalid_request", "Use one client authentication method, not two")
         try:
-            decoded = base64.b64decode(value.strip(), validate=True).decode("utf-8")
-        except (binascii.Error, UnicodeDecodeError):
+            decoded = decode_standard(value.strip()).decode("utf-8")
+        except (ValueError, UnicodeDecodeError):
             raise invalid_client("malformed_basic_auth") from None
         client_id, colon, secret = decoded.partition(":")
         if not colon:
             raise invalid_client("malformed_basic_auth")
-        client_id, secret = unquote_plus(client_id), unquote_plus(secret)
+        client_id, secret = form_value(client_id), form_value(secret)
         if "client_id" in form and form["client_id"] != client_id:
             raise OAuthError("invalid_request", "client_id does not match the Authorization header")
         return PresentedClient(client_id, secret, "client_secret_basic")

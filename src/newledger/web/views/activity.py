@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import itertools
 import json
 from collections.abc import Iterator
 from urllib.parse import urlencode
@@ -124,20 +125,32 @@ def activity_csv(request: Request, ctx: WebContext = Depends(_read)) -> Response
         query = {k: v for k, v in raw.items() if v}
         return RedirectResponse("/activity?" + urlencode(query), status_code=303)
     company_id, slug = ctx.company.id, ctx.company.slug
+    # Streams after the view returns: a session of its own, not the request's. The query runs
+    # here, before the response starts, so a failing query is an error page and never a file
+    # cut off after its header.
+    db = get_sessionmaker()()
+    try:
+        activities = iter_activity(db, company_id, flt)
+        first = next(activities, None)
+    except BaseException:
+        db.close()
+        raise
 
     def lines() -> Iterator[str]:
-        # Streams after the view returns: use a session of its own, not the request's.
-        with get_sessionmaker()() as db:
+        try:
             buffer = io.StringIO()
             writer = csv.writer(buffer)
             writer.writerow(CSV_COLUMNS)
-            for i, activity in enumerate(iter_activity(db, company_id, flt), 1):
+            rows = itertools.chain([first] if first is not None else [], activities)
+            for i, activity in enumerate(rows, 1):
                 writer.writerow(_row(activity))
                 if i % 500 == 0:
                     yield buffer.getvalue()
                     buffer.seek(0)
                     buffer.truncate()
             yield buffer.getvalue()
+        finally:
+            db.close()
 
     filename = f"activity-{slug}-{dt.date.today().isoformat()}.csv"
     return StreamingResponse(
