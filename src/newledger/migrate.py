@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from alembic import command
@@ -12,7 +13,7 @@ from sqlalchemy import Engine
 
 from newledger.models import Base
 
-__all__ = ["alembic_config", "pending_model_changes", "upgrade"]
+__all__ = ["alembic_config", "downgrade", "pending_model_changes", "upgrade"]
 
 _HERE = Path(__file__).parent / "migrations"
 
@@ -26,10 +27,42 @@ def alembic_config(engine: Engine | None = None) -> Config:
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
+    _migrate(engine, lambda cfg: command.upgrade(cfg, revision))
+
+
+def downgrade(engine: Engine, revision: str) -> None:
+    _migrate(engine, lambda cfg: command.downgrade(cfg, revision))
+
+
+def _migrate(engine: Engine, run: Callable[[Config], None]) -> None:
+    """Run migrations in one transaction.
+
+    On SQLite, Alembic's batch mode changes a table by copying it, dropping the original and
+    renaming the copy. With foreign keys enforced, that DROP deletes every row that references
+    the table through ``ON DELETE CASCADE`` (rebuilding ``invoices`` would empty
+    ``invoice_lines``) or fails on the others. SQLite's own procedure for such changes
+    (https://sqlite.org/lang_altertable.html, "Making Other Kinds Of Table Schema Changes") is
+    followed: foreign keys off outside the transaction, the change, ``PRAGMA foreign_key_check``
+    before commit, foreign keys back on.
+    """
     cfg = alembic_config(engine)
-    with engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        command.upgrade(cfg, revision)
+    with engine.connect() as conn:
+        sqlite = conn.dialect.name == "sqlite"
+        if sqlite:
+            conn.exec_driver_sql("PRAGMA foreign_keys=OFF")  # no effect inside a transaction
+            conn.commit()
+        try:
+            with conn.begin():
+                cfg.attributes["connection"] = conn
+                run(cfg)
+                if sqlite:
+                    broken = conn.exec_driver_sql("PRAGMA foreign_key_check").all()
+                    if broken:
+                        raise RuntimeError(f"Migration left broken references: {broken[:5]}")
+        finally:
+            if sqlite:
+                conn.exec_driver_sql("PRAGMA foreign_keys=ON")
+                conn.commit()
 
 
 def pending_model_changes(engine: Engine) -> list[object]:
