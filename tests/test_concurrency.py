@@ -110,70 +110,70 @@ def reviewers(url: str, cookies: httpx.Cookies) -> list[httpx.Client]:
     return clients
 
 
-def test_eight_simultaneous_approvals_post_an_invoice_once(
-    two_workers: LiveServer, sessions: sessionmaker[Session]
+def _eight_reviewers(
+    server: LiveServer,
+    sessions: sessionmaker[Session],
+    verb: str,
+    form: Callable[[int], dict[str, str]],
+    check: Callable[[Session, int], None],
 ) -> None:
+    """Each round: a new draft, then eight reviewers (one signed-in session, as a double-click
+    or two tabs) post ``/review/invoices/{id}/{verb}`` at once; one 303, seven 409s."""
     books = make_page_books(sessions)
-    with client(two_workers.url) as c:
+    with client(server.url) as c:
         sign_in(c, books.owner)
         token = csrf(c.get("/review").text)
-        clicks = reviewers(two_workers.url, c.cookies)
+        clicks = reviewers(server.url, c.cookies)
         for _ in range(ROUNDS):
             invoice_id = draft(sessions, books)
             statuses = all_at_once(
                 lambda i, invoice_id=invoice_id: (
                     clicks[i]
                     .post(
-                        f"/review/invoices/{invoice_id}/approve",
-                        data={"csrf_token": token, "version": "1"},
+                        f"/review/invoices/{invoice_id}/{verb}",
+                        data={"csrf_token": token, **form(i)},
                     )
                     .status_code
                 )
             )
             assert sorted(statuses) == [303] + [409] * (PARALLEL - 1)
             with sessions() as s:
-                assert postings(s, invoice_id) == 1
-                invoice = s.get(Invoice, invoice_id)
-                assert invoice is not None and invoice.status == "approved"
+                check(s, invoice_id)
         for each in clicks:
             each.close()
     with sessions() as s:
         assert_books_clean(s, books.company_id)
+
+
+def test_eight_simultaneous_approvals_post_an_invoice_once(
+    two_workers: LiveServer, sessions: sessionmaker[Session]
+) -> None:
+    def posted_once(s: Session, invoice_id: int) -> None:
+        assert postings(s, invoice_id) == 1
+        invoice = s.get(Invoice, invoice_id)
+        assert invoice is not None and invoice.status == "approved"
+
+    _eight_reviewers(two_workers, sessions, "approve", lambda _i: {"version": "1"}, posted_once)
 
 
 def test_eight_simultaneous_rejections_reject_a_draft_once(
     two_workers: LiveServer, sessions: sessionmaker[Session]
 ) -> None:
-    books = make_page_books(sessions)
-    with client(two_workers.url) as c:
-        sign_in(c, books.owner)
-        token = csrf(c.get("/review").text)
-        clicks = reviewers(two_workers.url, c.cookies)
-        for _ in range(ROUNDS):
-            invoice_id = draft(sessions, books)
-            statuses = all_at_once(
-                lambda i, invoice_id=invoice_id: (
-                    clicks[i]
-                    .post(
-                        f"/review/invoices/{invoice_id}/reject",
-                        data={"csrf_token": token, "reason": f"reviewer {i} says no"},
-                    )
-                    .status_code
-                )
+    def rejected_once(s: Session, invoice_id: int) -> None:
+        rejections = s.scalar(
+            select(func.count()).where(
+                Activity.event == "ledger:invoice:rejected", Activity.subject_id == invoice_id
             )
-            assert sorted(statuses) == [303] + [409] * (PARALLEL - 1)
-            with sessions() as s:
-                rejections = s.scalar(
-                    select(func.count()).where(
-                        Activity.event == "ledger:invoice:rejected",
-                        Activity.subject_id == invoice_id,
-                    )
-                )
-                assert rejections == 1
-        for each in clicks:
-            each.close()
-    with sessions() as s:
-        assert_books_clean(s, books.company_id)
+        )
+        assert rejections == 1
+
+    _eight_reviewers(
+        two_workers,
+        sessions,
+        "reject",
+        lambda i: {"reason": f"reviewer {i} says no"},
+        rejected_once,
+    )
 
 
 def _api_token(two_workers: LiveServer, sessions: sessionmaker[Session], books: PageBooks) -> str:

@@ -24,7 +24,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from newledger.appconnect.oauth.errors import json_response as oauth_json
 from newledger.appconnect.oauth.routes import ENDPOINTS as OAUTH_ENDPOINTS
-from newledger.web.security import MAX_FORM_BYTES, add_security_headers
+from newledger.web.security import add_security_headers, read_form_body
 
 __all__ = ["RequestGuard", "has_control_characters"]
 
@@ -64,7 +64,7 @@ class RequestGuard:
                 send = _no_store(send)
         elif scope["method"] == "POST" and _is_form(scope):
             try:
-                body = await _read_body(receive)
+                body = await read_form_body(receive)
             except ClientDisconnect:
                 return
             if body is None:
@@ -97,24 +97,6 @@ def _no_store(send: Send) -> Send:
         await send(message)
 
     return send_no_store
-
-
-async def _read_body(receive: Receive) -> bytes | None:
-    """The whole body, or ``None`` past the form limit; a hang-up raises ``ClientDisconnect``
-    (half a form must never be handled as if it were all of it)."""
-    chunks: list[bytes] = []
-    size = 0
-    while True:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            raise ClientDisconnect()
-        chunk = message.get("body", b"")
-        size += len(chunk)
-        if size > MAX_FORM_BYTES:
-            return None
-        chunks.append(chunk)
-        if not message.get("more_body", False):
-            return b"".join(chunks)
 
 
 def _replay(body: bytes, receive: Receive) -> Receive:

@@ -38,6 +38,7 @@ __all__ = [
     "clear_session_cookie",
     "presession_cookie_name",
     "presession_token",
+    "read_form_body",
     "session_cookie_name",
     "set_session_cookie",
 ]
@@ -212,7 +213,7 @@ class CSRFMiddleware:
         if supplied is None and content_type.startswith(
             ("application/x-www-form-urlencoded", "multipart/form-data")
         ):
-            body = await _read_body(receive)
+            body = await read_form_body(receive)
             if body is None:
                 await _refuse(scope, receive, send, 413, "Request too large")
                 return
@@ -231,7 +232,8 @@ class CSRFMiddleware:
         await self.app(scope, receive, send)
 
 
-async def _read_body(receive: Receive) -> bytes | None:
+async def read_form_body(receive: Receive) -> bytes | None:
+    """The whole body, or ``None`` past the form limit; a hang-up raises ``ClientDisconnect``."""
     chunks: list[bytes] = []
     size = 0
     while True:
