@@ -30,7 +30,12 @@ from newledger.errors import DomainError
 from newledger.identity.models import User
 from newledger.identity.services import user_actor
 from newledger.ledger.bank import categorize_transaction, import_transactions
-from newledger.ledger.invoices import approve_invoice, create_draft_invoice, void_invoice
+from newledger.ledger.invoices import (
+    approve_invoice,
+    create_draft_invoice,
+    update_draft_invoice,
+    void_invoice,
+)
 from newledger.ledger.models import (
     BankAccount,
     BankTransaction,
@@ -400,5 +405,33 @@ def test_eight_simultaneous_categorizations_post_a_bank_line_once(
                 )
             )
             assert posted == 1
+    with sessions() as s:
+        assert_books_clean(s, books.company_id)
+
+
+def test_eight_simultaneous_draft_edits_of_one_version_in_the_services_make_one_edit(
+    sessions: sessionmaker[Session],
+) -> None:
+    """The same race below HTTP (an integration and a reviewer's edit page, say): the lost
+    update the review found left a draft with both writers' lines and one writer's total."""
+    books = make_page_books(sessions)
+    bot = app_actor(books.company_id, books.owner.user_id)
+    for _ in range(ROUNDS):
+        invoice_id = draft(sessions, books)
+
+        def edit(s: Session, invoice_id: int = invoice_id) -> None:
+            me = threading.get_ident()
+            lines = [{"description": f"writer {me}", "quantity": "1", "unit_price": "1.00"}]
+            update_draft_invoice(s, bot, invoice_id, {"lines": lines * 2}, expected_version=1)
+
+        outcomes = _race_service(sessions, books, edit)
+        assert outcomes.count("won") == 1, outcomes
+        assert set(outcomes) <= {"won", "version_mismatch", "concurrent_update"}, outcomes
+        with sessions() as s:
+            invoice = s.get(Invoice, invoice_id)
+            assert invoice is not None and invoice.version == 2
+            lines = list(s.scalars(select(InvoiceLine).where(InvoiceLine.invoice_id == invoice_id)))
+            assert len(lines) == 2 and len({line.description for line in lines}) == 1
+            assert invoice.total == sum(line.amount for line in lines)
     with sessions() as s:
         assert_books_clean(s, books.company_id)
