@@ -22,6 +22,7 @@ from newledger.ledger.chart import account_by_subtype
 from newledger.ledger.models import (
     Account,
     AccountDailyBalance,
+    BankTransaction,
     Invoice,
     JournalEntry,
     JournalLine,
@@ -399,3 +400,60 @@ def test_a_line_dated_apart_from_its_entry_is_reported(session: Session, demo: i
     assert ("entry_lines", f"journal entry #{entry_id}") in kinds(drifts)
     # The daily balances follow the line's own date, so two days now disagree with them.
     assert [d.kind for d in drifts].count("daily_balance") == 2
+
+
+def test_a_bank_line_categorized_without_its_posting_or_posted_while_uncategorized_is_reported(
+    session: Session, demo: int, env: dict[str, str]
+) -> None:
+    categorized = session.scalar(
+        select(BankTransaction)
+        .where(BankTransaction.company_id == demo, BankTransaction.status == "categorized")
+        .order_by(BankTransaction.id)
+        .limit(1)
+    )
+    assert categorized is not None, "the demo categorizes some bank lines"
+    # A line marked categorized whose posting was never written (the entry it names is another's).
+    other_entry = session.scalar(
+        select(JournalEntry.id).where(
+            JournalEntry.company_id == demo, JournalEntry.source_type == "invoice"
+        )
+    )
+    session.execute(
+        text("UPDATE bank_transactions SET journal_entry_id = :e WHERE id = :t"),
+        {"e": other_entry, "t": categorized.id},
+    )
+    session.commit()
+    drifts = verify_books(session)
+    assert kinds(drifts) == [("posting", f"bank line #{categorized.id}")]
+    assert "journal entry" in drifts[0].actual
+    assert_cli_reports(env, f"bank line #{categorized.id}")
+
+
+def test_an_uncategorized_bank_line_with_a_posting_is_reported(session: Session, demo: int) -> None:
+    line = session.scalar(
+        select(BankTransaction)
+        .where(BankTransaction.company_id == demo, BankTransaction.status == "uncategorized")
+        .order_by(BankTransaction.id)
+        .limit(1)
+    )
+    assert line is not None, "the demo leaves some bank lines to categorize"
+    cash, _ = account_label(session, demo, "bank")
+    fees = session.scalar(
+        select(Account.id).where(Account.company_id == demo, Account.type == "expense").limit(1)
+    )
+    assert fees is not None
+    post_entry(
+        session,
+        company_id=demo,
+        date=line.date,
+        lines=[
+            LineSpec(cash, line.amount, line.currency),
+            LineSpec(fees, -line.amount, line.currency),
+        ],
+        source_type="bank",
+        source_id=line.id,
+    )
+    session.commit()
+    drifts = verify_books(session)
+    assert kinds(drifts) == [("posting", f"bank line #{line.id}")]
+    assert drifts[0].message == "an unposted bank line has a posting"

@@ -45,6 +45,7 @@ CHECKS: list[tuple[str, Check]] = [
     ("invoice postings", lambda b: postings.document_postings(b, Invoice, "invoice")),
     ("expense postings", lambda b: postings.document_postings(b, Expense, "expense")),
     ("payment postings", postings.payment_postings),
+    ("bank line postings", postings.bank_postings),
     ("orphan postings", postings.orphan_postings),
 ]
 

@@ -5,14 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy import and_, exists, func, or_, select, true
 from sqlalchemy.orm import aliased
 
-from newledger.ledger.models import Expense, Invoice, JournalEntry, Payment
+from newledger.ledger.models import BankTransaction, Expense, Invoice, JournalEntry, Payment
 from newledger.ledger.verify.documents import document_label
 from newledger.ledger.verify.drift import POSTED, POSTING, Books, Document, Drift
 
-__all__ = ["document_postings", "orphan_postings", "payment_postings"]
+__all__ = ["bank_postings", "document_postings", "orphan_postings", "payment_postings"]
 
 
 def _originals(books: Books, source_type: str) -> Any:
@@ -158,38 +158,73 @@ def document_postings(books: Books, model: Document, source_type: str) -> Iterat
 
 def payment_postings(books: Books) -> Iterator[Drift]:
     """Every payment names its one posting, whose source is that payment."""
-    originals = _originals(books, "payment")
+    return _own_postings(books, Payment, "payment", "payment")
+
+
+def bank_postings(books: Books) -> Iterator[Drift]:
+    """Every categorized bank line names its one posting, whose source is that line (a matched
+    line names its payment's entry, checked with the payment; an uncategorized one has none)."""
+    return _own_postings(
+        books, BankTransaction, "bank", "bank line", BankTransaction.status == "categorized"
+    )
+
+
+def _own_postings(
+    books: Books, model: Any, source_type: str, what: str, posted_when: Any = None
+) -> Iterator[Drift]:
+    """Rows of ``model`` (``posted_when`` them, else all) name exactly one original posting of
+    ``source_type`` with their id, and ``journal_entry_id`` is it; the others have none."""
+    originals = _originals(books, source_type)
     posted = aliased(JournalEntry)
     n_orig = func.coalesce(originals.c.n, 0)
+    is_posted = posted_when if posted_when is not None else true()
     rows = books.session.execute(
         select(
-            Payment.id,
+            model.id,
+            is_posted,
             n_orig,
-            Payment.journal_entry_id,
+            model.journal_entry_id,
             posted.id,
             posted.company_id,
             posted.source_type,
             posted.source_id,
             posted.reverses_entry_id,
         )
-        .outerjoin(originals, originals.c.source_id == Payment.id)
-        .outerjoin(posted, posted.id == Payment.journal_entry_id)
+        .outerjoin(originals, originals.c.source_id == model.id)
+        .outerjoin(posted, posted.id == model.journal_entry_id)
         .where(
-            Payment.company_id == books.cid,
+            model.company_id == books.cid,
             or_(
-                n_orig != 1,
-                posted.id.is_(None),
-                posted.company_id != books.cid,
-                posted.source_type != "payment",
-                posted.source_id != Payment.id,
-                posted.reverses_entry_id.is_not(None),
+                and_(~is_posted, n_orig != 0),
+                and_(
+                    is_posted,
+                    or_(
+                        n_orig != 1,
+                        posted.id.is_(None),
+                        posted.company_id != books.cid,
+                        posted.source_type != source_type,
+                        posted.source_id != model.id,
+                        posted.reverses_entry_id.is_not(None),
+                    ),
+                ),
             ),
         )
-        .order_by(Payment.id)
+        .order_by(model.id)
     )
     for row in rows:
-        source = f"payment #{row[0]}"
-        yield from _posting_drifts(books, source, source, row[1], row[3:], row[2])
+        source = f"{what} #{row[0]}"
+        if not row[1]:
+            yield books.drift(
+                POSTING,
+                source,
+                "no posting",
+                f"{row[2]} original postings",
+                f"an unposted {what} has a posting",
+            )
+            continue
+        yield from _posting_drifts(
+            books, source, f"{source_type} #{row[0]}", row[2], row[4:], row[3]
+        )
 
 
 def orphan_postings(books: Books) -> Iterator[Drift]:
@@ -199,6 +234,7 @@ def orphan_postings(books: Books) -> Iterator[Drift]:
         ("invoice", Invoice),
         ("expense", Expense),
         ("payment", Payment),
+        ("bank", BankTransaction),
     )
     missing = [
         and_(
