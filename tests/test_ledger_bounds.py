@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from newledger.errors import ValidationFailed
 from newledger.ledger.expenses import create_draft_expense
 from newledger.ledger.invoices import approve_invoice, create_draft_invoice
-from newledger.ledger.models import JournalEntry, JournalLine
+from newledger.ledger.models import Invoice, JournalEntry, JournalLine
 from newledger.money import MAX_MINOR, parse_amount
 from tests.api_support import api_for, make_books
 from tests.appconnect_support import server_key
@@ -31,8 +31,8 @@ __all__ = ["server_key"]
 HUGE = "9999999999999.99"  # just under the bound on its own; times a quantity it is not
 
 
-def _draft(session: Session, books: Books, lines: list[dict[str, str]]) -> None:
-    create_draft_invoice(
+def _draft(session: Session, books: Books, lines: list[dict[str, str]]) -> Invoice:
+    return create_draft_invoice(
         session,
         books.actor,
         contact_id=books.customer.id,
@@ -105,16 +105,20 @@ def test_quantities_are_plain_ascii_decimals(session: Session) -> None:
         assert "lines[0].quantity" in refused.value.errors
 
 
+def _approved_invoice(sessions: sessionmaker[Session]) -> tuple[int, int]:
+    """(company id, invoice id) of a 10.00 invoice approved through the services."""
+    with sessions() as session:
+        books = make_ledger_books(session)
+        invoice = _draft(session, books, [{"quantity": "1", "unit_price": "10.00"}])
+        approve_invoice(session, books.actor, invoice.id)
+        session.commit()
+        return books.company.id, invoice.id
+
+
 def test_the_database_refuses_amounts_past_the_bound_written_around_the_services(
     sessions: sessionmaker[Session],
 ) -> None:
-    with sessions() as session:
-        books = make_ledger_books(session)
-        _draft(session, books, [{"quantity": "1", "unit_price": "10.00"}])
-        invoice_id = session.scalar(text("SELECT max(id) FROM invoices"))
-        assert invoice_id is not None
-        approve_invoice(session, books.actor, invoice_id)
-        session.commit()
+    _company_id, invoice_id = _approved_invoice(sessions)
     for statement in (
         f"UPDATE invoices SET amount_paid = {MAX_MINOR} WHERE id = {invoice_id}",
         f"UPDATE invoice_lines SET amount = -{MAX_MINOR} WHERE invoice_id = {invoice_id}",
@@ -129,20 +133,7 @@ def test_the_database_refuses_amounts_past_the_bound_written_around_the_services
 def test_the_database_refuses_a_second_posting_of_one_document(
     sessions: sessionmaker[Session],
 ) -> None:
-    with sessions() as session:
-        books = make_ledger_books(session)
-        _draft(session, books, [{"quantity": "1", "unit_price": "10.00"}])
-        invoice_id = session.scalar(text("SELECT max(id) FROM invoices"))
-        assert invoice_id is not None
-        approve_invoice(session, books.actor, invoice_id)
-        session.commit()
-        entry = session.scalar(
-            select(JournalEntry).where(
-                JournalEntry.source_type == "invoice", JournalEntry.source_id == invoice_id
-            )
-        )
-        assert entry is not None
-        company_id = entry.company_id
+    company_id, invoice_id = _approved_invoice(sessions)
     with sessions() as session, pytest.raises(IntegrityError):
         session.execute(
             text(

@@ -30,6 +30,18 @@ def _originals(books: Books, source_type: str) -> Any:
     )
 
 
+def _not_its_own(books: Books, posted: Any, source_type: str, source_id: Any) -> Any:
+    """The entry a row names (``posted``, outer-joined) is missing, another company's, another
+    source's, or a reversal."""
+    return or_(
+        posted.id.is_(None),
+        posted.company_id != books.cid,
+        posted.source_type != source_type,
+        posted.source_id != source_id,
+        posted.reverses_entry_id.is_not(None),
+    )
+
+
 def _posting_drifts(
     books: Books, label: str, source: str, count: int, entry: Sequence[Any], named: int | None
 ) -> Iterator[Drift]:
@@ -74,13 +86,7 @@ def document_postings(books: Books, model: Document, source_type: str) -> Iterat
     n_orig = func.coalesce(originals.c.n, 0)
     n_rev = func.coalesce(reversals.c.n, 0)
     voided = model.status == "voided"
-    wrong_entry = or_(
-        posted.id.is_(None),
-        posted.company_id != books.cid,
-        posted.source_type != source_type,
-        posted.source_id != model.id,
-        posted.reverses_entry_id.is_not(None),
-    )
+    wrong_entry = _not_its_own(books, posted, source_type, model.id)
     rows = books.session.execute(
         select(
             document_label(model),
@@ -198,14 +204,7 @@ def _own_postings(
                 and_(~is_posted, n_orig != 0),
                 and_(
                     is_posted,
-                    or_(
-                        n_orig != 1,
-                        posted.id.is_(None),
-                        posted.company_id != books.cid,
-                        posted.source_type != source_type,
-                        posted.source_id != model.id,
-                        posted.reverses_entry_id.is_not(None),
-                    ),
+                    or_(n_orig != 1, _not_its_own(books, posted, source_type, model.id)),
                 ),
             ),
         )
