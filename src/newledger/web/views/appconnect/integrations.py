@@ -6,7 +6,7 @@ from fastapi import Depends, Request, Response
 
 from newledger.identity.permissions import Permission
 from newledger.web.deps import WebContext, require_permission, web_router
-from newledger.web.views._appconnect import mcp_endpoint_exists, mcp_url, settings_page
+from newledger.web.views.appconnect.shared import mcp_endpoint_exists, mcp_url, settings_page
 
 router = web_router()
 _manage = require_permission(Permission.APPCONNECT_MANAGE)

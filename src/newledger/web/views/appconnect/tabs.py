@@ -1,9 +1,4 @@
-"""Settings → App Connect: the three tabs (API Credentials, OAuth Connections, MCP Server).
-
-The app pages (create, detail, rotate, revoke, delete, restore) live in ``appconnect_apps`` and
-Settings → Integrations in ``integrations``; their routers are included here, so the workspace
-wiring registers this one module.
-"""
+"""Settings → App Connect: the three tabs (API Credentials, OAuth Connections, MCP Server)."""
 
 from __future__ import annotations
 
@@ -13,12 +8,9 @@ from newledger.appconnect import apps
 from newledger.appconnect.apps import AppStatus
 from newledger.identity.permissions import CATALOGUE, Permission
 from newledger.web.deps import WebContext, require_permission, web_router
-from newledger.web.views import appconnect_apps, integrations
-from newledger.web.views._appconnect import mcp_endpoint_exists, mcp_url, settings_page
+from newledger.web.views.appconnect.shared import mcp_endpoint_exists, mcp_url, settings_page
 
 router = web_router()
-router.include_router(appconnect_apps.router)
-router.include_router(integrations.router)
 
 TABS = (
     ("api-credentials", "API Credentials"),

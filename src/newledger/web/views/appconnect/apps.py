@@ -25,7 +25,7 @@ from newledger.errors import PermissionDenied, ValidationFailed
 from newledger.identity.permissions import CATALOGUE, Permission
 from newledger.web.deps import WebContext, require_permission, require_step_up, web_router
 from newledger.web.errors import PageError
-from newledger.web.views._appconnect import api_url, settings_page, token_url
+from newledger.web.views.appconnect.shared import api_url, settings_page, token_url
 
 router = web_router()
 _manage = require_permission(Permission.APPCONNECT_MANAGE)

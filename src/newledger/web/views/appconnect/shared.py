@@ -1,4 +1,4 @@
-"""Bits shared by the App Connect and Integrations settings pages."""
+"""Bits shared by the App Connect and Integrations settings pages: endpoint URLs, page frame."""
 
 from __future__ import annotations
 
