@@ -10,8 +10,9 @@ from newledger.ledger.chart import account_by_code
 from newledger.ledger.contacts import create_contact
 from newledger.ledger.expenses import approve_expense, create_draft_expense
 from tests.conftest import LiveServer
-from tests.support.api import api_for, make_books
+from tests.support.api import api_for
 from tests.support.appconnect import server_key
+from tests.support.books import make_books
 
 __all__ = ["server_key"]
 

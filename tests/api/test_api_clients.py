@@ -14,8 +14,9 @@ from schemathesis.checks import not_a_server_error
 from sqlalchemy.orm import Session, sessionmaker
 
 from tests.conftest import LiveServer
-from tests.support.api import ALL, api_for, make_books
+from tests.support.api import ALL, api_for
 from tests.support.appconnect import make_app, server_key
+from tests.support.books import make_books
 
 __all__ = ["server_key"]
 

@@ -20,8 +20,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from newledger.audit.models import Activity
 from newledger.ledger.models import Expense, Invoice
 from tests.conftest import LiveServer, free_port
-from tests.support.api import Api, api_for, invoice_body, make_books
+from tests.support.api import Api, api_for, invoice_body
 from tests.support.appconnect import SERVER_KEY, server_key, token_for
+from tests.support.books import make_books
 
 __all__ = ["server_key"]
 

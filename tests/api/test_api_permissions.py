@@ -10,8 +10,9 @@ import httpx
 from sqlalchemy.orm import Session, sessionmaker
 
 from tests.conftest import LiveServer
-from tests.support.api import ALL, READ_ONLY, Api, api_for, invoice_body, make_books
+from tests.support.api import ALL, READ_ONLY, Api, api_for, invoice_body
 from tests.support.appconnect import make_app, server_key, token_for
+from tests.support.books import make_books
 
 __all__ = ["server_key"]
 

@@ -13,8 +13,9 @@ from newledger.identity.models import Company
 from newledger.ledger import reports
 from newledger.ledger.invoices import approve_invoice
 from tests.conftest import LiveServer
-from tests.support.api import api_for, make_books
+from tests.support.api import api_for
 from tests.support.appconnect import server_key
+from tests.support.books import make_books
 
 __all__ = ["server_key"]
 
@@ -69,5 +70,5 @@ def test_each_report_is_the_ledgers_report_for_the_asked_or_default_dates(
         assert response.json() == expected, (path, params)
     # The approved invoice is in the books, so the comparisons above are not of empty reports.
     receivable = api.get("/reports/ar-aging", params={"as_of": day.isoformat()}).json()
-    assert [c["name"] for c in receivable["contacts"]] == ["Globex Corp"], receivable
+    assert [c["name"] for c in receivable["contacts"]] == [books.customer.name], receivable
     api.close()

@@ -47,7 +47,8 @@ from newledger.ledger.models import (
 from newledger.ledger.payments import record_payment
 from newledger.ledger.verify import verify_books
 from tests.conftest import LiveServer
-from tests.support.ledger_pages import PageBooks, app_actor, make_page_books
+from tests.support.books import app_actor
+from tests.support.ledger_pages import PageBooks, make_page_books
 from tests.support.workspace import client, csrf, sign_in
 
 ROUNDS = 20

@@ -21,10 +21,9 @@ from newledger.ledger.invoices import approve_invoice, create_draft_invoice
 from newledger.ledger.models import Invoice, JournalEntry, JournalLine
 from newledger.money import MAX_MINOR, parse_amount
 from tests.conftest import LiveServer
-from tests.support.api import api_for, make_books
+from tests.support.api import api_for
 from tests.support.appconnect import server_key
-from tests.support.books import Books, row_counts
-from tests.support.books import make_books as make_ledger_books
+from tests.support.books import Books, make_books, row_counts
 
 __all__ = ["server_key"]
 
@@ -42,7 +41,7 @@ def _draft(session: Session, books: Books, lines: list[dict[str, str]]) -> Invoi
 
 
 def test_lines_of_nine_quintillion_that_net_to_ninety_are_refused(session: Session) -> None:
-    books = make_ledger_books(session)
+    books = make_books(session)
     session.commit()
     before = row_counts(session)
     with pytest.raises(ValidationFailed) as refused:
@@ -61,7 +60,7 @@ def test_lines_of_nine_quintillion_that_net_to_ninety_are_refused(session: Sessi
 
 
 def test_a_line_just_under_the_bound_is_kept_and_one_at_it_is_refused(session: Session) -> None:
-    books = make_ledger_books(session)
+    books = make_books(session)
     _draft(session, books, [{"quantity": "1", "unit_price": HUGE}])
     with pytest.raises(ValidationFailed) as refused:
         _draft(session, books, [{"quantity": "2", "unit_price": "5000000000000.00"}])
@@ -72,7 +71,7 @@ def test_a_line_just_under_the_bound_is_kept_and_one_at_it_is_refused(session: S
 
 
 def test_expense_totals_are_bounded(session: Session) -> None:
-    books = make_ledger_books(session)
+    books = make_books(session)
     account = books.acct("6500")
     with pytest.raises(ValidationFailed) as refused:
         create_draft_expense(
@@ -98,7 +97,7 @@ def test_amounts_are_plain_ascii_decimals(value: str) -> None:
 
 
 def test_quantities_are_plain_ascii_decimals(session: Session) -> None:
-    books = make_ledger_books(session)
+    books = make_books(session)
     for quantity in ("٢", "2e1", "1_0"):
         with pytest.raises(ValidationFailed) as refused:
             _draft(session, books, [{"quantity": quantity, "unit_price": "12.00"}])
@@ -108,7 +107,7 @@ def test_quantities_are_plain_ascii_decimals(session: Session) -> None:
 def _approved_invoice(sessions: sessionmaker[Session]) -> tuple[int, int]:
     """(company id, invoice id) of a 10.00 invoice approved through the services."""
     with sessions() as session:
-        books = make_ledger_books(session)
+        books = make_books(session)
         invoice = _draft(session, books, [{"quantity": "1", "unit_price": "10.00"}])
         approve_invoice(session, books.actor, invoice.id)
         session.commit()

@@ -8,8 +8,8 @@ import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from tests.conftest import LiveServer
-from tests.support.api import make_books
 from tests.support.appconnect import make_app, token_for
+from tests.support.books import make_books
 from tests.support.workspace import (
     client,
     csrf,

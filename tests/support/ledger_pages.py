@@ -1,6 +1,6 @@
-"""Books for the ledger page tests, made through the services in the test database that the live
-server shares: a company with the standard chart, an owner, a viewer, contacts, and drafts from
-the UI and from an API credential app."""
+"""The ledger pages' scenario, in the test database that the live server shares: ``make_books``
+books whose owner and a viewer can sign in, a second customer, and drafts from the UI and from an
+API credential app (``Books.app()``, "Receipt Bot")."""
 
 from __future__ import annotations
 
@@ -10,15 +10,12 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from newledger.actor import Actor
 from newledger.identity.models import Company, User
-from newledger.identity.permissions import DELEGABLE
-from newledger.identity.services import user_actor
-from newledger.ledger.chart import create_standard_chart
 from newledger.ledger.contacts import create_contact
 from newledger.ledger.expenses import create_draft_expense
 from newledger.ledger.invoices import create_draft_invoice
 from newledger.ledger.models import Account, Expense, Invoice
+from tests.support.books import make_books
 from tests.support.workspace import Person, make_person
 
 TODAY = dt.date.today()
@@ -39,10 +36,6 @@ class PageBooks:
     expense_id: int  # drafted by the app
 
 
-def app_actor(company_id: int, owner_id: int) -> Actor:
-    return Actor("app", company_id, DELEGABLE, user_id=owner_id, app_id=7, label="Receipt Bot")
-
-
 def make_page_books(
     sessions: sessionmaker[Session], *, owner_2fa: bool = False, slug: str = "acme"
 ) -> PageBooks:
@@ -51,20 +44,16 @@ def make_page_books(
     assert owner.company_id is not None
     with sessions() as s:
         company = s.get(Company, owner.company_id)
-        assert company is not None
-        accounts = create_standard_chart(s, company)
         user = s.get(User, owner.user_id)
-        assert user is not None
-        me = user_actor(s, user, company.id)
-        bot = app_actor(company.id, owner.user_id)
-        customer = create_contact(s, me, kind="customer", name="Acme Corp", payment_terms_days=14)
+        assert company is not None and user is not None
+        books = make_books(s, company=company, owner=user)
+        me, bot = books.actor, books.app()
         other = create_contact(s, me, kind="customer", name="Globex", payment_terms_days=30)
-        vendor = create_contact(s, me, kind="vendor", name="Staples")
-        income, expense_account = accounts["4000"], _first_expense(accounts)
+        expense_account = _first_expense(books.accounts)
         app_invoice = create_draft_invoice(
             s,
             bot,
-            contact_id=customer.id,
+            contact_id=books.customer.id,
             issue_date=TODAY,
             lines=[{"description": "Consulting", "quantity": "3", "unit_price": "400.00"}],
         )
@@ -79,7 +68,7 @@ def make_page_books(
             s,
             bot,
             date=TODAY,
-            contact_id=vendor.id,
+            contact_id=books.vendor.id,
             description="Printer paper",
             lines=[{"description": "Paper", "amount": "42.50", "account_id": expense_account.id}],
         )
@@ -88,10 +77,10 @@ def make_page_books(
             company_id=company.id,
             owner=owner,
             viewer=viewer,
-            customer_id=customer.id,
+            customer_id=books.customer.id,
             other_customer_id=other.id,
-            vendor_id=vendor.id,
-            income_account_id=income.id,
+            vendor_id=books.vendor.id,
+            income_account_id=books.acct("4000"),
             expense_account_id=expense_account.id,
             app_invoice_id=app_invoice.id,
             ui_invoice_id=ui_invoice.id,
