@@ -1,8 +1,15 @@
-"""Reading a token-endpoint request: the form body and the client's credentials.
+"""Client authentication at the OAuth endpoints: the form body, the presented credentials, and
+who they prove the requester to be.
 
 RFC 6749 §2.3.1: ``client_secret_basic`` (HTTP Basic, with id and secret form-urlencoded before
-base64) or ``client_secret_post`` (``client_id`` and ``client_secret`` in the body). A request
-using both is refused (§2.3: "MUST NOT use more than one authentication method").
+base64) or ``client_secret_post`` (``client_id`` and ``client_secret`` in the body), or ``none``
+for a public client (a ``client_id`` alone). A request using two methods is refused (§2.3: "MUST
+NOT use more than one authentication method").
+
+``authenticate`` decides by the shape of the client id: ``nlci_…`` is an API credential app
+(``app_credentials.py``). OAuth clients registered through ``/oauth/register`` and URL-shaped
+client ids (client ID metadata documents, DESIGN §5) join it with the OAuth-for-MCP work;
+until then they are unknown clients.
 """
 
 from __future__ import annotations
@@ -13,10 +20,19 @@ from urllib.parse import unquote_plus
 
 from starlette.requests import Request
 
+from newledger.appconnect.oauth.app_credentials import APP_CLIENT_ID, VerifiedApp, verify_app
 from newledger.appconnect.oauth.errors import OAuthError, invalid_client
 from newledger.appconnect.strict_b64 import decode_standard
 
-__all__ = ["PresentedClient", "form_value", "read_client", "read_form"]
+__all__ = [
+    "PresentedClient",
+    "Requester",
+    "authenticate",
+    "form_value",
+    "loggable_client_id",
+    "read_client",
+    "read_form",
+]
 
 _MAX_BODY = 8192
 _MAX_FIELDS = 32
@@ -80,24 +96,40 @@ async def read_form(request: Request) -> dict[str, str]:
 
 
 def read_client(request: Request, form: dict[str, str]) -> PresentedClient:
-    """Which client the request claims to be, and how. Verifying it is the grant's job."""
+    """Which client the request claims to be, and how. ``authenticate`` checks the claim.
+
+    Every error raised here carries the client id as far as it could be read, so the refusal is
+    recorded against the right company.
+    """
     header = request.headers.get("authorization")
     if header is not None:
         scheme, _, value = header.partition(" ")
         if scheme.lower() != "basic":
-            raise invalid_client("unsupported_auth_scheme")
-        if "client_secret" in form:
-            raise OAuthError("invalid_request", "Use one client authentication method, not two")
+            raise invalid_client("unsupported_auth_scheme", client_id=form.get("client_id", ""))
         try:
             decoded = decode_standard(value.strip()).decode("utf-8")
         except (ValueError, UnicodeDecodeError):
-            raise invalid_client("malformed_basic_auth") from None
+            raise invalid_client(
+                "malformed_basic_auth", client_id=form.get("client_id", "")
+            ) from None
         client_id, colon, secret = decoded.partition(":")
         if not colon:
-            raise invalid_client("malformed_basic_auth")
+            raise invalid_client("malformed_basic_auth", client_id=form.get("client_id", ""))
         client_id, secret = form_value(client_id), form_value(secret)
+        if "client_secret" in form:
+            raise OAuthError(
+                "invalid_request",
+                "Use one client authentication method, not two",
+                reason="two_auth_methods",
+                client_id=client_id,
+            )
         if "client_id" in form and form["client_id"] != client_id:
-            raise OAuthError("invalid_request", "client_id does not match the Authorization header")
+            raise OAuthError(
+                "invalid_request",
+                "client_id does not match the Authorization header",
+                reason="client_id_mismatch",
+                client_id=client_id,
+            )
         return PresentedClient(client_id, secret, "client_secret_basic")
     posted_id = form.get("client_id")
     if not posted_id:
@@ -105,3 +137,29 @@ def read_client(request: Request, form: dict[str, str]) -> PresentedClient:
     posted_secret = form.get("client_secret")
     method = "client_secret_post" if posted_secret else "none"
     return PresentedClient(posted_id, posted_secret, method)
+
+
+# Who a request authenticated as. OAuth clients (public and confidential) join this union with
+# the OAuth-for-MCP work.
+Requester = VerifiedApp
+
+
+def authenticate(client: PresentedClient) -> Requester:
+    """Verify the presented credentials; raise ``invalid_client`` (with a reason) if they fail."""
+    if APP_CLIENT_ID.fullmatch(client.client_id):
+        return verify_app(client.client_id, client.secret)
+    raise invalid_client("unknown_client")
+
+
+_SECRET_SHAPED = re.compile(r"nl(?:cs|at|rt|ac)_")
+_LOGGABLE_LEN = 48
+
+
+def loggable_client_id(value: str) -> str:
+    """The client id as presented, in the form it may be stored or logged: one of NewLedger's
+    own secrets or tokens pasted as a client id is never kept, not even its first characters;
+    anything else is cut to its first 48 printable characters."""
+    if _SECRET_SHAPED.match(value):
+        return "[a secret, not a client id]"
+    printable = "".join(ch for ch in value[: _LOGGABLE_LEN + 1] if ch.isprintable())
+    return printable if len(printable) <= _LOGGABLE_LEN else printable[:_LOGGABLE_LEN] + "…"
