@@ -23,7 +23,7 @@ from newledger.appconnect.strict_b64 import decode_urlsafe, encode_urlsafe
 from newledger.config import get_settings
 from newledger.errors import AuthenticationFailed
 from newledger.identity.permissions import Permission
-from newledger.keys import derive_key
+from newledger.keys import keyed_mac
 
 __all__ = [
     "AccessToken",
@@ -82,7 +82,7 @@ class AccessToken:
 
 
 def _sign(signed_part: bytes) -> bytes:
-    return hmac.digest(derive_key("access-token"), signed_part, "sha256")
+    return keyed_mac("access-token", signed_part)
 
 
 def issue_access_token(

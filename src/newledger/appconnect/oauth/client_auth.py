@@ -18,10 +18,9 @@ import re
 from dataclasses import dataclass
 from urllib.parse import unquote_plus
 
-from starlette.requests import Request
-
 from newledger.appconnect.oauth.app_credentials import APP_CLIENT_ID, VerifiedApp, verify_app
 from newledger.appconnect.oauth.errors import OAuthError, invalid_client
+from newledger.appconnect.oauth.request import OAuthRequest
 from newledger.appconnect.strict_b64 import decode_standard
 
 __all__ = [
@@ -34,7 +33,6 @@ __all__ = [
     "read_form",
 ]
 
-_MAX_BODY = 8192
 _MAX_FIELDS = 32
 
 
@@ -47,8 +45,10 @@ def form_value(raw: str) -> str:
     sent. They are letters, digits and ``_``, which form encoding leaves as they are, so an
     escaped spelling (``%41`` for ``A``) is a second spelling of the same credential: kept
     escaped, it fails the credential's shape check instead of authenticating."""
+    if "%" not in raw and "+" not in raw:
+        return raw
     value = unquote_plus(raw)
-    return raw if value != raw and _OWN_CREDENTIAL.match(value) else value
+    return raw if _OWN_CREDENTIAL.match(value) else value
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,26 +58,13 @@ class PresentedClient:
     method: str  # client_secret_basic | client_secret_post | none
 
 
-async def read_form(request: Request) -> dict[str, str]:
+def read_form(request: OAuthRequest) -> dict[str, str]:
     """Parse ``application/x-www-form-urlencoded``; repeated parameters are refused (§3.2)."""
-    content_type = request.headers.get("content-type", "")
+    content_type = request.content_type
     if content_type.split(";", 1)[0].strip().lower() != "application/x-www-form-urlencoded":
         raise OAuthError("invalid_request", "Use application/x-www-form-urlencoded")
-    # Stop reading at the limit: ``request.body()`` would first buffer whatever a client sends
-    # (gigabytes, or a chunked body that never ends) before the size could be checked.
-    declared = request.headers.get("content-length")
-    if declared is not None and (not declared.isdigit() or int(declared) > _MAX_BODY):
-        raise OAuthError("invalid_request", "Request body too large")
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > _MAX_BODY:
-            raise OAuthError("invalid_request", "Request body too large")
-        chunks.append(chunk)
-    body = b"".join(chunks)
     try:
-        text = body.decode("utf-8")
+        text = request.body.decode("utf-8")
     except UnicodeDecodeError:
         raise OAuthError("invalid_request", "Malformed form body") from None
     form: dict[str, str] = {}
@@ -86,7 +73,7 @@ async def read_form(request: Request) -> dict[str, str]:
     for field in text.split("&") if text else ():
         name, _, value = field.partition("=")
         if "%" in field or "+" in field:
-            name, value = unquote_plus(name), form_value(value)
+            name, value = form_value(name), form_value(value)
         if name in form:
             raise OAuthError("invalid_request", "A parameter was given more than once")
         if len(form) >= _MAX_FIELDS:
@@ -95,13 +82,13 @@ async def read_form(request: Request) -> dict[str, str]:
     return form
 
 
-def read_client(request: Request, form: dict[str, str]) -> PresentedClient:
+def read_client(request: OAuthRequest, form: dict[str, str]) -> PresentedClient:
     """Which client the request claims to be, and how. ``authenticate`` checks the claim.
 
     Every error raised here carries the client id as far as it could be read, so the refusal is
     recorded against the right company.
     """
-    header = request.headers.get("authorization")
+    header = request.authorization
     if header is not None:
         scheme, _, value = header.partition(" ")
         if scheme.lower() != "basic":

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
-from starlette.requests import Request
 from starlette.responses import Response
+from starlette.types import Receive, Scope
 
 from newledger.appconnect.oauth.client_auth import (
     PresentedClient,
@@ -23,6 +23,7 @@ from newledger.appconnect.oauth.client_auth import (
 )
 from newledger.appconnect.oauth.errors import OAuthError
 from newledger.appconnect.oauth.limits import check_limits
+from newledger.appconnect.oauth.request import OAuthRequest, read_request
 from newledger.appconnect.refusals import note_token_refusal
 
 __all__ = ["Handler", "serve"]
@@ -30,14 +31,16 @@ __all__ = ["Handler", "serve"]
 Handler = Callable[[Requester, dict[str, str]], Awaitable[Response]]
 
 
-async def serve(request: Request, endpoint: str, handler: Handler) -> Response:
+async def serve(scope: Scope, receive: Receive, endpoint: str, handler: Handler) -> Response:
+    request: OAuthRequest | None = None
     form: dict[str, str] = {}
     presented: PresentedClient | None = None
     requester: Requester | None = None
     try:
-        form = await read_form(request)
+        request = await read_request(scope, receive)
+        form = read_form(request)
         presented = read_client(request, form)
-        check_limits(request, presented.client_id)
+        check_limits(request.ip, presented.client_id)
         requester = authenticate(presented)
         return await handler(requester, form)
     except OAuthError as exc:
@@ -47,7 +50,7 @@ async def serve(request: Request, endpoint: str, handler: Handler) -> Response:
 
 def _note(
     exc: OAuthError,
-    request: Request,
+    request: OAuthRequest | None,
     endpoint: str,
     form: dict[str, str],
     presented: PresentedClient | None,
@@ -65,6 +68,6 @@ def _note(
         grant_type=form.get("grant_type"),
         app_id=requester.id if requester is not None else exc.app_id,
         company_id=requester.company_id if requester is not None else exc.company_id,
-        ip=request.client.host if request.client else None,
-        user_agent=request.headers.get("user-agent"),
+        ip=request.ip if request else None,
+        user_agent=request.user_agent if request else None,
     )

@@ -5,8 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 
-from starlette.requests import Request
-
 from newledger.appconnect.oauth.errors import OAuthError
 from newledger.appconnect.oauth.ratelimit import SlidingWindowLimiter
 from newledger.config import get_settings
@@ -41,9 +39,9 @@ def _too_many(retry_after: int, reason: str) -> OAuthError:
     )
 
 
-def check_limits(request: Request, client_id: str) -> None:
+def check_limits(ip: str | None, client_id: str) -> None:
     """Count one request against its IP address and its client id; raise 429 past either."""
-    wait = _limits().per_ip.hit(request.client.host if request.client else "-")
+    wait = _limits().per_ip.hit(ip or "-")
     if wait:
         raise _too_many(wait, "rate_limited_ip")
     wait = _limits().per_client.hit(client_id[:64])

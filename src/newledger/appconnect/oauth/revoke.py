@@ -15,8 +15,8 @@ import datetime as dt
 
 from sqlalchemy import delete, select
 from starlette.concurrency import run_in_threadpool
-from starlette.requests import Request
 from starlette.responses import Response
+from starlette.types import Receive, Scope
 
 from newledger.actor import Actor
 from newledger.appconnect.models import RevokedToken
@@ -40,8 +40,8 @@ def _ok() -> Response:
     return Response(b"", status_code=200, headers=NO_STORE)
 
 
-async def revoke_endpoint(request: Request) -> Response:
-    return await serve(request, "revoke", _revoke)
+async def revoke_endpoint(scope: Scope, receive: Receive) -> Response:
+    return await serve(scope, receive, "revoke", _revoke)
 
 
 async def _revoke(requester: Requester, form: dict[str, str]) -> Response:

@@ -18,8 +18,8 @@ from __future__ import annotations
 import datetime as dt
 
 from starlette.concurrency import run_in_threadpool
-from starlette.requests import Request
 from starlette.responses import Response
+from starlette.types import Receive, Scope
 
 from newledger.appconnect import audience
 from newledger.appconnect.auth import LAST_USED_RESOLUTION, touch_last_used
@@ -35,8 +35,8 @@ from newledger.runtime import get_sessionmaker
 __all__ = ["client_credentials", "granted_scope", "token_endpoint"]
 
 
-async def token_endpoint(request: Request) -> Response:
-    return await serve(request, "token", _token)
+async def token_endpoint(scope: Scope, receive: Receive) -> Response:
+    return await serve(scope, receive, "token", _token)
 
 
 async def _token(requester: Requester, form: dict[str, str]) -> Response:
