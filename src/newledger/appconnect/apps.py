@@ -275,17 +275,7 @@ def _record(session: Session, event: Event, actor: Actor, app: App, **details: o
 
 
 def app_view(app: App, role: str | None, user_active: bool, email: str) -> AppView:
-    grant = app_grant(
-        app_id=app.id,
-        company_id=app.company_id,
-        permissions=app.permissions,
-        revoked_at=app.revoked_at,
-        deleted_at=app.deleted_at,
-        expires_at=app.expires_at,
-        role=role,
-        is_active=user_active,
-        now=utcnow(),
-    )
+    grant = app_grant(app, role=role, is_active=user_active, now=utcnow())
     return AppView(
         app=app,
         status=grant.status,

@@ -126,6 +126,7 @@ def _note(reason: str, claims: AccessToken, origin: Origin | None) -> None:
 
 _APP_STATE = (
     app_with_creator(
+        App.id,
         App.company_id,
         App.name,
         App.permissions,
@@ -156,17 +157,7 @@ def _app_actor(session: Session, claims: AccessToken) -> Actor:
             "Token was issued before the app was rotated, revoked or deleted", "stale_version"
         )
     now = utcnow()
-    grant = app_grant(
-        app_id=claims.grant_id,
-        company_id=row.company_id,
-        permissions=row.permissions,
-        revoked_at=row.revoked_at,
-        deleted_at=row.deleted_at,
-        expires_at=row.expires_at,
-        role=row.role,
-        is_active=row.is_active,
-        now=now,
-    )
+    grant = app_grant(row, role=row.role, is_active=row.is_active, now=now)
     if not grant.status.live:
         raise _Refused(f"App is {grant.status.value}", f"app_{grant.status.value}")
     if row.denied:

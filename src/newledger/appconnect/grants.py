@@ -14,7 +14,7 @@ import datetime as dt
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import lru_cache
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import Select, and_, select
 
@@ -23,6 +23,7 @@ from newledger.identity.models import Membership, User
 from newledger.identity.permissions import DELEGABLE, Permission, role_permissions
 
 __all__ = [
+    "AppState",
     "Grant",
     "GrantStatus",
     "app_grant",
@@ -95,26 +96,35 @@ def app_with_creator(*columns: Any) -> Select[Any]:
     )
 
 
+class AppState(Protocol):
+    """What ``app_grant`` reads of an app: an ``App`` row or a row of a statement built with
+    ``app_with_creator`` (``expires_at`` as an aware datetime; the others only for ``None``)."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def company_id(self) -> int: ...
+    @property
+    def permissions(self) -> str: ...
+    @property
+    def revoked_at(self) -> object: ...
+    @property
+    def deleted_at(self) -> object: ...
+    @property
+    def expires_at(self) -> dt.datetime | None: ...
+
+
 def app_grant(
-    *,
-    app_id: int,
-    company_id: int,
-    permissions: str,
-    revoked_at: dt.datetime | None,
-    deleted_at: dt.datetime | None,
-    expires_at: dt.datetime | None,
-    role: str | None,
-    is_active: bool | None,
-    now: dt.datetime,
+    app: AppState, *, role: str | None, is_active: bool | None, now: dt.datetime
 ) -> Grant:
     """An API credential app's grant, from its row and its creator's membership."""
-    delegated = delegated_permissions(permissions)
+    delegated = delegated_permissions(app.permissions)
     current = creator_permissions(role, is_active)
-    if deleted_at is not None:
+    if app.deleted_at is not None:
         status = GrantStatus.DELETED
-    elif revoked_at is not None:
+    elif app.revoked_at is not None:
         status = GrantStatus.REVOKED
-    elif expires_at is not None and expires_at <= now:
+    elif app.expires_at is not None and app.expires_at <= now:
         status = GrantStatus.EXPIRED
     elif not current:
         status = GrantStatus.SUSPENDED
@@ -123,4 +133,4 @@ def app_grant(
     else:
         status = GrantStatus.ACTIVE
     effective = delegated & current if status.live else frozenset()
-    return Grant("app", app_id, company_id, status, delegated, effective)
+    return Grant("app", app.id, app.company_id, status, delegated, effective)

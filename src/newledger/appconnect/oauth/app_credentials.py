@@ -114,17 +114,8 @@ def verify_app(client_id: str, secret: str | None) -> VerifiedApp:
     )
     if not (current_ok or previous_ok):
         raise invalid_client("wrong_secret", row.id, row.company_id)
-    grant = app_grant(
-        app_id=row.id,
-        company_id=row.company_id,
-        permissions=row.permissions,
-        revoked_at=row.revoked_at,
-        deleted_at=row.deleted_at,
-        expires_at=as_utc(row.expires_at),
-        role=row.role,
-        is_active=row.is_active,
-        now=now,
-    )
+    row = row._replace(expires_at=as_utc(row.expires_at))
+    grant = app_grant(row, role=row.role, is_active=row.is_active, now=now)
     if not grant.status.live:
         raise invalid_client(f"app_{grant.status.value}", row.id, row.company_id)
     return VerifiedApp(
