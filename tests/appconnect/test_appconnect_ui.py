@@ -19,7 +19,7 @@ from newledger.identity.members import change_role
 from newledger.identity.models import Membership
 from newledger.identity.permissions import DELEGABLE, Permission, role_permissions
 from tests.conftest import LiveServer
-from tests.support.appconnect import server_key
+from tests.support.appconnect import server_key, wait_for_activity
 from tests.support.appconnect_ui import (
     BASE,
     act,
@@ -236,9 +236,15 @@ def test_a_revoked_apps_token_is_refused_on_the_next_request(
     assert httpx.get(f"{live_server.url}/api/v1/me", headers=bearer).status_code == 401
     refused = token_response(live_server.url, client_id, secret)
     assert refused.status_code == 401 and refused.json()["error"] == "invalid_client"
-    events = app_events(sessions, app_row(sessions, client_id).id)
+    app_id = app_row(sessions, client_id).id
+    # The refused exchange and the refused API call, recorded against the app (written by the
+    # server's background recorder within moments).
+    for event in (Event.TOKEN_FAILED, Event.REQUEST_REFUSED):
+        assert wait_for_activity(
+            sessions, lambda a, e=event: a.event == e and a.subject_id == app_id, 1
+        )
+    events = app_events(sessions, app_id)
     assert Event.APP_REVOKED in [a.event for a in events]
-    assert Event.TOKEN_FAILED in [a.event for a in events]  # the refused exchange, on its page
     assert stepups(sessions, person.user_id) == ["app.revoke"]
 
 

@@ -37,6 +37,7 @@ def test_settings_come_from_newledger_environment_variables(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv("NEWLEDGER_SECRET_KEY", raising=False)
+    monkeypatch.delenv("NEWLEDGER_DATABASE_URL", raising=False)  # the test run sets it
     monkeypatch.setenv("NEWLEDGER_DATA_DIR", str(tmp_path))
     monkeypatch.setenv("NEWLEDGER_PUBLIC_URL", "https://books.example.com/")
     settings = Settings()

@@ -5,7 +5,8 @@ from __future__ import annotations
 import base64
 import itertools
 import os
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import httpx
@@ -101,11 +102,18 @@ def basic(client_id: str, secret: str) -> dict[str, str]:
 
 
 def fetch_token(
-    base_url: str, cred: Credential, *, scope: str | None = None, secret: str | None = None
+    base_url: str,
+    cred: Credential,
+    *,
+    scope: str | None = None,
+    secret: str | None = None,
+    resource: str | None = None,
 ) -> httpx.Response:
     data = {"grant_type": "client_credentials"}
     if scope is not None:
         data["scope"] = scope
+    if resource is not None:
+        data["resource"] = resource
     return httpx.post(
         f"{base_url}/oauth/token", data=data, headers=basic(cred.client_id, secret or cred.secret)
     )
@@ -117,12 +125,29 @@ def token_for(base_url: str, cred: Credential, scope: str | None = None) -> str:
     return str(response.json()["access_token"])
 
 
-def failures(session: Session, client_id: str) -> list[Activity]:
-    """Activity rows of refused token requests for this client id, oldest first."""
-    rows = session.scalars(
-        select(Activity).where(Activity.event == "appconnect:token:failed").order_by(Activity.id)
+def failures(sessions: sessionmaker[Session], client_id: str, *, total: int = 1) -> list[Activity]:
+    """Activity rows of refused token requests for this client id, oldest first, once they add
+    up to ``total`` occurrences. The server counts refusals in memory and writes them from a
+    background thread within about a second, so this waits (up to 10 s) for them."""
+    return wait_for_activity(
+        sessions,
+        lambda a: a.event == "appconnect:token:failed" and a.details.get("client_id") == client_id,
+        total,
     )
-    return [a for a in rows if a.details.get("client_id") == client_id]
+
+
+def wait_for_activity(
+    sessions: sessionmaker[Session], match: Callable[[Activity], bool], total: int
+) -> list[Activity]:
+    """The matching activity rows once their occurrences add up to ``total`` (or the 10 s
+    deadline passes; then whatever is there, for the caller's assertion to show)."""
+    deadline = time.monotonic() + 10
+    while True:
+        with sessions() as session:
+            rows = [a for a in session.scalars(select(Activity).order_by(Activity.id)) if match(a)]
+        if sum(a.occurrences for a in rows) >= total or time.monotonic() > deadline:
+            return rows
+        time.sleep(0.1)
 
 
 def get_app_row(session: Session, client_id: str) -> App:

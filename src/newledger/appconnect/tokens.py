@@ -23,10 +23,11 @@ from newledger.appconnect.strict_b64 import decode_urlsafe, encode_urlsafe
 from newledger.config import get_settings
 from newledger.errors import AuthenticationFailed
 from newledger.identity.permissions import Permission
-from newledger.keys import derive_key
+from newledger.keys import keyed_mac
 
 __all__ = [
     "AccessToken",
+    "TokenRefused",
     "decode_scope",
     "encode_scope",
     "issue_access_token",
@@ -81,7 +82,7 @@ class AccessToken:
 
 
 def _sign(signed_part: bytes) -> bytes:
-    return hmac.digest(derive_key("access-token"), signed_part, "sha256")
+    return keyed_mac("access-token", signed_part)
 
 
 def issue_access_token(
@@ -119,8 +120,37 @@ def issue_access_token(
     return signed_part.decode() + "." + encode_urlsafe(_sign(signed_part)), claims
 
 
-def _invalid(message: str) -> AuthenticationFailed:
-    return AuthenticationFailed(message, code="invalid_token")
+class TokenRefused(AuthenticationFailed):
+    """An access token that cannot be used. ``reason`` is for the activity log; ``company_id``
+    is the company the token names (unverified when the signature failed), ``grant_id`` the
+    app it names once the signature was verified."""
+
+    def __init__(
+        self,
+        message: str,
+        reason: str,
+        *,
+        company_id: int | None = None,
+        grant_kind: str | None = None,
+        grant_id: int | None = None,
+    ) -> None:
+        super().__init__(message, code="invalid_token")
+        self.reason = reason
+        self.company_id = company_id
+        self.grant_kind = grant_kind
+        self.grant_id = grant_id
+
+
+def _invalid(message: str, reason: str = "malformed") -> TokenRefused:
+    return TokenRefused(message, reason)
+
+
+def _claimed_company(payload: bytes) -> int | None:
+    """The company a payload names, read without trusting it (for the record of a refusal)."""
+    fields = payload.split(b":", 4)
+    return (
+        int(fields[3]) if len(fields) > 4 and fields[3].isdigit() and len(fields[3]) < 12 else None
+    )
 
 
 def parse_access_token(token: str, *, now: int | None = None) -> AccessToken:
@@ -141,7 +171,9 @@ def parse_access_token(token: str, *, now: int | None = None) -> AccessToken:
         raise _invalid("Malformed access token") from None
     signed = signed_part.encode("ascii")
     if not hmac.compare_digest(_sign(signed), presented):
-        raise _invalid("Bad access token signature")
+        raise TokenRefused(
+            "Bad access token signature", "bad_signature", company_id=_claimed_company(payload)
+        )
     try:
         fields = payload.decode().split(":", 8)
         kind, grant_id, version, company_id, mask, iat, exp, jti, resource = fields
@@ -160,5 +192,11 @@ def parse_access_token(token: str, *, now: int | None = None) -> AccessToken:
         # A valid signature over a payload we cannot read means a bug or a key reuse: refuse.
         raise _invalid("Malformed access token") from None
     if (int(time.time()) if now is None else now) >= claims.expires_at:
-        raise _invalid("Access token expired")
+        raise TokenRefused(
+            "Access token expired",
+            "token_expired",
+            company_id=claims.company_id,
+            grant_kind=claims.kind,
+            grant_id=claims.grant_id,
+        )
     return claims

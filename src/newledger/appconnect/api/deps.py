@@ -29,10 +29,12 @@ from starlette.responses import Response
 from newledger.actor import Actor
 from newledger.appconnect.api.problems import ApiProblem
 from newledger.appconnect.api.ratelimit import FixedWindowLimiter
-from newledger.appconnect.auth import authenticate_bearer
+from newledger.appconnect.audience import rest_api_url
+from newledger.appconnect.auth import Origin, authenticate_bearer, refuse_permission
+from newledger.appconnect.refusals import note_request_refusal
 from newledger.config import get_settings
 from newledger.db import session_scope
-from newledger.errors import AuthenticationFailed, PermissionDenied
+from newledger.errors import AuthenticationFailed
 from newledger.identity.permissions import Permission
 from newledger.runtime import get_sessionmaker
 
@@ -112,21 +114,32 @@ def requires(permission: Permission | None) -> Any:
     """The dependency for an operation that needs ``permission`` (``None``: any valid token)."""
 
     async def dependency(request: Request, session: Session = Depends(api_session)) -> ApiContext:
-        actor = authenticate_bearer(session, bearer_token(request))
+        origin = Origin(
+            request.client.host if request.client else None, request.headers.get("user-agent")
+        )
+        actor = authenticate_bearer(
+            session, bearer_token(request), resource=rest_api_url(), origin=origin
+        )
         decision = _get_limiter().hit(actor_key(actor))
         headers = decision.headers()
         request.state.rate_limit_headers = headers
         if not decision.allowed:
+            note_request_refusal(
+                reason="rate_limited",
+                company_id=actor.company_id,
+                grant_kind="app" if actor.app_id else "conn",
+                grant_id=actor.app_id or actor.connection_id,
+                ip=origin.ip,
+                user_agent=origin.user_agent,
+            )
             raise ApiProblem(
                 429,
                 "rate_limited",
                 f"Rate limit of {decision.limit} requests per minute exceeded.",
                 headers={**headers, "Retry-After": str(decision.reset_seconds)},
             )
-        if permission is not None and not actor.can(permission):
-            raise PermissionDenied(
-                f"This token lacks the {permission.value} permission.", required=(permission,)
-            )
+        if permission is not None:
+            refuse_permission(actor, permission, origin)
         return ApiContext(actor, session, request, headers)
 
     dependency.permission = permission  # type: ignore[attr-defined]

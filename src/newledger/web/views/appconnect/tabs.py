@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import Depends, Request, Response
 
 from newledger.appconnect import apps
-from newledger.appconnect.apps import AppStatus
+from newledger.appconnect.grants import GrantStatus
 from newledger.identity.permissions import CATALOGUE, Permission
 from newledger.web.deps import WebContext, require_permission, web_router
 from newledger.web.views.appconnect.shared import mcp_endpoint_exists, mcp_url, settings_page
@@ -30,9 +30,9 @@ def appconnect_page(
     if tab not in dict(TABS):
         tab = TABS[0][0]
     views = apps.list_apps(ctx.db, ctx.actor) if tab == "api-credentials" else []
-    deleted = sum(1 for v in views if v.status is AppStatus.DELETED)
+    deleted = sum(1 for v in views if v.status is GrantStatus.DELETED)
     if show != "deleted":
-        views = [v for v in views if v.status is not AppStatus.DELETED]
+        views = [v for v in views if v.status is not GrantStatus.DELETED]
     return settings_page(
         request,
         "settings/appconnect.html",

@@ -14,7 +14,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from newledger.actor import Actor
-from newledger.appconnect.apps import AppStatus, app_view
+from newledger.appconnect.apps import app_view
+from newledger.appconnect.grants import GrantStatus
 from newledger.appconnect.models import App
 from newledger.identity.models import Membership, User
 from newledger.ledger.expenses import list_expenses
@@ -124,5 +125,5 @@ def connected_app_count(session: Session, company_id: int) -> int:
     return sum(
         1
         for app, role, active, email in rows
-        if app_view(app, role, active, email).status == AppStatus.ACTIVE
+        if app_view(app, role, active, email).status == GrantStatus.ACTIVE
     )
