@@ -16,6 +16,7 @@ from newledger.appconnect import apps
 from newledger.appconnect.tokens import issue_access_token
 from newledger.audit.models import Activity
 from newledger.identity.permissions import Permission
+from tests.conftest import LiveServer
 from tests.support.appconnect import (
     Credential,
     Tenant,
@@ -27,7 +28,6 @@ from tests.support.appconnect import (
     token_for,
     wait_for_activity,
 )
-from tests.conftest import LiveServer
 
 __all__ = ["server_key"]
 
