@@ -12,7 +12,6 @@ Every refusal is recorded (coalesced, ``refusals.py``) against the company the t
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 
 from sqlalchemy import bindparam, exists, or_, update
 from sqlalchemy.orm import Session
@@ -20,7 +19,7 @@ from sqlalchemy.orm import Session
 from newledger.actor import Actor
 from newledger.appconnect.grants import app_grant, app_with_creator
 from newledger.appconnect.models import App, RevokedToken
-from newledger.appconnect.refusals import note_request_refusal
+from newledger.appconnect.refusals import Origin, note_request_refusal
 from newledger.appconnect.tokens import AccessToken, TokenRefused, parse_access_token
 from newledger.db import utcnow
 from newledger.errors import AuthenticationFailed, PermissionDenied
@@ -30,20 +29,13 @@ __all__ = [
     "LAST_USED_RESOLUTION",
     "Origin",
     "authenticate_bearer",
+    "grant_of",
     "refuse_permission",
     "touch_last_used",
 ]
 
 # last_used_at is written at most once per app per this many seconds (DESIGN §4).
 LAST_USED_RESOLUTION = dt.timedelta(seconds=60)
-
-
-@dataclass(frozen=True, slots=True)
-class Origin:
-    """Where a request came from, for the record of a refusal."""
-
-    ip: str | None = None
-    user_agent: str | None = None
 
 
 class _Refused(AuthenticationFailed):
@@ -71,14 +63,8 @@ def authenticate_bearer(
     try:
         claims = parse_access_token(token)
     except TokenRefused as exc:
-        note_request_refusal(
-            reason=exc.reason,
-            company_id=exc.company_id,
-            grant_kind=exc.grant_kind,
-            grant_id=exc.grant_id,
-            ip=origin.ip if origin else None,
-            user_agent=origin.user_agent if origin else None,
-        )
+        grant = (exc.grant_kind, exc.grant_id) if exc.grant_kind and exc.grant_id else None
+        note_request_refusal(exc.reason, exc.company_id, grant, origin or Origin())
         raise
     try:
         if company_id is not None and claims.company_id != company_id:
@@ -100,13 +86,11 @@ def refuse_permission(actor: Actor, permission: Permission, origin: Origin | Non
     if actor.can(permission):
         return
     note_request_refusal(
-        reason="missing_permission",
-        company_id=actor.company_id,
-        grant_kind="app" if actor.app_id else ("conn" if actor.connection_id else None),
-        grant_id=actor.app_id or actor.connection_id,
+        "missing_permission",
+        actor.company_id,
+        grant_of(actor),
+        origin or Origin(),
         permission=permission.value,
-        ip=origin.ip if origin else None,
-        user_agent=origin.user_agent if origin else None,
     )
     raise PermissionDenied(
         f"This token lacks the {permission.value} permission.", required=(permission,)
@@ -114,14 +98,15 @@ def refuse_permission(actor: Actor, permission: Permission, origin: Origin | Non
 
 
 def _note(reason: str, claims: AccessToken, origin: Origin | None) -> None:
-    note_request_refusal(
-        reason=reason,
-        company_id=claims.company_id,
-        grant_kind=claims.kind,
-        grant_id=claims.grant_id,
-        ip=origin.ip if origin else None,
-        user_agent=origin.user_agent if origin else None,
-    )
+    grant = (claims.kind, claims.grant_id)
+    note_request_refusal(reason, claims.company_id, grant, origin or Origin())
+
+
+def grant_of(actor: Actor) -> tuple[str, int] | None:
+    """The grant (kind, id) an actor acts under, if it is an app or a connection."""
+    if actor.app_id is not None:
+        return ("app", actor.app_id)
+    return ("conn", actor.connection_id) if actor.connection_id is not None else None
 
 
 _APP_STATE = (

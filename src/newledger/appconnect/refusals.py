@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import logging
+from dataclasses import dataclass
 from functools import lru_cache
 
 from sqlalchemy import select
@@ -31,7 +32,7 @@ from newledger.audit.tags import Event
 from newledger.db import session_scope
 from newledger.runtime import get_sessionmaker
 
-__all__ = ["flush", "note_request_refusal", "note_token_refusal"]
+__all__ = ["Origin", "flush", "note_request_refusal", "note_token_refusal"]
 
 security_log = logging.getLogger("newledger.security")
 
@@ -40,62 +41,63 @@ security_log = logging.getLogger("newledger.security")
 _MAX_KINDS = 1000
 
 
+@dataclass(frozen=True, slots=True)
+class Origin:
+    """Where a refused request came from."""
+
+    ip: str | None = None
+    user_agent: str | None = None
+
+    def actor(self, kind: str, company_id: int | None, label: str, app: int | None = None) -> Actor:
+        return Actor(
+            kind, company_id, app_id=app, label=label, ip=self.ip, user_agent=self.user_agent
+        )
+
+
 def note_token_refusal(
-    *,
     reason: str,
     error: str,
     client_id: str,
-    endpoint: str,
-    grant_type: str | None,
-    app_id: int | None = None,
-    company_id: int | None = None,
-    ip: str | None = None,
-    user_agent: str | None = None,
+    details: dict[str, str],
+    *,
+    app_id: int | None,
+    company_id: int | None,
+    origin: Origin,
 ) -> None:
-    """``client_id`` must already be in its loggable form (``client_auth.loggable_client_id``)."""
-    details = [("error", error), ("endpoint", endpoint)]
-    if grant_type:
-        details.append(("grant_type", grant_type[:40]))
+    """A refusal at ``/oauth/token`` or ``/oauth/revoke``. ``client_id`` must already be in
+    its loggable form (``client_auth.loggable_client_id``)."""
     _coalescer().note(
         Occurrence(
-            event=Event.TOKEN_FAILED.value,
-            reason=reason,
-            company_id=company_id,
-            subject_type="app" if app_id else None,
-            subject_id=app_id,
-            client_id=client_id,
-            actor_label="token endpoint",
-            ip=ip,
-            user_agent=user_agent,
-            details=tuple(details),
+            Event.TOKEN_FAILED.value,
+            reason,
+            origin.actor("system", company_id, "token endpoint"),
+            "app" if app_id else None,
+            app_id,
+            client_id,
+            (("error", error), *details.items()),
         )
     )
 
 
 def note_request_refusal(
-    *,
     reason: str,
     company_id: int | None,
-    grant_kind: str | None = None,
-    grant_id: int | None = None,
+    grant: tuple[str, int] | None,
+    origin: Origin,
+    *,
     permission: str | None = None,
-    ip: str | None = None,
-    user_agent: str | None = None,
 ) -> None:
     """A bearer request refused. ``company_id`` is the company the token names, when it could
-    be read; ``grant_*`` only when the token's signature was verified."""
+    be read; ``grant`` (kind, id) only when the token's signature was verified."""
+    kind, grant_id = grant if grant else (None, None)
+    app_id = grant_id if kind == "app" else None
     _coalescer().note(
         Occurrence(
-            event=Event.REQUEST_REFUSED.value,
-            reason=reason,
-            company_id=company_id,
-            subject_type=grant_kind if grant_id else None,
-            subject_id=grant_id,
-            actor_type="app" if grant_kind == "app" and grant_id else "system",
-            actor_app_id=grant_id if grant_kind == "app" else None,
-            actor_label="API",
-            ip=ip,
-            user_agent=user_agent,
+            Event.REQUEST_REFUSED.value,
+            reason,
+            origin.actor("app" if app_id else "system", company_id, "API", app_id),
+            kind,
+            grant_id,
             details=(("permission", permission),) if permission else (),
         )
     )
@@ -161,7 +163,7 @@ def _log(occurrence: Occurrence, count: int) -> None:
         "reason": occurrence.reason,
         "client_id": occurrence.client_id or None,
         "company_id": occurrence.company_id,
-        "ip": occurrence.ip,
+        "ip": occurrence.actor.ip,
         "minute": occurrence.minute,
         "count": count,
         **dict(occurrence.details),
@@ -183,11 +185,5 @@ def _record_expiry_once(session: Session, occurrence: Occurrence) -> None:
         .limit(1)
     )
     if seen is None:
-        actor = Actor("system", occurrence.company_id, label="token endpoint", ip=occurrence.ip)
-        record(
-            session,
-            Event.APP_EXPIRED,
-            actor,
-            subject_type="app",
-            subject_id=occurrence.subject_id,
-        )
+        app = occurrence.subject_id
+        record(session, Event.APP_EXPIRED, occurrence.actor, subject_type="app", subject_id=app)

@@ -80,6 +80,22 @@ class AccessToken:
     jti: str
     resource: str = ""
 
+    def payload(self) -> str:
+        """What is signed: the fields in order, ``:``-separated (the resource, last, may hold
+        colons)."""
+        scope = encode_scope(self.scope)
+        return (
+            f"{self.kind}:{self.grant_id}:{self.grant_version}:{self.company_id}:{scope:x}:"
+            f"{self.issued_at}:{self.expires_at}:{self.jti}:{self.resource}"
+        )
+
+    @classmethod
+    def from_payload(cls, text: str) -> AccessToken:
+        """The inverse of ``payload``; ``ValueError`` for anything else."""
+        kind, grant_id, version, company_id, mask, iat, exp, jti, resource = text.split(":", 8)
+        ids = (int(grant_id), int(version), int(company_id))
+        return cls(kind, *ids, decode_scope(int(mask, 16)), int(iat), int(exp), jti, resource)
+
 
 def _sign(signed_part: bytes) -> bytes:
     return keyed_mac("access-token", signed_part)
@@ -101,22 +117,9 @@ def issue_access_token(
         raise ValueError(f"unknown grant kind {kind!r}")
     issued = int(time.time()) if now is None else now
     ttl = get_settings().access_token_ttl_seconds if ttl_seconds is None else ttl_seconds
-    claims = AccessToken(
-        kind=kind,
-        grant_id=grant_id,
-        grant_version=grant_version,
-        company_id=company_id,
-        scope=scope,
-        issued_at=issued,
-        expires_at=issued + ttl,
-        jti=_random.token_urlsafe(12),
-        resource=resource,
-    )
-    payload = (
-        f"{kind}:{grant_id}:{grant_version}:{company_id}:{encode_scope(scope):x}:"
-        f"{issued}:{claims.expires_at}:{claims.jti}:{resource}"
-    )
-    signed_part = _PREFIX_B + encode_urlsafe(payload.encode()).encode("ascii")
+    times, jti = (issued, issued + ttl), _random.token_urlsafe(12)
+    claims = AccessToken(kind, grant_id, grant_version, company_id, scope, *times, jti, resource)
+    signed_part = _PREFIX_B + encode_urlsafe(claims.payload().encode()).encode("ascii")
     return signed_part.decode() + "." + encode_urlsafe(_sign(signed_part)), claims
 
 
@@ -175,19 +178,7 @@ def parse_access_token(token: str, *, now: int | None = None) -> AccessToken:
             "Bad access token signature", "bad_signature", company_id=_claimed_company(payload)
         )
     try:
-        fields = payload.decode().split(":", 8)
-        kind, grant_id, version, company_id, mask, iat, exp, jti, resource = fields
-        claims = AccessToken(
-            kind=kind,
-            grant_id=int(grant_id),
-            grant_version=int(version),
-            company_id=int(company_id),
-            scope=decode_scope(int(mask, 16)),
-            issued_at=int(iat),
-            expires_at=int(exp),
-            jti=jti,
-            resource=resource,
-        )
+        claims = AccessToken.from_payload(payload.decode())
     except (ValueError, UnicodeDecodeError):
         # A valid signature over a payload we cannot read means a bug or a key reuse: refuse.
         raise _invalid("Malformed access token") from None

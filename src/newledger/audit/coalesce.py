@@ -30,7 +30,9 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from newledger.actor import Actor
 from newledger.audit.models import Activity
+from newledger.audit.services import activity_values
 from newledger.db import utcnow
 from newledger.identity.models import Company
 
@@ -48,22 +50,21 @@ class Occurrence:
 
     event: str
     reason: str
-    company_id: int | None = None
+    # Who asked (an app, or ``system`` for a caller not known), the company, IP and user agent.
+    actor: Actor
     subject_type: str | None = None
     subject_id: int | None = None
     client_id: str = ""
-    actor_type: str = "system"
-    actor_label: str = ""
-    actor_app_id: int | None = None
-    ip: str | None = None
-    user_agent: str | None = None
     details: tuple[tuple[str, str], ...] = ()
     minute: str = field(default="", compare=False)
 
+    @property
+    def company_id(self) -> int | None:
+        return self.actor.company_id
+
     def attributed(self, *, subject_type: str, subject_id: int, company_id: int) -> Occurrence:
-        return replace(
-            self, subject_type=subject_type, subject_id=subject_id, company_id=company_id
-        )
+        actor = replace(self.actor, company_id=company_id)
+        return replace(self, actor=actor, subject_type=subject_type, subject_id=subject_id)
 
     def key(self) -> str:
         return "|".join(
@@ -105,23 +106,16 @@ def upsert(session: Session, occurrence: Occurrence, count: int, *, first: bool)
         **({"client_id": occurrence.client_id} if occurrence.client_id else {}),
         **dict(occurrence.details),
     }
+    values = activity_values(
+        occurrence.event,
+        occurrence.actor,
+        subject_type=occurrence.subject_type,
+        subject_id=occurrence.subject_id,
+        details=details,
+    )
     stmt = (
         insert(Activity)
-        .values(
-            company_id=occurrence.company_id,
-            event=occurrence.event,
-            actor_type=occurrence.actor_type,
-            actor_app_id=occurrence.actor_app_id,
-            actor_label=occurrence.actor_label,
-            subject_type=occurrence.subject_type,
-            subject_id=occurrence.subject_id,
-            ip=occurrence.ip,
-            user_agent=(occurrence.user_agent or "")[:400] or None,
-            details=details,
-            created_at=utcnow(),
-            occurrences=count,
-            coalesce_key=key,
-        )
+        .values(**values, created_at=utcnow(), occurrences=count, coalesce_key=key)
         .on_conflict_do_update(
             index_elements=[Activity.coalesce_key],
             set_={"occurrences": Activity.occurrences + count},
@@ -174,7 +168,8 @@ class Coalescer:
             held = self._pending.get(key)
             if held is None and len(self._pending) >= self._max_kinds:
                 # A flood of distinct kinds (made-up client ids): count the rest as one.
-                stamped = replace(stamped, client_id="[many]", subject_id=None, company_id=None)
+                anyone = replace(stamped.actor, company_id=None)
+                stamped = replace(stamped, actor=anyone, client_id="[many]", subject_id=None)
                 key = stamped.key()
                 held = self._pending.get(key)
             self._pending[key] = (held[0] if held else stamped, (held[1] if held else 0) + 1)

@@ -30,8 +30,8 @@ from newledger.actor import Actor
 from newledger.appconnect.api.problems import ApiProblem
 from newledger.appconnect.api.ratelimit import FixedWindowLimiter
 from newledger.appconnect.audience import rest_api_url
-from newledger.appconnect.auth import Origin, authenticate_bearer, refuse_permission
-from newledger.appconnect.refusals import note_request_refusal
+from newledger.appconnect.auth import authenticate_bearer, grant_of, refuse_permission
+from newledger.appconnect.refusals import Origin, note_request_refusal
 from newledger.config import get_settings
 from newledger.db import session_scope
 from newledger.errors import AuthenticationFailed
@@ -124,14 +124,7 @@ def requires(permission: Permission | None) -> Any:
         headers = decision.headers()
         request.state.rate_limit_headers = headers
         if not decision.allowed:
-            note_request_refusal(
-                reason="rate_limited",
-                company_id=actor.company_id,
-                grant_kind="app" if actor.app_id else "conn",
-                grant_id=actor.app_id or actor.connection_id,
-                ip=origin.ip,
-                user_agent=origin.user_agent,
-            )
+            note_request_refusal("rate_limited", actor.company_id, grant_of(actor), origin)
             raise ApiProblem(
                 429,
                 "rate_limited",

@@ -24,7 +24,7 @@ from newledger.appconnect.oauth.client_auth import (
 from newledger.appconnect.oauth.errors import OAuthError
 from newledger.appconnect.oauth.limits import check_limits
 from newledger.appconnect.oauth.request import OAuthRequest, read_request
-from newledger.appconnect.refusals import note_token_refusal
+from newledger.appconnect.refusals import Origin, note_token_refusal
 
 __all__ = ["Handler", "serve"]
 
@@ -60,14 +60,15 @@ def _note(
         client_id = presented.client_id
     else:
         client_id = exc.client_id if exc.client_id is not None else form.get("client_id", "")
+    details = {"endpoint": endpoint}
+    if form.get("grant_type"):
+        details["grant_type"] = form["grant_type"][:40]
     note_token_refusal(
-        reason=exc.reason,
-        error=exc.error,
-        client_id=loggable_client_id(client_id),
-        endpoint=endpoint,
-        grant_type=form.get("grant_type"),
+        exc.reason,
+        exc.error,
+        loggable_client_id(client_id),
+        details,
         app_id=requester.id if requester is not None else exc.app_id,
         company_id=requester.company_id if requester is not None else exc.company_id,
-        ip=request.ip if request else None,
-        user_agent=request.user_agent if request else None,
+        origin=Origin(request.ip, request.user_agent) if request else Origin(),
     )
