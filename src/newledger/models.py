@@ -7,7 +7,6 @@ from newledger.db import Base
 from newledger.identity.models import (
     Company,
     Membership,
-    RateLimitCounter,
     RecoveryCode,
     User,
     WebSession,
@@ -26,6 +25,7 @@ from newledger.ledger.models import (
     JournalLine,
     Payment,
 )
+from newledger.ratelimit.models import RateLimitCounter
 
 __all__ = [
     "Account",

@@ -24,7 +24,8 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from starlette.responses import Response
 
-from newledger.appconnect.api.deps import ApiContext, actor_key
+from newledger.actor import actor_key
+from newledger.appconnect.api.deps import ApiContext
 from newledger.appconnect.api.models import IN_FLIGHT, IdempotencyKey
 from newledger.appconnect.api.problems import ApiProblem
 from newledger.db import utcnow
