@@ -1,9 +1,9 @@
 """Every table, imported in one place so Alembic and ``create_all`` see the whole schema."""
 
-from newledger.appconnect.api.models import IdempotencyKey
 from newledger.appconnect.models import App, RevokedToken
 from newledger.audit.models import Activity
 from newledger.db import Base
+from newledger.idempotency.models import IdempotencyKey
 from newledger.identity.models import (
     Company,
     Membership,
