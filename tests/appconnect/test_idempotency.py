@@ -15,8 +15,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from newledger.actor import Actor
 from newledger.errors import NotFound
-from newledger.idempotency import KeyReused, Outcome, fingerprint, run_once
 from newledger.idempotency.models import IdempotencyKey
+from newledger.idempotency.service import KeyReused, Outcome, fingerprint, run_once
 from newledger.identity.permissions import Permission
 from newledger.ledger.contacts import create_contact
 from newledger.ledger.models import Contact

@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session
 
 from newledger.actor import Actor, actor_key
 from newledger.db import utcnow
-from newledger.errors import DomainError, ValidationFailed
+from newledger.errors import Conflict, ValidationFailed
 from newledger.idempotency.models import IN_FLIGHT, IdempotencyKey
 
 __all__ = [
@@ -59,18 +59,16 @@ class Outcome:
     replayed: bool = False
 
 
-class KeyReused(DomainError):
-    """The key was already used for a different request."""
+class KeyReused(ValidationFailed):
+    """The key was already used for a different request (422)."""
 
     code = "idempotency_key_reused"
-    status = 422
 
 
-class KeyInProgress(DomainError):
-    """The first request with this key has not finished; retry shortly."""
+class KeyInProgress(Conflict):
+    """The first request with this key has not finished; retry shortly (409)."""
 
     code = "idempotency_request_in_progress"
-    status = 409
 
 
 def fingerprint(*operation: str, payload: bytes) -> str:

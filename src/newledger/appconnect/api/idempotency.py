@@ -19,7 +19,7 @@ from starlette.responses import Response
 
 from newledger.appconnect.api.deps import ApiContext
 from newledger.appconnect.api.problems import ApiProblem
-from newledger.idempotency import (
+from newledger.idempotency.service import (
     MAX_KEY_LENGTH,
     KeyInProgress,
     KeyReused,
