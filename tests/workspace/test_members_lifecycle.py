@@ -16,7 +16,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from newledger.appconnect.models import App
 from newledger.audit.models import Activity
 from newledger.audit.tags import Event
-from newledger.identity.models import Invitation, RateLimitCounter, User, WebSession
+from newledger.identity.models import Invitation, User, WebSession
+from newledger.ratelimit.models import RateLimitCounter
 from tests.conftest import LiveServer
 from tests.support.appconnect_ui import BASE, create_form_data, make_app, token_response
 from tests.support.members import (

@@ -13,7 +13,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from newledger.audit.models import Activity
 from newledger.audit.tags import Event
 from newledger.identity import totp
-from newledger.identity.models import RateLimitCounter, RecoveryCode, WebSession
+from newledger.identity.models import RecoveryCode, WebSession
+from newledger.ratelimit.models import RateLimitCounter
 from tests.conftest import LiveServer
 from tests.support.workspace import (
     PASSWORD,

@@ -1,49 +1,30 @@
-"""The OAuth endpoints' rate limits: per client id and per IP address (DESIGN §8)."""
+"""The OAuth endpoints' rate limits: per IP address and per client id (DESIGN §8), from the
+one limiter every protocol uses (``newledger.ratelimit``)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from functools import lru_cache
-
+from newledger import ratelimit
 from newledger.appconnect.oauth.errors import OAuthError
-from newledger.appconnect.oauth.ratelimit import SlidingWindowLimiter
-from newledger.config import get_settings
+from newledger.ratelimit import Decision, Rule
 
 __all__ = ["check_limits"]
 
 
-@dataclass(frozen=True)
-class _Limits:
-    per_client: SlidingWindowLimiter
-    per_ip: SlidingWindowLimiter
-
-
-@lru_cache(maxsize=1)
-def _limits() -> _Limits:
-    """Per-worker limiters from ``NEWLEDGER_TOKEN_RATE_LIMIT_PER_CLIENT``, ``…_PER_IP`` and
-    ``NEWLEDGER_TOKEN_RATE_WINDOW_SECONDS`` (see ``oauth/ratelimit.py`` for the trade-off)."""
-    s = get_settings()
-    return _Limits(
-        SlidingWindowLimiter(s.token_rate_limit_per_client, s.token_rate_window_seconds),
-        SlidingWindowLimiter(s.token_rate_limit_per_ip, s.token_rate_window_seconds),
-    )
-
-
-def _too_many(retry_after: int, reason: str) -> OAuthError:
+def _too_many(decision: Decision, reason: str) -> OAuthError:
     return OAuthError(
         "temporarily_unavailable",
         "Too many token requests; retry later",
         status=429,
         reason=reason,
-        headers={"Retry-After": str(retry_after)},
+        headers={"Retry-After": str(decision.reset_seconds)},
     )
 
 
 def check_limits(ip: str | None, client_id: str) -> None:
     """Count one request against its IP address and its client id; raise 429 past either."""
-    wait = _limits().per_ip.hit(ip or "-")
-    if wait:
-        raise _too_many(wait, "rate_limited_ip")
-    wait = _limits().per_client.hit(client_id[:64])
-    if wait:
-        raise _too_many(wait, "rate_limited")
+    decision = ratelimit.hit(Rule.TOKEN_PER_IP, ip or "-")
+    if not decision.allowed:
+        raise _too_many(decision, "rate_limited_ip")
+    decision = ratelimit.hit(Rule.TOKEN_PER_CLIENT, client_id[:64])
+    if not decision.allowed:
+        raise _too_many(decision, "rate_limited")

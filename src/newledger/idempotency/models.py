@@ -1,4 +1,7 @@
-"""Tables of REST API v1: stored results of ``Idempotency-Key`` requests."""
+"""Stored results of creates made with an idempotency key (REST ``Idempotency-Key``, MCP tools).
+
+The table keeps its REST-era name ``api_idempotency_keys``; renaming it would need a migration
+for no change in meaning."""
 
 from __future__ import annotations
 
@@ -25,10 +28,10 @@ class IdempotencyKey(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     company_id: Mapped[int] = mapped_column(ForeignKey("companies.id", ondelete="CASCADE"))
-    # "app:<id>" or "connection:<id>": keys of different apps never collide.
+    # ``actor_key``: "app:<id>" or "connection:<id>", so keys of different apps never collide.
     actor_key: Mapped[str] = mapped_column(String(64))
     key: Mapped[str] = mapped_column(String(255))
-    # SHA-256 of method, path and the canonical JSON body.
+    # SHA-256 of the operation (REST: method and path) and the canonical JSON payload.
     fingerprint: Mapped[str] = mapped_column(String(64))
     status: Mapped[int] = mapped_column(Integer, default=IN_FLIGHT)
     response_body: Mapped[dict[str, Any] | None] = mapped_column(JSON)
