@@ -135,6 +135,10 @@ def authenticate(client: PresentedClient) -> Requester:
     """Verify the presented credentials; raise ``invalid_client`` (with a reason) if they fail."""
     if APP_CLIENT_ID.fullmatch(client.client_id):
         return verify_app(client.client_id, client.secret)
+    if client.client_id.startswith("https://"):
+        # A client ID metadata document (DESIGN §5): fetched and verified with the OAuth-for-MCP
+        # work; refused, and recorded as such, until then.
+        raise invalid_client("client_metadata_document_unsupported")
     raise invalid_client("unknown_client")
 
 
