@@ -17,6 +17,7 @@ import hmac
 import secrets as _random
 import time
 from dataclasses import dataclass
+from functools import lru_cache
 
 from newledger.appconnect.secrets import ACCESS_TOKEN_PREFIX
 from newledger.appconnect.strict_b64 import decode_urlsafe, encode_urlsafe
@@ -56,6 +57,7 @@ _PREFIX_B = ACCESS_TOKEN_PREFIX.encode()
 _KINDS = frozenset({"app", "conn"})
 
 
+@lru_cache(maxsize=256)
 def encode_scope(scope: frozenset[Permission]) -> int:
     """Only delegable permissions can be in a token; anything else is dropped."""
     mask = 0
@@ -64,6 +66,7 @@ def encode_scope(scope: frozenset[Permission]) -> int:
     return mask
 
 
+@lru_cache(maxsize=256)
 def decode_scope(mask: int) -> frozenset[Permission]:
     return frozenset(p for i, p in enumerate(_SCOPE_BITS) if mask >> i & 1)
 

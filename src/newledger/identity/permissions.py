@@ -106,10 +106,11 @@ ROLES: dict[Role, frozenset[Permission]] = {
 
 
 def role_permissions(role: str) -> frozenset[Permission]:
-    try:
-        return ROLES[Role(role)]
-    except ValueError:
-        return frozenset()
+    return _BY_ROLE_NAME.get(role, frozenset())
+
+
+# By the role's stored name: one dict look-up (this runs on every token request and API call).
+_BY_ROLE_NAME: dict[str, frozenset[Permission]] = {r.value: perms for r, perms in ROLES.items()}
 
 
 def parse_permissions(values: str | list[str] | tuple[str, ...]) -> frozenset[Permission]:

@@ -84,6 +84,9 @@ class _Row(NamedTuple):
     is_active: Any
 
 
+_EXPIRES_AT = _Row._fields.index("expires_at")
+
+
 @lru_cache(maxsize=1)
 def _reader() -> HotReader:
     return HotReader(get_engine(), _BY_CLIENT_ID)
@@ -103,7 +106,10 @@ def verify_app(client_id: str, secret: str | None) -> VerifiedApp:
     raw = _reader().fetchone(client_id=client_id)
     if raw is None:
         raise invalid_client("unknown_client")
-    row = _Row(*raw)
+    # expires_at as an aware datetime (SQLite returns text), which app_grant compares.
+    values = list(raw)
+    values[_EXPIRES_AT] = as_utc(values[_EXPIRES_AT])
+    row = _Row(*values)
     now = utcnow()
     presented = secrets.digest(secret)
     # Both comparisons always run, in constant time, whichever matches.
@@ -114,7 +120,6 @@ def verify_app(client_id: str, secret: str | None) -> VerifiedApp:
     )
     if not (current_ok or previous_ok):
         raise invalid_client("wrong_secret", row.id, row.company_id)
-    row = row._replace(expires_at=as_utc(row.expires_at))
     grant = app_grant(row, role=row.role, is_active=row.is_active, now=now)
     if not grant.status.live:
         raise invalid_client(f"app_{grant.status.value}", row.id, row.company_id)
