@@ -202,9 +202,7 @@ def revoke_app(session: Session, actor: Actor, client_id: str) -> App:
         raise InvalidState("The app is already revoked")
     app.revoked_at = utcnow()
     _end_tokens(app)
-    session.flush()
-    _record(session, Event.APP_REVOKED, actor, app)
-    return app
+    return _recorded(session, Event.APP_REVOKED, actor, app)
 
 
 def delete_app(session: Session, actor: Actor, client_id: str) -> App:
@@ -214,9 +212,7 @@ def delete_app(session: Session, actor: Actor, client_id: str) -> App:
         raise InvalidState("The app is already deleted")
     app.deleted_at = utcnow()
     _end_tokens(app)
-    session.flush()
-    _record(session, Event.APP_DELETED, actor, app)
-    return app
+    return _recorded(session, Event.APP_DELETED, actor, app)
 
 
 def restore_app(session: Session, actor: Actor, client_id: str) -> App:
@@ -231,9 +227,7 @@ def restore_app(session: Session, actor: Actor, client_id: str) -> App:
     app.revoked_at = None
     app.deleted_at = None
     app.version += 1
-    session.flush()
-    _record(session, Event.APP_RESTORED, actor, app)
-    return app
+    return _recorded(session, Event.APP_RESTORED, actor, app)
 
 
 def revoke_apps_created_by(
@@ -254,6 +248,13 @@ def revoke_apps_created_by(
     for app in ended:
         _record(session, Event.APP_REVOKED, actor, app, reason=reason)
     return len(ended)
+
+
+def _recorded(session: Session, event: Event, actor: Actor, app: App) -> App:
+    """Flush the app's change and record it in the activity log."""
+    session.flush()
+    _record(session, event, actor, app)
+    return app
 
 
 def _end_tokens(app: App) -> None:

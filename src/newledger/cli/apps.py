@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from newledger.actor import Actor
 from newledger.appconnect import apps as service
 from newledger.appconnect.models import App
-from newledger.cli.common import console, err_console, unit_of_work
+from newledger.cli.common import company_actor, console, err_console, unit_of_work
 from newledger.errors import NotFound, ValidationFailed
 from newledger.identity.services import get_company_by_slug, get_user_by_email, user_actor
 
@@ -99,8 +99,8 @@ def list_(
 ) -> None:
     """The company's apps with status and effective permissions."""
     with unit_of_work() as session:
-        comp = get_company_by_slug(session, company)
-        views = service.list_apps(session, Actor.system(comp.id, label="cli"))
+        _, actor = company_actor(session, company)
+        views = service.list_apps(session, actor)
     rows: list[dict[str, Any]] = [
         {
             "client_id": v.app.client_id,

@@ -6,9 +6,7 @@ import json
 
 import typer
 
-from newledger.actor import Actor
-from newledger.cli.common import console, unit_of_work
-from newledger.identity.services import get_company_by_slug
+from newledger.cli.common import COMPANY_OPTION, company_actor, console, unit_of_work
 from newledger.ledger.categorize import RECENT_EXAMPLES, THRESHOLD, evaluate, suggest
 from newledger.money import parse_amount
 
@@ -17,7 +15,7 @@ app = typer.Typer(help="Categorization hints for expenses.", no_args_is_help=Tru
 
 @app.command("suggest")
 def suggest_cmd(
-    company: str = typer.Option(..., "--company", help="Company slug"),
+    company: str = COMPANY_OPTION,
     description: str = typer.Option(..., help="What the expense was for"),
     vendor: str = typer.Option("", help="Vendor name"),
     amount: str = typer.Option("0", help="Amount, e.g. 86.40"),
@@ -25,10 +23,10 @@ def suggest_cmd(
 ) -> None:
     """Suggest an account for an expense, with the evidence, or abstain."""
     with unit_of_work() as session:
-        comp = get_company_by_slug(session, company)
+        comp, actor = company_actor(session, company)
         hint = suggest(
             session,
-            Actor.system(comp.id, label="cli"),
+            actor,
             comp.id,
             description,
             vendor or None,
@@ -58,7 +56,7 @@ def suggest_cmd(
 
 @app.command("eval")
 def eval_cmd(
-    company: str = typer.Option(..., "--company", help="Company slug"),
+    company: str = COMPANY_OPTION,
     holdout: float = typer.Option(0.2, min=0.01, max=0.9, help="Newest share held out for test"),
     seed: int = typer.Option(42, help="Seed for sampling the test set when --max-test applies"),
     max_test: int | None = typer.Option(None, help="Test on a random sample of this many"),
@@ -66,10 +64,10 @@ def eval_cmd(
 ) -> None:
     """Measure hint accuracy and coverage: train on older history, test on the newest."""
     with unit_of_work() as session:
-        comp = get_company_by_slug(session, company)
+        comp, actor = company_actor(session, company)
         result = evaluate(
             session,
-            Actor.system(comp.id, label="cli"),
+            actor,
             comp.id,
             holdout=holdout,
             seed=seed,

@@ -1,4 +1,4 @@
-"""Helpers shared by CLI commands: a unit of work and error display."""
+"""Helpers shared by CLI commands: a unit of work, error display, and the company they act in."""
 
 from __future__ import annotations
 
@@ -9,12 +9,17 @@ import typer
 from rich.console import Console
 from sqlalchemy.orm import Session
 
+from newledger.actor import Actor
 from newledger.db import session_scope
 from newledger.errors import DomainError
+from newledger.identity.models import Company
+from newledger.identity.services import get_company_by_slug
 from newledger.runtime import get_sessionmaker
 
 console = Console()
 err_console = Console(stderr=True)
+
+COMPANY_OPTION = typer.Option(..., "--company", help="Company slug")
 
 
 @contextmanager
@@ -26,3 +31,10 @@ def unit_of_work() -> Iterator[Session]:
     except DomainError as exc:
         err_console.print(f"[red]error:[/red] {exc.message}")
         raise typer.Exit(1) from None
+
+
+def company_actor(session: Session, slug: str) -> tuple[Company, Actor]:
+    """The company ``slug`` names and the actor CLI commands use in it: the system, labelled
+    ``cli`` (the CLI runs with server access, so no user's permissions apply)."""
+    company = get_company_by_slug(session, slug)
+    return company, Actor.system(company.id, label="cli")

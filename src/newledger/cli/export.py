@@ -7,14 +7,12 @@ from pathlib import Path
 
 import typer
 
-from newledger.actor import Actor
-from newledger.cli.common import err_console, unit_of_work
-from newledger.identity.services import get_company_by_slug
+from newledger.cli.common import COMPANY_OPTION, company_actor, err_console, unit_of_work
 from newledger.ledger.export import write_ledger_journal
 
 
 def export(
-    company: str = typer.Option(..., "--company", help="Company slug"),
+    company: str = COMPANY_OPTION,
     fmt: str = typer.Option("ledger", "--format", help="Only 'ledger' (ledger-cli journal)"),
     output: Path | None = typer.Option(
         None, "--output", "-o", help="File to write; default stdout"
@@ -25,8 +23,7 @@ def export(
         err_console.print(f"[red]error:[/red] unknown format {fmt!r}; use 'ledger'")
         raise typer.Exit(2)
     with unit_of_work() as session:
-        comp = get_company_by_slug(session, company)
-        actor = Actor.system(comp.id, label="cli")
+        comp, actor = company_actor(session, company)
         if output is None:
             count = write_ledger_journal(session, actor, comp.id, sys.stdout)
         else:

@@ -13,9 +13,7 @@ from typing import Any
 import typer
 from rich.table import Table
 
-from newledger.actor import Actor
-from newledger.cli.common import console, err_console, unit_of_work
-from newledger.identity.services import get_company_by_slug
+from newledger.cli.common import COMPANY_OPTION, company_actor, console, err_console, unit_of_work
 from newledger.ledger import reports
 from newledger.ledger.reports.aging import BUCKETS
 from newledger.ledger.reports.common import fiscal_year_start, money
@@ -24,7 +22,6 @@ app = typer.Typer(
     help="Reports: cash, aging, expenses, P&L, balance sheet, trial balance.", no_args_is_help=True
 )
 
-CompanyOpt = typer.Option(..., "--company", help="Company slug")
 AsOfOpt = typer.Option(None, "--as-of", help="Date (YYYY-MM-DD); default today")
 FromOpt = typer.Option(None, "--from", help="Start date; default the fiscal year's start")
 ToOpt = typer.Option(None, "--to", help="End date; default today")
@@ -51,8 +48,7 @@ def _run(
 ) -> None:
     """``build(session, actor, company_id, *dates, **options)`` as the system actor, printed."""
     with unit_of_work() as session:
-        comp = get_company_by_slug(session, company)
-        actor = Actor.system(comp.id, label="cli")
+        comp, actor = company_actor(session, company)
         report = build(session, actor, comp.id, *dates(comp.fiscal_year_start_month), **options)
     if as_json:
         typer.echo(json.dumps(report.to_json(), indent=2))
@@ -78,7 +74,7 @@ def _period(start: str | None, end: str | None) -> Dates:
 
 @app.command("cash")
 def cash(
-    company: str = CompanyOpt,
+    company: str = COMPANY_OPTION,
     start: str | None = FromOpt,
     end: str | None = ToOpt,
     as_json: bool = JsonOpt,
@@ -89,7 +85,7 @@ def cash(
 
 @app.command("ar-aging")
 def ar_aging(
-    company: str = CompanyOpt,
+    company: str = COMPANY_OPTION,
     as_of: str | None = AsOfOpt,
     currency: str | None = CurrencyOpt,
     as_json: bool = JsonOpt,
@@ -100,7 +96,7 @@ def ar_aging(
 
 @app.command("ap-aging")
 def ap_aging(
-    company: str = CompanyOpt,
+    company: str = COMPANY_OPTION,
     as_of: str | None = AsOfOpt,
     currency: str | None = CurrencyOpt,
     as_json: bool = JsonOpt,
@@ -111,7 +107,7 @@ def ap_aging(
 
 @app.command("expenses")
 def expenses(
-    company: str = CompanyOpt,
+    company: str = COMPANY_OPTION,
     start: str | None = FromOpt,
     end: str | None = ToOpt,
     currency: str | None = CurrencyOpt,
@@ -123,7 +119,7 @@ def expenses(
 
 @app.command("pnl")
 def pnl(
-    company: str = CompanyOpt,
+    company: str = COMPANY_OPTION,
     start: str | None = FromOpt,
     end: str | None = ToOpt,
     compare: int = typer.Option(0, "--compare", help="Number of previous periods to compare"),
@@ -147,7 +143,7 @@ def pnl(
 
 @app.command("balance-sheet")
 def balance_sheet(
-    company: str = CompanyOpt,
+    company: str = COMPANY_OPTION,
     as_of: str | None = AsOfOpt,
     currency: str | None = CurrencyOpt,
     as_json: bool = JsonOpt,
@@ -158,7 +154,7 @@ def balance_sheet(
 
 @app.command("trial-balance")
 def trial_balance(
-    company: str = CompanyOpt, as_of: str | None = AsOfOpt, as_json: bool = JsonOpt
+    company: str = COMPANY_OPTION, as_of: str | None = AsOfOpt, as_json: bool = JsonOpt
 ) -> None:
     """Every account's debit or credit balance at a date; the columns agree."""
     _run(company, as_json, reports.trial_balance, _as_of(as_of))

@@ -9,7 +9,7 @@ from rich.table import Table
 from sqlalchemy import select
 
 from newledger.actor import Actor
-from newledger.cli.common import console, unit_of_work
+from newledger.cli.common import company_actor, console, unit_of_work
 from newledger.identity import accounts, services
 from newledger.identity.models import User
 
@@ -30,14 +30,8 @@ def create(
     with unit_of_work() as session:
         user = services.create_user(session, email=email, name=name, password=password)
         if company:
-            comp = services.get_company_by_slug(session, company)
-            services.add_member(
-                session,
-                company=comp,
-                user=user,
-                role=role,
-                actor=Actor.system(comp.id, label="cli"),
-            )
+            comp, actor = company_actor(session, company)
+            services.add_member(session, company=comp, user=user, role=role, actor=actor)
     console.print(f"created user {user.email}" + (f" ({role} of {company})" if company else ""))
 
 

@@ -72,13 +72,36 @@ def _open(chart_id: str, title: str, desc: str, width: int, height: int) -> list
     ]
 
 
+def _chart_id(
+    title: str, chart_id: str | None, labels: Sequence[str], values: Sequence[int]
+) -> str:
+    """The id the chart's title and desc go by, once there is one value per label."""
+    if len(labels) != len(values):
+        raise ValueError("labels and values differ in length")
+    return chart_id or _slug(title)
+
+
+def _close(parts: list[str]) -> Markup:
+    parts.append("</svg>")
+    return Markup("".join(parts))  # noqa: S704 - every interpolated text is escaped above
+
+
 def _empty(parts: list[str], width: int, height: int, message: str) -> Markup:
     parts.append(
         f'<text x="{width // 2}" y="{height // 2}" text-anchor="middle" {FONT} '
         f'font-size="14" fill="{AXIS}">{_esc(message)}</text>'
     )
-    parts.append("</svg>")
-    return Markup("".join(parts))  # noqa: S704 - every interpolated text is escaped above
+    return _close(parts)
+
+
+def _scale(values: Sequence[int]) -> tuple[int, int]:
+    """Round axis bounds above and below zero (both >= 0) for non-empty ``values``."""
+    return nice_ceiling(max(max(values), 0)), nice_ceiling(max(-min(values), 0))
+
+
+def _bar_title(label: str, value: int, currency: str) -> str:
+    """A bar's own ``<title>``: the hover tooltip with its label and amount."""
+    return f"<title>{_esc(label)}: {_esc(_amount(value, currency))}</title>"
 
 
 def _summary(labels: Sequence[str], values: Sequence[int], currency: str) -> str:
@@ -99,17 +122,14 @@ def bar_chart(
     empty_message: str = "Nothing to show yet",
 ) -> Markup:
     """Vertical bars, one per label (expenses by month). Negative values hang below zero."""
-    if len(labels) != len(values):
-        raise ValueError("labels and values differ in length")
-    cid = chart_id or _slug(title)
+    cid = _chart_id(title, chart_id, labels, values)
     parts = _open(cid, title, _summary(labels, values, currency) or empty_message, width, height)
     if not values or not any(values):
         return _empty(parts, width, height, empty_message)
 
     left, right, top, bottom = 80, 12, 16, 40
     plot_w, plot_h = width - left - right, height - top - bottom
-    high = nice_ceiling(max(max(values), 0))
-    low = nice_ceiling(max(-min(values), 0))
+    high, low = _scale(values)
     span = high + low
     zero_y = top + plot_h * high // span
 
@@ -136,14 +156,13 @@ def bar_chart(
         parts.append(
             f'<rect class="bar" x="{x}" y="{y_top}" width="{bar_w}" '
             f'height="{max(y_bottom - y_top, 1 if value else 0)}" fill="{fill}">'
-            f"<title>{_esc(label)}: {_esc(_amount(value, currency))}</title></rect>"
+            f"{_bar_title(label, value, currency)}</rect>"
         )
         parts.append(
             f'<text x="{x + bar_w // 2}" y="{height - bottom + 16}" text-anchor="middle" '
             f'{FONT} font-size="11" fill="{TEXT}">{_esc(label)}</text>'
         )
-    parts.append("</svg>")
-    return Markup("".join(parts))  # noqa: S704 - every interpolated text is escaped above
+    return _close(parts)
 
 
 def horizontal_bar_chart(
@@ -158,9 +177,7 @@ def horizontal_bar_chart(
     empty_message: str = "Nothing to show yet",
 ) -> Markup:
     """One horizontal bar per label (cash per bank account), negatives left of zero in red."""
-    if len(labels) != len(values):
-        raise ValueError("labels and values differ in length")
-    cid = chart_id or _slug(title)
+    cid = _chart_id(title, chart_id, labels, values)
     height = max(80, 24 + row_height * len(values))
     parts = _open(cid, title, _summary(labels, values, currency) or empty_message, width, height)
     if not values:
@@ -168,8 +185,7 @@ def horizontal_bar_chart(
 
     left, right, top = 170, 130, 12
     plot_w = width - left - right
-    high = nice_ceiling(max(max(values), 0))
-    low = nice_ceiling(max(-min(values), 0))
+    high, low = _scale(values)
     span = (high + low) or 1
     zero_x = left + plot_w * low // span
     parts.append(
@@ -189,14 +205,13 @@ def horizontal_bar_chart(
         parts.append(
             f'<rect class="bar" x="{x}" y="{y}" width="{max(length, 1 if value else 0)}" '
             f'height="{bar_h}" fill="{fill}">'
-            f"<title>{_esc(label)}: {_esc(_amount(value, currency))}</title></rect>"
+            f"{_bar_title(label, value, currency)}</rect>"
         )
         parts.append(
             f'<text x="{width - right + 8}" y="{y + bar_h - 6}" {FONT} font-size="12" '
             f'fill="{TEXT}">{_esc(_amount(value, currency))}</text>'
         )
-    parts.append("</svg>")
-    return Markup("".join(parts))  # noqa: S704 - every interpolated text is escaped above
+    return _close(parts)
 
 
 def stacked_bar_chart(
@@ -214,9 +229,7 @@ def stacked_bar_chart(
     Segments are drawn in proportion to their share of the total; negative amounts (credits)
     cannot be stacked meaningfully, so they count as zero in the bar but keep their legend value.
     """
-    if len(labels) != len(values):
-        raise ValueError("labels and values differ in length")
-    cid = chart_id or _slug(title)
+    cid = _chart_id(title, chart_id, labels, values)
     # A legend entry ("1-30 days: 12345.67 USD") needs about 200 px: fewer columns when narrow.
     columns = max(1, min(3, (width - 24) // LEGEND_ENTRY_WIDTH))
     legend_rows = (len(labels) + columns - 1) // columns
@@ -244,7 +257,7 @@ def stacked_bar_chart(
         parts.append(
             f'<rect class="segment" x="{x}" y="{top}" width="{end - x}" height="{bar_h}" '
             f'fill="{PALETTE[i % len(PALETTE)]}">'
-            f"<title>{_esc(label)}: {_esc(_amount(values[i], currency))}</title></rect>"
+            f"{_bar_title(label, values[i], currency)}</rect>"
         )
         x = end
     col_w = plot_w // columns
@@ -259,5 +272,4 @@ def stacked_bar_chart(
             f'<text x="{lx + 18}" y="{ly}" {FONT} font-size="12" fill="{TEXT}">'
             f"{_esc(label)}: {_esc(_amount(value, currency))}</text>"
         )
-    parts.append("</svg>")
-    return Markup("".join(parts))  # noqa: S704 - every interpolated text is escaped above
+    return _close(parts)

@@ -43,6 +43,7 @@ __all__ = [
     "require_2fa",
     "require_any",
     "require_permission",
+    "require_permission_and_step_up",
     "require_step_up",
     "require_user",
     "safe_next",
@@ -206,6 +207,21 @@ def require_step_up(action: str, label: str) -> Callable[..., Awaitable[WebConte
             ) from exc
         except (AuthenticationFailed, InvalidState) as exc:
             raise StepUpRequired(action, label, fields, error=exc.message, status=400) from exc
+        return ctx
+
+    return dependency
+
+
+def require_permission_and_step_up(
+    gate: Callable[..., WebContext], action: str, label: str
+) -> Callable[..., Awaitable[WebContext]]:
+    """``gate`` (a ``require_permission``) first, so a viewer gets 403 without spending a code;
+    then ``require_step_up(action, label)``."""
+    step_up = require_step_up(action, label)
+
+    async def dependency(
+        _: WebContext = Depends(gate), ctx: WebContext = Depends(step_up)
+    ) -> WebContext:
         return ctx
 
     return dependency

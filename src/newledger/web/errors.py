@@ -14,7 +14,7 @@ from urllib.parse import urlencode
 from fastapi import Request, Response
 from fastapi.routing import APIRoute
 
-from newledger.errors import DomainError, RateLimited
+from newledger.errors import AuthenticationFailed, DomainError, RateLimited
 
 __all__ = [
     "LoginRequired",
@@ -22,6 +22,7 @@ __all__ = [
     "Redirect",
     "StepUpRequired",
     "WebRoute",
+    "refused_attempt",
 ]
 
 
@@ -100,9 +101,20 @@ _TITLES = {
 }
 
 
+def _retry_after(exc: DomainError) -> dict[str, str]:
+    return {"Retry-After": str(exc.retry_after)} if isinstance(exc, RateLimited) else {}
+
+
 def page_error_from(exc: DomainError) -> PageError:
-    headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, RateLimited) else {}
-    return PageError(exc.status, _TITLES.get(exc.status, "Error"), exc.message, headers=headers)
+    return PageError(
+        exc.status, _TITLES.get(exc.status, "Error"), exc.message, headers=_retry_after(exc)
+    )
+
+
+def refused_attempt(exc: AuthenticationFailed | RateLimited) -> tuple[int, dict[str, str]]:
+    """Status and headers for a form shown again after a refused password or code: 429 with
+    ``Retry-After`` when rate limited, else 400 (the page is a form to correct, not a 401)."""
+    return (429 if isinstance(exc, RateLimited) else 400), _retry_after(exc)
 
 
 class WebRoute(APIRoute):

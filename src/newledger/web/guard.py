@@ -26,7 +26,7 @@ from newledger.appconnect.api.problems import problem_response
 from newledger.appconnect.oauth.errors import json_response as oauth_json
 from newledger.appconnect.oauth.routes import ENDPOINTS as OAUTH_ENDPOINTS
 from newledger.web.error_pages import html_error
-from newledger.web.security import add_security_headers, read_form_body
+from newledger.web.security import add_security_headers, read_form_body, replay_body
 
 __all__ = ["RequestGuard", "has_control_characters"]
 
@@ -77,7 +77,7 @@ class RequestGuard:
             if has_control_characters(body, form=True):
                 await _bad_request(path)(scope, receive, send)
                 return
-            receive = _replay(body, receive)
+            receive = replay_body(body, receive)
         try:
             await self.app(scope, receive, send)
         except ClientDisconnect:
@@ -99,19 +99,6 @@ def _no_store(send: Send) -> Send:
         await send(message)
 
     return send_no_store
-
-
-def _replay(body: bytes, receive: Receive) -> Receive:
-    sent = False
-
-    async def replay() -> Message:
-        nonlocal sent
-        if not sent:
-            sent = True
-            return {"type": "http.request", "body": body, "more_body": False}
-        return await receive()  # the disconnect, when it comes
-
-    return replay
 
 
 def _bad_request(path: str) -> Response:

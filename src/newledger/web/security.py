@@ -42,6 +42,7 @@ __all__ = [
     "presession_cookie_name",
     "presession_token",
     "read_form_body",
+    "replay_body",
     "session_cookie_name",
     "set_session_cookie",
 ]
@@ -217,7 +218,7 @@ class CSRFMiddleware:
                 await _refuse(scope, receive, send, 413, "Request too large")
                 return
             supplied = await _form_field(scope, body, content_type)
-            receive = _replay(body)
+            receive = replay_body(body)
         if not tokens_match(expected, supplied):
             await _refuse(
                 scope,
@@ -250,7 +251,9 @@ async def read_form_body(receive: Receive) -> bytes | None:
     return b"".join(chunks)
 
 
-def _replay(body: bytes) -> Receive:
+def replay_body(body: bytes, then: Receive | None = None) -> Receive:
+    """A ``receive`` that hands on ``body`` (read already) as one message, then defers to
+    ``then`` (the client's own: its disconnect, when it comes) or, without it, says disconnect."""
     sent = False
 
     async def receive() -> Message:
@@ -258,6 +261,8 @@ def _replay(body: bytes) -> Receive:
         if not sent:
             sent = True
             return {"type": "http.request", "body": body, "more_body": False}
+        if then is not None:
+            return await then()
         return {"type": "http.disconnect"}
 
     return receive
@@ -267,7 +272,7 @@ async def _form_field(scope: Scope, body: bytes, content_type: str) -> str | Non
     if content_type.startswith("application/x-www-form-urlencoded"):
         values = parse_qs(body.decode("latin-1"), keep_blank_values=True).get(CSRF_FIELD)
         return values[0] if values else None
-    request = Request(scope, _replay(body))
+    request = Request(scope, replay_body(body))
     try:
         form = await request.form()
         value = form.get(CSRF_FIELD)

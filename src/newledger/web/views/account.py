@@ -11,20 +11,26 @@ from newledger.errors import AuthenticationFailed, DomainError, RateLimited
 from newledger.identity import accounts, twofactor
 from newledger.identity import sessions as web_sessions
 from newledger.web.deps import WebContext, require_step_up, require_user, safe_next, web_router
-from newledger.web.errors import Redirect
+from newledger.web.errors import Redirect, refused_attempt
 from newledger.web.templating import render
 
 router = web_router()
 
 
 def _security_page(
-    request: Request, ctx: WebContext, *, error: str | None = None, status: int = 200
+    request: Request,
+    ctx: WebContext,
+    *,
+    error: str | None = None,
+    status: int = 200,
+    headers: dict[str, str] | None = None,
 ) -> Response:
     return render(
         request,
         "account/security.html",
         ctx,
         status=status,
+        headers=headers,
         totp_on=ctx.user.totp_enabled_at is not None,
         recovery_remaining=twofactor.remaining_recovery_codes(ctx.db, ctx.user),
         sessions=web_sessions.list_for_user(ctx.db, ctx.user.id),
@@ -56,12 +62,11 @@ def change_password(
         )
     except (AuthenticationFailed, RateLimited) as exc:
         ctx.db.commit()  # the failed attempt counts against the limit
-        status = 400 if isinstance(exc, AuthenticationFailed) else exc.status
-        return _security_page(request, ctx, error=exc.message, status=status)
+        status, headers = refused_attempt(exc)
+        return _security_page(request, ctx, error=exc.message, status=status, headers=headers)
     except DomainError as exc:
         ctx.db.rollback()
-        status = exc.status
-        return _security_page(request, ctx, error=exc.message, status=status)
+        return _security_page(request, ctx, error=exc.message, status=exc.status)
     ctx.db.commit()
     return RedirectResponse("/account/security?done=password", status_code=303)
 
@@ -115,13 +120,12 @@ def enrol_submit(
         raise Redirect("/account/security")
     try:
         codes = twofactor.confirm_enrolment(ctx.db, ctx.user, code, ctx.actor)
-    except RateLimited as exc:
-        ctx.db.commit()
-        headers = {"Retry-After": str(exc.retry_after)}
-        return _enrol_page(request, ctx, next_url, error=exc.message, status=429, headers=headers)
-    except AuthenticationFailed as exc:
-        ctx.db.commit()
-        return _enrol_page(request, ctx, next_url, error=exc.message, status=400)
+    except (AuthenticationFailed, RateLimited) as exc:
+        ctx.db.commit()  # the failed attempt counts against the limit
+        status, headers = refused_attempt(exc)
+        return _enrol_page(
+            request, ctx, next_url, error=exc.message, status=status, headers=headers
+        )
     ctx.db.commit()
     return render(
         request, "account/recovery_codes.html", ctx, codes=codes, next=next_url, enrolled=True

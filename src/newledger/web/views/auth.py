@@ -15,7 +15,7 @@ from newledger.identity import sessions as web_sessions
 from newledger.identity import signin, totp, twofactor
 from newledger.identity.models import User, WebSession
 from newledger.web.deps import client_ip, get_db, safe_next, user_agent, web_router
-from newledger.web.errors import PageError, Redirect
+from newledger.web.errors import PageError, Redirect, refused_attempt
 from newledger.web.security import (
     clear_session_cookie,
     new_presession_nonce,
@@ -98,39 +98,39 @@ def signin_submit(
     ip, ua = client_ip(request), user_agent(request)
     try:
         user = signin.check_password(db, email, password, ip=ip, user_agent=ua)
-    except RateLimited as exc:
-        db.commit()  # the attempt counts and the lockout is recorded
+    except (RateLimited, AuthenticationFailed) as exc:
+        db.commit()  # the attempt counts and a lockout is recorded
+        status, headers = refused_attempt(exc)
         return _signin_form(
-            request,
-            row,
-            next_url,
-            email=email,
-            error=exc.message,
-            status=429,
-            headers={"Retry-After": str(exc.retry_after)},
+            request, row, next_url, email=email, error=exc.message, status=status, headers=headers
         )
-    except AuthenticationFailed as exc:
-        db.commit()
-        return _signin_form(request, row, next_url, email=email, error=exc.message, status=400)
     if user.totp_enabled_at is not None:
         issued = web_sessions.begin_pending(db, row, user_id=user.id, ip=ip, user_agent=ua)
         target = "/signin/totp?" + _q(next_url)
     else:
-        issued = web_sessions.sign_in(
-            db,
-            row,
-            user_id=user.id,
-            company_id=signin.default_company_id(db, user.id),
-            ip=ip,
-            user_agent=ua,
-        )
-        signin.record_signed_in(db, user, method="password", ip=ip, user_agent=ua)
+        issued = _sign_in(db, row, user, "password", ip, ua)
         target = next_url
     db.commit()
     response = RedirectResponse(target, status_code=303)
     set_session_cookie(response, issued.token)
     response.delete_cookie(presession_cookie_name(), path="/")
     return response
+
+
+def _sign_in(
+    db: Session, row: WebSession | None, user: User, method: str, ip: str | None, ua: str | None
+) -> web_sessions.IssuedSession:
+    """Open a signed-in session in the user's default company and record the sign-in."""
+    issued = web_sessions.sign_in(
+        db,
+        row,
+        user_id=user.id,
+        company_id=signin.default_company_id(db, user.id),
+        ip=ip,
+        user_agent=ua,
+    )
+    signin.record_signed_in(db, user, method=method, ip=ip, user_agent=ua)
+    return issued
 
 
 def _q(next_url: str) -> str:
@@ -193,24 +193,13 @@ def _second_factor(
             twofactor.verify_totp(db, user, code, actor, purpose="sign-in")
         else:
             twofactor.use_recovery_code(db, user, code, actor)
-    except RateLimited as exc:
-        db.commit()
-        headers = {"Retry-After": str(exc.retry_after)}
+    except (RateLimited, AuthenticationFailed) as exc:
+        db.commit()  # the attempt counts and a lockout is recorded
+        status, headers = refused_attempt(exc)
         return _totp_form(
-            request, row, user, next_url, error=exc.message, status=429, headers=headers
+            request, row, user, next_url, error=exc.message, status=status, headers=headers
         )
-    except AuthenticationFailed as exc:
-        db.commit()
-        return _totp_form(request, row, user, next_url, error=exc.message, status=400)
-    issued = web_sessions.sign_in(
-        db,
-        row,
-        user_id=user.id,
-        company_id=signin.default_company_id(db, user.id),
-        ip=ip,
-        user_agent=ua,
-    )
-    signin.record_signed_in(db, user, method=method, ip=ip, user_agent=ua)
+    issued = _sign_in(db, row, user, method, ip, ua)
     db.commit()
     response = RedirectResponse(next_url, status_code=303)
     set_session_cookie(response, issued.token)

@@ -7,7 +7,7 @@ The invitation response is the same whether the email has an account or not.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 
 from fastapi import Depends, Form, Request, Response
 from fastapi.responses import RedirectResponse
@@ -17,7 +17,12 @@ from newledger.errors import DomainError, NotFound, ValidationFailed
 from newledger.identity import accounts, invitations, members
 from newledger.identity.models import Membership, User
 from newledger.identity.permissions import Permission, Role
-from newledger.web.deps import WebContext, require_permission, require_step_up, web_router
+from newledger.web.deps import (
+    WebContext,
+    require_permission,
+    require_permission_and_step_up,
+    web_router,
+)
 from newledger.web.nav import SETTINGS_NAV, nav_for
 from newledger.web.templating import render
 
@@ -25,20 +30,6 @@ router = web_router()
 _manage = require_permission(Permission.MEMBERS_MANAGE)
 _own = require_permission(Permission.COMPANY_MANAGE)
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
-
-
-def _step_up(
-    gate: Callable[..., WebContext], action: str, label: str
-) -> Callable[..., Awaitable[WebContext]]:
-    """The permission first (a viewer gets 403 without spending a code), then the step-up."""
-    step_up = require_step_up(action, label)
-
-    async def dependency(
-        _: WebContext = Depends(gate), ctx: WebContext = Depends(step_up)
-    ) -> WebContext:
-        return ctx
-
-    return dependency
 
 
 def _page(
@@ -71,14 +62,26 @@ def _page(
     )
 
 
+def _company_id(ctx: WebContext) -> int:
+    assert ctx.company is not None  # the permission gate requires a company
+    return ctx.company.id
+
+
 def _failed(request: Request, ctx: WebContext, exc: DomainError, **kw: object) -> Response:
     ctx.db.rollback()
     errors = exc.errors if isinstance(exc, ValidationFailed) else {}
     return _page(request, ctx, error=exc.message, errors=errors, status=exc.status, **kw)  # type: ignore[arg-type]
 
 
-def _done(what: str) -> Response:
-    return RedirectResponse(f"/settings/members?done={what}", status_code=303)
+def _change(request: Request, ctx: WebContext, change: Callable[[], object], done: str) -> Response:
+    """Run one member change: commit it and go back to the list with ``?done=``, or show the
+    list again with the domain error (nothing of the change kept)."""
+    try:
+        change()
+    except DomainError as exc:
+        return _failed(request, ctx, exc)
+    ctx.db.commit()
+    return RedirectResponse(f"/settings/members?done={done}", status_code=303)
 
 
 @router.get("/settings/members")
@@ -91,7 +94,9 @@ def invite(
     request: Request,
     email: str = Form(""),
     role: str = Form("viewer"),
-    ctx: WebContext = Depends(_step_up(_manage, "member.invite", "Invite this person")),
+    ctx: WebContext = Depends(
+        require_permission_and_step_up(_manage, "member.invite", "Invite this person")
+    ),
 ) -> Response:
     assert ctx.company is not None
     try:
@@ -110,15 +115,15 @@ def invite(
 def cancel_invitation(
     request: Request, invitation_id: int, ctx: WebContext = Depends(_manage)
 ) -> Response:
-    assert ctx.company is not None
-    try:
-        invitations.cancel(
-            ctx.db, company_id=ctx.company.id, invitation_id=invitation_id, actor=ctx.actor
-        )
-    except DomainError as exc:
-        return _failed(request, ctx, exc)
-    ctx.db.commit()
-    return _done("cancelled")
+    company_id = _company_id(ctx)
+    return _change(
+        request,
+        ctx,
+        lambda: invitations.cancel(
+            ctx.db, company_id=company_id, invitation_id=invitation_id, actor=ctx.actor
+        ),
+        "cancelled",
+    )
 
 
 @router.post("/settings/members/{membership_id}/role")
@@ -126,38 +131,38 @@ def change_role(
     request: Request,
     membership_id: int,
     role: str = Form(...),
-    ctx: WebContext = Depends(_step_up(_manage, "member.role", "Change this member's role")),
+    ctx: WebContext = Depends(
+        require_permission_and_step_up(_manage, "member.role", "Change this member's role")
+    ),
 ) -> Response:
-    assert ctx.company is not None
-    try:
-        members.change_role(
-            ctx.db,
-            company_id=ctx.company.id,
-            membership_id=membership_id,
-            role=role,
-            actor=ctx.actor,
-        )
-    except DomainError as exc:
-        return _failed(request, ctx, exc)
-    ctx.db.commit()
-    return _done("role")
+    company_id = _company_id(ctx)
+    return _change(
+        request,
+        ctx,
+        lambda: members.change_role(
+            ctx.db, company_id=company_id, membership_id=membership_id, role=role, actor=ctx.actor
+        ),
+        "role",
+    )
 
 
 @router.post("/settings/members/{membership_id}/remove")
 def remove(
     request: Request,
     membership_id: int,
-    ctx: WebContext = Depends(_step_up(_manage, "member.remove", "Remove this member")),
+    ctx: WebContext = Depends(
+        require_permission_and_step_up(_manage, "member.remove", "Remove this member")
+    ),
 ) -> Response:
-    assert ctx.company is not None
-    try:
-        members.remove_member(
-            ctx.db, company_id=ctx.company.id, membership_id=membership_id, actor=ctx.actor
-        )
-    except DomainError as exc:
-        return _failed(request, ctx, exc)
-    ctx.db.commit()
-    return _done("removed")
+    company_id = _company_id(ctx)
+    return _change(
+        request,
+        ctx,
+        lambda: members.remove_member(
+            ctx.db, company_id=company_id, membership_id=membership_id, actor=ctx.actor
+        ),
+        "removed",
+    )
 
 
 def _member_user(ctx: WebContext, membership_id: int) -> User:
@@ -173,25 +178,33 @@ def _member_user(ctx: WebContext, membership_id: int) -> User:
 def deactivate(
     request: Request,
     membership_id: int,
-    ctx: WebContext = Depends(_step_up(_own, "user.deactivate", "Deactivate this person")),
+    ctx: WebContext = Depends(
+        require_permission_and_step_up(_own, "user.deactivate", "Deactivate this person")
+    ),
 ) -> Response:
-    try:
-        accounts.deactivate_user(ctx.db, user=_member_user(ctx, membership_id), actor=ctx.actor)
-    except DomainError as exc:
-        return _failed(request, ctx, exc)
-    ctx.db.commit()
-    return _done("deactivated")
+    return _change(
+        request,
+        ctx,
+        lambda: accounts.deactivate_user(
+            ctx.db, user=_member_user(ctx, membership_id), actor=ctx.actor
+        ),
+        "deactivated",
+    )
 
 
 @router.post("/settings/members/{membership_id}/reactivate")
 def reactivate(
     request: Request,
     membership_id: int,
-    ctx: WebContext = Depends(_step_up(_own, "user.reactivate", "Reactivate this person")),
+    ctx: WebContext = Depends(
+        require_permission_and_step_up(_own, "user.reactivate", "Reactivate this person")
+    ),
 ) -> Response:
-    try:
-        accounts.reactivate_user(ctx.db, user=_member_user(ctx, membership_id), actor=ctx.actor)
-    except DomainError as exc:
-        return _failed(request, ctx, exc)
-    ctx.db.commit()
-    return _done("reactivated")
+    return _change(
+        request,
+        ctx,
+        lambda: accounts.reactivate_user(
+            ctx.db, user=_member_user(ctx, membership_id), actor=ctx.actor
+        ),
+        "reactivated",
+    )

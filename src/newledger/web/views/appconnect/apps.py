@@ -18,12 +18,19 @@ from secrets import token_urlsafe
 
 from fastapi import Depends, Request, Response
 from fastapi.responses import RedirectResponse
+from sqlalchemy.orm import Session
 
+from newledger.actor import Actor
 from newledger.appconnect import app_views, apps
 from newledger.appconnect.models import App
 from newledger.errors import PermissionDenied, ValidationFailed
 from newledger.identity.permissions import CATALOGUE, Permission
-from newledger.web.deps import WebContext, require_permission, require_step_up, web_router
+from newledger.web.deps import (
+    WebContext,
+    require_permission,
+    require_permission_and_step_up,
+    web_router,
+)
 from newledger.web.errors import PageError
 from newledger.web.views.appconnect.shared import api_url, settings_page, token_url
 
@@ -43,15 +50,7 @@ NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
 
 def _manage_step_up(action: str, label: str) -> Callable[..., Awaitable[WebContext]]:
-    """The permission first (a viewer gets 403 without spending a code), then the step-up."""
-    step_up = require_step_up(action, label)
-
-    async def dependency(
-        _: WebContext = Depends(_manage), ctx: WebContext = Depends(step_up)
-    ) -> WebContext:
-        return ctx
-
-    return dependency
+    return require_permission_and_step_up(_manage, action, label)
 
 
 # ---------------------------------------------------------------------------------------- create
@@ -200,6 +199,15 @@ def _done(client_id: str, what: str) -> Response:
     return RedirectResponse(f"{BASE}/{client_id}?done={what}", status_code=303)
 
 
+def _lifecycle(
+    ctx: WebContext, client_id: str, change: Callable[[Session, Actor, str], App], done: str
+) -> Response:
+    """Apply one lifecycle change (revoke, delete, restore), commit it and show the app's page."""
+    change(ctx.db, ctx.actor, client_id)
+    ctx.db.commit()
+    return _done(client_id, done)
+
+
 # ------------------------------------------------------------------------------------ lifecycle
 
 
@@ -223,9 +231,7 @@ def revoke(
     client_id: str,
     ctx: WebContext = Depends(_manage_step_up("app.revoke", "Revoke this app's access")),
 ) -> Response:
-    apps.revoke_app(ctx.db, ctx.actor, client_id)
-    ctx.db.commit()
-    return _done(client_id, "revoked")
+    return _lifecycle(ctx, client_id, apps.revoke_app, "revoked")
 
 
 @router.post(f"{BASE}/{{client_id}}/delete")
@@ -233,9 +239,7 @@ def delete(
     client_id: str,
     ctx: WebContext = Depends(_manage_step_up("app.delete", "Delete this app")),
 ) -> Response:
-    apps.delete_app(ctx.db, ctx.actor, client_id)
-    ctx.db.commit()
-    return _done(client_id, "deleted")
+    return _lifecycle(ctx, client_id, apps.delete_app, "deleted")
 
 
 @router.post(f"{BASE}/{{client_id}}/restore")
@@ -243,6 +247,4 @@ def restore(
     client_id: str,
     ctx: WebContext = Depends(_manage_step_up("app.restore", "Restore this app's access")),
 ) -> Response:
-    apps.restore_app(ctx.db, ctx.actor, client_id)
-    ctx.db.commit()
-    return _done(client_id, "restored")
+    return _lifecycle(ctx, client_id, apps.restore_app, "restored")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import Depends, Request, Response
 
 from newledger.identity.permissions import Permission
@@ -15,26 +17,26 @@ _manage = require_permission(Permission.APPCONNECT_MANAGE)
 CHATGPT_REDIRECT_URI = "https://chatgpt.com/connector_platform_oauth_redirect"
 
 
-@router.get("/settings/integrations")
-def integrations_page(request: Request, ctx: WebContext = Depends(_manage)) -> Response:
+def _guide(request: Request, ctx: WebContext, template: str, **values: Any) -> Response:
+    """A setup page around the company's MCP URL (and whether this server offers it yet)."""
     assert ctx.company is not None
     return settings_page(
         request,
-        "settings/integrations.html",
+        template,
         ctx,
         mcp_url=mcp_url(ctx.company),
         mcp_live=mcp_endpoint_exists(request),
+        **values,
     )
+
+
+@router.get("/settings/integrations")
+def integrations_page(request: Request, ctx: WebContext = Depends(_manage)) -> Response:
+    return _guide(request, ctx, "settings/integrations.html")
 
 
 @router.get("/settings/integrations/chatgpt")
 def chatgpt_page(request: Request, ctx: WebContext = Depends(_manage)) -> Response:
-    assert ctx.company is not None
-    return settings_page(
-        request,
-        "settings/integrations_chatgpt.html",
-        ctx,
-        mcp_url=mcp_url(ctx.company),
-        mcp_live=mcp_endpoint_exists(request),
-        redirect_uri=CHATGPT_REDIRECT_URI,
+    return _guide(
+        request, ctx, "settings/integrations_chatgpt.html", redirect_uri=CHATGPT_REDIRECT_URI
     )
