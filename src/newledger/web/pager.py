@@ -1,0 +1,48 @@
+"""Paging through a list on a page: the services' keyset pages as "first" and "next" links.
+
+A list page reads ``?cursor=`` (the opaque ``next_cursor`` of the page before) and hands it to
+the list service; the links keep the page's filters. Keyset pages stay as fast on the
+thousandth page as on the first, and a row added while someone reads never shows twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import Request
+
+from newledger.pagination import MAX_LIMIT, Page, PageRequest
+
+__all__ = ["CHOICES", "PER_PAGE", "Pager", "page_request", "pager"]
+
+PER_PAGE = 50
+# The one page a filter's or a form's choices (customers, accounts ...) are read from.
+CHOICES = PageRequest(limit=MAX_LIMIT)
+
+
+@dataclass(frozen=True)
+class Pager:
+    first_url: str | None  # set on every page after the first
+    next_url: str | None  # set when more rows follow
+
+
+def page_request(request: Request, limit: int = PER_PAGE) -> PageRequest:
+    cursor = request.query_params.get("cursor", "").strip()
+    return PageRequest(limit=limit, cursor=cursor or None)
+
+
+def pager(path: str, filters: Mapping[str, str], asked: PageRequest, page: Page[Any]) -> Pager:
+    """Links to the first page (when ``asked`` was a later one) and to the next page."""
+    query = {k: v for k, v in filters.items() if v}
+
+    def url(extra: Mapping[str, str]) -> str:
+        params = {**query, **extra}
+        return f"{path}?{urlencode(params)}" if params else path
+
+    return Pager(
+        first_url=url({}) if asked.cursor else None,
+        next_url=url({"cursor": page.next_cursor}) if page.next_cursor else None,
+    )
