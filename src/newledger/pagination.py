@@ -3,16 +3,18 @@
 A list is read in a stable ``Order``: one key column, then the row id as the tiebreak, both
 ascending or both descending. A page is at most ``limit`` rows after the row an opaque cursor
 names; ``Page.next_cursor`` names the last row of the page, or is ``None`` on the last page.
-Rows inserted or changed between two page fetches never make a page repeat or skip a row that
-was already on the list: the next page starts strictly after the last key seen.
+The next page starts strictly after the last key seen, so rows inserted between two fetches
+never make the walk repeat or skip a row; a row whose key changes meanwhile moves to its new
+place (in the sync order ``changed``, to the end, so an incremental sync sees it again).
 
 The cursor is the base64url JSON of the last row's ``[key, id]`` (the key as ISO 8601 for times
 and days). Callers treat it as opaque; a cursor that does not decode is a ``ValidationFailed``
 on the field ``cursor``.
 
-Statements are built with bound parameters (``Order.statement``) so that a service can build
-one per combination of filters and cache it: SQLAlchemy then reuses its compiled form, which on a
-hot list costs less than building the statement per request.
+A list service describes its list once as a ``Listing`` (query, company scope, filter
+conditions, orders). Statements are built with bound parameters and cached per order and set of
+filters given: SQLAlchemy then reuses their compiled form, which on a hot list costs less than
+building the statement per request.
 """
 
 from __future__ import annotations
@@ -106,6 +108,11 @@ class Order:
     key: InstrumentedAttribute[Any]
     id: InstrumentedAttribute[int]
     descending: bool = False
+    _parse: Callable[[Any], Any] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        # Chosen once: reading the column's type through the ORM attribute costs per cursor.
+        object.__setattr__(self, "_parse", _parser(self.key))
 
     def encode(self, row: Any) -> str:
         """The cursor naming ``row`` (an entity or a row holding both columns by name)."""
@@ -123,7 +130,7 @@ class Order:
                 raise ValueError
             if not 0 <= row_id < _MAX_ID:
                 raise ValueError
-            return _parser(self.key)(key), row_id
+            return self._parse(key), row_id
         except (ValueError, TypeError, OverflowError, binascii.Error, orjson.JSONDecodeError):
             raise _invalid() from None
 
@@ -148,7 +155,7 @@ class Order:
         return query.limit(bindparam("limit", type_=Integer()))
 
     def values(self, page: PageRequest) -> dict[str, Any]:
-        """The bound values ``statement`` and ``since`` need for ``page``."""
+        """The bound values ``page`` gives a statement: limit, cursor, ``updated_since``."""
         values: dict[str, Any] = {"limit": max(1, min(page.limit, MAX_LIMIT)) + 1}
         if page.cursor is not None:
             values["after_key"], values["after_id"] = self.decode(page.cursor)
@@ -165,8 +172,8 @@ class Order:
         *,
         entities: bool = False,
     ) -> Page[Any]:
-        """Run ``statement`` (from ``statement``) for ``page`` with the filters' ``params``:
-        ORM entities when ``entities``, else plain rows."""
+        """Run ``statement`` (built by ``statement``) for ``page`` with the filters'
+        ``params``: ORM entities when ``entities``, else plain rows."""
         values = {**params, **self.values(page)}
         if entities:
             return self.cut(session.scalars(statement, values).all(), page)
@@ -218,13 +225,18 @@ class Listing:
         self,
         session: Session,
         company_id: int,
-        filters: Mapping[str, Any],
+        filters: Any,
         page: PageRequest,
         order: str,
     ) -> Page[Any]:
-        """One page of the company's rows; ``filters`` maps condition names to values, and a
-        ``None`` value is no filter."""
-        params = {k: v for k, v in filters.items() if v is not None}
+        """One page of the company's rows. ``filters`` maps condition names to values, or is an
+        object with an attribute per condition; a ``None`` value is no filter."""
+        given: Iterable[tuple[str, Any]]
+        if isinstance(filters, Mapping):
+            given = filters.items()
+        else:  # read by name: dataclasses.asdict would cost more than the query's binding
+            given = ((name, getattr(filters, name)) for name in self.conditions)
+        params = {k: v for k, v in given if v is not None}
         statement = self.statement(
             order,
             tuple(params),

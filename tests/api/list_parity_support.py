@@ -185,3 +185,45 @@ def service_ids(
             cursor = page.next_cursor
             if cursor is None:
                 return ids
+
+
+@dataclass
+class Readers:
+    """One company's books and the three ways to read its lists."""
+
+    books: ParityBooks
+    sessions: sessionmaker[Session]
+    api: Api
+    web: httpx.Client
+
+    def service(
+        self, read: Callable[..., Page[Any]], *filters: Any, order: str = "changed"
+    ) -> list[int]:
+        return service_ids(self.sessions, self.books, read, *filters, order=order)
+
+    def three_ways(
+        self,
+        read: Callable[..., Page[Any]],
+        filters: Any,
+        rest: tuple[str, dict[str, Any]],
+        web: tuple[str, str],
+        web_order: str,
+    ) -> list[int]:
+        """REST (``rest``: path and query) and the service in the sync order, the web page
+        (``web``: URL and row id prefix) and the service in ``web_order``: each pair the same
+        ids in the same order, and both lists the same records. Returns the REST ids."""
+        rest_got = rest_ids(self.api, rest[0], **rest[1])
+        web_got = web_ids(self.web, *web)
+        assert rest_got == self.service(read, filters)
+        assert web_got == self.service(read, filters, order=web_order)
+        assert rest_got and sorted(rest_got) == sorted(web_got)
+        assert len(set(rest_got)) == len(rest_got)
+        return rest_got
+
+
+@contextmanager
+def readers(base_url: str, sessions: sessionmaker[Session]) -> Iterator[Readers]:
+    books = make_parity_books(sessions)
+    api = rest_reader(base_url, sessions, books)
+    with web_client(base_url, books) as web:
+        yield Readers(books, sessions, api, web)

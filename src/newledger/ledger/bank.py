@@ -8,7 +8,7 @@ Matching links a transaction to a payment already posted, so it posts nothing.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from sqlalchemy import bindparam, func, or_, select
@@ -368,8 +368,10 @@ def list_transactions(
         raise ValidationFailed("Unknown status", errors={"status": "unknown"})
     search = (filters.search or "").strip().lower()
     params = {
-        **asdict(filters),
-        "search": None,
+        "bank_account_id": filters.bank_account_id,
+        "status": filters.status,
+        "date_from": filters.date_from,
+        "date_to": filters.date_to,
         "pattern": f"%{search}%" if search else None,
     }
     return _TRANSACTIONS.page(session, company_id, params, page, order)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any, Literal
 
 from sqlalchemy import ColumnElement, Row, bindparam, select
@@ -93,7 +93,7 @@ def list_expenses(
     of ``expense_summary``). Needs ``expenses:read``."""
     actor.require(Permission.EXPENSES_READ)
     company_id = actor.company_scope(company_id)
-    return _LISTING.page(session, company_id, asdict(filters), page, order)
+    return _LISTING.page(session, company_id, filters, page, order)
 
 
 def expense_summary(row: Row[*tuple[Any, ...]]) -> dict[str, Any]:

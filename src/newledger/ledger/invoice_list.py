@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any, Literal
 
 from sqlalchemy import ColumnElement, Row, bindparam, select
@@ -95,7 +95,7 @@ def list_invoices(
     ``invoice_summary``, and ``contact_name``). Needs ``invoices:read``."""
     actor.require(Permission.INVOICES_READ)
     company_id = actor.company_scope(company_id)
-    return _LISTING.page(session, company_id, asdict(filters), page, order)
+    return _LISTING.page(session, company_id, filters, page, order)
 
 
 def invoice_summary(row: Row[*tuple[Any, ...]]) -> dict[str, Any]:

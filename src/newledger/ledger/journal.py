@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any, Literal
 
 from sqlalchemy import bindparam, select
@@ -172,7 +172,7 @@ def list_entries(
     ``updated_since`` is on the posting time. Needs ``journal:read``."""
     actor.require(Permission.JOURNAL_READ)
     company_id = actor.company_scope(company_id)
-    return _LISTING.page(session, company_id, asdict(filters), page, order)
+    return _LISTING.page(session, company_id, filters, page, order)
 
 
 def entry_dict(entry: JournalEntry) -> dict[str, Any]:

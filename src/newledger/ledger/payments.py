@@ -8,7 +8,7 @@ made → Dr AP (contact) / Cr the bank account's GL.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any, Literal
 
 from sqlalchemy import bindparam, select
@@ -257,7 +257,7 @@ def list_payments(
     """One page of the company's payments. Needs ``payments:read``."""
     actor.require(Permission.PAYMENTS_READ)
     company_id = actor.company_scope(company_id)
-    return _LISTING.page(session, company_id, asdict(filters), page, order)
+    return _LISTING.page(session, company_id, filters, page, order)
 
 
 def payment_dict(payment: Payment) -> dict[str, Any]:
