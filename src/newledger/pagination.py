@@ -53,7 +53,8 @@ T = TypeVar("T")
 
 @dataclass(frozen=True, slots=True)
 class PageRequest:
-    """Which page: at most ``limit`` rows after ``cursor`` (``None``: the first page).
+    """Which page: at most ``limit`` rows after ``cursor`` (``None``: the first page) in
+    ``order``.
 
     ``updated_since`` keeps only rows changed at or after that time (created, for append-only
     lists such as journal entries and activity): what an incremental sync asks for."""
@@ -61,6 +62,9 @@ class PageRequest:
     limit: int = DEFAULT_LIMIT
     cursor: str | None = None
     updated_since: dt.datetime | None = None
+    # The list's order by name ("changed", the sync order, on every list). A cursor belongs to
+    # the order it was made in.
+    order: str = "changed"
 
 
 @dataclass(frozen=True, slots=True)
@@ -227,7 +231,6 @@ class Listing:
         company_id: int,
         filters: Any,
         page: PageRequest,
-        order: str,
     ) -> Page[Any]:
         """One page of the company's rows. ``filters`` maps condition names to values, or is an
         object with an attribute per condition; a ``None`` value is no filter."""
@@ -237,11 +240,15 @@ class Listing:
         else:  # read by name: dataclasses.asdict would cost more than the query's binding
             given = ((name, getattr(filters, name)) for name in self.conditions)
         params = {k: v for k, v in given if v is not None}
+        order = self.orders.get(page.order)
+        if order is None:
+            known = ", ".join(self.orders)
+            raise ValidationFailed(f"Unknown order; one of {known}", errors={"order": "unknown"})
         statement = self.statement(
-            order,
+            page.order,
             tuple(params),
             updated_since=page.updated_since is not None,
             after=page.cursor is not None,
         )
         params["company_id"] = company_id
-        return self.orders[order].fetch(session, statement, params, page, entities=self.entities)
+        return order.fetch(session, statement, params, page, entities=self.entities)

@@ -180,7 +180,7 @@ def service_ids(
     with sessions() as s:
         actor = books.actor(s)
         while True:
-            page = read(s, actor, *filters, PageRequest(limit=3, cursor=cursor), order=order)
+            page = read(s, actor, *filters, PageRequest(limit=3, cursor=cursor, order=order))
             ids += [row.id for row in page.items]
             cursor = page.next_cursor
             if cursor is None:

@@ -12,19 +12,24 @@ import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from newledger.actor import Actor
-from newledger.audit.queries import list_activity
+from newledger.audit.queries import ActivityFilters, list_activity
 from newledger.errors import NotFound, PermissionDenied, ValidationFailed
 from newledger.identity.permissions import DELEGABLE, Permission
-from newledger.ledger.accounts import get_account, list_accounts
-from newledger.ledger.bank import get_transaction, list_bank_accounts, list_transactions
+from newledger.ledger.accounts import AccountFilters, get_account, list_accounts
+from newledger.ledger.bank import (
+    TransactionFilters,
+    get_transaction,
+    list_bank_accounts,
+    list_transactions,
+)
 from newledger.ledger.contacts import ContactFilters, get_contact, list_contacts
-from newledger.ledger.expense_list import list_expenses
+from newledger.ledger.expense_list import ExpenseFilters, list_expenses
 from newledger.ledger.expenses import get_expense
 from newledger.ledger.invoice_list import InvoiceFilters, list_invoices
 from newledger.ledger.invoices import create_draft_invoice, get_invoice
-from newledger.ledger.journal import get_entry, list_entries
-from newledger.ledger.payments import get_payment, list_payments
-from newledger.pagination import PageRequest
+from newledger.ledger.journal import EntryFilters, get_entry, list_entries
+from newledger.ledger.payments import PaymentFilters, get_payment, list_payments
+from newledger.pagination import MAX_LIMIT, PageRequest
 from tests.ledger_support import Books, make_books
 
 D = dt.date(2026, 4, 1)
@@ -56,7 +61,7 @@ def _walk_with_arrivals(
     while True:
         with sessions() as s:
             actor = Actor("user", company_id, DELEGABLE, label="reader")
-            page = list_invoices(s, actor, InvoiceFilters(), PageRequest(3, cursor), order=order)  # type: ignore[arg-type]
+            page = list_invoices(s, actor, InvoiceFilters(), PageRequest(3, cursor, order=order))
         seen += [row.id for row in page.items]
         cursor = page.next_cursor
         if not added:
@@ -80,7 +85,7 @@ def _walk_with_arrivals(
 
 def _customer(session: Session, company_id: int) -> int:
     actor = Actor("user", company_id, DELEGABLE, label="reader")
-    found = list_contacts(session, actor, ContactFilters(kind="customer"))
+    found = list_contacts(session, actor, ContactFilters(kind="customer"), PageRequest())
     return found.items[0].id
 
 
@@ -111,44 +116,55 @@ def test_a_cursor_of_another_order_or_tampered_is_refused_on_the_field_cursor(
     books = make_books(session)
     for day in (D, D, D + dt.timedelta(days=1)):
         _draft(session, books, day)
-    page = list_invoices(session, books.actor, page=PageRequest(limit=1))
+    page = list_invoices(session, books.actor, InvoiceFilters(), PageRequest(limit=1))
     assert page.next_cursor is not None
     for cursor in (page.next_cursor, page.next_cursor[:-3], "bm90LWpzb24", "WzEsIDJd"):
         with pytest.raises(ValidationFailed) as refused:
-            list_invoices(session, books.actor, page=PageRequest(1, cursor), order="newest")
+            list_invoices(
+                session, books.actor, InvoiceFilters(), PageRequest(1, cursor, order="newest")
+            )
         assert refused.value.errors == {"cursor": "invalid cursor"}
 
 
 ListService = Callable[..., Any]
-LISTS: list[tuple[ListService, Permission]] = [
-    (list_invoices, Permission.INVOICES_READ),
-    (list_expenses, Permission.EXPENSES_READ),
-    (list_contacts, Permission.CONTACTS_READ),
-    (list_payments, Permission.PAYMENTS_READ),
-    (list_transactions, Permission.BANK_READ),
-    (list_bank_accounts, Permission.BANK_READ),
-    (list_accounts, Permission.ACCOUNTS_READ),
-    (list_entries, Permission.JOURNAL_READ),
-    (list_activity, Permission.ACTIVITY_READ),
+# Each list service, the filters it takes (none for bank accounts) and its read permission.
+LISTS: list[tuple[ListService, tuple[Any, ...], Permission]] = [
+    (list_invoices, (InvoiceFilters(),), Permission.INVOICES_READ),
+    (list_expenses, (ExpenseFilters(),), Permission.EXPENSES_READ),
+    (list_contacts, (ContactFilters(),), Permission.CONTACTS_READ),
+    (list_payments, (PaymentFilters(),), Permission.PAYMENTS_READ),
+    (list_transactions, (TransactionFilters(),), Permission.BANK_READ),
+    (list_bank_accounts, (), Permission.BANK_READ),
+    (list_accounts, (AccountFilters(),), Permission.ACCOUNTS_READ),
+    (list_entries, (EntryFilters(),), Permission.JOURNAL_READ),
+    (list_activity, (ActivityFilters(),), Permission.ACTIVITY_READ),
 ]
 
 
-@pytest.mark.parametrize(("service", "permission"), LISTS, ids=lambda v: getattr(v, "__name__", v))
-def test_every_list_service_checks_its_read_permission_and_company_itself(
-    session: Session, service: ListService, permission: Permission
+@pytest.mark.parametrize(
+    ("service", "filters", "permission"), LISTS, ids=[s.__name__ for s, *_ in LISTS]
+)
+def test_every_list_service_checks_its_read_permission_and_keeps_to_the_actors_company(
+    session: Session, service: ListService, filters: tuple[Any, ...], permission: Permission
 ) -> None:
     books = make_books(session)
     other = make_books(session)
+    _draft(session, other, D)
+    page = PageRequest(limit=MAX_LIMIT)
     without = Actor("app", books.company.id, DELEGABLE - {permission}, app_id=3, label="Bot")
     with pytest.raises(PermissionDenied) as refused:
-        service(session, without)
+        service(session, without, *filters, page)
     assert refused.value.required == (permission,)
     with pytest.raises(PermissionDenied):
-        service(session, books.actor, company_id=other.company.id)
-    with pytest.raises(PermissionDenied):
-        service(session, Actor("user", None, frozenset(Permission), label="nowhere"))
+        service(
+            session, Actor("user", None, frozenset(Permission), label="nowhere"), *filters, page
+        )
     allowed = Actor("app", books.company.id, frozenset({permission}), app_id=3, label="Bot")
-    assert service(session, allowed).next_cursor is None
+    mine = {row.id for row in service(session, allowed, *filters, page).items}
+    theirs = {row.id for row in service(session, other.actor, *filters, page).items}
+    assert mine.isdisjoint(theirs)  # unscoped, the other company's rows would show in both
+    with pytest.raises(ValidationFailed):
+        service(session, allowed, *filters, PageRequest(order="sideways"))
 
 
 def test_each_record_kind_has_one_checked_lookup_that_keeps_to_the_company(

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 from sqlalchemy import BindParameter, ColumnElement, and_, bindparam, exists, or_, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
@@ -24,13 +24,11 @@ from newledger.pagination import Listing, Order, Page, PageRequest
 __all__ = [
     "ACTIVITY_ORDERS",
     "ActivityFilters",
-    "ActivityOrder",
     "actor_labels",
     "iter_activity",
     "list_activity",
 ]
 
-ActivityOrder = Literal["changed", "newest"]
 ACTIVITY_ORDERS: dict[str, Order] = {
     # Activity is append-only: the order it was recorded in.
     "changed": Order(Activity.created_at, Activity.id),
@@ -104,19 +102,13 @@ def _params(filters: ActivityFilters) -> dict[str, Any]:
 
 
 def list_activity(
-    session: Session,
-    actor: Actor,
-    filters: ActivityFilters = ActivityFilters(),
-    page: PageRequest = PageRequest(),
-    *,
-    order: ActivityOrder = "changed",
-    company_id: int | None = None,
+    session: Session, actor: Actor, filters: ActivityFilters, page: PageRequest
 ) -> Page[Activity]:
     """One page of the company's activity; ``updated_since`` is on the time it was recorded.
     Needs ``activity:read``."""
     actor.require(Permission.ACTIVITY_READ)
-    company_id = actor.company_scope(company_id)
-    return _LISTING.page(session, company_id, _params(filters), page, order)
+    company_id = actor.company_scope()
+    return _LISTING.page(session, company_id, _params(filters), page)
 
 
 def iter_activity(

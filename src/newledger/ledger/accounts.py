@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
@@ -29,7 +29,6 @@ __all__ = [
     "ACCOUNT_SUBTYPES",
     "AccountBalance",
     "AccountFilters",
-    "AccountOrder",
     "account_balances",
     "archive_account",
     "create_account",
@@ -98,7 +97,6 @@ class AccountBalance:
         }
 
 
-AccountOrder = Literal["changed", "code"]
 ACCOUNT_ORDERS: dict[str, Order] = {
     "changed": Order(Account.updated_at, Account.id),
     "code": Order(Account.code, Account.id),
@@ -127,24 +125,18 @@ _LISTING = Listing(
 
 
 def list_accounts(
-    session: Session,
-    actor: Actor,
-    filters: AccountFilters = AccountFilters(),
-    page: PageRequest = PageRequest(),
-    *,
-    order: AccountOrder = "changed",
-    company_id: int | None = None,
+    session: Session, actor: Actor, filters: AccountFilters, page: PageRequest
 ) -> Page[Account]:
     """One page of the chart, archived accounts only with ``include_archived``. Needs
     ``accounts:read``."""
     actor.require(Permission.ACCOUNTS_READ)
-    company_id = actor.company_scope(company_id)
+    company_id = actor.company_scope()
     params = {
         "type": filters.type,
         "subtype": filters.subtype,
         "active": None if filters.include_archived else True,
     }
-    return _LISTING.page(session, company_id, params, page, order)
+    return _LISTING.page(session, company_id, params, page)
 
 
 def get_account(

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
 from sqlalchemy import bindparam, func, or_, select
 from sqlalchemy.orm import Session
@@ -35,10 +35,8 @@ from newledger.pagination import Listing, Order, Page, PageRequest
 __all__ = [
     "BANK_ACCOUNT_ORDERS",
     "TRANSACTION_ORDERS",
-    "BankOrder",
     "ImportResult",
     "TransactionFilters",
-    "TransactionOrder",
     "categorize_transaction",
     "get_transaction",
     "import_transactions",
@@ -288,12 +286,10 @@ def get_transaction(
     return txn
 
 
-BankOrder = Literal["changed", "name"]
 BANK_ACCOUNT_ORDERS: dict[str, Order] = {
     "changed": Order(BankAccount.updated_at, BankAccount.id),
     "name": Order(BankAccount.name, BankAccount.id),
 }
-TransactionOrder = Literal["changed", "newest"]
 TRANSACTION_ORDERS: dict[str, Order] = {
     "changed": Order(BankTransaction.updated_at, BankTransaction.id),
     "newest": Order(BankTransaction.date, BankTransaction.id, descending=True),
@@ -338,32 +334,19 @@ _TRANSACTIONS = Listing(
 )
 
 
-def list_bank_accounts(
-    session: Session,
-    actor: Actor,
-    page: PageRequest = PageRequest(),
-    *,
-    order: BankOrder = "changed",
-    company_id: int | None = None,
-) -> Page[BankAccount]:
+def list_bank_accounts(session: Session, actor: Actor, page: PageRequest) -> Page[BankAccount]:
     """One page of the company's bank accounts. Needs ``bank:read``."""
     actor.require(Permission.BANK_READ)
-    company_id = actor.company_scope(company_id)
-    return _BANK_ACCOUNTS.page(session, company_id, {}, page, order)
+    company_id = actor.company_scope()
+    return _BANK_ACCOUNTS.page(session, company_id, {}, page)
 
 
 def list_transactions(
-    session: Session,
-    actor: Actor,
-    filters: TransactionFilters = TransactionFilters(),
-    page: PageRequest = PageRequest(),
-    *,
-    order: TransactionOrder = "changed",
-    company_id: int | None = None,
+    session: Session, actor: Actor, filters: TransactionFilters, page: PageRequest
 ) -> Page[BankTransaction]:
     """One page of the company's imported bank transactions. Needs ``bank:read``."""
     actor.require(Permission.BANK_READ)
-    company_id = actor.company_scope(company_id)
+    company_id = actor.company_scope()
     if filters.status is not None and filters.status not in STATUSES:
         raise ValidationFailed("Unknown status", errors={"status": "unknown"})
     search = (filters.search or "").strip().lower()
@@ -374,7 +357,7 @@ def list_transactions(
         "date_to": filters.date_to,
         "pattern": f"%{search}%" if search else None,
     }
-    return _TRANSACTIONS.page(session, company_id, params, page, order)
+    return _TRANSACTIONS.page(session, company_id, params, page)
 
 
 def transaction_dict(txn: BankTransaction) -> dict[str, Any]:

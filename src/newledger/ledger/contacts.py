@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 from sqlalchemy import bindparam, func, or_, select
 from sqlalchemy.orm import Session
@@ -22,7 +22,6 @@ __all__ = [
     "CONTACT_KINDS",
     "CONTACT_ORDERS",
     "ContactFilters",
-    "ContactOrder",
     "contact_dict",
     "create_contact",
     "get_contact",
@@ -188,7 +187,6 @@ def update_contact(
     return contact
 
 
-ContactOrder = Literal["changed", "name"]
 CONTACT_ORDERS: dict[str, Order] = {
     "changed": Order(Contact.updated_at, Contact.id),
     "name": Order(Contact.name, Contact.id),
@@ -219,18 +217,12 @@ _LISTING = Listing(
 
 
 def list_contacts(
-    session: Session,
-    actor: Actor,
-    filters: ContactFilters = ContactFilters(),
-    page: PageRequest = PageRequest(),
-    *,
-    order: ContactOrder = "changed",
-    company_id: int | None = None,
+    session: Session, actor: Actor, filters: ContactFilters, page: PageRequest
 ) -> Page[Contact]:
     """One page of the company's contacts, archived ones only with ``include_archived``.
     Needs ``contacts:read``."""
     actor.require(Permission.CONTACTS_READ)
-    company_id = actor.company_scope(company_id)
+    company_id = actor.company_scope()
     if filters.kind is not None and filters.kind not in CONTACT_KINDS:
         raise ValidationFailed("Unknown contact kind", errors={"kind": "unknown"})
     search = (filters.search or "").strip().lower()
@@ -239,7 +231,7 @@ def list_contacts(
         "pattern": f"%{search}%" if search else None,
         "archived": None if filters.include_archived else False,
     }
-    return _LISTING.page(session, company_id, params, page, order)
+    return _LISTING.page(session, company_id, params, page)
 
 
 def contact_dict(contact: Contact) -> dict[str, Any]:

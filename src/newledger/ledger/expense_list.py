@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 from sqlalchemy import ColumnElement, Row, bindparam, select
 from sqlalchemy.orm import Session
@@ -20,9 +20,8 @@ from newledger.ledger.models import Contact, Expense
 from newledger.money import format_minor
 from newledger.pagination import Listing, Order, Page, PageRequest
 
-__all__ = ["EXPENSE_ORDERS", "ExpenseFilters", "ExpenseOrder", "expense_summary", "list_expenses"]
+__all__ = ["EXPENSE_ORDERS", "ExpenseFilters", "expense_summary", "list_expenses"]
 
-ExpenseOrder = Literal["changed", "newest"]
 EXPENSE_ORDERS: dict[str, Order] = {
     "changed": Order(Expense.updated_at, Expense.id),
     "newest": Order(Expense.date, Expense.id, descending=True),
@@ -81,19 +80,13 @@ _LISTING = Listing(
 
 
 def list_expenses(
-    session: Session,
-    actor: Actor,
-    filters: ExpenseFilters = ExpenseFilters(),
-    page: PageRequest = PageRequest(),
-    *,
-    order: ExpenseOrder = "changed",
-    company_id: int | None = None,
+    session: Session, actor: Actor, filters: ExpenseFilters, page: PageRequest
 ) -> Page[Row[*tuple[Any, ...]]]:
     """One page of expense and bill summaries of the actor's company (rows with the columns
     of ``expense_summary``). Needs ``expenses:read``."""
     actor.require(Permission.EXPENSES_READ)
-    company_id = actor.company_scope(company_id)
-    return _LISTING.page(session, company_id, filters, page, order)
+    company_id = actor.company_scope()
+    return _LISTING.page(session, company_id, filters, page)
 
 
 def expense_summary(row: Row[*tuple[Any, ...]]) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 from sqlalchemy import ColumnElement, Row, bindparam, select
 from sqlalchemy.orm import Session
@@ -22,9 +22,8 @@ from newledger.ledger.models import Contact, Invoice
 from newledger.money import format_minor
 from newledger.pagination import Listing, Order, Page, PageRequest
 
-__all__ = ["INVOICE_ORDERS", "InvoiceFilters", "InvoiceOrder", "invoice_summary", "list_invoices"]
+__all__ = ["INVOICE_ORDERS", "InvoiceFilters", "invoice_summary", "list_invoices"]
 
-InvoiceOrder = Literal["changed", "newest"]
 INVOICE_ORDERS: dict[str, Order] = {
     # Incremental sync: a row changed after it was read moves to the end of the walk.
     "changed": Order(Invoice.updated_at, Invoice.id),
@@ -83,19 +82,13 @@ _LISTING = Listing(
 
 
 def list_invoices(
-    session: Session,
-    actor: Actor,
-    filters: InvoiceFilters = InvoiceFilters(),
-    page: PageRequest = PageRequest(),
-    *,
-    order: InvoiceOrder = "changed",
-    company_id: int | None = None,
+    session: Session, actor: Actor, filters: InvoiceFilters, page: PageRequest
 ) -> Page[Row[*tuple[Any, ...]]]:
     """One page of invoice summaries of the actor's company (rows with the columns of
     ``invoice_summary``, and ``contact_name``). Needs ``invoices:read``."""
     actor.require(Permission.INVOICES_READ)
-    company_id = actor.company_scope(company_id)
-    return _LISTING.page(session, company_id, filters, page, order)
+    company_id = actor.company_scope()
+    return _LISTING.page(session, company_id, filters, page)
 
 
 def invoice_summary(row: Row[*tuple[Any, ...]]) -> dict[str, Any]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, selectinload
@@ -23,7 +23,6 @@ from newledger.pagination import Listing, Order, Page, PageRequest
 __all__ = [
     "ENTRY_ORDERS",
     "EntryFilters",
-    "EntryOrder",
     "create_manual_entry",
     "entry_dict",
     "get_entry",
@@ -122,7 +121,6 @@ def get_entry(
     return entry
 
 
-EntryOrder = Literal["changed", "newest"]
 ENTRY_ORDERS: dict[str, Order] = {
     # Entries never change after posting: the order they were posted in.
     "changed": Order(JournalEntry.created_at, JournalEntry.id),
@@ -160,19 +158,13 @@ _LISTING = Listing(
 
 
 def list_entries(
-    session: Session,
-    actor: Actor,
-    filters: EntryFilters = EntryFilters(),
-    page: PageRequest = PageRequest(),
-    *,
-    order: EntryOrder = "changed",
-    company_id: int | None = None,
+    session: Session, actor: Actor, filters: EntryFilters, page: PageRequest
 ) -> Page[JournalEntry]:
     """One page of the company's posted entries, each with its lines loaded;
     ``updated_since`` is on the posting time. Needs ``journal:read``."""
     actor.require(Permission.JOURNAL_READ)
-    company_id = actor.company_scope(company_id)
-    return _LISTING.page(session, company_id, filters, page, order)
+    company_id = actor.company_scope()
+    return _LISTING.page(session, company_id, filters, page)
 
 
 def entry_dict(entry: JournalEntry) -> dict[str, Any]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
@@ -38,7 +38,6 @@ from newledger.pagination import Listing, Order, Page, PageRequest
 __all__ = [
     "PAYMENT_ORDERS",
     "PaymentFilters",
-    "PaymentOrder",
     "get_payment",
     "list_payments",
     "payment_dict",
@@ -213,7 +212,6 @@ def get_payment(
     return payment
 
 
-PaymentOrder = Literal["changed", "newest"]
 PAYMENT_ORDERS: dict[str, Order] = {
     "changed": Order(Payment.updated_at, Payment.id),
     "newest": Order(Payment.date, Payment.id, descending=True),
@@ -246,18 +244,12 @@ _LISTING = Listing(
 
 
 def list_payments(
-    session: Session,
-    actor: Actor,
-    filters: PaymentFilters = PaymentFilters(),
-    page: PageRequest = PageRequest(),
-    *,
-    order: PaymentOrder = "changed",
-    company_id: int | None = None,
+    session: Session, actor: Actor, filters: PaymentFilters, page: PageRequest
 ) -> Page[Payment]:
     """One page of the company's payments. Needs ``payments:read``."""
     actor.require(Permission.PAYMENTS_READ)
-    company_id = actor.company_scope(company_id)
-    return _LISTING.page(session, company_id, filters, page, order)
+    company_id = actor.company_scope()
+    return _LISTING.page(session, company_id, filters, page)
 
 
 def payment_dict(payment: Payment) -> dict[str, Any]:

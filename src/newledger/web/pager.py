@@ -16,11 +16,14 @@ from fastapi import Request
 
 from newledger.pagination import MAX_LIMIT, Page, PageRequest
 
-__all__ = ["CHOICES", "PER_PAGE", "Pager", "page_request", "pager"]
+__all__ = ["PER_PAGE", "Pager", "choices", "page_request", "pager"]
 
 PER_PAGE = 50
-# The one page a filter's or a form's choices (customers, accounts ...) are read from.
-CHOICES = PageRequest(limit=MAX_LIMIT)
+
+
+def choices(order: str) -> PageRequest:
+    """The one page a filter's or a form's choices (customers, accounts ...) are read from."""
+    return PageRequest(limit=MAX_LIMIT, order=order)
 
 
 @dataclass(frozen=True)
@@ -29,9 +32,10 @@ class Pager:
     next_url: str | None  # set when more rows follow
 
 
-def page_request(request: Request, limit: int = PER_PAGE) -> PageRequest:
+def page_request(request: Request, order: str) -> PageRequest:
+    """The page the request asks for (``?cursor=``) of the list in ``order``."""
     cursor = request.query_params.get("cursor", "").strip()
-    return PageRequest(limit=limit, cursor=cursor or None)
+    return PageRequest(limit=PER_PAGE, cursor=cursor or None, order=order)
 
 
 def pager(path: str, filters: Mapping[str, str], asked: PageRequest, page: Page[Any]) -> Pager:

@@ -66,8 +66,8 @@ def _filter(request: Request) -> tuple[ActivityFilters, dict[str, str], dict[str
 @router.get("/activity")
 def activity_page(request: Request, ctx: WebContext = Depends(_read)) -> Response:
     flt, raw, errors = _filter(request)
-    asked = page_request(request)
-    page = list_activity(ctx.db, ctx.actor, flt, asked, order="newest")
+    asked = page_request(request, "newest")
+    page = list_activity(ctx.db, ctx.actor, flt, asked)
     query = {k: v for k, v in raw.items() if v}
     return render(
         request,

@@ -19,7 +19,7 @@ from newledger.web.templating import render
 router = web_router()
 _read = require_permission(Permission.CONTACTS_READ)
 KINDS = ("customer", "vendor", "both")
-RECENT = PageRequest(limit=10)
+RECENT = PageRequest(limit=10, order="newest")
 
 
 @router.get("/contacts")
@@ -30,9 +30,9 @@ def contact_list(request: Request, ctx: WebContext = Depends(_read)) -> Response
     kind = raw["kind"] if raw["kind"] in KINDS else None
     if raw["kind"] and kind is None:
         errors["kind"] = "Unknown kind."
-    asked = page_request(request)
+    asked = page_request(request, "name")
     filters = ContactFilters(kind=kind, search=raw["q"] or None)
-    page = contact_service.list_contacts(ctx.db, ctx.actor, filters, asked, order="name")
+    page = contact_service.list_contacts(ctx.db, ctx.actor, filters, asked)
     return render(
         request,
         "ledger/contacts.html",
@@ -53,11 +53,9 @@ def contact_detail(request: Request, contact_id: int, ctx: WebContext = Depends(
     expenses: list[Any] = []
     if ctx.can(Permission.INVOICES_READ) and contact.kind in ("customer", "both"):
         flt = InvoiceFilters(contact_id=contact.id)
-        invoices = list(list_invoices(ctx.db, ctx.actor, flt, RECENT, order="newest").items)
+        invoices = list(list_invoices(ctx.db, ctx.actor, flt, RECENT).items)
     if ctx.can(Permission.EXPENSES_READ) and contact.kind in ("vendor", "both"):
-        found = list_expenses(
-            ctx.db, ctx.actor, ExpenseFilters(contact_id=contact.id), RECENT, order="newest"
-        )
+        found = list_expenses(ctx.db, ctx.actor, ExpenseFilters(contact_id=contact.id), RECENT)
         expenses = list(found.items)
     return render(
         request,

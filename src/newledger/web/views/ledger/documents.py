@@ -17,7 +17,7 @@ from newledger.ledger.invoice_list import InvoiceFilters, list_invoices
 from newledger.ledger.models import Contact, Payment
 from newledger.ledger.payments import PaymentFilters, list_payments
 from newledger.web.deps import WebContext, require_permission, web_router
-from newledger.web.pager import CHOICES, page_request, pager
+from newledger.web.pager import choices, page_request, pager
 from newledger.web.templating import render
 from newledger.web.views.ledger._common import (
     account_names,
@@ -58,15 +58,13 @@ def _contacts(ctx: WebContext, kind: str) -> list[Contact]:
     if not ctx.can(Permission.CONTACTS_READ):
         return []
     filters = ContactFilters(kind=kind)
-    return list(
-        contact_service.list_contacts(ctx.db, ctx.actor, filters, CHOICES, order="name").items
-    )
+    return list(contact_service.list_contacts(ctx.db, ctx.actor, filters, choices("name")).items)
 
 
 def _payments(ctx: WebContext, filters: PaymentFilters) -> list[Payment]:
     if not ctx.can(Permission.PAYMENTS_READ):
         return []
-    return list(list_payments(ctx.db, ctx.actor, filters, CHOICES, order="newest").items)
+    return list(list_payments(ctx.db, ctx.actor, filters, choices("newest")).items)
 
 
 @router.get("/invoices")
@@ -76,8 +74,8 @@ def invoice_list(request: Request, ctx: WebContext = Depends(_invoices)) -> Resp
     filters = InvoiceFilters(
         status=status, contact_id=contact_id, issue_date_from=start, issue_date_to=end
     )
-    asked = page_request(request)
-    page = list_invoices(ctx.db, ctx.actor, filters, asked, order="newest")
+    asked = page_request(request, "newest")
+    page = list_invoices(ctx.db, ctx.actor, filters, asked)
     return render(
         request,
         "ledger/invoices.html",
@@ -122,8 +120,8 @@ def expense_list(request: Request, ctx: WebContext = Depends(_expenses)) -> Resp
     filters = ExpenseFilters(
         kind=kind, status=status, contact_id=contact_id, date_from=start, date_to=end
     )
-    asked = page_request(request)
-    page = list_expenses(ctx.db, ctx.actor, filters, asked, order="newest")
+    asked = page_request(request, "newest")
+    page = list_expenses(ctx.db, ctx.actor, filters, asked)
     return render(
         request,
         "ledger/expenses.html",

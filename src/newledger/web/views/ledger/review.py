@@ -25,7 +25,7 @@ from newledger.ledger.contacts import ContactFilters, list_contacts
 from newledger.ledger.models import Account, Expense, Invoice
 from newledger.ledger.review import list_drafts_awaiting_review
 from newledger.web.deps import WebContext, require_any, require_permission, web_router
-from newledger.web.pager import CHOICES
+from newledger.web.pager import choices
 from newledger.web.templating import render
 from newledger.web.views.ledger._common import account_names
 from newledger.web.views.ledger.forms import (
@@ -230,9 +230,7 @@ def _edit_page(
         is_invoice=is_invoice,
         label=_label(document),
         form=form.with_spare_rows(INVOICE_LINE_FIELDS if is_invoice else EXPENSE_LINE_FIELDS),
-        contacts=list_contacts(
-            ctx.db, ctx.actor, ContactFilters(kind=kind), CHOICES, order="name"
-        ).items,
+        contacts=list_contacts(ctx.db, ctx.actor, ContactFilters(kind=kind), choices("name")).items,
         line_accounts=_accounts(ctx, AccountFilters(type="income" if is_invoice else "expense")),
         bank_accounts=_accounts(ctx, AccountFilters(type="asset", subtype="bank")),
         action=f"/review/{'invoices' if is_invoice else 'expenses'}/{document.id}/edit",
@@ -240,7 +238,7 @@ def _edit_page(
 
 
 def _accounts(ctx: WebContext, filters: AccountFilters) -> Sequence[Account]:
-    return list_accounts(ctx.db, ctx.actor, filters, CHOICES, order="code").items
+    return list_accounts(ctx.db, ctx.actor, filters, choices("code")).items
 
 
 def _save(
