@@ -163,7 +163,9 @@ async def list_activity(
     ] = None,
     ctx: ApiContext = requires(Permission.ACTIVITY_READ),
 ) -> Response:
-    """Oldest first; `updated_since` filters on the time the activity was recorded."""
+    """The company's activity and its members' sign-in and two-factor events while they were
+    members (as on the Activity page), oldest first; `updated_since` filters on the time the
+    activity was recorded."""
     filters = ActivityFilters(event=event)
     page = activity_service.list_activity(ctx.session, ctx.actor, filters, params)
     return ctx.respond(page_json(page, activity_dict))
