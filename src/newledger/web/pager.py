@@ -7,16 +7,19 @@ thousandth page as on the first, and a row added while someone reads never shows
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import Request
 
+from newledger.errors import ValidationFailed
 from newledger.pagination import MAX_LIMIT, Page, PageRequest
+from newledger.web.errors import PageError
 
-__all__ = ["PER_PAGE", "Pager", "choices", "page_request", "pager"]
+__all__ = ["PER_PAGE", "Pager", "choices", "page_link_errors", "page_request", "pager"]
 
 PER_PAGE = 50
 
@@ -50,3 +53,19 @@ def pager(path: str, filters: Mapping[str, str], asked: PageRequest, page: Page[
         first_url=url({}) if asked.cursor else None,
         next_url=url({"cursor": page.next_cursor}) if page.next_cursor else None,
     )
+
+
+@contextmanager
+def page_link_errors() -> Iterator[None]:
+    """Around a list read: a ``?cursor=`` that does not decode (a mangled or stale link)
+    becomes a page that says so, rather than the service's terse field error."""
+    try:
+        yield
+    except ValidationFailed as exc:
+        if "cursor" not in exc.errors:
+            raise
+        raise PageError(
+            422,
+            "Check your input",
+            "This page link is broken or out of date. Start again from the first page of the list.",
+        ) from None

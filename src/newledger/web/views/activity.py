@@ -19,7 +19,7 @@ from newledger.audit.tags import Event
 from newledger.identity.permissions import Permission
 from newledger.runtime import get_sessionmaker
 from newledger.web.deps import WebContext, require_permission, web_router
-from newledger.web.pager import page_request, pager
+from newledger.web.pager import page_link_errors, page_request, pager
 from newledger.web.templating import render
 
 router = web_router()
@@ -67,7 +67,8 @@ def _filter(request: Request) -> tuple[ActivityFilters, dict[str, str], dict[str
 def activity_page(request: Request, ctx: WebContext = Depends(_read)) -> Response:
     flt, raw, errors = _filter(request)
     asked = page_request(request, "newest")
-    page = list_activity(ctx.db, ctx.actor, flt, asked)
+    with page_link_errors():
+        page = list_activity(ctx.db, ctx.actor, flt, asked)
     query = {k: v for k, v in raw.items() if v}
     return render(
         request,

@@ -13,7 +13,7 @@ from newledger.ledger.expense_list import ExpenseFilters, list_expenses
 from newledger.ledger.invoice_list import InvoiceFilters, list_invoices
 from newledger.pagination import PageRequest
 from newledger.web.deps import WebContext, require_permission, web_router
-from newledger.web.pager import page_request, pager
+from newledger.web.pager import page_link_errors, page_request, pager
 from newledger.web.templating import render
 
 router = web_router()
@@ -32,7 +32,8 @@ def contact_list(request: Request, ctx: WebContext = Depends(_read)) -> Response
         errors["kind"] = "Unknown kind."
     asked = page_request(request, "name")
     filters = ContactFilters(kind=kind, search=raw["q"] or None)
-    page = contact_service.list_contacts(ctx.db, ctx.actor, filters, asked)
+    with page_link_errors():
+        page = contact_service.list_contacts(ctx.db, ctx.actor, filters, asked)
     return render(
         request,
         "ledger/contacts.html",

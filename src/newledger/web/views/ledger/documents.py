@@ -17,7 +17,7 @@ from newledger.ledger.invoice_list import InvoiceFilters, list_invoices
 from newledger.ledger.models import Contact, Payment
 from newledger.ledger.payments import PaymentFilters, list_payments
 from newledger.web.deps import WebContext, require_permission, web_router
-from newledger.web.pager import choices, page_request, pager
+from newledger.web.pager import choices, page_link_errors, page_request, pager
 from newledger.web.templating import render
 from newledger.web.views.ledger._common import (
     account_names,
@@ -75,7 +75,8 @@ def invoice_list(request: Request, ctx: WebContext = Depends(_invoices)) -> Resp
         status=status, contact_id=contact_id, issue_date_from=start, issue_date_to=end
     )
     asked = page_request(request, "newest")
-    page = list_invoices(ctx.db, ctx.actor, filters, asked)
+    with page_link_errors():
+        page = list_invoices(ctx.db, ctx.actor, filters, asked)
     return render(
         request,
         "ledger/invoices.html",
@@ -121,7 +122,8 @@ def expense_list(request: Request, ctx: WebContext = Depends(_expenses)) -> Resp
         kind=kind, status=status, contact_id=contact_id, date_from=start, date_to=end
     )
     asked = page_request(request, "newest")
-    page = list_expenses(ctx.db, ctx.actor, filters, asked)
+    with page_link_errors():
+        page = list_expenses(ctx.db, ctx.actor, filters, asked)
     return render(
         request,
         "ledger/expenses.html",
