@@ -22,6 +22,7 @@ from newledger.audit.queries import ActivityFilters
 from newledger.errors import NotFound
 from newledger.identity.models import Company
 from newledger.identity.permissions import Permission
+from newledger.identity.services import get_company
 from newledger.pagination import PageRequest
 
 __all__ = ["router"]
@@ -126,8 +127,7 @@ async def me(ctx: ApiContext = requires(None)) -> Response:
 
 @router.get("/company", response_model=CompanyOut, summary="The company's profile")
 async def company(ctx: ApiContext = requires(Permission.COMPANY_READ)) -> Response:
-    data = company_dict(_company(ctx))
-    return ctx.respond(data)
+    return ctx.respond(company_dict(get_company(ctx.session, ctx.actor)))
 
 
 def activity_dict(row: Activity) -> dict[str, Any]:
