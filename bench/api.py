@@ -5,11 +5,12 @@ the same handler without it. The script:
 
 1. loads the demo company (``newledger demo``) into a fresh SQLite file (WAL, durable);
 2. creates an API credential app holding ``invoices:read`` (``newledger apps create``);
-3. runs ``newledger serve --workers 2`` (what we recommend on 2 cores) with the per-app rate limit
-   raised above the load (``NEWLEDGER_API_RATE_LIMIT_PER_MINUTE``; wrk would otherwise count
-   429s) and the benchmark-only unauthenticated twin of the list handler enabled
-   (``NEWLEDGER_BENCH_UNAUTHENTICATED_TWIN=1`` mounts ``/bench/invoices``; off by default and
-   never for real books);
+3. serves ``bench/twin_app.py`` with 2 uvicorn workers, as ``newledger serve --workers 2`` does
+   (what we recommend on 2 cores): the real application plus the benchmark-only
+   unauthenticated twin of the list handler at ``/api/v1/bench/invoices`` (it lives in
+   ``bench/``, outside the installed package; never for real books), with the per-app rate
+   limit raised above the load (``NEWLEDGER_API_RATE_LIMIT_PER_MINUTE``; wrk would otherwise
+   count 429s);
 4. fetches a token from ``POST /oauth/token`` and runs ``wrk -t1 -c32 -d10s`` alternately on the
    authenticated list and on the twin (A B A B), keeping the best round of each.
 
@@ -97,7 +98,6 @@ def main() -> None:
         "NEWLEDGER_SECRET_KEY": BENCH_KEY,
         "NEWLEDGER_API_RATE_LIMIT_PER_MINUTE": "1000000000",
         "NEWLEDGER_ACCESS_TOKEN_TTL_SECONDS": "3600",
-        "NEWLEDGER_BENCH_UNAUTHENTICATED_TWIN": "1",
     }
     print("loading demo books …", flush=True)
     cli(env, "demo", *(["--lines", str(args.lines)] if args.lines else []))
@@ -117,19 +117,26 @@ def main() -> None:
             "--json",
         )
     )
+    # The options `newledger serve` gives uvicorn (cli/serve.py), on the app plus its twin.
     server = subprocess.Popen(
         [
             sys.executable,
             "-m",
-            "newledger.cli.main",
-            "serve",
+            "uvicorn",
+            "twin_app:create_app",
+            "--factory",
+            "--host",
+            "127.0.0.1",
             "--port",
             str(port),
             "--workers",
             "2",
-            "--no-migrate",
+            "--log-level",
+            "warning",
+            "--no-access-log",
+            "--no-proxy-headers",
         ],
-        env=env,
+        env={**env, "PYTHONPATH": str(ROOT)},
     )
     try:
         deadline = time.monotonic() + 60
@@ -140,7 +147,7 @@ def main() -> None:
             except httpx.HTTPError:
                 pass
             if time.monotonic() > deadline or server.poll() is not None:
-                raise SystemExit("newledger serve did not start")
+                raise SystemExit("the server did not start")
             time.sleep(0.2)
         token = httpx.post(
             f"{base}/oauth/token",
@@ -179,7 +186,7 @@ def main() -> None:
     summary = {
         "what": "GET /api/v1/invoices?limit=50 vs /api/v1/bench/invoices (same handler, no auth)",
         "load": f"wrk -t1 -c32 -d{args.duration}s x {args.rounds} rounds, A B A B, best of each",
-        "server": "newledger serve --workers 2, SQLite WAL file, demo books",
+        "server": "bench/twin_app.py, 2 uvicorn workers as newledger serve, SQLite WAL, demo books",
         "page_rows": rows,
         "authenticated_req_per_s": authed,
         "unauthenticated_req_per_s": bare,

@@ -18,8 +18,12 @@ from pathlib import Path
 import httpx
 import pytest
 from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+from newledger import runtime
+from newledger.appconnect import refusals
+from newledger.config import get_settings
 from newledger.db import make_engine, make_sessionmaker
 from newledger.migrate import upgrade
 from newledger.models import Base
@@ -63,23 +67,39 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 def engine(database_url: str) -> Iterator[Engine]:
     eng = make_engine(database_url)
     upgrade(eng)
+    # What the services themselves open (``runtime``: the refusal recorder's writes, for one)
+    # goes to the test database too, never to a database file in the checkout.
+    os.environ["NEWLEDGER_DATABASE_URL"] = database_url
+    get_settings.cache_clear()
+    runtime.get_engine.cache_clear()
+    runtime.get_sessionmaker.cache_clear()
     yield eng
     eng.dispose()
 
 
 def _wipe(engine: Engine) -> None:
     tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
-    with engine.begin() as conn:
-        if engine.dialect.name == "postgresql":
-            conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
-        else:
-            for name in tables:
-                conn.execute(text(f"DELETE FROM {name}"))
+    # A server from an earlier test may still be writing (the refusal recorder writes from a
+    # background thread); on PostgreSQL TRUNCATE can then deadlock with it. Try again.
+    for attempt in range(5):
+        try:
+            with engine.begin() as conn:
+                if engine.dialect.name == "postgresql":
+                    conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+                else:
+                    for name in tables:
+                        conn.execute(text(f"DELETE FROM {name}"))
+            return
+        except OperationalError:
+            if attempt == 4:
+                raise
+            time.sleep(0.2)
 
 
 @pytest.fixture
 def sessions(engine: Engine) -> sessionmaker[Session]:
     """A session factory on an empty, migrated database."""
+    refusals.flush()  # nothing counted in this process by the last test lands in this one
     _wipe(engine)
     return make_sessionmaker(engine)
 

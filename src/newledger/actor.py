@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from newledger.errors import PermissionDenied
 from newledger.identity.permissions import Permission
 
-__all__ = ["Actor"]
+__all__ = ["Actor", "actor_key"]
 
 
 @dataclass(frozen=True)
@@ -52,3 +52,12 @@ class Actor:
     def is_external(self) -> bool:
         """Apps and connections may read and draft, never post (the governance rule)."""
         return self.type in ("app", "connection")
+
+
+def actor_key(actor: Actor) -> str:
+    """Who is calling, for rate limits and idempotency keys: its app or connection (a grant)."""
+    if actor.connection_id is not None:
+        return f"connection:{actor.connection_id}"
+    if actor.app_id is not None:
+        return f"app:{actor.app_id}"
+    return f"{actor.type}:{actor.user_id or 0}"

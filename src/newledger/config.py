@@ -27,13 +27,18 @@ class Settings(BaseSettings):
     secret_key: SecretStr | None = None
     access_token_ttl_seconds: int = 900
     session_ttl_seconds: int = 12 * 3600
-    # Rate limits: attempts per window. The token endpoint limits are raised by the benchmark.
+    # Rate limits (newledger/ratelimit): attempts per window. The benchmarks raise the token
+    # and API limits above their load.
     login_rate_limit: int = 10
     login_rate_window_seconds: int = 300
     token_rate_limit_per_client: int = 600
     token_rate_limit_per_ip: int = 1200
     token_rate_window_seconds: int = 60
     api_rate_limit_per_minute: int = 6000
+    # redis://[:password@]host:port/db: every rate-limit counter is shared through it by all
+    # workers and instances. Unset, token and API counters are per worker and sign-in and TOTP
+    # counters live in the database. A SecretStr: the URL may carry a password.
+    redis_url: SecretStr | None = None
     # Shows demo accounts their current TOTP code at sign-in; `make run` turns it on for the demo.
     demo_mode: bool = False
 

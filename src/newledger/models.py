@@ -1,13 +1,12 @@
 """Every table, imported in one place so Alembic and ``create_all`` see the whole schema."""
 
-from newledger.appconnect.api.models import IdempotencyKey
 from newledger.appconnect.models import App, RevokedToken
 from newledger.audit.models import Activity
 from newledger.db import Base
+from newledger.idempotency.models import IdempotencyKey
 from newledger.identity.models import (
     Company,
     Membership,
-    RateLimitCounter,
     RecoveryCode,
     User,
     WebSession,
@@ -26,6 +25,7 @@ from newledger.ledger.models import (
     JournalLine,
     Payment,
 )
+from newledger.ratelimit.models import RateLimitCounter
 
 __all__ = [
     "Account",

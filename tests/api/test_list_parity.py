@@ -19,9 +19,9 @@ from newledger.ledger.expense_list import ExpenseFilters, list_expenses
 from newledger.ledger.invoice_list import InvoiceFilters, list_invoices
 from newledger.ledger.journal import EntryFilters, list_entries
 from newledger.ledger.payments import PaymentFilters, list_payments
-from tests.api.list_parity_support import D, readers, rest_ids
-from tests.appconnect_support import server_key
 from tests.conftest import LiveServer
+from tests.support.appconnect import server_key
+from tests.support.lists import D, readers, rest_ids
 
 __all__ = ["server_key"]
 

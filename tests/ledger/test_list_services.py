@@ -30,7 +30,7 @@ from newledger.ledger.invoices import create_draft_invoice, get_invoice
 from newledger.ledger.journal import EntryFilters, get_entry, list_entries
 from newledger.ledger.payments import PaymentFilters, get_payment, list_payments
 from newledger.pagination import MAX_LIMIT, PageRequest
-from tests.ledger_support import Books, make_books
+from tests.support.books import Books, make_books
 
 D = dt.date(2026, 4, 1)
 

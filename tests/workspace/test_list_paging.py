@@ -9,9 +9,9 @@ import re
 from sqlalchemy.orm import Session, sessionmaker
 
 from newledger.ledger.contacts import create_contact
-from tests.api.list_parity_support import Readers, readers
-from tests.appconnect_support import server_key
 from tests.conftest import LiveServer
+from tests.support.appconnect import server_key
+from tests.support.lists import Readers, readers
 
 __all__ = ["server_key"]
 

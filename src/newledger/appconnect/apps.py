@@ -8,15 +8,13 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from enum import StrEnum
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from newledger.actor import Actor
 from newledger.appconnect import secrets
-from newledger.appconnect.auth import delegated_permissions
-from newledger.appconnect.grants import creator_permissions
+from newledger.appconnect.grants import GrantStatus, app_grant
 from newledger.appconnect.models import App
 from newledger.audit.services import record
 from newledger.audit.tags import Event
@@ -26,7 +24,6 @@ from newledger.identity.models import Membership, User
 from newledger.identity.permissions import DELEGABLE, Permission
 
 __all__ = [
-    "AppStatus",
     "AppView",
     "app_view",
     "create_app",
@@ -42,19 +39,10 @@ __all__ = [
 MAX_GRACE_SECONDS = 7 * 24 * 3600
 
 
-class AppStatus(StrEnum):
-    ACTIVE = "active"
-    EXPIRED = "expired"
-    REVOKED = "revoked"
-    DELETED = "deleted"
-    # The creator no longer holds some delegated permission: the app lost it too (DESIGN §3).
-    DEGRADED = "degraded"
-
-
 @dataclass(frozen=True)
 class AppView:
     app: App
-    status: AppStatus
+    status: GrantStatus
     delegated: frozenset[Permission]
     effective: frozenset[Permission]
     creator_email: str
@@ -286,28 +274,13 @@ def _record(session: Session, event: Event, actor: Actor, app: App, **details: o
     )
 
 
-def app_status(
-    app: App, delegated: frozenset[Permission], current: frozenset[Permission], now: dt.datetime
-) -> AppStatus:
-    if app.deleted_at is not None:
-        return AppStatus.DELETED
-    if app.revoked_at is not None:
-        return AppStatus.REVOKED
-    if app.expires_at is not None and app.expires_at <= now:
-        return AppStatus.EXPIRED
-    if not delegated <= current:
-        return AppStatus.DEGRADED
-    return AppStatus.ACTIVE
-
-
 def app_view(app: App, role: str | None, user_active: bool, email: str) -> AppView:
-    current = creator_permissions(role, user_active)
-    delegated = delegated_permissions(app.permissions)
+    grant = app_grant(app, role=role, is_active=user_active, now=utcnow())
     return AppView(
         app=app,
-        status=app_status(app, delegated, current, utcnow()),
-        delegated=delegated,
-        effective=delegated & current,
+        status=grant.status,
+        delegated=grant.delegated,
+        effective=grant.effective,
         creator_email=email,
     )
 

@@ -5,83 +5,113 @@ costs one HMAC and ONE indexed read of the grant's current state (the app row, i
 membership and the token's deny-list entry in a single statement). There is deliberately no
 cache: a revoke, delete, rotation, expiry or demotion is seen by the very next request on every
 instance (DESIGN §4).
+
+Every refusal is recorded (coalesced, ``refusals.py``) against the company the token names.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
-from functools import lru_cache
 
 from sqlalchemy import bindparam, exists, or_, update
 from sqlalchemy.orm import Session
 
 from newledger.actor import Actor
-from newledger.appconnect.grants import app_with_creator, creator_is_live, creator_permissions
+from newledger.appconnect.grants import app_grant, app_with_creator
 from newledger.appconnect.models import App, RevokedToken
-from newledger.appconnect.tokens import AccessToken, parse_access_token
+from newledger.appconnect.refusals import Origin, note_request_refusal
+from newledger.appconnect.tokens import AccessToken, TokenRefused, parse_access_token
 from newledger.db import utcnow
-from newledger.errors import AuthenticationFailed
-from newledger.identity.permissions import DELEGABLE, Permission
+from newledger.errors import AuthenticationFailed, PermissionDenied
+from newledger.identity.permissions import Permission
 
 __all__ = [
     "LAST_USED_RESOLUTION",
+    "Origin",
     "authenticate_bearer",
-    "delegated_permissions",
-    "register_grant_kind",
+    "grant_of",
+    "refuse_permission",
     "touch_last_used",
 ]
 
 # last_used_at is written at most once per app per this many seconds (DESIGN §4).
 LAST_USED_RESOLUTION = dt.timedelta(seconds=60)
 
-GrantResolver = Callable[[Session, AccessToken], Actor]
-_RESOLVERS: dict[str, GrantResolver] = {}
+
+class _Refused(AuthenticationFailed):
+    def __init__(self, message: str, reason: str) -> None:
+        super().__init__(message, code="invalid_token")
+        self.reason = reason
 
 
-def register_grant_kind(kind: str, resolver: GrantResolver) -> None:
-    """Let another grant type (OAuth connections: ``conn``) validate its own tokens."""
-    _RESOLVERS[kind] = resolver
-
-
-@lru_cache(maxsize=1024)
-def delegated_permissions(stored: str) -> frozenset[Permission]:
-    """Parse an app's stored permission string; names no longer delegable are ignored."""
-    out = set()
-    for name in stored.split():
-        try:
-            perm = Permission(name)
-        except ValueError:
-            continue
-        if perm in DELEGABLE:
-            out.add(perm)
-    return frozenset(out)
-
-
-def _refuse(message: str) -> AuthenticationFailed:
-    return AuthenticationFailed(message, code="invalid_token")
-
-
-def authenticate_bearer(session: Session, token: str, *, company_id: int | None = None) -> Actor:
+def authenticate_bearer(
+    session: Session,
+    token: str,
+    *,
+    resource: str | None = None,
+    company_id: int | None = None,
+    origin: Origin | None = None,
+) -> Actor:
     """Return the actor a bearer token acts as, or raise ``AuthenticationFailed``.
 
-    ``company_id``, when given, is the company the request addresses (e.g. the MCP URL's
-    company); a token for another company is refused. The error's ``code`` is always
-    ``invalid_token`` (RFC 6750 §3.1) and its message never echoes the token.
+    ``resource`` is the URL of what the request addresses (the REST API, an MCP URL). A token
+    bound to a resource (RFC 8707) is accepted only there. ``company_id``, when given, is the
+    company the request addresses (e.g. the MCP URL's company); a token for another company is
+    refused. The error's ``code`` is always ``invalid_token`` (RFC 6750 §3.1) and its message
+    never echoes the token.
     """
-    claims = parse_access_token(token)
-    if company_id is not None and claims.company_id != company_id:
-        raise _refuse("Token is for another company")
-    if claims.kind == "app":
-        return _app_actor(session, claims)
-    resolver = _RESOLVERS.get(claims.kind)
-    if resolver is None:
-        raise _refuse("Unknown grant kind")
-    return resolver(session, claims)
+    try:
+        claims = parse_access_token(token)
+    except TokenRefused as exc:
+        grant = (exc.grant_kind, exc.grant_id) if exc.grant_kind and exc.grant_id else None
+        note_request_refusal(exc.reason, exc.company_id, grant, origin or Origin())
+        raise
+    try:
+        if company_id is not None and claims.company_id != company_id:
+            raise _Refused("Token is for another company", "foreign_company")
+        if claims.resource and resource is not None and claims.resource != resource:
+            raise _Refused("Token was issued for another resource", "foreign_resource")
+        match claims.kind:
+            case "app":
+                return _app_actor(session, claims)
+            case _:  # OAuth connections (``conn``) join with the OAuth-for-MCP work.
+                raise _Refused("Unknown grant kind", "unknown_grant_kind")
+    except _Refused as exc:
+        _note(exc.reason, claims, origin)
+        raise
+
+
+def refuse_permission(actor: Actor, permission: Permission, origin: Origin | None) -> None:
+    """Raise ``PermissionDenied`` (recorded) unless ``actor`` holds ``permission``."""
+    if actor.can(permission):
+        return
+    note_request_refusal(
+        "missing_permission",
+        actor.company_id,
+        grant_of(actor),
+        origin or Origin(),
+        permission=permission.value,
+    )
+    raise PermissionDenied(
+        f"This token lacks the {permission.value} permission.", required=(permission,)
+    )
+
+
+def _note(reason: str, claims: AccessToken, origin: Origin | None) -> None:
+    grant = (claims.kind, claims.grant_id)
+    note_request_refusal(reason, claims.company_id, grant, origin or Origin())
+
+
+def grant_of(actor: Actor) -> tuple[str, int] | None:
+    """The grant (kind, id) an actor acts under, if it is an app or a connection."""
+    if actor.app_id is not None:
+        return ("app", actor.app_id)
+    return ("conn", actor.connection_id) if actor.connection_id is not None else None
 
 
 _APP_STATE = (
     app_with_creator(
+        App.id,
         App.company_id,
         App.name,
         App.permissions,
@@ -105,27 +135,24 @@ def _app_actor(session: Session, claims: AccessToken) -> Actor:
         .execute(_APP_STATE, {"app_id": claims.grant_id, "jti": claims.jti})
         .first()
     )
-    now = utcnow()
     if row is None or row.company_id != claims.company_id:
-        raise _refuse("Unknown app")
+        raise _Refused("Unknown app", "unknown_app")
     if row.version != claims.grant_version:
-        raise _refuse("Token was issued before the app was rotated, revoked or deleted")
-    if row.revoked_at is not None or row.deleted_at is not None:
-        raise _refuse("App is revoked or deleted")
-    if row.expires_at is not None and row.expires_at <= now:
-        raise _refuse("App has expired")
+        raise _Refused(
+            "Token was issued before the app was rotated, revoked or deleted", "stale_version"
+        )
+    now = utcnow()
+    grant = app_grant(row, role=row.role, is_active=row.is_active, now=now)
+    if not grant.status.live:
+        raise _Refused(f"App is {grant.status.value}", f"app_{grant.status.value}")
     if row.denied:
-        raise _refuse("Token was revoked")
-    if not creator_is_live(row.role, row.is_active):
-        raise _refuse("The app's creator is no longer a member or was deactivated")
-    current = creator_permissions(row.role, row.is_active)
-    permissions = claims.scope & delegated_permissions(row.permissions) & current
+        raise _Refused("Token was revoked", "token_revoked")
     if row.last_used_at is None or now - row.last_used_at >= LAST_USED_RESOLUTION:
         touch_last_used(session, claims.grant_id, now)
     return Actor(
         "app",
         row.company_id,
-        permissions,
+        claims.scope & grant.effective,
         user_id=row.created_by_user_id,
         app_id=claims.grant_id,
         label=row.name,

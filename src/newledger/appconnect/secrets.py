@@ -18,6 +18,7 @@ import hmac
 import re
 import secrets as _random
 import zlib
+from functools import lru_cache
 
 from newledger.keys import derive_key, keyed_digest
 
@@ -54,8 +55,19 @@ def _base62(number: int, width: int) -> str:
     return "".join(reversed(chars))
 
 
+@lru_cache(maxsize=1)
+def _pairs() -> tuple[str, ...]:
+    # All 62*62 two-character base62 strings: three look-ups encode a 32-bit checksum.
+    return tuple(a + b for a in _ALPHABET for b in _ALPHABET)
+
+
 def _checksum(text: str) -> str:
-    return _base62(zlib.crc32(text.encode()), _CHECK_LEN)
+    """Six base62 characters of CRC-32 (the same as ``_base62(crc, 6)``, three steps, not six:
+    it runs on every token request)."""
+    pairs = _pairs()
+    high, low = divmod(zlib.crc32(text.encode()), 3844)
+    mid, low2 = divmod(high, 3844)
+    return pairs[mid] + pairs[low2] + pairs[low]
 
 
 def generate(prefix: str) -> str:

@@ -23,10 +23,11 @@ from newledger.appconnect.strict_b64 import decode_urlsafe, encode_urlsafe
 from newledger.config import get_settings
 from newledger.errors import AuthenticationFailed
 from newledger.identity.permissions import Permission
-from newledger.keys import derive_key
+from newledger.keys import keyed_mac
 
 __all__ = [
     "AccessToken",
+    "TokenRefused",
     "decode_scope",
     "encode_scope",
     "issue_access_token",
@@ -79,9 +80,25 @@ class AccessToken:
     jti: str
     resource: str = ""
 
+    def payload(self) -> str:
+        """What is signed: the fields in order, ``:``-separated (the resource, last, may hold
+        colons)."""
+        scope = encode_scope(self.scope)
+        return (
+            f"{self.kind}:{self.grant_id}:{self.grant_version}:{self.company_id}:{scope:x}:"
+            f"{self.issued_at}:{self.expires_at}:{self.jti}:{self.resource}"
+        )
+
+    @classmethod
+    def from_payload(cls, text: str) -> AccessToken:
+        """The inverse of ``payload``; ``ValueError`` for anything else."""
+        kind, grant_id, version, company_id, mask, iat, exp, jti, resource = text.split(":", 8)
+        ids = (int(grant_id), int(version), int(company_id))
+        return cls(kind, *ids, decode_scope(int(mask, 16)), int(iat), int(exp), jti, resource)
+
 
 def _sign(signed_part: bytes) -> bytes:
-    return hmac.digest(derive_key("access-token"), signed_part, "sha256")
+    return keyed_mac("access-token", signed_part)
 
 
 def issue_access_token(
@@ -100,27 +117,43 @@ def issue_access_token(
         raise ValueError(f"unknown grant kind {kind!r}")
     issued = int(time.time()) if now is None else now
     ttl = get_settings().access_token_ttl_seconds if ttl_seconds is None else ttl_seconds
-    claims = AccessToken(
-        kind=kind,
-        grant_id=grant_id,
-        grant_version=grant_version,
-        company_id=company_id,
-        scope=scope,
-        issued_at=issued,
-        expires_at=issued + ttl,
-        jti=_random.token_urlsafe(12),
-        resource=resource,
-    )
-    payload = (
-        f"{kind}:{grant_id}:{grant_version}:{company_id}:{encode_scope(scope):x}:"
-        f"{issued}:{claims.expires_at}:{claims.jti}:{resource}"
-    )
-    signed_part = _PREFIX_B + encode_urlsafe(payload.encode()).encode("ascii")
+    times, jti = (issued, issued + ttl), _random.token_urlsafe(12)
+    claims = AccessToken(kind, grant_id, grant_version, company_id, scope, *times, jti, resource)
+    signed_part = _PREFIX_B + encode_urlsafe(claims.payload().encode()).encode("ascii")
     return signed_part.decode() + "." + encode_urlsafe(_sign(signed_part)), claims
 
 
-def _invalid(message: str) -> AuthenticationFailed:
-    return AuthenticationFailed(message, code="invalid_token")
+class TokenRefused(AuthenticationFailed):
+    """An access token that cannot be used. ``reason`` is for the activity log; ``company_id``
+    is the company the token names (unverified when the signature failed), ``grant_id`` the
+    app it names once the signature was verified."""
+
+    def __init__(
+        self,
+        message: str,
+        reason: str,
+        *,
+        company_id: int | None = None,
+        grant_kind: str | None = None,
+        grant_id: int | None = None,
+    ) -> None:
+        super().__init__(message, code="invalid_token")
+        self.reason = reason
+        self.company_id = company_id
+        self.grant_kind = grant_kind
+        self.grant_id = grant_id
+
+
+def _invalid(message: str, reason: str = "malformed") -> TokenRefused:
+    return TokenRefused(message, reason)
+
+
+def _claimed_company(payload: bytes) -> int | None:
+    """The company a payload names, read without trusting it (for the record of a refusal)."""
+    fields = payload.split(b":", 4)
+    return (
+        int(fields[3]) if len(fields) > 4 and fields[3].isdigit() and len(fields[3]) < 12 else None
+    )
 
 
 def parse_access_token(token: str, *, now: int | None = None) -> AccessToken:
@@ -141,24 +174,20 @@ def parse_access_token(token: str, *, now: int | None = None) -> AccessToken:
         raise _invalid("Malformed access token") from None
     signed = signed_part.encode("ascii")
     if not hmac.compare_digest(_sign(signed), presented):
-        raise _invalid("Bad access token signature")
-    try:
-        fields = payload.decode().split(":", 8)
-        kind, grant_id, version, company_id, mask, iat, exp, jti, resource = fields
-        claims = AccessToken(
-            kind=kind,
-            grant_id=int(grant_id),
-            grant_version=int(version),
-            company_id=int(company_id),
-            scope=decode_scope(int(mask, 16)),
-            issued_at=int(iat),
-            expires_at=int(exp),
-            jti=jti,
-            resource=resource,
+        raise TokenRefused(
+            "Bad access token signature", "bad_signature", company_id=_claimed_company(payload)
         )
+    try:
+        claims = AccessToken.from_payload(payload.decode())
     except (ValueError, UnicodeDecodeError):
         # A valid signature over a payload we cannot read means a bug or a key reuse: refuse.
         raise _invalid("Malformed access token") from None
     if (int(time.time()) if now is None else now) >= claims.expires_at:
-        raise _invalid("Access token expired")
+        raise TokenRefused(
+            "Access token expired",
+            "token_expired",
+            company_id=claims.company_id,
+            grant_kind=claims.kind,
+            grant_id=claims.grant_id,
+        )
     return claims

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, String
+from sqlalchemy import JSON, ForeignKey, Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from newledger.db import Base, UTCDateTime, utcnow
@@ -18,6 +18,7 @@ class Activity(Base):
     __table_args__ = (
         Index("ix_activity_company_time", "company_id", "created_at"),
         Index("ix_activity_company_event", "company_id", "event"),
+        Index("ux_activity_coalesce_key", "coalesce_key", unique=True),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -35,3 +36,7 @@ class Activity(Base):
     user_agent: Mapped[str | None] = mapped_column(String(400))
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # A coalesced row (``audit/coalesce.py``) stands for this many occurrences of the same event
+    # from the same client for the same reason within one minute; every other row is one.
+    occurrences: Mapped[int] = mapped_column(default=1, server_default=text("1"))
+    coalesce_key: Mapped[str | None] = mapped_column(String(64))

@@ -66,6 +66,8 @@ class Event(StrEnum):
     TOKEN_ISSUED = "appconnect:token:issued"
     TOKEN_FAILED = "appconnect:token:failed"
     TOKEN_REVOKED = "appconnect:token:revoked"
+    # A request with a bearer token refused: a dead or foreign token, or a missing permission.
+    REQUEST_REFUSED = "appconnect:request:refused"
 
 
 _WORDS = {"app": "API credential app", "bank_transaction": "bank transaction"}
@@ -85,6 +87,7 @@ _LABELS = {
     "ledger:journal:posted": "Journal entry posted",
     "ledger:demo:loaded": "Demo books loaded",
     "appconnect:token:failed": "Token request refused",
+    "appconnect:request:refused": "API request refused",
 }
 
 

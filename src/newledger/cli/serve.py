@@ -32,4 +32,5 @@ def serve(
         log_level="warning",
         access_log=False,
         proxy_headers=False,
+        http="newledger.web.http_protocol:OneWriteHttpToolsProtocol",
     )

@@ -11,6 +11,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from newledger import ratelimit
 from newledger.actor import Actor
 from newledger.appconnect.apps import revoke_apps_created_by
 from newledger.audit.services import record
@@ -23,7 +24,6 @@ from newledger.errors import (
     RateLimited,
     ValidationFailed,
 )
-from newledger.identity import ratelimit
 from newledger.identity import sessions as web_sessions
 from newledger.identity.models import Membership, User
 from newledger.identity.passwords import hash_password, verify_password
@@ -129,17 +129,15 @@ def change_password(
     Wrong current passwords count against the sign-in limit for the account, so a borrowed
     session cannot be used to guess it: the caller commits even when this raises
     ``AuthenticationFailed`` or ``RateLimited``."""
-    limit, _ = ratelimit.login_limits()
-    key = f"password:account:{user.id}"
-    window = ratelimit.consume(session, key, limit)
-    if window.exceeded:
+    decision = ratelimit.hit(ratelimit.Rule.PASSWORD_PER_USER, str(user.id), session=session)
+    if not decision.allowed:
         raise RateLimited(
-            f"Too many attempts. Try again in {window.retry_after} seconds.",
-            retry_after=window.retry_after,
+            f"Too many attempts. Try again in {decision.reset_seconds} seconds.",
+            retry_after=decision.reset_seconds,
         )
     if not verify_password(user.password_hash, current):
         raise AuthenticationFailed("The current password is incorrect.", code="bad_credentials")
-    ratelimit.release(session, key, limit)
+    ratelimit.release(ratelimit.Rule.PASSWORD_PER_USER, str(user.id), session=session)
     _check_new(new)
     user.password_hash = hash_password(new)
     ended = web_sessions.revoke_all(session, user.id, except_id=keep_session_id)

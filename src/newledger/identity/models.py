@@ -1,4 +1,4 @@
-"""Users, companies, memberships, web sessions, recovery codes, rate-limit counters."""
+"""Users, companies, memberships, web sessions, recovery codes."""
 
 from __future__ import annotations
 
@@ -22,7 +22,6 @@ __all__ = [
     "Invitation",
     "Membership",
     "MembershipPeriod",
-    "RateLimitCounter",
     "RecoveryCode",
     "User",
     "WebSession",
@@ -143,13 +142,3 @@ class RecoveryCode(Base):
     code_digest: Mapped[str] = mapped_column(String(64))
     used_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
-
-
-class RateLimitCounter(Base):
-    """Fixed-window counters shared by every instance (login, TOTP, token endpoint, API)."""
-
-    __tablename__ = "rate_limit_counters"
-
-    key: Mapped[str] = mapped_column(String(200), primary_key=True)
-    window_start: Mapped[int] = mapped_column(Integer, primary_key=True)
-    count: Mapped[int] = mapped_column(Integer, default=0)

@@ -8,14 +8,15 @@ import hashlib
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from newledger import ratelimit
 from newledger.actor import Actor
 from newledger.audit.services import record
 from newledger.audit.tags import Event
 from newledger.errors import AuthenticationFailed, RateLimited
-from newledger.identity import ratelimit
 from newledger.identity.models import Membership, User
 from newledger.identity.passwords import verify_password
 from newledger.identity.services import get_user_by_email, looks_like_email, normalize_email
+from newledger.ratelimit import Rule
 
 __all__ = ["check_password", "default_company_id", "record_signed_in", "record_signed_out"]
 
@@ -36,26 +37,24 @@ def check_password(
     actor = _anonymous(
         email if user or looks_like_email(email) else "[not an email address]", ip, user_agent
     )
-    per_account, per_ip = ratelimit.login_limits()
-    account_key = hashlib.sha256(email.encode()).hexdigest()[:32]
-    keys = [(f"login:account:{account_key}", per_account)]
+    keys = [(Rule.SIGNIN_PER_ACCOUNT, hashlib.sha256(email.encode()).hexdigest()[:32])]
     if ip:
-        keys.append((f"login:ip:{ip}", per_ip))
-    for key, limit in keys:
-        window = ratelimit.consume(session, key, limit)
-        if window.exceeded:
-            if window.just_exceeded:
+        keys.append((Rule.SIGNIN_PER_IP, ip))
+    for rule, key in keys:
+        decision = ratelimit.hit(rule, key, session=session)
+        if not decision.allowed:
+            if decision.first_refusal:
                 record(
                     session,
                     Event.AUTH_LOGIN_LOCKED,
                     actor,
                     subject_type="user" if user else None,
                     subject_id=user.id if user else None,
-                    details={"scope": key.split(":")[1]},
+                    details={"scope": "account" if rule is Rule.SIGNIN_PER_ACCOUNT else "ip"},
                 )
             raise RateLimited(
-                f"Too many sign-in attempts. Try again in {window.retry_after} seconds.",
-                retry_after=window.retry_after,
+                f"Too many sign-in attempts. Try again in {decision.reset_seconds} seconds.",
+                retry_after=decision.reset_seconds,
             )
     # verify_password checks against a dummy hash for unknown emails: equal timing either way.
     ok = verify_password(user.password_hash if user else None, password)
@@ -69,8 +68,8 @@ def check_password(
             details={"step": "password", "reason": "bad_credentials"},
         )
         raise AuthenticationFailed("Email or password is incorrect.", code="bad_credentials")
-    for key, limit in keys:
-        ratelimit.release(session, key, limit)
+    for rule, key in keys:
+        ratelimit.release(rule, key, session=session)
     return user
 
 

@@ -14,12 +14,13 @@ from dataclasses import dataclass
 from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
+from newledger import ratelimit
 from newledger.actor import Actor
 from newledger.audit.services import record
 from newledger.audit.tags import Event
 from newledger.db import utcnow
 from newledger.errors import AuthenticationFailed, InvalidState, RateLimited
-from newledger.identity import ratelimit, totp
+from newledger.identity import totp
 from newledger.identity.models import RecoveryCode, User
 from newledger.keys import keyed_digest
 
@@ -73,11 +74,10 @@ def begin_enrolment(session: Session, user: User) -> Enrolment:
     return Enrolment(user.totp_secret, uri, totp.qr_svg_data_uri(uri))
 
 
-def _rate_keys(user: User, actor: Actor) -> list[tuple[str, ratelimit.Limit]]:
-    per_account, per_ip = ratelimit.login_limits()
-    keys = [(f"totp:user:{user.id}", per_account)]
+def _rate_keys(user: User, actor: Actor) -> list[tuple[ratelimit.Rule, str]]:
+    keys = [(ratelimit.Rule.TOTP_PER_USER, str(user.id))]
     if actor.ip:
-        keys.append((f"totp:ip:{actor.ip}", per_ip))
+        keys.append((ratelimit.Rule.TOTP_PER_IP, actor.ip))
     return keys
 
 
@@ -94,10 +94,10 @@ def _fail(session: Session, user: User, actor: Actor, purpose: str, reason: str)
 
 
 def _check_rate(session: Session, user: User, actor: Actor, purpose: str) -> None:
-    for key, limit in _rate_keys(user, actor):
-        window = ratelimit.consume(session, key, limit)
-        if window.exceeded:
-            if window.just_exceeded:
+    for rule, key in _rate_keys(user, actor):
+        decision = ratelimit.hit(rule, key, session=session)
+        if not decision.allowed:
+            if decision.first_refusal:
                 record(
                     session,
                     Event.TOTP_LOCKED,
@@ -107,14 +107,14 @@ def _check_rate(session: Session, user: User, actor: Actor, purpose: str) -> Non
                     details={"purpose": purpose},
                 )
             raise RateLimited(
-                f"Too many code attempts. Try again in {window.retry_after} seconds.",
-                retry_after=window.retry_after,
+                f"Too many code attempts. Try again in {decision.reset_seconds} seconds.",
+                retry_after=decision.reset_seconds,
             )
 
 
 def _release_rate(session: Session, user: User, actor: Actor) -> None:
-    for key, limit in _rate_keys(user, actor):
-        ratelimit.release(session, key, limit)
+    for rule, key in _rate_keys(user, actor):
+        ratelimit.release(rule, key, session=session)
 
 
 def _accept_code(session: Session, user: User, code: str) -> str | None:

@@ -16,7 +16,6 @@ with a wrong one, the user gets the confirmation page, which posts the same form
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterator
-from dataclasses import dataclass
 from urllib.parse import urlencode, urlsplit
 
 from fastapi import APIRouter, Depends, Request
@@ -32,6 +31,7 @@ from newledger.identity import twofactor
 from newledger.identity.models import Company, Membership, User, WebSession
 from newledger.identity.permissions import CATALOGUE, Permission, role_permissions
 from newledger.runtime import get_sessionmaker
+from newledger.web.context import WebContext
 from newledger.web.errors import LoginRequired, PageError, Redirect, StepUpRequired, WebRoute
 from newledger.web.security import CSRF_FIELD, session_cookie_name
 
@@ -74,24 +74,6 @@ def safe_next(value: str | None, default: str = "/") -> str:
     if not value or not value.startswith("/") or value.startswith(("//", "/\\")):
         return default
     return value
-
-
-@dataclass
-class WebContext:
-    db: Session
-    web_session: WebSession
-    user: User
-    company: Company | None
-    role: str | None
-    companies: list[tuple[Company, str]]
-    actor: Actor
-
-    @property
-    def permissions(self) -> frozenset[Permission]:
-        return self.actor.permissions
-
-    def can(self, permission: Permission) -> bool:
-        return permission in self.actor.permissions
 
 
 def optional_web_session(request: Request, db: Session = Depends(get_db)) -> WebSession | None:

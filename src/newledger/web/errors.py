@@ -1,7 +1,8 @@
 """Errors raised by web (HTML) views and their pages.
 
-Web views raise these (or domain errors, which ``WebRoute`` turns into these); the REST API and
-OAuth endpoints keep their own JSON error handling, so nothing here changes their responses.
+Web views raise these (or domain errors, which ``WebRoute`` turns into these); ``error_pages``
+renders them. The REST API and OAuth endpoints keep their own JSON error handling, so nothing
+here changes their responses.
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import Request, Response
-from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.routing import APIRoute
 
 from newledger.errors import DomainError, RateLimited
@@ -22,7 +22,6 @@ __all__ = [
     "Redirect",
     "StepUpRequired",
     "WebRoute",
-    "install_error_pages",
 ]
 
 
@@ -121,33 +120,3 @@ class WebRoute(APIRoute):
                 raise page_error_from(exc) from exc
 
         return route_handler
-
-
-def install_error_pages(app: Any) -> None:
-    # Imported here: templating imports this module for the page classes.
-    from newledger.web.templating import render_error, render_step_up
-
-    async def on_page_error(request: Request, exc: Exception) -> Response:
-        assert isinstance(exc, PageError)
-        return render_error(request, exc.status, exc.title, exc.message, headers=exc.headers)
-
-    async def on_redirect(request: Request, exc: Exception) -> Response:
-        assert isinstance(exc, Redirect)
-        return RedirectResponse(exc.url, status_code=303)
-
-    async def on_step_up(request: Request, exc: Exception) -> Response:
-        assert isinstance(exc, StepUpRequired)
-        return render_step_up(request, exc)
-
-    app.add_exception_handler(PageError, on_page_error)
-    app.add_exception_handler(Redirect, on_redirect)
-    app.add_exception_handler(StepUpRequired, on_step_up)
-
-
-def html_error(status: int, title: str, message: str) -> HTMLResponse:
-    from newledger.web.templating import templates
-
-    body = templates.get_template("error.html").render(
-        status=status, title=title, message=message, ctx=None, nav=[], csrf_token=""
-    )
-    return HTMLResponse(body, status_code=status)

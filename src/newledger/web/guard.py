@@ -22,8 +22,10 @@ from starlette.requests import ClientDisconnect
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from newledger.appconnect.api.problems import problem_response
 from newledger.appconnect.oauth.errors import json_response as oauth_json
 from newledger.appconnect.oauth.routes import ENDPOINTS as OAUTH_ENDPOINTS
+from newledger.web.error_pages import html_error
 from newledger.web.security import add_security_headers, read_form_body
 
 __all__ = ["RequestGuard", "has_control_characters"]
@@ -114,8 +116,6 @@ def _replay(body: bytes, receive: Receive) -> Receive:
 
 def _bad_request(path: str) -> Response:
     if path.startswith("/api/"):
-        from newledger.appconnect.api.problems import problem_response
-
         return problem_response(
             400, "invalid_request", _MESSAGE, headers={"Cache-Control": "no-store"}
         )
@@ -125,8 +125,6 @@ def _bad_request(path: str) -> Response:
 
 
 def _page(status: int, title: str, message: str) -> Response:
-    from newledger.web.errors import html_error
-
     response = html_error(status, title, message)
     response.headers["Cache-Control"] = "no-store"
     add_security_headers(response.headers)

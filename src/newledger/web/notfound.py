@@ -18,6 +18,7 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from newledger.web.errors import WebRoute
+from newledger.web.templating import render_error
 
 __all__ = ["install_not_found_pages"]
 
@@ -40,9 +41,6 @@ def _wants_page(request: Request) -> bool:
 
 
 def install_not_found_pages(app: Any) -> None:
-    # Imported here: templating imports the errors module, as install_error_pages does.
-    from newledger.web.templating import render_error
-
     async def on_http_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, StarletteHTTPException)
         if exc.status_code in _PAGES and _wants_page(request):

@@ -20,6 +20,7 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from fastapi import Response
+from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.requests import ClientDisconnect, Request
@@ -28,6 +29,8 @@ from newledger.config import Settings, get_settings
 from newledger.db import session_scope
 from newledger.identity import sessions as web_sessions
 from newledger.keys import derive_key
+from newledger.runtime import get_sessionmaker
+from newledger.web.error_pages import html_error
 
 __all__ = [
     "CONTENT_SECURITY_POLICY",
@@ -172,8 +175,6 @@ class SecurityHeadersMiddleware:
             # re-raise so the error is still logged (ServerErrorMiddleware sends nothing more
             # once a response has started).
             if not started:
-                from newledger.web.errors import html_error
-
                 response = html_error(
                     500, "Something went wrong", "Something went wrong on our side. Try again."
                 )
@@ -186,8 +187,6 @@ class SecurityHeadersMiddleware:
 
 
 def _session_csrf(token: str) -> str | None:
-    from newledger.runtime import get_sessionmaker
-
     with session_scope(get_sessionmaker()) as db:
         row = web_sessions.find(db, token)
         return row.csrf_token if row is not None else None
@@ -286,11 +285,7 @@ async def _refuse(scope: Scope, receive: Receive, send: Send, status: int, messa
     ).startswith("application/json")
     response: Response
     if wants_json:
-        from fastapi.responses import JSONResponse
-
         response = JSONResponse({"error": "csrf_failed", "detail": message}, status_code=status)
     else:
-        from newledger.web.errors import html_error
-
         response = html_error(status, "Not allowed" if status == 403 else "Error", message)
     await response(scope, receive, send)

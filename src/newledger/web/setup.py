@@ -7,7 +7,7 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from newledger.web.errors import install_error_pages
+from newledger.web.error_pages import install_error_pages
 from newledger.web.notfound import install_not_found_pages
 from newledger.web.security import CSRFMiddleware, SecurityHeadersMiddleware
 from newledger.web.views import (

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
@@ -12,11 +12,9 @@ from fastapi.templating import Jinja2Templates
 
 from newledger.audit.tags import describe
 from newledger.config import get_settings
+from newledger.web.context import WebContext
+from newledger.web.errors import StepUpRequired
 from newledger.web.nav import nav_for
-
-if TYPE_CHECKING:
-    from newledger.web.deps import WebContext
-    from newledger.web.errors import StepUpRequired
 
 __all__ = ["render", "render_error", "render_step_up", "templates"]
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-
 from fastapi import FastAPI
 from starlette.responses import HTMLResponse
 
@@ -12,12 +10,7 @@ from newledger.appconnect.api.openapi import build_openapi, docs_page
 from newledger.appconnect.api.problems import install_problem_handlers
 from newledger.appconnect.api.resources import ROUTERS
 
-__all__ = ["BENCH_TWIN_ENV", "create_api_app", "mount_api"]
-
-# Benchmark-only: serve the invoice list without authentication at /api/v1/bench/invoices
-# (inside the API application, so the only difference from /api/v1/invoices is authentication),
-# for bench/api.py to measure what authentication costs. Off unless this is exactly "1".
-BENCH_TWIN_ENV = "NEWLEDGER_BENCH_UNAUTHENTICATED_TWIN"
+__all__ = ["create_api_app", "mount_api"]
 
 DESCRIPTION = """\
 Read a company's books and drop in drafts for review, with an App Connect bearer token.
@@ -40,10 +33,6 @@ def create_api_app() -> FastAPI:
     api.add_middleware(BodySizeLimit)
     for router in ROUTERS:
         api.include_router(router)
-    if os.environ.get(BENCH_TWIN_ENV) == "1":
-        from newledger.appconnect.api.bench_twin import router as twin
-
-        api.include_router(twin)
     api.openapi = lambda: build_openapi(api, ROUTERS)  # type: ignore[method-assign]
     return api
 

@@ -26,26 +26,18 @@ from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 from starlette.responses import Response
 
-from newledger.actor import Actor
+from newledger import ratelimit
+from newledger.actor import Actor, actor_key
 from newledger.appconnect.api.problems import ApiProblem
-from newledger.appconnect.api.ratelimit import FixedWindowLimiter
-from newledger.appconnect.auth import authenticate_bearer
-from newledger.config import get_settings
+from newledger.appconnect.audience import rest_api_url
+from newledger.appconnect.auth import authenticate_bearer, grant_of, refuse_permission
+from newledger.appconnect.refusals import Origin, note_request_refusal
 from newledger.db import session_scope
-from newledger.errors import AuthenticationFailed, PermissionDenied
+from newledger.errors import AuthenticationFailed
 from newledger.identity.permissions import Permission
 from newledger.runtime import get_sessionmaker
 
-__all__ = ["ApiContext", "actor_key", "api_session", "json_response", "requires"]
-
-_limiter: FixedWindowLimiter | None = None
-
-
-def _get_limiter() -> FixedWindowLimiter:
-    global _limiter
-    if _limiter is None:
-        _limiter = FixedWindowLimiter(get_settings().api_rate_limit_per_minute, 60)
-    return _limiter
+__all__ = ["ApiContext", "api_session", "json_response", "requires"]
 
 
 def _default(value: Any) -> Any:
@@ -60,15 +52,6 @@ def json_response(data: Any, status: int = 200, headers: dict[str, str] | None =
         media_type="application/json",
         headers=headers,
     )
-
-
-def actor_key(actor: Actor) -> str:
-    """The caller's identity for rate limits and idempotency keys: its app or connection."""
-    if actor.connection_id is not None:
-        return f"connection:{actor.connection_id}"
-    if actor.app_id is not None:
-        return f"app:{actor.app_id}"
-    return f"{actor.type}:{actor.user_id or 0}"
 
 
 @dataclass
@@ -112,21 +95,25 @@ def requires(permission: Permission | None) -> Any:
     """The dependency for an operation that needs ``permission`` (``None``: any valid token)."""
 
     async def dependency(request: Request, session: Session = Depends(api_session)) -> ApiContext:
-        actor = authenticate_bearer(session, bearer_token(request))
-        decision = _get_limiter().hit(actor_key(actor))
+        origin = Origin(
+            request.client.host if request.client else None, request.headers.get("user-agent")
+        )
+        actor = authenticate_bearer(
+            session, bearer_token(request), resource=rest_api_url(), origin=origin
+        )
+        decision = ratelimit.hit(ratelimit.Rule.API_PER_GRANT, actor_key(actor))
         headers = decision.headers()
         request.state.rate_limit_headers = headers
         if not decision.allowed:
+            note_request_refusal("rate_limited", actor.company_id, grant_of(actor), origin)
             raise ApiProblem(
                 429,
                 "rate_limited",
                 f"Rate limit of {decision.limit} requests per minute exceeded.",
-                headers={**headers, "Retry-After": str(decision.reset_seconds)},
+                headers=decision.refusal_headers(),
             )
-        if permission is not None and not actor.can(permission):
-            raise PermissionDenied(
-                f"This token lacks the {permission.value} permission.", required=(permission,)
-            )
+        if permission is not None:
+            refuse_permission(actor, permission, origin)
         return ApiContext(actor, session, request, headers)
 
     dependency.permission = permission  # type: ignore[attr-defined]

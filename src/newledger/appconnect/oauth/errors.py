@@ -24,11 +24,14 @@ class OAuthError(Exception):
         headers: dict[str, str] | None = None,
         app_id: int | None = None,
         company_id: int | None = None,
+        client_id: str | None = None,
     ) -> None:
         super().__init__(description)
-        # Which app and company the failure concerns, when known (for the activity row).
+        # Which app and company the failure concerns, and the client id as presented, when
+        # known before the client was authenticated (for the activity row; never sent back).
         self.app_id = app_id
         self.company_id = company_id
+        self.client_id = client_id
         self.error = error
         self.description = description
         self.status = status
@@ -41,7 +44,11 @@ class OAuthError(Exception):
 
 
 def invalid_client(
-    reason: str, app_id: int | None = None, company_id: int | None = None
+    reason: str,
+    app_id: int | None = None,
+    company_id: int | None = None,
+    *,
+    client_id: str | None = None,
 ) -> OAuthError:
     # RFC 6749 §5.2 asks for 401 + WWW-Authenticate when the client used the Authorization
     # header; RFC 9110 §15.5.2 requires WWW-Authenticate on every 401, so it is always sent.
@@ -53,6 +60,7 @@ def invalid_client(
         reason=reason,
         app_id=app_id,
         company_id=company_id,
+        client_id=client_id,
         headers={"WWW-Authenticate": 'Basic realm="newledger", charset="UTF-8"'},
     )
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
-from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -23,7 +22,7 @@ from newledger.appconnect.oauth.token import token_endpoint
 
 __all__ = ["ENDPOINTS", "OAuthEndpoints"]
 
-Endpoint = Callable[[Request], Awaitable[Response]]
+Endpoint = Callable[[Scope, Receive], Awaitable[Response]]
 ENDPOINTS: dict[str, Endpoint] = {
     "/oauth/token": token_endpoint,
     "/oauth/revoke": revoke_endpoint,
@@ -40,7 +39,7 @@ class OAuthEndpoints:
             await self.app(scope, receive, send)
             return
         if scope["method"] == "POST":
-            response = await endpoint(Request(scope, receive))
+            response = await endpoint(scope, receive)
         else:
             response = json_response(
                 {"error": "invalid_request", "error_description": "Use POST"},

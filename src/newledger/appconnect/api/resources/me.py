@@ -6,7 +6,7 @@ import datetime as dt
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlalchemy import select
 from starlette.responses import Response
 
@@ -75,6 +75,10 @@ class ActivityOut(BaseModel):
     subject_type: str | None
     subject_id: int | None
     details: dict[str, Any]
+    occurrences: int = Field(
+        description="How many times this happened: refused requests are recorded once per "
+        "client, reason and minute, with a count; every other event is 1."
+    )
     created_at: dt.datetime
 
 
@@ -144,6 +148,7 @@ def activity_dict(row: Activity) -> dict[str, Any]:
         "subject_type": row.subject_type,
         "subject_id": row.subject_id,
         "details": row.details or {},
+        "occurrences": row.occurrences,
         "created_at": row.created_at.isoformat(),
     }
 

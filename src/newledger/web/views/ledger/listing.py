@@ -10,7 +10,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from newledger.appconnect.apps import AppStatus, app_view
+from newledger.appconnect.apps import app_view
+from newledger.appconnect.grants import GrantStatus
 from newledger.appconnect.models import App
 from newledger.identity.models import Membership, User
 from newledger.ledger.models import ExpenseLine, InvoiceLine
@@ -73,5 +74,5 @@ def connected_app_count(session: Session, company_id: int) -> int:
     return sum(
         1
         for app, role, active, email in rows
-        if app_view(app, role, active, email).status == AppStatus.ACTIVE
+        if app_view(app, role, active, email).status == GrantStatus.ACTIVE
     )

@@ -1,0 +1,21 @@
+"""Settings → App Connect and Settings → Integrations: every App Connect page, one router.
+
+- ``tabs``: the App Connect page with its tabs (API Credentials, OAuth Connections, MCP Server);
+- ``apps``: one API-credential app: create, detail, rotate, revoke, delete, restore;
+- ``integrations``: per-client setup guides around the company MCP URL;
+- ``shared``: the endpoint URLs and the settings-page frame they all render in.
+
+The pages call ``newledger.appconnect.apps`` (every rule) and ``newledger.appconnect.app_views``
+(the read models for these pages); they hold no rules themselves.
+"""
+
+from __future__ import annotations
+
+from newledger.web.deps import web_router
+from newledger.web.views.appconnect import apps, integrations, tabs
+
+__all__ = ["router"]
+
+router = web_router()
+for _module in (tabs, apps, integrations):
+    router.include_router(_module.router)
