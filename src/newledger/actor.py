@@ -40,6 +40,14 @@ class Actor:
                 "Missing permission: " + " ".join(missing), required=tuple(permissions)
             )
 
+    def company_scope(self, company_id: int | None = None) -> int:
+        """The company this actor works in; asking for another one is refused."""
+        if self.company_id is None:
+            raise PermissionDenied("This actor is not acting in a company")
+        if company_id is not None and company_id != self.company_id:
+            raise PermissionDenied("You cannot act in another company's books")
+        return self.company_id
+
     @property
     def is_external(self) -> bool:
         """Apps and connections may read and draft, never post (the governance rule)."""

@@ -10,9 +10,13 @@ from sqlalchemy.orm import Session
 from newledger.errors import InvalidState, NotFound, PermissionDenied, ValidationFailed
 from newledger.identity.permissions import Permission
 from newledger.ledger import bank, expenses, invoices
+from newledger.ledger.bank import TransactionFilters
 from newledger.ledger.payments import record_payment
 from newledger.ledger.review import count_drafts_awaiting_review, list_drafts_awaiting_review
+from newledger.pagination import PageRequest
 from tests.support.books import Books, make_books, net, row_counts
+
+NO_FILTERS = TransactionFilters()
 
 D = dt.date(2026, 5, 4)
 ROWS = [
@@ -37,10 +41,18 @@ def test_an_import_skips_lines_already_imported(session: Session, books: Books) 
         [*ROWS, {"external_id": "t4", "date": D, "amount": "-5.00"}, {**ROWS[0]}],
     )
     assert (again.imported, again.skipped) == (1, 4)
-    listed = bank.list_transactions(session, books.actor, status="uncategorized")
+    listed = bank.list_transactions(
+        session,
+        books.actor,
+        TransactionFilters(status="uncategorized"),
+        PageRequest(order="newest"),
+    ).items
     assert [t.external_id for t in listed] == ["t4", "t3", "t2", "t1"]
     assert [
-        t.external_id for t in bank.list_transactions(session, books.actor, search="staples")
+        t.external_id
+        for t in bank.list_transactions(
+            session, books.actor, TransactionFilters(search="staples"), PageRequest()
+        ).items
     ] == ["t1"]
     assert bank.transaction_dict(listed[-1])["amount"] == "-42.10"
     assert net(session, books.acct("1000")) == 0  # importing posts nothing
@@ -128,9 +140,19 @@ def test_a_receipt_is_matched_to_the_payment_that_recorded_it(
 
 def test_bank_reads_need_bank_read_and_writes_need_a_person(session: Session, books: Books) -> None:
     with pytest.raises(PermissionDenied):
-        bank.list_transactions(session, books.app(Permission.INVOICES_READ))
-    assert bank.list_transactions(session, books.app(Permission.BANK_READ)) == []
-    assert [b.name for b in bank.list_bank_accounts(session, books.app())] == [
+        bank.list_transactions(
+            session, books.app(Permission.INVOICES_READ), NO_FILTERS, PageRequest()
+        )
+    assert (
+        bank.list_transactions(
+            session, books.app(Permission.BANK_READ), NO_FILTERS, PageRequest()
+        ).items
+        == []
+    )
+    assert [
+        b.name
+        for b in bank.list_bank_accounts(session, books.app(), PageRequest(order="name")).items
+    ] == [
         "Business Checking",
         "Business Savings",
     ]

@@ -14,7 +14,11 @@ from newledger.identity.permissions import Permission, Role
 from newledger.ledger import accounts, contacts
 from newledger.ledger.journal import create_manual_entry
 from newledger.ledger.models import BankAccount
+from newledger.pagination import PageRequest
 from tests.support.books import Books, make_books, row_counts
+
+ANY_CONTACT = contacts.ContactFilters()
+ANY_ACCOUNT = accounts.AccountFilters()
 
 
 @pytest.fixture
@@ -34,14 +38,24 @@ def test_a_customer_is_created_listed_and_updated_with_activity(
         payment_terms_days=45,
     )
     assert c.name == "Blue Bottle"
-    names = [x.name for x in contacts.list_contacts(session, books.actor, kind="customer")]
-    assert names == ["Acme Corp", "Blue Bottle"]
-    assert [x.name for x in contacts.list_contacts(session, books.actor, search="blue")] == [
-        "Blue Bottle"
+    customers = contacts.ContactFilters(kind="customer")
+    names = [
+        x.name
+        for x in contacts.list_contacts(
+            session, books.actor, customers, PageRequest(order="name")
+        ).items
     ]
+    assert names == ["Acme Corp", "Blue Bottle"]
+    blue = contacts.list_contacts(
+        session, books.actor, contacts.ContactFilters(search="blue"), PageRequest()
+    )
+    assert [x.name for x in blue.items] == ["Blue Bottle"]
     contacts.update_contact(session, books.actor, c.id, {"kind": "both", "payment_terms_days": 0})
     assert contacts.get_contact(session, books.actor, c.id).kind == "both"
-    assert c.id in [x.id for x in contacts.list_contacts(session, books.actor, kind="vendor")]
+    vendors = contacts.ContactFilters(kind="vendor")
+    assert c.id in [
+        x.id for x in contacts.list_contacts(session, books.actor, vendors, PageRequest()).items
+    ]
     events = session.scalars(
         select(Activity.event).where(
             Activity.subject_type == "contact", Activity.subject_id == c.id
@@ -82,17 +96,22 @@ def test_contacts_need_contacts_permissions_and_stay_in_their_company(
     reader = books.app(Permission.CONTACTS_READ)
     with pytest.raises(PermissionDenied):
         contacts.create_contact(session, reader, name="Nope")
-    assert contacts.list_contacts(session, reader)
+    assert contacts.list_contacts(session, reader, ANY_CONTACT, PageRequest()).items
     with pytest.raises(PermissionDenied):
-        contacts.list_contacts(session, books.app(Permission.INVOICES_READ))
-    with pytest.raises(PermissionDenied):
-        contacts.list_contacts(session, books.actor, company_id=other.company.id)
+        contacts.list_contacts(
+            session, books.app(Permission.INVOICES_READ), ANY_CONTACT, PageRequest()
+        )
+    theirs = contacts.list_contacts(session, other.actor, ANY_CONTACT, PageRequest()).items
+    assert books.customer.id not in [c.id for c in theirs]
 
 
 def test_the_chart_lists_by_code_and_balances_come_from_daily_totals(
     session: Session, books: Books
 ) -> None:
-    codes = [a.code for a in accounts.list_accounts(session, books.actor)]
+    chart = accounts.list_accounts(
+        session, books.actor, ANY_ACCOUNT, PageRequest(500, order="code")
+    )
+    codes = [a.code for a in chart.items]
     assert codes[0] == "1000" and codes == sorted(codes)
     create_manual_entry(
         session,
@@ -176,6 +195,7 @@ def test_archiving_refuses_control_accounts_and_accounts_with_a_balance(
         accounts.archive_account(session, books.actor, books.acct("6500"))
     archived = accounts.archive_account(session, books.actor, books.acct("7400"))
     assert not archived.is_active
-    assert "7400" not in [a.code for a in accounts.list_accounts(session, books.actor)]
+    chart = accounts.list_accounts(session, books.actor, ANY_ACCOUNT, PageRequest(limit=500))
+    assert "7400" not in [a.code for a in chart.items]
     with pytest.raises(InvalidState):
         accounts.archive_account(session, books.actor, books.acct("7400"))

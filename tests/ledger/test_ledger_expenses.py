@@ -10,8 +10,10 @@ from sqlalchemy.orm import Session
 from newledger.errors import Conflict, InvalidState, NotFound, PermissionDenied, ValidationFailed
 from newledger.identity.permissions import Permission, Role
 from newledger.ledger import expenses
+from newledger.ledger.expense_list import ExpenseFilters, list_expenses
 from newledger.ledger.models import Expense
-from newledger.ledger.payments import list_payments, record_payment
+from newledger.ledger.payments import PaymentFilters, list_payments, record_payment
+from newledger.pagination import PageRequest
 from tests.support.books import Books, balance_by_type, make_books, net, row_counts
 
 D = dt.date(2026, 4, 3)
@@ -95,7 +97,14 @@ def test_a_bill_posts_to_payables_and_is_paid_in_two_parts(session: Session, boo
     assert (b.status, b.amount_paid) == ("paid", 21000)
     assert net(session, books.acct("2000")) == 0
     assert net(session, books.acct("1000")) == -21000
-    assert len(list_payments(session, books.actor, expense_id=b.id)) == 2
+    assert (
+        len(
+            list_payments(
+                session, books.actor, PaymentFilters(expense_id=b.id), PageRequest()
+            ).items
+        )
+        == 2
+    )
     with pytest.raises(InvalidState, match="has payments"):
         expenses.void_expense(session, books.actor, b.id)
 
@@ -168,7 +177,8 @@ def test_a_draft_expense_is_rejected_with_a_reason_or_deleted(
     expenses.delete_draft_expense(session, books.actor, other.id)
     with pytest.raises(NotFound):
         expenses.get_expense(session, books.actor, other.id)
-    assert [e.id for e in expenses.list_expenses(session, books.actor, kind="bill")] == [b.id]
+    bills = list_expenses(session, books.actor, ExpenseFilters(kind="bill"), PageRequest()).items
+    assert [e.id for e in bills] == [b.id]
     assert expenses.expense_dict(b)["total"] == "210.00"
 
 

@@ -14,8 +14,10 @@ from newledger.db import session_scope
 from newledger.errors import Conflict, InvalidState, NotFound, PermissionDenied, ValidationFailed
 from newledger.identity.permissions import Permission, Role
 from newledger.ledger import invoices
+from newledger.ledger.invoice_list import InvoiceFilters, list_invoices
 from newledger.ledger.models import Invoice, JournalLine
-from newledger.ledger.payments import list_payments, record_payment
+from newledger.ledger.payments import PaymentFilters, list_payments, record_payment
+from newledger.pagination import PageRequest
 from tests.support.books import Books, balance_by_type, make_books, net, row_counts
 
 D = dt.date(2026, 2, 10)
@@ -292,7 +294,9 @@ def test_a_draft_is_rejected_with_a_reason_or_deleted(session: Session, books: B
     invoices.delete_draft_invoice(session, books.app(Permission.INVOICES_DRAFT), other.id)
     with pytest.raises(NotFound):
         invoices.get_invoice(session, books.actor, other.id)
-    assert [i.id for i in invoices.list_invoices(session, books.actor)] == [inv.id]
+    assert [
+        i.id for i in list_invoices(session, books.actor, InvoiceFilters(), PageRequest()).items
+    ] == [inv.id]
 
 
 @pytest.mark.parametrize(
@@ -396,6 +400,11 @@ def test_listing_payments_of_one_invoice_shows_only_that_invoices_payments(
             date=D,
             bank_account_id=books.checking.id,
         )
-    listed = list_payments(session, books.actor, invoice_id=first.id)
+    listed = list_payments(
+        session, books.actor, PaymentFilters(invoice_id=first.id), PageRequest()
+    ).items
     assert [p.invoice_id for p in listed] == [first.id]
-    assert len(list_payments(session, books.actor, direction="received")) == 2
+    received = list_payments(
+        session, books.actor, PaymentFilters(direction="received"), PageRequest()
+    )
+    assert len(received.items) == 2

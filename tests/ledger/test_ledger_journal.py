@@ -10,8 +10,15 @@ from sqlalchemy.orm import Session
 
 from newledger.errors import NotFound, PermissionDenied, ValidationFailed
 from newledger.identity.permissions import Permission, Role
-from newledger.ledger.journal import create_manual_entry, entry_dict, get_entry, list_entries
+from newledger.ledger.journal import (
+    EntryFilters,
+    create_manual_entry,
+    entry_dict,
+    get_entry,
+    list_entries,
+)
 from newledger.ledger.models import JournalLine
+from newledger.pagination import PageRequest
 from tests.support.books import Books, make_books, net, row_counts
 
 D = dt.date(2026, 3, 1)
@@ -41,10 +48,12 @@ def test_a_manual_entry_posts_and_reads_back_with_its_lines(session: Session, bo
         ("5000.00", None),
         (None, "5000.00"),
     ]
-    assert [e.id for e in list_entries(session, books.actor, account_id=books.acct("2500"))] == [
-        entry.id
-    ]
-    assert list_entries(session, books.actor, date_from=D + dt.timedelta(days=1)) == []
+    on_2500 = list_entries(
+        session, books.actor, EntryFilters(account_id=books.acct("2500")), PageRequest()
+    )
+    assert [e.id for e in on_2500.items] == [entry.id]
+    later = EntryFilters(date_from=D + dt.timedelta(days=1))
+    assert list_entries(session, books.actor, later, PageRequest()).items == []
 
 
 @pytest.mark.parametrize(
@@ -114,5 +123,5 @@ def test_only_people_with_ledger_post_write_manual_entries(session: Session, boo
             create_manual_entry(session, actor, date=D, lines=lines)
     create_manual_entry(session, books.role(Role.BOOKKEEPER), date=D, lines=lines)
     with pytest.raises(PermissionDenied):
-        list_entries(session, books.app(Permission.INVOICES_READ))
-    assert len(list_entries(session, app)) == 1
+        list_entries(session, books.app(Permission.INVOICES_READ), EntryFilters(), PageRequest())
+    assert len(list_entries(session, app, EntryFilters(), PageRequest()).items) == 1

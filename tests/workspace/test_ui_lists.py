@@ -3,8 +3,12 @@ nothing, or a page number past the end (with a way back)."""
 
 from __future__ import annotations
 
+import datetime as dt
+from types import SimpleNamespace
+
 from sqlalchemy.orm import Session, sessionmaker
 
+from newledger.ledger.invoice_list import INVOICE_ORDERS
 from tests.conftest import LiveServer
 from tests.support.ledger_pages import make_page_books
 from tests.support.workspace import client, make_person, sign_in
@@ -39,11 +43,15 @@ def test_a_page_past_the_end_links_back_to_the_first_page_keeping_the_filters(
     live_server: LiveServer, sessions: sessionmaker[Session]
 ) -> None:
     books = make_page_books(sessions)
+    # A "next page" link whose rows were deleted since: past the oldest invoice there is none.
+    past_the_end = INVOICE_ORDERS["newest"].encode(
+        SimpleNamespace(issue_date=dt.date(1990, 1, 1), id=1)
+    )
     with client(live_server.url) as c:
         sign_in(c, books.owner)
-        page = c.get("/invoices?page=999&status=draft")
+        page = c.get("/invoices", params={"status": "draft", "cursor": past_the_end})
         assert page.status_code == 200
-        assert "There is no page 999 of this list." in page.text
+        assert "There is nothing more on this list." in page.text
         assert '<a href="/invoices?status=draft">Go to the first page</a>' in page.text
         first = c.get("/invoices?status=draft")
     assert 'id="invoice-list"' in first.text

@@ -1,4 +1,4 @@
-"""Reading a company's activity: filters, pages and a streaming export.
+"""Reading a company's activity: the list every protocol pages through, and the export.
 
 A company's activity is its own rows plus the company-less identity rows (sign-in, 2FA) of its
 members *while they were members* (``membership_periods``), so an owner can see who signed in
@@ -10,18 +10,34 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, exists, or_, select
+from sqlalchemy import BindParameter, ColumnElement, and_, bindparam, exists, or_, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
+from newledger.actor import Actor
 from newledger.audit.models import Activity
 from newledger.identity.models import MembershipPeriod
+from newledger.identity.permissions import Permission
+from newledger.pagination import Listing, Order, Page, PageRequest
 
-__all__ = ["ActivityFilter", "actor_labels", "iter_activity", "list_activity"]
+__all__ = [
+    "ACTIVITY_ORDERS",
+    "ActivityFilters",
+    "actor_labels",
+    "iter_activity",
+    "list_activity",
+]
+
+ACTIVITY_ORDERS: dict[str, Order] = {
+    # Activity is append-only: the order it was recorded in.
+    "changed": Order(Activity.created_at, Activity.id),
+    "newest": Order(Activity.created_at, Activity.id, descending=True),
+}
 
 
 @dataclass(frozen=True)
-class ActivityFilter:
+class ActivityFilters:
     event: str | None = None
     actor: str | None = None  # the actor's label (an email, an app name)
     since: dt.date | None = None  # inclusive, UTC days
@@ -29,7 +45,7 @@ class ActivityFilter:
 
 
 def _member_then(
-    company_id: int, user_id: InstrumentedAttribute[int | None]
+    company_id: BindParameter[int], user_id: InstrumentedAttribute[int | None]
 ) -> ColumnElement[bool]:
     """Was ``user_id`` a member of the company when the activity row was written?"""
     return exists().where(
@@ -40,63 +56,84 @@ def _member_then(
     )
 
 
-def _scope(company_id: int) -> Select[Activity]:
-    return select(Activity).where(
-        or_(
-            Activity.company_id == company_id,
-            and_(
-                Activity.company_id.is_(None),
-                or_(
-                    _member_then(company_id, Activity.actor_user_id),
-                    and_(
-                        Activity.subject_type == "user",
-                        _member_then(company_id, Activity.subject_id),
-                    ),
+def _scope() -> ColumnElement[bool]:
+    company_id: BindParameter[int] = bindparam("company_id")
+    return or_(
+        Activity.company_id == company_id,
+        and_(
+            Activity.company_id.is_(None),
+            or_(
+                _member_then(company_id, Activity.actor_user_id),
+                and_(
+                    Activity.subject_type == "user", _member_then(company_id, Activity.subject_id)
                 ),
             ),
-        )
+        ),
     )
 
 
-def _query(company_id: int, flt: ActivityFilter) -> Select[Activity]:
-    stmt = _scope(company_id)
-    if flt.event:
-        stmt = stmt.where(Activity.event == flt.event)
-    if flt.actor:
-        stmt = stmt.where(Activity.actor_label == flt.actor)
-    if flt.since:
-        start = dt.datetime.combine(flt.since, dt.time(), tzinfo=dt.UTC)
-        stmt = stmt.where(Activity.created_at >= start)
-    if flt.until and flt.until < dt.date.max:  # the last day has no next day: no upper bound
-        end = dt.datetime.combine(flt.until + dt.timedelta(days=1), dt.time(), tzinfo=dt.UTC)
-        stmt = stmt.where(Activity.created_at < end)
-    return stmt.order_by(Activity.created_at.desc(), Activity.id.desc())
+_LISTING = Listing(
+    select(Activity),
+    _scope(),
+    Activity.created_at,
+    {
+        "event": lambda v: Activity.event == v,
+        "actor": lambda v: Activity.actor_label == v,
+        "start": lambda v: Activity.created_at >= v,
+        "end": lambda v: Activity.created_at < v,
+    },
+    ACTIVITY_ORDERS,
+    entities=True,
+)
+
+
+def _params(filters: ActivityFilters) -> dict[str, Any]:
+    def midnight(day: dt.date) -> dt.datetime:
+        return dt.datetime.combine(day, dt.time(), tzinfo=dt.UTC)
+
+    until = filters.until
+    return {
+        "event": filters.event,
+        "actor": filters.actor,
+        "start": midnight(filters.since) if filters.since else None,
+        # The last day of the calendar has no next day: no upper bound then.
+        "end": midnight(until + dt.timedelta(days=1)) if until and until < dt.date.max else None,
+    }
 
 
 def list_activity(
-    session: Session, company_id: int, flt: ActivityFilter, *, page: int, per_page: int = 50
-) -> tuple[list[Activity], bool]:
-    """One page (1-based) of rows, newest first, and whether there is a next page."""
-    rows = list(
-        session.scalars(
-            _query(company_id, flt).offset((max(page, 1) - 1) * per_page).limit(per_page + 1)
-        )
-    )
-    return rows[:per_page], len(rows) > per_page
+    session: Session, actor: Actor, filters: ActivityFilters, page: PageRequest
+) -> Page[Activity]:
+    """One page of the company's activity; ``updated_since`` is on the time it was recorded.
+    Needs ``activity:read``."""
+    actor.require(Permission.ACTIVITY_READ)
+    company_id = actor.company_scope()
+    return _LISTING.page(session, company_id, _params(filters), page)
 
 
 def iter_activity(
-    session: Session, company_id: int, flt: ActivityFilter, *, batch: int = 1000
+    session: Session, actor: Actor, filters: ActivityFilters, *, batch: int = 1000
 ) -> Iterator[Activity]:
-    yield from session.scalars(_query(company_id, flt).execution_options(yield_per=batch))
+    """All of the company's activity matching ``filters``, newest first, read in batches (for
+    an export). Needs ``activity:read``."""
+    actor.require(Permission.ACTIVITY_READ)
+    params = {k: v for k, v in _params(filters).items() if v is not None}
+    query = (
+        select(Activity)
+        .where(_scope(), *(_LISTING.conditions[name](bindparam(name)) for name in params))
+        .order_by(Activity.created_at.desc(), Activity.id.desc())
+        .execution_options(yield_per=batch)
+    )
+    yield from session.scalars(query, {**params, "company_id": actor.company_scope()})
 
 
-def actor_labels(session: Session, company_id: int, *, limit: int = 200) -> list[str]:
-    sub = _scope(company_id).with_only_columns(Activity.actor_label).distinct().subquery()
-    return [
-        label
-        for label in session.scalars(
-            select(sub.c.actor_label).order_by(sub.c.actor_label).limit(limit)
-        )
-        if label
-    ]
+def actor_labels(session: Session, actor: Actor, *, limit: int = 200) -> list[str]:
+    """The distinct actor labels in the company's activity, for a filter. Needs
+    ``activity:read``."""
+    actor.require(Permission.ACTIVITY_READ)
+    sub = select(Activity.actor_label).where(_scope()).distinct().subquery()
+    labels = session.scalars(
+        select(sub.c.actor_label).order_by(sub.c.actor_label).limit(limit),
+        {"company_id": actor.company_scope()},
+    )
+    return [label for label in labels if label]

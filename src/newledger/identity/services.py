@@ -21,6 +21,7 @@ __all__ = [
     "add_member",
     "create_company",
     "create_user",
+    "get_company",
     "get_company_by_slug",
     "get_user_by_email",
     "looks_like_email",
@@ -76,6 +77,15 @@ def create_user(
         details={"email": email},
     )
     return user
+
+
+def get_company(session: Session, actor: Actor) -> Company:
+    """The profile of the company the actor works in. Needs ``company:read``."""
+    actor.require(Permission.COMPANY_READ)
+    company = session.get(Company, actor.company_scope())
+    if company is None:
+        raise NotFound("This token's company no longer exists.")
+    return company
 
 
 def get_company_by_slug(session: Session, slug: str) -> Company:

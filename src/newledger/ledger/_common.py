@@ -29,9 +29,9 @@ __all__ = [
     "company_for",
     "flush_versioned",
     "for_update",
-    "get_account",
-    "get_bank_account",
-    "get_contact",
+    "load_account",
+    "load_bank_account",
+    "load_contact",
     "parse_date",
     "parse_positive_amount",
     "parse_quantity",
@@ -48,11 +48,7 @@ DOCUMENT_SOURCES = {"user": "ui", "app": "api", "connection": "mcp"}
 
 def company_for(session: Session, actor: Actor, company_id: int | None = None) -> Company:
     """The company the actor works in; a different ``company_id`` is refused."""
-    if actor.company_id is None:
-        raise PermissionDenied("This actor is not acting in a company")
-    if company_id is not None and company_id != actor.company_id:
-        raise PermissionDenied("You cannot act in another company's books")
-    company = session.get(Company, actor.company_id)
+    company = session.get(Company, actor.company_scope(company_id))
     if company is None:
         raise NotFound(f"No company {actor.company_id}")
     return company
@@ -81,7 +77,7 @@ def source_fields(actor: Actor) -> dict[str, Any]:
     }
 
 
-def get_contact(
+def load_contact(
     session: Session,
     company_id: int,
     contact_id: Any,
@@ -106,7 +102,7 @@ def get_contact(
     return contact
 
 
-def get_account(
+def load_account(
     session: Session,
     company_id: int,
     account_id: Any,
@@ -133,7 +129,7 @@ def get_account(
     return account
 
 
-def get_bank_account(
+def load_bank_account(
     session: Session, company_id: int, bank_account_id: Any, field: str = "bank_account_id"
 ) -> BankAccount:
     if not isinstance(bank_account_id, int) or isinstance(bank_account_id, bool):

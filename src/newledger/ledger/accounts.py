@@ -10,7 +10,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from newledger.actor import Actor
@@ -22,10 +22,13 @@ from newledger.ledger._common import company_for, require_poster
 from newledger.ledger.chart import ACCOUNT_TYPES
 from newledger.ledger.models import Account, AccountDailyBalance, BankAccount
 from newledger.money import format_minor
+from newledger.pagination import Listing, Order, Page, PageRequest
 
 __all__ = [
+    "ACCOUNT_ORDERS",
     "ACCOUNT_SUBTYPES",
     "AccountBalance",
+    "AccountFilters",
     "account_balances",
     "archive_account",
     "create_account",
@@ -94,23 +97,46 @@ class AccountBalance:
         }
 
 
+ACCOUNT_ORDERS: dict[str, Order] = {
+    "changed": Order(Account.updated_at, Account.id),
+    "code": Order(Account.code, Account.id),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class AccountFilters:
+    type: str | None = None  # asset | liability | equity | income | expense
+    subtype: str | None = None
+    include_archived: bool = False
+
+
+_LISTING = Listing(
+    select(Account),
+    Account.company_id == bindparam("company_id"),
+    Account.updated_at,
+    {
+        "type": lambda v: Account.type == v,
+        "subtype": lambda v: Account.subtype == v,
+        "active": lambda v: Account.is_active == v,
+    },
+    ACCOUNT_ORDERS,
+    entities=True,
+)
+
+
 def list_accounts(
-    session: Session,
-    actor: Actor,
-    *,
-    type: str | None = None,
-    include_archived: bool = False,
-    company_id: int | None = None,
-) -> list[Account]:
-    """The chart in code order. Needs ``accounts:read``."""
+    session: Session, actor: Actor, filters: AccountFilters, page: PageRequest
+) -> Page[Account]:
+    """One page of the chart, archived accounts only with ``include_archived``. Needs
+    ``accounts:read``."""
     actor.require(Permission.ACCOUNTS_READ)
-    company = company_for(session, actor, company_id)
-    query = select(Account).where(Account.company_id == company.id)
-    if type is not None:
-        query = query.where(Account.type == type)
-    if not include_archived:
-        query = query.where(Account.is_active.is_(True))
-    return list(session.scalars(query.order_by(Account.code)))
+    company_id = actor.company_scope()
+    params = {
+        "type": filters.type,
+        "subtype": filters.subtype,
+        "active": None if filters.include_archived else True,
+    }
+    return _LISTING.page(session, company_id, params, page)
 
 
 def get_account(

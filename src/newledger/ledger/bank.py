@@ -11,7 +11,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
 from newledger.actor import Actor
@@ -22,17 +22,21 @@ from newledger.identity.permissions import Permission
 from newledger.ledger._common import (
     company_for,
     for_update,
-    get_account,
-    get_bank_account,
+    load_account,
+    load_bank_account,
     parse_date,
     require_poster,
 )
 from newledger.ledger.models import BankAccount, BankTransaction, Payment
 from newledger.ledger.posting import LineSpec, post_entry
 from newledger.money import format_minor, parse_amount
+from newledger.pagination import Listing, Order, Page, PageRequest
 
 __all__ = [
+    "BANK_ACCOUNT_ORDERS",
+    "TRANSACTION_ORDERS",
     "ImportResult",
+    "TransactionFilters",
     "categorize_transaction",
     "get_transaction",
     "import_transactions",
@@ -52,16 +56,6 @@ class ImportResult:
     transactions: list[BankTransaction] = field(default_factory=list)
 
 
-def list_bank_accounts(
-    session: Session, actor: Actor, *, company_id: int | None = None
-) -> list[BankAccount]:
-    """The company's bank accounts by name. Needs ``bank:read``."""
-    actor.require(Permission.BANK_READ)
-    company = company_for(session, actor, company_id)
-    query = select(BankAccount).where(BankAccount.company_id == company.id)
-    return list(session.scalars(query.order_by(BankAccount.name, BankAccount.id)))
-
-
 def import_transactions(
     session: Session,
     actor: Actor,
@@ -77,7 +71,7 @@ def import_transactions(
     (statement imports are a person's act, not an app's)."""
     require_poster(actor)
     company = company_for(session, actor, company_id)
-    bank = get_bank_account(session, company.id, bank_account_id)
+    bank = load_bank_account(session, company.id, bank_account_id)
     if not isinstance(rows, list):
         raise ValidationFailed("rows must be a list", errors={"rows": "not a list"})
     parsed: list[dict[str, Any]] = []
@@ -179,8 +173,8 @@ def categorize_transaction(
     require_poster(actor)
     company = company_for(session, actor, company_id)
     txn = _load(session, company.id, transaction_id)
-    bank = get_bank_account(session, company.id, txn.bank_account_id)
-    category = get_account(session, company.id, account_id)
+    bank = load_bank_account(session, company.id, txn.bank_account_id)
+    category = load_account(session, company.id, account_id)
     if category.id == bank.account_id:
         raise ValidationFailed(
             "A transaction cannot be categorized to its own bank account",
@@ -292,43 +286,78 @@ def get_transaction(
     return txn
 
 
-def list_transactions(
-    session: Session,
-    actor: Actor,
-    *,
-    bank_account_id: int | None = None,
-    status: str | None = None,
-    date_from: dt.date | None = None,
-    date_to: dt.date | None = None,
-    search: str | None = None,
-    limit: int = 100,
-    offset: int = 0,
-    company_id: int | None = None,
-) -> list[BankTransaction]:
-    """Transactions newest first (date, then id), filtered by bank account, status
-    (uncategorized | categorized | matched), date range and description text. Needs
-    ``bank:read``."""
+BANK_ACCOUNT_ORDERS: dict[str, Order] = {
+    "changed": Order(BankAccount.updated_at, BankAccount.id),
+    "name": Order(BankAccount.name, BankAccount.id),
+}
+TRANSACTION_ORDERS: dict[str, Order] = {
+    "changed": Order(BankTransaction.updated_at, BankTransaction.id),
+    "newest": Order(BankTransaction.date, BankTransaction.id, descending=True),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class TransactionFilters:
+    """Dates are inclusive; ``search`` matches the description or external id, any case."""
+
+    bank_account_id: int | None = None
+    status: str | None = None  # uncategorized | categorized | matched
+    date_from: dt.date | None = None
+    date_to: dt.date | None = None
+    search: str | None = None
+
+
+_BANK_ACCOUNTS = Listing(
+    select(BankAccount),
+    BankAccount.company_id == bindparam("company_id"),
+    BankAccount.updated_at,
+    {},
+    BANK_ACCOUNT_ORDERS,
+    entities=True,
+)
+_bt = BankTransaction
+_TRANSACTIONS = Listing(
+    select(_bt),
+    _bt.company_id == bindparam("company_id"),
+    _bt.updated_at,
+    {
+        "bank_account_id": lambda v: _bt.bank_account_id == v,
+        "status": lambda v: _bt.status == v,
+        "date_from": lambda v: _bt.date >= v,
+        "date_to": lambda v: _bt.date <= v,
+        "pattern": lambda v: or_(
+            func.lower(_bt.description).like(v), func.lower(_bt.external_id).like(v)
+        ),
+    },
+    TRANSACTION_ORDERS,
+    entities=True,
+)
+
+
+def list_bank_accounts(session: Session, actor: Actor, page: PageRequest) -> Page[BankAccount]:
+    """One page of the company's bank accounts. Needs ``bank:read``."""
     actor.require(Permission.BANK_READ)
-    company = company_for(session, actor, company_id)
-    bt = BankTransaction
-    query = select(bt).where(bt.company_id == company.id)
-    if bank_account_id is not None:
-        query = query.where(bt.bank_account_id == bank_account_id)
-    if status is not None:
-        if status not in STATUSES:
-            raise ValidationFailed("Unknown status", errors={"status": "unknown"})
-        query = query.where(bt.status == status)
-    if date_from is not None:
-        query = query.where(bt.date >= date_from)
-    if date_to is not None:
-        query = query.where(bt.date <= date_to)
-    if search:
-        pattern = f"%{search.strip().lower()}%"
-        query = query.where(
-            or_(func.lower(bt.description).like(pattern), bt.external_id == search.strip())
-        )
-    query = query.order_by(bt.date.desc(), bt.id.desc()).limit(max(1, min(limit, 500)))
-    return list(session.scalars(query.offset(offset)))
+    company_id = actor.company_scope()
+    return _BANK_ACCOUNTS.page(session, company_id, {}, page)
+
+
+def list_transactions(
+    session: Session, actor: Actor, filters: TransactionFilters, page: PageRequest
+) -> Page[BankTransaction]:
+    """One page of the company's imported bank transactions. Needs ``bank:read``."""
+    actor.require(Permission.BANK_READ)
+    company_id = actor.company_scope()
+    if filters.status is not None and filters.status not in STATUSES:
+        raise ValidationFailed("Unknown status", errors={"status": "unknown"})
+    search = (filters.search or "").strip().lower()
+    params = {
+        "bank_account_id": filters.bank_account_id,
+        "status": filters.status,
+        "date_from": filters.date_from,
+        "date_to": filters.date_to,
+        "pattern": f"%{search}%" if search else None,
+    }
+    return _TRANSACTIONS.page(session, company_id, params, page)
 
 
 def transaction_dict(txn: BankTransaction) -> dict[str, Any]:

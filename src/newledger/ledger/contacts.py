@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
 from newledger.actor import Actor
@@ -13,11 +14,14 @@ from newledger.audit.tags import Event
 from newledger.errors import NotFound, ValidationFailed
 from newledger.identity.permissions import Permission
 from newledger.identity.services import looks_like_email
-from newledger.ledger._common import company_for, get_account
+from newledger.ledger._common import company_for, load_account
 from newledger.ledger.models import Contact
+from newledger.pagination import Listing, Order, Page, PageRequest
 
 __all__ = [
     "CONTACT_KINDS",
+    "CONTACT_ORDERS",
+    "ContactFilters",
     "contact_dict",
     "create_contact",
     "get_contact",
@@ -73,7 +77,7 @@ def _clean(session: Session, company_id: int, values: dict[str, Any]) -> dict[st
         account_id = values["default_account_id"]
         if account_id is not None:
             try:
-                get_account(session, company_id, account_id, field="default_account_id")
+                load_account(session, company_id, account_id, field="default_account_id")
             except (NotFound, ValidationFailed) as exc:
                 errors["default_account_id"] = exc.message
         out["default_account_id"] = account_id
@@ -183,35 +187,51 @@ def update_contact(
     return contact
 
 
+CONTACT_ORDERS: dict[str, Order] = {
+    "changed": Order(Contact.updated_at, Contact.id),
+    "name": Order(Contact.name, Contact.id),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class ContactFilters:
+    kind: str | None = None  # customer or vendor also lists both
+    search: str | None = None  # name or email contains, any case
+    include_archived: bool = False
+
+
+_LISTING = Listing(
+    select(Contact),
+    Contact.company_id == bindparam("company_id"),
+    Contact.updated_at,
+    {
+        "kind": lambda v: or_(Contact.kind == v, Contact.kind == "both"),
+        "pattern": lambda v: or_(
+            func.lower(Contact.name).like(v), func.lower(Contact.email).like(v)
+        ),
+        "archived": lambda v: Contact.is_archived == v,
+    },
+    CONTACT_ORDERS,
+    entities=True,
+)
+
+
 def list_contacts(
-    session: Session,
-    actor: Actor,
-    *,
-    kind: str | None = None,
-    search: str | None = None,
-    include_archived: bool = False,
-    limit: int = 100,
-    offset: int = 0,
-    company_id: int | None = None,
-) -> list[Contact]:
-    """Contacts by name. ``kind="customer"`` also lists ``both`` (and so for vendors).
+    session: Session, actor: Actor, filters: ContactFilters, page: PageRequest
+) -> Page[Contact]:
+    """One page of the company's contacts, archived ones only with ``include_archived``.
     Needs ``contacts:read``."""
     actor.require(Permission.CONTACTS_READ)
-    company = company_for(session, actor, company_id)
-    query = select(Contact).where(Contact.company_id == company.id)
-    if kind is not None:
-        if kind not in CONTACT_KINDS:
-            raise ValidationFailed("Unknown contact kind", errors={"kind": "unknown"})
-        query = query.where(Contact.kind.in_({kind, "both"}))
-    if not include_archived:
-        query = query.where(Contact.is_archived.is_(False))
-    if search:
-        pattern = f"%{search.strip().lower()}%"
-        query = query.where(
-            or_(func.lower(Contact.name).like(pattern), func.lower(Contact.email).like(pattern))
-        )
-    query = query.order_by(Contact.name, Contact.id).limit(max(1, min(limit, 500))).offset(offset)
-    return list(session.scalars(query))
+    company_id = actor.company_scope()
+    if filters.kind is not None and filters.kind not in CONTACT_KINDS:
+        raise ValidationFailed("Unknown contact kind", errors={"kind": "unknown"})
+    search = (filters.search or "").strip().lower()
+    params = {
+        "kind": filters.kind,
+        "pattern": f"%{search}%" if search else None,
+        "archived": None if filters.include_archived else False,
+    }
+    return _LISTING.page(session, company_id, params, page)
 
 
 def contact_dict(contact: Contact) -> dict[str, Any]:

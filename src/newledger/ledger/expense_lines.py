@@ -11,8 +11,8 @@ from sqlalchemy.orm import Session
 from newledger.errors import ValidationFailed
 from newledger.identity.models import Company
 from newledger.ledger._common import (
-    get_account,
-    get_contact,
+    load_account,
+    load_contact,
     parse_date,
     parse_positive_amount,
 )
@@ -45,7 +45,7 @@ def validate_expense(session: Session, company: Company, v: dict[str, Any]) -> d
         raise ValidationFailed("kind must be expense or bill", errors={"kind": "unknown"})
     contact_id = v.get("contact_id")
     if contact_id is not None:
-        contact_id = get_contact(session, company.id, contact_id, kinds=VENDOR_KINDS).id
+        contact_id = load_contact(session, company.id, contact_id, kinds=VENDOR_KINDS).id
     elif kind == "bill":
         raise ValidationFailed("A bill needs a vendor", errors={"contact_id": "required"})
     day = parse_date(v.get("date"), "date")
@@ -54,7 +54,7 @@ def validate_expense(session: Session, company: Company, v: dict[str, Any]) -> d
         if v.get("due_date") is not None:
             due = parse_date(v["due_date"], "due_date")
         else:
-            terms = get_contact(session, company.id, contact_id, kinds=VENDOR_KINDS)
+            terms = load_contact(session, company.id, contact_id, kinds=VENDOR_KINDS)
             due = day + dt.timedelta(days=terms.payment_terms_days)
         if due < day:
             raise ValidationFailed("Due date is before the bill date", errors={"due_date": "early"})
@@ -63,7 +63,7 @@ def validate_expense(session: Session, company: Company, v: dict[str, Any]) -> d
         if v.get("payment_account_id") is None:
             payment_account_id = account_by_subtype(session, company.id, "bank").id
         else:
-            paid_from = get_account(
+            paid_from = load_account(
                 session, company.id, v["payment_account_id"], field="payment_account_id"
             )
             if paid_from.subtype != "bank":
@@ -93,7 +93,7 @@ def validate_expense(session: Session, company: Company, v: dict[str, Any]) -> d
         if not isinstance(raw, dict):
             raise ValidationFailed(f"Line {i + 1} is not an object", errors={f"lines[{i}]": "?"})
         amount = parse_positive_amount(raw.get("amount"), cur, f"lines[{i}].amount")
-        account = get_account(
+        account = load_account(
             session,
             company.id,
             raw.get("account_id"),

@@ -15,7 +15,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import BindParameter, ColumnElement, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from newledger.actor import Actor
@@ -28,7 +28,7 @@ from newledger.ledger._common import (
     company_for,
     flush_versioned,
     for_update,
-    get_contact,
+    load_contact,
     require_draft,
     require_poster,
     source_fields,
@@ -51,10 +51,9 @@ __all__ = [
     "approve_expense",
     "create_draft_expense",
     "delete_draft_expense",
-    "expense_conditions",
     "expense_dict",
+    "expense_version",
     "get_expense",
-    "list_expenses",
     "reject_expense",
     "update_draft_expense",
     "void_expense",
@@ -243,7 +242,7 @@ def approve_expense(
     if expense.kind == "bill":
         if expense.contact_id is None:
             raise ValidationFailed("A bill needs a vendor", errors={"contact_id": "required"})
-        get_contact(session, company.id, expense.contact_id, kinds=VENDOR_KINDS)
+        load_contact(session, company.id, expense.contact_id, kinds=VENDOR_KINDS)
         credit_account = account_by_subtype(session, company.id, "accounts_payable").id
     else:
         if expense.payment_account_id is None:
@@ -346,63 +345,14 @@ def get_expense(
     return _load(session, company.id, expense_id)
 
 
-def expense_conditions(
-    *,
-    kind: str | BindParameter[str] | None = None,
-    status: str | BindParameter[str] | None = None,
-    contact_id: int | BindParameter[int] | None = None,
-    date_from: dt.date | BindParameter[dt.date] | None = None,
-    date_to: dt.date | BindParameter[dt.date] | None = None,
-    updated_since: dt.datetime | BindParameter[dt.datetime] | None = None,
-) -> list[ColumnElement[bool]]:
-    """The conditions for the given (not ``None``) expense list filters; dates are inclusive.
-    A value may be a bound parameter (see ``invoices.invoice_conditions``)."""
-    clauses = [
-        Expense.kind == kind if kind is not None else None,
-        Expense.status == status if status is not None else None,
-        Expense.contact_id == contact_id if contact_id is not None else None,
-        Expense.date >= date_from if date_from is not None else None,
-        Expense.date <= date_to if date_to is not None else None,
-        Expense.updated_at >= updated_since if updated_since is not None else None,
-    ]
-    return [clause for clause in clauses if clause is not None]
-
-
-def list_expenses(
-    session: Session,
-    actor: Actor,
-    *,
-    kind: str | None = None,
-    status: str | None = None,
-    contact_id: int | None = None,
-    date_from: dt.date | None = None,
-    date_to: dt.date | None = None,
-    updated_since: dt.datetime | None = None,
-    limit: int = 100,
-    offset: int = 0,
-    with_lines: bool = True,
-    company_id: int | None = None,
-) -> list[Expense]:
-    """Expenses and bills newest first (date, then id), filtered as in ``expense_conditions``,
-    with their lines unless ``with_lines=False``. Needs ``expenses:read``."""
-    actor.require(Permission.EXPENSES_READ)
-    company = company_for(session, actor, company_id)
-    query = select(Expense).where(
-        Expense.company_id == company.id,
-        *expense_conditions(
-            kind=kind,
-            status=status,
-            contact_id=contact_id,
-            date_from=date_from,
-            date_to=date_to,
-            updated_since=updated_since,
-        ),
+def expense_version(
+    session: Session, actor: Actor, expense_id: int, *, company_id: int | None = None
+) -> int | None:
+    """The stored version of one of the company's expenses (``None``: no such expense), which
+    a draft update or delete compares with ``If-Match``. Needs ``expenses:draft``."""
+    actor.require(Permission.EXPENSES_DRAFT)
+    return session.scalar(
+        select(Expense.version).where(
+            Expense.company_id == actor.company_scope(company_id), Expense.id == expense_id
+        )
     )
-    if with_lines:
-        query = query.options(selectinload(Expense.lines))
-    query = (
-        query.order_by(Expense.date.desc(), Expense.id.desc())
-        .limit(max(1, min(limit, 500)))
-        .offset(offset)
-    )
-    return list(session.scalars(query))

@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from newledger.errors import Conflict, NotFound, ValidationFailed
-from newledger.ledger._common import get_account, parse_quantity
+from newledger.ledger._common import load_account, parse_quantity
 from newledger.ledger.chart import account_by_code
 from newledger.ledger.models import Contact, Invoice, InvoiceLine
 from newledger.money import check_bounded, format_minor, parse_amount
@@ -59,7 +59,7 @@ def build_invoice_lines(
             if default_account_id is None:
                 default_account_id = default_income_account(session, company_id, contact)
             account_id = default_account_id
-        get_account(
+        load_account(
             session, company_id, account_id, types=("income",), field=f"lines[{i}].account_id"
         )
         amount = check_bounded(
@@ -93,7 +93,7 @@ def build_invoice_lines(
 def default_income_account(session: Session, company_id: int, contact: Contact) -> int:
     if contact.default_account_id is not None:
         try:
-            return get_account(
+            return load_account(
                 session, company_id, contact.default_account_id, types=("income",)
             ).id
         except (NotFound, ValidationFailed):

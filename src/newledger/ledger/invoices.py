@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import BindParameter, ColumnElement, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from newledger.actor import Actor
@@ -24,7 +24,7 @@ from newledger.ledger._common import (
     company_for,
     flush_versioned,
     for_update,
-    get_contact,
+    load_contact,
     parse_date,
     require_draft,
     require_poster,
@@ -47,9 +47,8 @@ __all__ = [
     "create_draft_invoice",
     "delete_draft_invoice",
     "get_invoice",
-    "invoice_conditions",
     "invoice_dict",
-    "list_invoices",
+    "invoice_version",
     "reject_invoice",
     "update_draft_invoice",
     "void_invoice",
@@ -81,7 +80,7 @@ def create_draft_invoice(
     """
     actor.require(Permission.INVOICES_DRAFT)
     company = company_for(session, actor, company_id)
-    contact = get_contact(session, company.id, contact_id, kinds=CUSTOMER_KINDS)
+    contact = load_contact(session, company.id, contact_id, kinds=CUSTOMER_KINDS)
     issue = parse_date(issue_date, "issue_date")
     due = (
         parse_date(due_date, "due_date")
@@ -160,7 +159,7 @@ def update_draft_invoice(
         raise ValidationFailed(
             f"Cannot change {', '.join(unknown)}", errors={k: "not editable" for k in unknown}
         )
-    contact = get_contact(
+    contact = load_contact(
         session, company.id, changes.get("contact_id", invoice.contact_id), kinds=CUSTOMER_KINDS
     )
     issue = parse_date(changes.get("issue_date", invoice.issue_date), "issue_date")
@@ -245,7 +244,7 @@ def approve_invoice(
             code="not_a_draft",
         )
     check_version(invoice, expected_version)
-    contact = get_contact(session, company.id, invoice.contact_id, kinds=CUSTOMER_KINDS)
+    contact = load_contact(session, company.id, invoice.contact_id, kinds=CUSTOMER_KINDS)
     ar = account_by_subtype(session, company.id, "accounts_receivable")
     specs = [LineSpec(ar.id, invoice.total, invoice.currency, contact.id, invoice.number)]
     specs += [
@@ -345,65 +344,14 @@ def get_invoice(
     return _load(session, company.id, invoice_id)
 
 
-def invoice_conditions(
-    *,
-    status: str | BindParameter[str] | None = None,
-    contact_id: int | BindParameter[int] | None = None,
-    issue_date_from: dt.date | BindParameter[dt.date] | None = None,
-    issue_date_to: dt.date | BindParameter[dt.date] | None = None,
-    due_date_to: dt.date | BindParameter[dt.date] | None = None,
-    updated_since: dt.datetime | BindParameter[dt.datetime] | None = None,
-) -> list[ColumnElement[bool]]:
-    """The conditions for the given (not ``None``) invoice list filters; dates are inclusive.
-
-    A value may be a bound parameter, so a caller can build its statement once per combination
-    of filters and cache it (the REST API's invoice list does)."""
-    clauses = [
-        Invoice.status == status if status is not None else None,
-        Invoice.contact_id == contact_id if contact_id is not None else None,
-        Invoice.issue_date >= issue_date_from if issue_date_from is not None else None,
-        Invoice.issue_date <= issue_date_to if issue_date_to is not None else None,
-        Invoice.due_date <= due_date_to if due_date_to is not None else None,
-        Invoice.updated_at >= updated_since if updated_since is not None else None,
-    ]
-    return [clause for clause in clauses if clause is not None]
-
-
-def list_invoices(
-    session: Session,
-    actor: Actor,
-    *,
-    status: str | None = None,
-    contact_id: int | None = None,
-    issue_date_from: dt.date | None = None,
-    issue_date_to: dt.date | None = None,
-    due_date_to: dt.date | None = None,
-    updated_since: dt.datetime | None = None,
-    limit: int = 100,
-    offset: int = 0,
-    with_lines: bool = True,
-    company_id: int | None = None,
-) -> list[Invoice]:
-    """Invoices newest first (issue date, then id), filtered as in ``invoice_conditions``, with
-    their lines unless ``with_lines=False``. Needs ``invoices:read``."""
-    actor.require(Permission.INVOICES_READ)
-    company = company_for(session, actor, company_id)
-    query = select(Invoice).where(
-        Invoice.company_id == company.id,
-        *invoice_conditions(
-            status=status,
-            contact_id=contact_id,
-            issue_date_from=issue_date_from,
-            issue_date_to=issue_date_to,
-            due_date_to=due_date_to,
-            updated_since=updated_since,
-        ),
+def invoice_version(
+    session: Session, actor: Actor, invoice_id: int, *, company_id: int | None = None
+) -> int | None:
+    """The stored version of one of the company's invoices (``None``: no such invoice), which
+    a draft update or delete compares with ``If-Match``. Needs ``invoices:draft``."""
+    actor.require(Permission.INVOICES_DRAFT)
+    return session.scalar(
+        select(Invoice.version).where(
+            Invoice.company_id == actor.company_scope(company_id), Invoice.id == invoice_id
+        )
     )
-    if with_lines:
-        query = query.options(selectinload(Invoice.lines))
-    query = (
-        query.order_by(Invoice.issue_date.desc(), Invoice.id.desc())
-        .limit(max(1, min(limit, 500)))
-        .offset(offset)
-    )
-    return list(session.scalars(query))

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, selectinload
 
 from newledger.actor import Actor
@@ -17,8 +18,16 @@ from newledger.ledger._common import company_for, parse_date, require_poster
 from newledger.ledger.models import JournalEntry, JournalLine
 from newledger.ledger.posting import LineSpec, post_entry
 from newledger.money import format_minor, parse_amount, validate_currency
+from newledger.pagination import Listing, Order, Page, PageRequest
 
-__all__ = ["create_manual_entry", "entry_dict", "get_entry", "list_entries"]
+__all__ = [
+    "ENTRY_ORDERS",
+    "EntryFilters",
+    "create_manual_entry",
+    "entry_dict",
+    "get_entry",
+    "list_entries",
+]
 
 
 def _line_spec(i: int, raw: Any, default_currency: str) -> LineSpec:
@@ -112,44 +121,50 @@ def get_entry(
     return entry
 
 
-def list_entries(
-    session: Session,
-    actor: Actor,
-    *,
-    date_from: dt.date | None = None,
-    date_to: dt.date | None = None,
-    account_id: int | None = None,
-    source_type: str | None = None,
-    limit: int = 100,
-    offset: int = 0,
-    company_id: int | None = None,
-) -> list[JournalEntry]:
-    """Entries newest first (date, then id), with lines loaded; ``account_id`` keeps entries
-    touching that account. Needs ``journal:read``."""
-    actor.require(Permission.JOURNAL_READ)
-    company = company_for(session, actor, company_id)
-    query = select(JournalEntry).where(JournalEntry.company_id == company.id)
-    if date_from is not None:
-        query = query.where(JournalEntry.date >= date_from)
-    if date_to is not None:
-        query = query.where(JournalEntry.date <= date_to)
-    if source_type is not None:
-        query = query.where(JournalEntry.source_type == source_type)
-    if account_id is not None:
-        query = query.where(
-            JournalEntry.id.in_(
-                select(JournalLine.entry_id).where(
-                    JournalLine.company_id == company.id, JournalLine.account_id == account_id
-                )
+ENTRY_ORDERS: dict[str, Order] = {
+    # Entries never change after posting: the order they were posted in.
+    "changed": Order(JournalEntry.created_at, JournalEntry.id),
+    "newest": Order(JournalEntry.date, JournalEntry.id, descending=True),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class EntryFilters:
+    """Dates are inclusive; ``account_id`` keeps entries with a line on that account."""
+
+    date_from: dt.date | None = None
+    date_to: dt.date | None = None
+    source_type: str | None = None
+    account_id: int | None = None
+
+
+_LISTING = Listing(
+    select(JournalEntry).options(selectinload(JournalEntry.lines)),
+    JournalEntry.company_id == bindparam("company_id"),
+    JournalEntry.created_at,
+    {
+        "date_from": lambda v: JournalEntry.date >= v,
+        "date_to": lambda v: JournalEntry.date <= v,
+        "source_type": lambda v: JournalEntry.source_type == v,
+        "account_id": lambda v: JournalEntry.id.in_(
+            select(JournalLine.entry_id).where(
+                JournalLine.company_id == bindparam("company_id"), JournalLine.account_id == v
             )
-        )
-    query = (
-        query.options(selectinload(JournalEntry.lines))
-        .order_by(JournalEntry.date.desc(), JournalEntry.id.desc())
-        .limit(max(1, min(limit, 500)))
-        .offset(offset)
-    )
-    return list(session.scalars(query))
+        ),
+    },
+    ENTRY_ORDERS,
+    entities=True,
+)
+
+
+def list_entries(
+    session: Session, actor: Actor, filters: EntryFilters, page: PageRequest
+) -> Page[JournalEntry]:
+    """One page of the company's posted entries, each with its lines loaded;
+    ``updated_since`` is on the posting time. Needs ``journal:read``."""
+    actor.require(Permission.JOURNAL_READ)
+    company_id = actor.company_scope()
+    return _LISTING.page(session, company_id, filters, page)
 
 
 def entry_dict(entry: JournalEntry) -> dict[str, Any]:

@@ -8,9 +8,10 @@ made → Dr AP (contact) / Cr the bank account's GL.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from newledger.actor import Actor
@@ -22,8 +23,8 @@ from newledger.ledger._common import (
     company_for,
     flush_versioned,
     for_update,
-    get_account,
-    get_bank_account,
+    load_account,
+    load_bank_account,
     parse_date,
     parse_positive_amount,
     require_poster,
@@ -32,8 +33,16 @@ from newledger.ledger.chart import account_by_subtype
 from newledger.ledger.models import Expense, Invoice, Payment
 from newledger.ledger.posting import LineSpec, post_entry
 from newledger.money import format_minor, validate_currency
+from newledger.pagination import Listing, Order, Page, PageRequest
 
-__all__ = ["get_payment", "list_payments", "payment_dict", "record_payment"]
+__all__ = [
+    "PAYMENT_ORDERS",
+    "PaymentFilters",
+    "get_payment",
+    "list_payments",
+    "payment_dict",
+    "record_payment",
+]
 
 _PAYABLE = ("approved", "partially_paid")
 
@@ -116,14 +125,14 @@ def record_payment(
             errors={"currency": f"must be {document.currency}"},
             code="currency_mismatch",
         )
-    bank = get_bank_account(session, company.id, bank_account_id)
+    bank = load_bank_account(session, company.id, bank_account_id)
     if bank.currency != cur:
         raise ValidationFailed(
             f"Bank account {bank.name} holds {bank.currency}, not {cur}",
             errors={"bank_account_id": f"not a {cur} account"},
             code="currency_mismatch",
         )
-    get_account(session, company.id, bank.account_id, field="bank_account_id")  # still active
+    load_account(session, company.id, bank.account_id, field="bank_account_id")  # still active
     minor = parse_positive_amount(amount, cur, "amount")
     due = document.total - document.amount_paid
     if minor > due:
@@ -203,35 +212,44 @@ def get_payment(
     return payment
 
 
+PAYMENT_ORDERS: dict[str, Order] = {
+    "changed": Order(Payment.updated_at, Payment.id),
+    "newest": Order(Payment.date, Payment.id, descending=True),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentFilters:
+    direction: str | None = None  # received | made
+    contact_id: int | None = None
+    invoice_id: int | None = None
+    expense_id: int | None = None
+    bank_account_id: int | None = None
+
+
+_LISTING = Listing(
+    select(Payment),
+    Payment.company_id == bindparam("company_id"),
+    Payment.updated_at,
+    {
+        "direction": lambda v: Payment.direction == v,
+        "contact_id": lambda v: Payment.contact_id == v,
+        "invoice_id": lambda v: Payment.invoice_id == v,
+        "expense_id": lambda v: Payment.expense_id == v,
+        "bank_account_id": lambda v: Payment.bank_account_id == v,
+    },
+    PAYMENT_ORDERS,
+    entities=True,
+)
+
+
 def list_payments(
-    session: Session,
-    actor: Actor,
-    *,
-    direction: str | None = None,
-    invoice_id: int | None = None,
-    expense_id: int | None = None,
-    contact_id: int | None = None,
-    bank_account_id: int | None = None,
-    limit: int = 100,
-    offset: int = 0,
-    company_id: int | None = None,
-) -> list[Payment]:
-    """Payments newest first. Needs ``payments:read``."""
+    session: Session, actor: Actor, filters: PaymentFilters, page: PageRequest
+) -> Page[Payment]:
+    """One page of the company's payments. Needs ``payments:read``."""
     actor.require(Permission.PAYMENTS_READ)
-    company = company_for(session, actor, company_id)
-    query = select(Payment).where(Payment.company_id == company.id)
-    if direction is not None:
-        query = query.where(Payment.direction == direction)
-    if invoice_id is not None:
-        query = query.where(Payment.invoice_id == invoice_id)
-    if expense_id is not None:
-        query = query.where(Payment.expense_id == expense_id)
-    if contact_id is not None:
-        query = query.where(Payment.contact_id == contact_id)
-    if bank_account_id is not None:
-        query = query.where(Payment.bank_account_id == bank_account_id)
-    query = query.order_by(Payment.date.desc(), Payment.id.desc())
-    return list(session.scalars(query.limit(max(1, min(limit, 500))).offset(offset)))
+    company_id = actor.company_scope()
+    return _LISTING.page(session, company_id, filters, page)
 
 
 def payment_dict(payment: Payment) -> dict[str, Any]:

@@ -14,16 +14,16 @@ from fastapi import Depends, Request, Response
 from fastapi.responses import RedirectResponse, StreamingResponse
 
 from newledger.audit.models import Activity
-from newledger.audit.queries import ActivityFilter, actor_labels, iter_activity, list_activity
+from newledger.audit.queries import ActivityFilters, actor_labels, iter_activity, list_activity
 from newledger.audit.tags import Event
 from newledger.identity.permissions import Permission
 from newledger.runtime import get_sessionmaker
 from newledger.web.deps import WebContext, require_permission, web_router
+from newledger.web.pager import page_link_errors, page_request, pager
 from newledger.web.templating import render
 
 router = web_router()
 _read = require_permission(Permission.ACTIVITY_READ)
-PER_PAGE = 50
 CSV_COLUMNS = (
     "time",
     "event",
@@ -47,14 +47,14 @@ def _date(value: str, field: str, errors: dict[str, str]) -> dt.date | None:
         return None
 
 
-def _filter(request: Request) -> tuple[ActivityFilter, dict[str, str], dict[str, str]]:
+def _filter(request: Request) -> tuple[ActivityFilters, dict[str, str], dict[str, str]]:
     q = request.query_params
     raw = {k: q.get(k, "").strip() for k in ("event", "actor", "since", "until")}
     errors: dict[str, str] = {}
     event = raw["event"] if raw["event"] in {e.value for e in Event} else ""
     if raw["event"] and not event:
         errors["event"] = "Unknown event type."
-    flt = ActivityFilter(
+    flt = ActivityFilters(
         event=event or None,
         actor=raw["actor"] or None,
         since=_date(raw["since"], "since", errors),
@@ -65,29 +65,22 @@ def _filter(request: Request) -> tuple[ActivityFilter, dict[str, str], dict[str,
 
 @router.get("/activity")
 def activity_page(request: Request, ctx: WebContext = Depends(_read)) -> Response:
-    assert ctx.company is not None
     flt, raw, errors = _filter(request)
-    try:
-        # Bounded so the OFFSET stays within a database integer (beyond it: a 500).
-        page = min(max(1, int(request.query_params.get("page", "1"))), 1_000_000)
-    except ValueError:
-        page = 1
-    rows, has_next = list_activity(ctx.db, ctx.company.id, flt, page=page, per_page=PER_PAGE)
+    asked = page_request(request, "newest")
+    with page_link_errors():
+        page = list_activity(ctx.db, ctx.actor, flt, asked)
     query = {k: v for k, v in raw.items() if v}
     return render(
         request,
         "activity.html",
         ctx,
         status=422 if errors else 200,
-        rows=rows,
-        page=page,
-        has_next=has_next,
+        rows=page.items,
+        pager=pager("/activity", raw, asked, page),
         filters=raw,
         errors=errors,
         events=[e.value for e in Event],
-        actors=actor_labels(ctx.db, ctx.company.id),
-        prev_url="/activity?" + urlencode({**query, "page": page - 1}) if page > 1 else None,
-        next_url="/activity?" + urlencode({**query, "page": page + 1}) if has_next else None,
+        actors=actor_labels(ctx.db, ctx.actor),
         csv_url="/activity.csv" + ("?" + urlencode(query) if query else ""),
     )
 
@@ -124,13 +117,13 @@ def activity_csv(request: Request, ctx: WebContext = Depends(_read)) -> Response
         # person did not ask for: send them to the page, which shows what to correct.
         query = {k: v for k, v in raw.items() if v}
         return RedirectResponse("/activity?" + urlencode(query), status_code=303)
-    company_id, slug = ctx.company.id, ctx.company.slug
+    actor, slug = ctx.actor, ctx.company.slug
     # Streams after the view returns: a session of its own, not the request's. The query runs
     # here, before the response starts, so a failing query is an error page and never a file
     # cut off after its header.
     db = get_sessionmaker()()
     try:
-        activities = iter_activity(db, company_id, flt)
+        activities = iter_activity(db, actor, flt)
         first = next(activities, None)
     except BaseException:
         db.close()

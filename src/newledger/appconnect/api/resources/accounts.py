@@ -7,15 +7,16 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel
-from sqlalchemy import select
 from starlette.responses import Response
 
 from newledger.appconnect.api.deps import ApiContext, requires
-from newledger.appconnect.api.pagination import ListParams, keyset_page, list_params
+from newledger.appconnect.api.pagination import list_params, page_json
 from newledger.appconnect.api.schemas import Day, IdPath, Page
 from newledger.identity.permissions import Permission
-from newledger.ledger.accounts import account_balances, get_account
+from newledger.ledger import accounts as account_service
+from newledger.ledger.accounts import AccountFilters, account_balances, get_account
 from newledger.ledger.models import Account
+from newledger.pagination import PageRequest
 
 __all__ = ["router"]
 
@@ -72,7 +73,7 @@ AsOf = Annotated[
 
 @router.get("/accounts", response_model=Page[AccountOut], summary="Chart of accounts")
 async def list_accounts(
-    params: Annotated[ListParams, Depends(list_params)],
+    params: Annotated[PageRequest, Depends(list_params)],
     as_of: AsOf = None,
     type: Annotated[
         Literal["asset", "liability", "equity", "income", "expense"] | None, Query()
@@ -81,13 +82,10 @@ async def list_accounts(
 ) -> Response:
     """Every account with its balance per currency (from posted entries only; drafts never
     count). Balances are in the account's normal sign."""
-    query = select(Account).where(Account.company_id == ctx.company_id)
-    if type is not None:
-        query = query.where(Account.type == type)
-    page = keyset_page(ctx.session, query, params, Account.updated_at, Account.id, scalars=True)
-    balances = _balances(ctx, as_of) if page.rows else {}
-    data = [_account_dict(a, balances.get(a.id, [])) for a in page.rows]
-    return ctx.respond({"data": data, "next_cursor": page.next_cursor})
+    filters = AccountFilters(type=type, include_archived=True)
+    page = account_service.list_accounts(ctx.session, ctx.actor, filters, params)
+    balances = _balances(ctx, as_of) if page.items else {}
+    return ctx.respond(page_json(page, lambda a: _account_dict(a, balances.get(a.id, []))))
 
 
 @router.get("/accounts/{account_id}", response_model=AccountOut, summary="One account")

@@ -7,15 +7,16 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel
-from sqlalchemy import select
 from starlette.responses import Response
 
 from newledger.appconnect.api.deps import ApiContext, requires
-from newledger.appconnect.api.pagination import ListParams, keyset_page, list_params
+from newledger.appconnect.api.pagination import list_params, page_json
 from newledger.appconnect.api.schemas import MAX_ID, Page
 from newledger.identity.permissions import Permission
+from newledger.ledger import bank as bank_service
+from newledger.ledger.bank import TransactionFilters, transaction_dict
 from newledger.ledger.models import BankAccount, BankTransaction
-from newledger.money import format_minor
+from newledger.pagination import PageRequest
 
 __all__ = ["router"]
 
@@ -62,33 +63,16 @@ def bank_account_dict(bank: BankAccount) -> dict[str, Any]:
 
 
 def bank_transaction_dict(tx: BankTransaction) -> dict[str, Any]:
-    return {
-        "id": tx.id,
-        "bank_account_id": tx.bank_account_id,
-        "external_id": tx.external_id,
-        "date": tx.date.isoformat(),
-        "description": tx.description,
-        "amount": format_minor(tx.amount, tx.currency),
-        "currency": tx.currency,
-        "status": tx.status,
-        "category_account_id": tx.category_account_id,
-        "payment_id": tx.payment_id,
-        "journal_entry_id": tx.journal_entry_id,
-        "updated_at": tx.updated_at.isoformat(),
-    }
+    return {**transaction_dict(tx), "updated_at": tx.updated_at.isoformat()}
 
 
 @router.get("/bank-accounts", response_model=Page[BankAccountOut], summary="List bank accounts")
 async def list_bank_accounts(
-    params: Annotated[ListParams, Depends(list_params)],
+    params: Annotated[PageRequest, Depends(list_params)],
     ctx: ApiContext = requires(Permission.BANK_READ),
 ) -> Response:
-    query = select(BankAccount).where(BankAccount.company_id == ctx.company_id)
-    page = keyset_page(
-        ctx.session, query, params, BankAccount.updated_at, BankAccount.id, scalars=True
-    )
-    data = [bank_account_dict(b) for b in page.rows]
-    return ctx.respond({"data": data, "next_cursor": page.next_cursor})
+    page = bank_service.list_bank_accounts(ctx.session, ctx.actor, params)
+    return ctx.respond(page_json(page, bank_account_dict))
 
 
 @router.get(
@@ -97,19 +81,12 @@ async def list_bank_accounts(
     summary="List bank transactions",
 )
 async def list_bank_transactions(
-    params: Annotated[ListParams, Depends(list_params)],
+    params: Annotated[PageRequest, Depends(list_params)],
     status: TransactionStatus | None = None,
     bank_account_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
     ctx: ApiContext = requires(Permission.BANK_READ),
 ) -> Response:
     """Imported statement lines; amounts are signed (money in positive, money out negative)."""
-    query = select(BankTransaction).where(BankTransaction.company_id == ctx.company_id)
-    if status is not None:
-        query = query.where(BankTransaction.status == status)
-    if bank_account_id is not None:
-        query = query.where(BankTransaction.bank_account_id == bank_account_id)
-    page = keyset_page(
-        ctx.session, query, params, BankTransaction.updated_at, BankTransaction.id, scalars=True
-    )
-    data = [bank_transaction_dict(t) for t in page.rows]
-    return ctx.respond({"data": data, "next_cursor": page.next_cursor})
+    filters = TransactionFilters(bank_account_id=bank_account_id, status=status)
+    page = bank_service.list_transactions(ctx.session, ctx.actor, filters, params)
+    return ctx.respond(page_json(page, bank_transaction_dict))

@@ -7,16 +7,22 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
-from sqlalchemy import func, or_, select
 from starlette.responses import Response
 
 from newledger.appconnect.api.deps import ApiContext, requires
 from newledger.appconnect.api.idempotency import Created, IdempotencyKeyHeader, run_create
-from newledger.appconnect.api.pagination import ListParams, keyset_page, list_params
+from newledger.appconnect.api.pagination import list_params, page_json
 from newledger.appconnect.api.schemas import TEXT_PATTERN, DbId, IdPath, Page, StrictBody
 from newledger.identity.permissions import Permission
-from newledger.ledger.contacts import contact_dict, create_contact, get_contact, update_contact
-from newledger.ledger.models import Contact
+from newledger.ledger import contacts as contact_service
+from newledger.ledger.contacts import (
+    ContactFilters,
+    contact_dict,
+    create_contact,
+    get_contact,
+    update_contact,
+)
+from newledger.pagination import PageRequest
 
 __all__ = ["router"]
 
@@ -62,7 +68,7 @@ class ContactUpdate(StrictBody):
 
 @router.get("/contacts", response_model=Page[ContactOut], summary="List contacts")
 async def list_contacts(
-    params: Annotated[ListParams, Depends(list_params)],
+    params: Annotated[PageRequest, Depends(list_params)],
     kind: Annotated[Kind | None, Query(description="customer or vendor also lists both")] = None,
     q: Annotated[
         str | None,
@@ -71,19 +77,9 @@ async def list_contacts(
     include_archived: bool = False,
     ctx: ApiContext = requires(Permission.CONTACTS_READ),
 ) -> Response:
-    query = select(Contact).where(Contact.company_id == ctx.company_id)
-    if kind is not None:
-        query = query.where(Contact.kind.in_({kind, "both"}))
-    if not include_archived:
-        query = query.where(Contact.is_archived.is_(False))
-    if q:
-        pattern = f"%{q.strip().lower()}%"
-        query = query.where(
-            or_(func.lower(Contact.name).like(pattern), func.lower(Contact.email).like(pattern))
-        )
-    page = keyset_page(ctx.session, query, params, Contact.updated_at, Contact.id, scalars=True)
-    data = [contact_dict(c) for c in page.rows]
-    return ctx.respond({"data": data, "next_cursor": page.next_cursor})
+    filters = ContactFilters(kind=kind, search=q, include_archived=include_archived)
+    page = contact_service.list_contacts(ctx.session, ctx.actor, filters, params)
+    return ctx.respond(page_json(page, contact_dict))
 
 
 @router.get("/contacts/{contact_id}", response_model=ContactOut, summary="One contact")

@@ -7,19 +7,16 @@ made here carry source ``api`` and the app's name and wait in the review queue.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 from starlette.responses import Response
 
 from newledger.appconnect.api.deps import ApiContext, requires
 from newledger.appconnect.api.etag import IfMatchHeader, etag, expected_version, stale_to_412
 from newledger.appconnect.api.idempotency import Created, IdempotencyKeyHeader, run_create
-from newledger.appconnect.api.pagination import ListParams, Page, keyset_page, list_params
+from newledger.appconnect.api.pagination import list_params, page_json
 from newledger.appconnect.api.schemas import (
     MAX_ID,
     TEXT_PATTERN,
@@ -31,18 +28,20 @@ from newledger.appconnect.api.schemas import (
 )
 from newledger.appconnect.api.schemas import Page as PageModel
 from newledger.identity.permissions import Permission
+from newledger.ledger import expense_list
+from newledger.ledger.expense_list import ExpenseFilters, expense_summary
 from newledger.ledger.expenses import (
     create_draft_expense,
     delete_draft_expense,
-    expense_conditions,
     expense_dict,
+    expense_version,
     get_expense,
     update_draft_expense,
 )
-from newledger.ledger.models import Contact, Expense
-from newledger.money import format_minor
+from newledger.ledger.models import Expense
+from newledger.pagination import PageRequest
 
-__all__ = ["expense_page", "router"]
+__all__ = ["router"]
 
 router = APIRouter(tags=["Expenses"])
 
@@ -121,15 +120,6 @@ class ExpenseOut(ExpenseSummary):
     lines: list[ExpenseLineOut]
 
 
-@dataclass(frozen=True, slots=True)
-class ExpenseFilters:
-    status: str | None = None
-    kind: str | None = None
-    contact_id: int | None = None
-    date_from: dt.date | None = None
-    date_to: dt.date | None = None
-
-
 async def expense_filters(
     status: ExpenseStatus | None = None,
     kind: Kind | None = None,
@@ -137,73 +127,9 @@ async def expense_filters(
     date_from: dt.date | None = None,
     date_to: dt.date | None = None,
 ) -> ExpenseFilters:
-    return ExpenseFilters(status, kind, contact_id, date_from, date_to)
-
-
-_LIST = select(
-    Expense.id,
-    Expense.kind,
-    Expense.contact_id,
-    Contact.name.label("contact_name"),
-    Expense.date,
-    Expense.due_date,
-    Expense.payment_account_id,
-    Expense.currency,
-    Expense.status,
-    Expense.total,
-    Expense.amount_paid,
-    Expense.description,
-    Expense.reference,
-    Expense.version,
-    Expense.source,
-    Expense.source_label,
-    Expense.journal_entry_id,
-    Expense.created_at,
-    Expense.updated_at,
-).outerjoin(Contact, Contact.id == Expense.contact_id)
-
-
-def _summary(row: Any) -> dict[str, Any]:
-    cur = row.currency
-    return {
-        "id": row.id,
-        "kind": row.kind,
-        "contact_id": row.contact_id,
-        "contact_name": row.contact_name,
-        "date": row.date.isoformat(),
-        "due_date": row.due_date.isoformat() if row.due_date else None,
-        "payment_account_id": row.payment_account_id,
-        "currency": cur,
-        "status": row.status,
-        "total": format_minor(row.total, cur),
-        "amount_paid": format_minor(row.amount_paid, cur),
-        "amount_due": format_minor(row.total - row.amount_paid, cur),
-        "description": row.description,
-        "reference": row.reference,
-        "version": row.version,
-        "source": row.source,
-        "source_label": row.source_label,
-        "journal_entry_id": row.journal_entry_id,
-        "created_at": row.created_at.isoformat(),
-        "updated_at": row.updated_at.isoformat(),
-    }
-
-
-def expense_page(
-    session: Session, company_id: int, params: ListParams, filters: ExpenseFilters
-) -> dict[str, Any]:
-    query = _LIST.where(
-        Expense.company_id == company_id,
-        *expense_conditions(
-            kind=filters.kind,
-            status=filters.status,
-            contact_id=filters.contact_id,
-            date_from=filters.date_from,
-            date_to=filters.date_to,
-        ),
+    return ExpenseFilters(
+        kind=kind, status=status, contact_id=contact_id, date_from=date_from, date_to=date_to
     )
-    page: Page = keyset_page(session, query, params, Expense.updated_at, Expense.id)
-    return {"data": [_summary(row) for row in page.rows], "next_cursor": page.next_cursor}
 
 
 def _detail(expense: Expense) -> dict[str, Any]:
@@ -215,24 +141,17 @@ def _detail(expense: Expense) -> dict[str, Any]:
     }
 
 
-def _current_version(ctx: ApiContext, expense_id: int) -> int | None:
-    return ctx.session.scalar(
-        select(Expense.version).where(
-            Expense.company_id == ctx.company_id, Expense.id == expense_id
-        )
-    )
-
-
 @router.get(
     "/expenses", response_model=PageModel[ExpenseSummary], summary="List expenses and bills"
 )
 async def list_expenses(
-    params: Annotated[ListParams, Depends(list_params)],
+    params: Annotated[PageRequest, Depends(list_params)],
     filters: Annotated[ExpenseFilters, Depends(expense_filters)],
     ctx: ApiContext = requires(Permission.EXPENSES_READ),
 ) -> Response:
     """Summaries (no lines) in `(updated_at, id)` order."""
-    return ctx.respond(expense_page(ctx.session, ctx.company_id, params, filters))
+    page = expense_list.list_expenses(ctx.session, ctx.actor, filters, params)
+    return ctx.respond(page_json(page, expense_summary))
 
 
 @router.get("/expenses/{expense_id}", response_model=ExpenseOut, summary="One expense or bill")
@@ -271,7 +190,7 @@ async def patch_expense(
 ) -> Response:
     """Send only the fields to change (`lines` replaces all lines) with `If-Match`;
     `contact_id`, `due_date` and `payment_account_id` may be cleared with null."""
-    current = _current_version(ctx, expense_id)
+    current = expense_version(ctx.session, ctx.actor, expense_id)
     version = expected_version(if_match, current)
     changes = {
         k: v
@@ -295,7 +214,7 @@ async def delete_expense(
     if_match: IfMatchHeader = None,
     ctx: ApiContext = requires(Permission.EXPENSES_DRAFT),
 ) -> Response:
-    current = _current_version(ctx, expense_id)
+    current = expense_version(ctx.session, ctx.actor, expense_id)
     version = expected_version(if_match, current)
     stale_to_412(
         lambda: delete_draft_expense(ctx.session, ctx.actor, expense_id, expected_version=version),

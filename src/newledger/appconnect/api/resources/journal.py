@@ -7,16 +7,16 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 from starlette.responses import Response
 
 from newledger.appconnect.api.deps import ApiContext, requires
-from newledger.appconnect.api.pagination import ListParams, keyset_page, list_params
+from newledger.appconnect.api.pagination import list_params, page_json
 from newledger.appconnect.api.schemas import TEXT_PATTERN, IdPath, Page
 from newledger.identity.permissions import Permission
-from newledger.ledger.journal import entry_dict, get_entry
+from newledger.ledger import journal as journal_service
+from newledger.ledger.journal import EntryFilters, entry_dict, get_entry
 from newledger.ledger.models import JournalEntry
+from newledger.pagination import PageRequest
 
 __all__ = ["router"]
 
@@ -51,7 +51,7 @@ def _entry(entry: JournalEntry) -> dict[str, Any]:
     "/journal-entries", response_model=Page[JournalEntryOut], summary="List journal entries"
 )
 async def list_journal_entries(
-    params: Annotated[ListParams, Depends(list_params)],
+    params: Annotated[PageRequest, Depends(list_params)],
     date_from: dt.date | None = None,
     date_to: dt.date | None = None,
     source_type: Annotated[str | None, Query(max_length=16, pattern=TEXT_PATTERN)] = None,
@@ -59,22 +59,9 @@ async def list_journal_entries(
 ) -> Response:
     """Entries in the order they were posted, each with its lines. `updated_since` filters on
     the posting time (entries never change after posting)."""
-    query = (
-        select(JournalEntry)
-        .where(JournalEntry.company_id == ctx.company_id)
-        .options(selectinload(JournalEntry.lines))
-    )
-    if date_from is not None:
-        query = query.where(JournalEntry.date >= date_from)
-    if date_to is not None:
-        query = query.where(JournalEntry.date <= date_to)
-    if source_type is not None:
-        query = query.where(JournalEntry.source_type == source_type)
-    page = keyset_page(
-        ctx.session, query, params, JournalEntry.created_at, JournalEntry.id, scalars=True
-    )
-    data = [_entry(e) for e in page.rows]
-    return ctx.respond({"data": data, "next_cursor": page.next_cursor})
+    filters = EntryFilters(date_from=date_from, date_to=date_to, source_type=source_type)
+    page = journal_service.list_entries(ctx.session, ctx.actor, filters, params)
+    return ctx.respond(page_json(page, _entry))
 
 
 @router.get(

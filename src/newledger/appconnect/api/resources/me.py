@@ -11,15 +11,19 @@ from sqlalchemy import select
 from starlette.responses import Response
 
 from newledger.appconnect.api.deps import ApiContext, bearer_token, requires
-from newledger.appconnect.api.pagination import ListParams, Page, keyset_page, list_params
+from newledger.appconnect.api.pagination import list_params, page_json
 from newledger.appconnect.api.schemas import TEXT_PATTERN
 from newledger.appconnect.api.schemas import Page as PageModel
 from newledger.appconnect.models import App
 from newledger.appconnect.tokens import parse_access_token
+from newledger.audit import queries as activity_service
 from newledger.audit.models import Activity
+from newledger.audit.queries import ActivityFilters
 from newledger.errors import NotFound
 from newledger.identity.models import Company
 from newledger.identity.permissions import Permission
+from newledger.identity.services import get_company
+from newledger.pagination import PageRequest
 
 __all__ = ["router"]
 
@@ -127,8 +131,7 @@ async def me(ctx: ApiContext = requires(None)) -> Response:
 
 @router.get("/company", response_model=CompanyOut, summary="The company's profile")
 async def company(ctx: ApiContext = requires(Permission.COMPANY_READ)) -> Response:
-    data = company_dict(_company(ctx))
-    return ctx.respond(data)
+    return ctx.respond(company_dict(get_company(ctx.session, ctx.actor)))
 
 
 def activity_dict(row: Activity) -> dict[str, Any]:
@@ -154,7 +157,7 @@ def activity_dict(row: Activity) -> dict[str, Any]:
     "/activity", response_model=PageModel[ActivityOut], summary="The company's activity log"
 )
 async def list_activity(
-    params: Annotated[ListParams, Depends(list_params)],
+    params: Annotated[PageRequest, Depends(list_params)],
     event: Annotated[
         str | None,
         Query(
@@ -165,12 +168,9 @@ async def list_activity(
     ] = None,
     ctx: ApiContext = requires(Permission.ACTIVITY_READ),
 ) -> Response:
-    """Oldest first; `updated_since` filters on the time the activity was recorded."""
-    query = select(Activity).where(Activity.company_id == ctx.company_id)
-    if event is not None:
-        query = query.where(Activity.event == event)
-    page: Page = keyset_page(
-        ctx.session, query, params, Activity.created_at, Activity.id, scalars=True
-    )
-    data = [activity_dict(row) for row in page.rows]
-    return ctx.respond({"data": data, "next_cursor": page.next_cursor})
+    """The company's activity and its members' sign-in and two-factor events while they were
+    members (as on the Activity page), oldest first; `updated_since` filters on the time the
+    activity was recorded."""
+    filters = ActivityFilters(event=event)
+    page = activity_service.list_activity(ctx.session, ctx.actor, filters, params)
+    return ctx.respond(page_json(page, activity_dict))

@@ -7,15 +7,16 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel
-from sqlalchemy import select
 from starlette.responses import Response
 
 from newledger.appconnect.api.deps import ApiContext, requires
-from newledger.appconnect.api.pagination import ListParams, keyset_page, list_params
+from newledger.appconnect.api.pagination import list_params, page_json
 from newledger.appconnect.api.schemas import MAX_ID, IdPath, Page
 from newledger.identity.permissions import Permission
+from newledger.ledger import payments as payment_service
 from newledger.ledger.models import Payment
-from newledger.ledger.payments import get_payment, payment_dict
+from newledger.ledger.payments import PaymentFilters, get_payment, payment_dict
+from newledger.pagination import PageRequest
 
 __all__ = ["router"]
 
@@ -45,25 +46,18 @@ def _payment(payment: Payment) -> dict[str, Any]:
 
 @router.get("/payments", response_model=Page[PaymentOut], summary="List payments")
 async def list_payments(
-    params: Annotated[ListParams, Depends(list_params)],
+    params: Annotated[PageRequest, Depends(list_params)],
     direction: Literal["received", "made"] | None = None,
     contact_id: FilterId = None,
     invoice_id: FilterId = None,
     expense_id: FilterId = None,
     ctx: ApiContext = requires(Permission.PAYMENTS_READ),
 ) -> Response:
-    query = select(Payment).where(Payment.company_id == ctx.company_id)
-    if direction is not None:
-        query = query.where(Payment.direction == direction)
-    if contact_id is not None:
-        query = query.where(Payment.contact_id == contact_id)
-    if invoice_id is not None:
-        query = query.where(Payment.invoice_id == invoice_id)
-    if expense_id is not None:
-        query = query.where(Payment.expense_id == expense_id)
-    page = keyset_page(ctx.session, query, params, Payment.updated_at, Payment.id, scalars=True)
-    data = [_payment(p) for p in page.rows]
-    return ctx.respond({"data": data, "next_cursor": page.next_cursor})
+    filters = PaymentFilters(
+        direction=direction, contact_id=contact_id, invoice_id=invoice_id, expense_id=expense_id
+    )
+    page = payment_service.list_payments(ctx.session, ctx.actor, filters, params)
+    return ctx.respond(page_json(page, _payment))
 
 
 @router.get("/payments/{payment_id}", response_model=PaymentOut, summary="One payment")

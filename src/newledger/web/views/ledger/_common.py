@@ -1,14 +1,11 @@
-"""Pieces the ledger pages share: query-string parsing, pagination, names for ids, and the
-``money`` and ``source`` template filters."""
+"""Pieces the ledger pages share: query-string parsing, names for ids, and the ``money`` and
+``source`` template filters."""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
-from urllib.parse import urlencode
 
-from fastapi import Request
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -18,19 +15,13 @@ from newledger.web.errors import MAX_DB_ID
 from newledger.web.templating import templates
 
 __all__ = [
-    "PER_PAGE",
-    "Pager",
     "account_names",
     "bank_names",
     "contact_names",
     "date_param",
     "int_param",
-    "page_number",
-    "pager",
     "source_text",
 ]
-
-PER_PAGE = 50
 
 
 def _money(minor: int | None, currency: str) -> str:
@@ -52,10 +43,6 @@ def source_text(source: str, label: str) -> str:
 
 templates.env.filters.setdefault("money", _money)
 templates.env.filters.setdefault("source_text", source_text)
-
-
-# A page number whose OFFSET stays well inside a database integer.
-MAX_PAGE = 1_000_000
 
 
 def date_param(
@@ -85,39 +72,6 @@ def int_param(query: Mapping[str, str], name: str, errors: dict[str, str]) -> in
         errors[name] = "Pick one from the list."
         return None
     return number
-
-
-@dataclass(frozen=True)
-class Pager:
-    page: int
-    prev_url: str | None
-    next_url: str | None
-
-    @property
-    def offset(self) -> int:
-        return (self.page - 1) * PER_PAGE
-
-
-def page_number(request: Request) -> int:
-    try:
-        page = int(request.query_params.get("page", "1"))
-    except ValueError:
-        return 1
-    # Bounded so the OFFSET stays within a 64-bit integer (beyond it the driver fails: a 500).
-    return min(max(1, page), MAX_PAGE)
-
-
-def pager(page: int, path: str, filters: Mapping[str, str], has_next: bool) -> Pager:
-    query = {k: v for k, v in filters.items() if v}
-
-    def url(n: int) -> str:
-        return f"{path}?{urlencode({**query, 'page': n})}"
-
-    return Pager(
-        page=page,
-        prev_url=url(page - 1) if page > 1 else None,
-        next_url=url(page + 1) if has_next else None,
-    )
 
 
 def contact_names(session: Session, company_id: int, ids: Iterable[int | None]) -> dict[int, str]:

@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import Depends, Request, Response
 
 from newledger.identity.permissions import Permission
 from newledger.ledger import contacts as contact_service
-from newledger.ledger.models import Expense, Invoice
+from newledger.ledger.contacts import ContactFilters
+from newledger.ledger.expense_list import ExpenseFilters, list_expenses
+from newledger.ledger.invoice_list import InvoiceFilters, list_invoices
+from newledger.pagination import PageRequest
 from newledger.web.deps import WebContext, require_permission, web_router
+from newledger.web.pager import page_link_errors, page_request, pager
 from newledger.web.templating import render
-from newledger.web.views.ledger._common import PER_PAGE, page_number, pager
-from newledger.web.views.ledger.listing import DocumentFilter, filter_expenses, filter_invoices
 
 router = web_router()
 _read = require_permission(Permission.CONTACTS_READ)
 KINDS = ("customer", "vendor", "both")
-RECENT = 10
+RECENT = PageRequest(limit=10, order="newest")
 
 
 @router.get("/contacts")
@@ -26,38 +30,34 @@ def contact_list(request: Request, ctx: WebContext = Depends(_read)) -> Response
     kind = raw["kind"] if raw["kind"] in KINDS else None
     if raw["kind"] and kind is None:
         errors["kind"] = "Unknown kind."
-    page = page_number(request)
-    rows = contact_service.list_contacts(
-        ctx.db,
-        ctx.actor,
-        kind=kind,
-        search=raw["q"] or None,
-        limit=PER_PAGE + 1,
-        offset=(page - 1) * PER_PAGE,
-    )
+    asked = page_request(request, "name")
+    filters = ContactFilters(kind=kind, search=raw["q"] or None)
+    with page_link_errors():
+        page = contact_service.list_contacts(ctx.db, ctx.actor, filters, asked)
     return render(
         request,
         "ledger/contacts.html",
         ctx,
         status=422 if errors else 200,
-        contacts=rows[:PER_PAGE],
+        contacts=page.items,
         kinds=KINDS,
         filters=raw,
         errors=errors,
-        pager=pager(page, "/contacts", raw, len(rows) > PER_PAGE),
+        pager=pager("/contacts", raw, asked, page),
     )
 
 
 @router.get("/contacts/{contact_id}")
 def contact_detail(request: Request, contact_id: int, ctx: WebContext = Depends(_read)) -> Response:
     contact = contact_service.get_contact(ctx.db, ctx.actor, contact_id)
-    flt = DocumentFilter(contact_id=contact.id)
-    invoices: list[Invoice] = []
-    expenses: list[Expense] = []
+    invoices: list[Any] = []
+    expenses: list[Any] = []
     if ctx.can(Permission.INVOICES_READ) and contact.kind in ("customer", "both"):
-        invoices, _ = filter_invoices(ctx.db, ctx.actor, flt, limit=RECENT, offset=0)
+        flt = InvoiceFilters(contact_id=contact.id)
+        invoices = list(list_invoices(ctx.db, ctx.actor, flt, RECENT).items)
     if ctx.can(Permission.EXPENSES_READ) and contact.kind in ("vendor", "both"):
-        expenses, _ = filter_expenses(ctx.db, ctx.actor, flt, limit=RECENT, offset=0)
+        found = list_expenses(ctx.db, ctx.actor, ExpenseFilters(contact_id=contact.id), RECENT)
+        expenses = list(found.items)
     return render(
         request,
         "ledger/contact.html",

@@ -1,84 +1,33 @@
-"""Read queries behind the ledger pages' filtered lists and the dashboard counts.
-
-The filtered lists are the ledger services' (``list_invoices``, ``list_expenses``), which check
-the read permission and filter by the actor's company; here they are cut into pages.
-"""
+"""Read queries behind the review queue's lines and the dashboard counts, and the choices the
+list filters offer. The lists themselves are the ledger services' (``invoice_list``,
+``expense_list``, ``contacts.list_contacts``), which check the read permission and scope to the
+actor's company."""
 
 from __future__ import annotations
 
-import datetime as dt
-from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from newledger.actor import Actor
 from newledger.appconnect.apps import app_view
 from newledger.appconnect.grants import GrantStatus
 from newledger.appconnect.models import App
 from newledger.identity.models import Membership, User
-from newledger.ledger.expenses import list_expenses
-from newledger.ledger.invoices import list_invoices
-from newledger.ledger.models import Expense, ExpenseLine, Invoice, InvoiceLine
+from newledger.ledger.models import ExpenseLine, InvoiceLine
 from newledger.ledger.review import ReviewItem
 
 __all__ = [
-    "DocumentFilter",
+    "EXPENSE_KINDS",
+    "EXPENSE_STATUSES",
+    "INVOICE_STATUSES",
     "connected_app_count",
     "draft_lines",
-    "filter_expenses",
-    "filter_invoices",
 ]
 
 INVOICE_STATUSES = ("draft", "approved", "partially_paid", "paid", "voided", "rejected")
 EXPENSE_STATUSES = INVOICE_STATUSES
 EXPENSE_KINDS = ("expense", "bill")
-
-
-@dataclass(frozen=True)
-class DocumentFilter:
-    status: str | None = None
-    contact_id: int | None = None
-    date_from: dt.date | None = None
-    date_to: dt.date | None = None
-    kind: str | None = None  # expenses only
-
-
-def filter_invoices(
-    session: Session, actor: Actor, flt: DocumentFilter, *, limit: int, offset: int
-) -> tuple[list[Invoice], bool]:
-    """One page of invoices, newest first, and whether another page follows."""
-    rows = list_invoices(
-        session,
-        actor,
-        status=flt.status,
-        contact_id=flt.contact_id,
-        issue_date_from=flt.date_from,
-        issue_date_to=flt.date_to,
-        limit=limit + 1,
-        offset=offset,
-        with_lines=False,
-    )
-    return rows[:limit], len(rows) > limit
-
-
-def filter_expenses(
-    session: Session, actor: Actor, flt: DocumentFilter, *, limit: int, offset: int
-) -> tuple[list[Expense], bool]:
-    rows = list_expenses(
-        session,
-        actor,
-        kind=flt.kind,
-        status=flt.status,
-        contact_id=flt.contact_id,
-        date_from=flt.date_from,
-        date_to=flt.date_to,
-        limit=limit + 1,
-        offset=offset,
-        with_lines=False,
-    )
-    return rows[:limit], len(rows) > limit
 
 
 def draft_lines(

@@ -8,7 +8,7 @@ buttons to those who may press them and translate the outcome into pages.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 from urllib.parse import urlencode
 
@@ -20,11 +20,12 @@ from newledger.errors import Conflict, InvalidState, NotFound, ValidationFailed
 from newledger.identity.permissions import Permission
 from newledger.ledger import expenses as expense_service
 from newledger.ledger import invoices as invoice_service
-from newledger.ledger.accounts import list_accounts
-from newledger.ledger.contacts import list_contacts
-from newledger.ledger.models import Expense, Invoice
+from newledger.ledger.accounts import AccountFilters, list_accounts
+from newledger.ledger.contacts import ContactFilters, list_contacts
+from newledger.ledger.models import Account, Expense, Invoice
 from newledger.ledger.review import list_drafts_awaiting_review
 from newledger.web.deps import WebContext, require_any, require_permission, web_router
+from newledger.web.pager import choices
 from newledger.web.templating import render
 from newledger.web.views.ledger._common import account_names
 from newledger.web.views.ledger.forms import (
@@ -229,13 +230,15 @@ def _edit_page(
         is_invoice=is_invoice,
         label=_label(document),
         form=form.with_spare_rows(INVOICE_LINE_FIELDS if is_invoice else EXPENSE_LINE_FIELDS),
-        contacts=list_contacts(ctx.db, ctx.actor, kind=kind, limit=500),
-        line_accounts=list_accounts(ctx.db, ctx.actor, type="income" if is_invoice else "expense"),
-        bank_accounts=[
-            a for a in list_accounts(ctx.db, ctx.actor, type="asset") if a.subtype == "bank"
-        ],
+        contacts=list_contacts(ctx.db, ctx.actor, ContactFilters(kind=kind), choices("name")).items,
+        line_accounts=_accounts(ctx, AccountFilters(type="income" if is_invoice else "expense")),
+        bank_accounts=_accounts(ctx, AccountFilters(type="asset", subtype="bank")),
         action=f"/review/{'invoices' if is_invoice else 'expenses'}/{document.id}/edit",
     )
+
+
+def _accounts(ctx: WebContext, filters: AccountFilters) -> Sequence[Account]:
+    return list_accounts(ctx.db, ctx.actor, filters, choices("code")).items
 
 
 def _save(
