@@ -57,18 +57,16 @@ class HotReader:
         return conn
 
     def fetchone(self, **params: Any) -> tuple[Any, ...] | None:
-        args: Any = tuple(params[name] for name in self._positional) if self._positional else params
+        names = self._positional
+        args: Any = [params[name] for name in names] if names else params
         with self._lock:
             for attempt in (1, 2):
                 if self._conn is None or self._pid != os.getpid():
                     self._conn, self._pid = self._connect(), os.getpid()
                 try:
-                    cursor = self._conn.cursor()
-                    try:
-                        cursor.execute(self._sql, args)
-                        row = cursor.fetchone()
-                    finally:
-                        cursor.close()
+                    # ``Connection.execute`` (sqlite3 and psycopg 3 alike): the cursor it makes
+                    # is dropped with its result.
+                    row = self._conn.execute(self._sql, args).fetchone()
                     return tuple(row) if row is not None else None
                 except self._error:
                     self._discard()
