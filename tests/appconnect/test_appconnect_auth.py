@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 
 import pytest
 from sqlalchemy import delete, select, update
@@ -219,3 +220,29 @@ def test_last_used_is_written_at_most_once_a_minute(
     _authenticate(sessions, token)
     with sessions() as session:
         assert session.get(App, cred.app_id).last_used_at == first  # type: ignore[union-attr]
+
+
+def test_token_ids_are_unique_and_a_forked_child_draws_its_own() -> None:
+    """``jti`` comes from a pool of OS randomness: 96 bits each, never handed out twice, and a
+    forked process does not repeat its parent's bytes."""
+
+    def jtis(n: int) -> list[str]:
+        return [
+            issue_access_token(
+                kind="app", grant_id=1, grant_version=1, company_id=1, scope=frozenset()
+            )[1].jti
+            for _ in range(n)
+        ]
+
+    mine = jtis(1000)
+    assert len(set(mine)) == 1000 and {len(j) for j in mine} == {16}
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: report its next ids and leave at once
+        os.write(write, " ".join(jtis(5)).encode())
+        os._exit(0)
+    os.close(write)
+    os.waitpid(pid, 0)
+    child = os.read(read, 4096).decode().split()
+    os.close(read)
+    assert len(child) == 5 and not set(child) & set(mine + jtis(5))

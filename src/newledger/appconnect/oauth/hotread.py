@@ -46,7 +46,9 @@ class HotReader:
         self._error: type[Exception] = engine.dialect.loaded_dbapi.Error
         self._lock = threading.Lock()
         self._conn: Any = None
-        self._pid = 0
+        # A forked child must not share its parent's connection: forget it in the child (this
+        # replaces a getpid() system call per read).
+        os.register_at_fork(after_in_child=self._forget)
 
     def _connect(self) -> Any:
         fairy = self._engine.raw_connection()  # runs the engine's connect hooks (SQLite pragmas)
@@ -61,8 +63,8 @@ class HotReader:
         args: Any = [params[name] for name in names] if names else params
         with self._lock:
             for attempt in (1, 2):
-                if self._conn is None or self._pid != os.getpid():
-                    self._conn, self._pid = self._connect(), os.getpid()
+                if self._conn is None:
+                    self._conn = self._connect()
                 try:
                     # ``Connection.execute`` (sqlite3 and psycopg 3 alike): the cursor it makes
                     # is dropped with its result.
@@ -73,6 +75,10 @@ class HotReader:
                     if attempt == 2:
                         raise
         raise AssertionError("unreachable")
+
+    def _forget(self) -> None:
+        self._conn = None
+        self._lock = threading.Lock()
 
     def _discard(self) -> None:
         conn, self._conn = self._conn, None
