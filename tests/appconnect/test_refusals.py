@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
@@ -310,3 +311,33 @@ def _assert_no_secret(
     for piece in pieces:
         assert piece not in stored
         assert piece not in logged
+
+
+def test_a_flood_on_two_workers_adds_up_in_one_row(
+    engine: Engine,
+    database_url: str,
+    sessions: sessionmaker[Session],
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    """Two worker processes count the same refusal kind in one row (an upsert on its key), so
+    200 wrong secrets sent at once leave one row whose count is 200, not 200 rows."""
+    flood = 200
+    live = LiveServer(
+        database_url, Path(tmp_path_factory.mktemp("two-workers")), args=["--workers", "2"]
+    )
+    try:
+        tenant = make_tenant(sessions)
+        cred, other = make_app(sessions, tenant), make_app(sessions, tenant, name="Other")
+
+        def attempt(_: int) -> int:
+            return fetch_token(live.url, cred, secret=other.secret).status_code
+
+        left = 60 - time.time() % 60  # a row is per minute: keep the flood inside one
+        if left < 15:
+            time.sleep(left + 0.1)
+        with ThreadPoolExecutor(max_workers=16) as pool:
+            assert set(pool.map(attempt, range(flood))) == {401}
+        rows = wait_for_activity(sessions, lambda a: a.event == "appconnect:token:failed", flood)
+    finally:
+        live.stop()
+    assert [(r.details["reason"], r.occurrences) for r in rows] == [("wrong_secret", flood)]
