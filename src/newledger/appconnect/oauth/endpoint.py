@@ -8,6 +8,7 @@ its company). The endpoint itself (``token.py``, ``revoke.py``) is then a plain 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable
 
 from starlette.responses import Response
@@ -27,6 +28,8 @@ from newledger.appconnect.oauth.request import OAuthRequest, read_request
 from newledger.appconnect.refusals import Origin, note_token_refusal
 
 __all__ = ["Handler", "serve"]
+
+_GRANT_NAME = re.compile(r"[a-z_]{1,40}|urn:ietf:params:oauth:grant-type:[a-z0-9-]{1,40}")
 
 Handler = Callable[[Requester, dict[str, str]], Awaitable[Response]]
 
@@ -62,7 +65,9 @@ def _note(
         client_id = exc.client_id if exc.client_id is not None else form.get("client_id", "")
     details = {"endpoint": endpoint}
     if form.get("grant_type"):
-        details["grant_type"] = form["grant_type"][:40]
+        # Only names a grant type can have: a free-text field could carry anything, a secret too.
+        grant = form["grant_type"]
+        details["grant_type"] = grant if _GRANT_NAME.fullmatch(grant) else "[not a grant type]"
     note_token_refusal(
         exc.reason,
         exc.error,
