@@ -35,6 +35,16 @@ class Settings(BaseSettings):
     token_rate_limit_per_ip: int = 1200
     token_rate_window_seconds: int = 60
     api_rate_limit_per_minute: int = 6000
+    # OAuth for MCP clients (DESIGN §4, §5).
+    authorization_code_ttl_seconds: int = 60
+    refresh_token_idle_days: int = 30
+    # Dynamic client registrations (RFC 7591) per IP per hour; clients that never reach an
+    # approved consent are deleted after this many hours.
+    registration_rate_limit_per_hour: int = 20
+    unconsented_client_ttl_hours: int = 24
+    # Test-only: lets client ID metadata documents (and other guarded outbound fetches) reach
+    # loopback addresses and plain http on loopback. Never set it in production.
+    outbound_allow_loopback: bool = False
     # redis://[:password@]host:port/db: every rate-limit counter is shared through it by all
     # workers and instances. Unset, token and API counters are per worker and sign-in and TOTP
     # counters live in the database. A SecretStr: the URL may carry a password.

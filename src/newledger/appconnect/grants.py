@@ -1,11 +1,11 @@
 """Is a grant live now, and with which effective permissions: the one answer for every grant kind.
 
-A *grant* is what an access token acts under: an API credential app (kind ``app``) today, an
-OAuth connection (kind ``conn``) next. Its effective permissions depend on the delegating
-user's *current* role (DESIGN §3), so every read that decides access joins the creator's
-membership (``app_with_creator``) and hands the row to ``app_grant``. The bearer check
-(``auth.py``), the token endpoint (``oauth/app_credentials.py``) and the settings pages
-(``apps.py``) all decide through ``app_grant``, so they cannot disagree.
+A *grant* is what an access token acts under: an API credential app (kind ``app``) or an OAuth
+connection (kind ``conn``). Its effective permissions depend on the delegating user's *current*
+role (DESIGN §3), so every read that decides access joins that user's membership
+(``app_with_creator``, ``connection_with_user``) and hands the row to ``app_grant`` or
+``connection_grant``. The bearer check (``auth.py``), the token endpoint and the settings pages
+all decide through these two, so they cannot disagree.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from typing import Any, Protocol
 
 from sqlalchemy import Select, and_, select
 
-from newledger.appconnect.models import App
+from newledger.appconnect.models import App, OAuthConnection
 from newledger.identity.models import Membership, User
 from newledger.identity.permissions import DELEGABLE, Permission, role_permissions
 
@@ -28,6 +28,8 @@ __all__ = [
     "GrantStatus",
     "app_grant",
     "app_with_creator",
+    "connection_grant",
+    "connection_with_user",
     "creator_permissions",
     "delegated_permissions",
 ]
@@ -114,17 +116,63 @@ class AppState(Protocol):
     def expires_at(self) -> dt.datetime | None: ...
 
 
+def connection_with_user(*columns: Any) -> Select[Any]:
+    """``SELECT columns…, user's role, user's is_active FROM oauth connections``."""
+    return (
+        select(*columns, Membership.role, User.is_active)
+        .select_from(OAuthConnection)
+        .outerjoin(
+            Membership,
+            and_(
+                Membership.company_id == OAuthConnection.company_id,
+                Membership.user_id == OAuthConnection.user_id,
+            ),
+        )
+        .outerjoin(User, User.id == OAuthConnection.user_id)
+    )
+
+
+class ConnectionState(Protocol):
+    """What ``connection_grant`` reads of a connection (row or ``connection_with_user`` row)."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def company_id(self) -> int: ...
+    @property
+    def permissions(self) -> str: ...
+    @property
+    def revoked_at(self) -> object: ...
+    @property
+    def deleted_at(self) -> object: ...
+
+
 def app_grant(
     app: AppState, *, role: str | None, is_active: bool | None, now: dt.datetime
 ) -> Grant:
     """An API credential app's grant, from its row and its creator's membership."""
-    delegated = delegated_permissions(app.permissions)
+    expired = app.expires_at is not None and app.expires_at <= now
+    return _grant("app", app, expired, role, is_active)
+
+
+def connection_grant(conn: ConnectionState, *, role: str | None, is_active: bool | None) -> Grant:
+    """An OAuth connection's grant, from its row and its user's current membership.
+
+    A connection does not expire as a whole; its idle refresh tokens do (``RefreshToken``).
+    """
+    return _grant("conn", conn, False, role, is_active)
+
+
+def _grant(
+    kind: str, row: ConnectionState, expired: bool, role: str | None, is_active: bool | None
+) -> Grant:
+    delegated = delegated_permissions(row.permissions)
     current = creator_permissions(role, is_active)
-    if app.deleted_at is not None:
+    if row.deleted_at is not None:
         status = GrantStatus.DELETED
-    elif app.revoked_at is not None:
+    elif row.revoked_at is not None:
         status = GrantStatus.REVOKED
-    elif app.expires_at is not None and app.expires_at <= now:
+    elif expired:
         status = GrantStatus.EXPIRED
     elif not current:
         status = GrantStatus.SUSPENDED
@@ -133,4 +181,4 @@ def app_grant(
     else:
         status = GrantStatus.ACTIVE
     effective = delegated & current if status.live else frozenset()
-    return Grant("app", app.id, app.company_id, status, delegated, effective)
+    return Grant(kind, row.id, row.company_id, status, delegated, effective)

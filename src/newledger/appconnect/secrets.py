@@ -24,8 +24,10 @@ from newledger.keys import derive_key, keyed_digest
 
 __all__ = [
     "ACCESS_TOKEN_PREFIX",
+    "AUTHORIZATION_CODE_PREFIX",
     "CLIENT_ID_PREFIX",
     "CLIENT_SECRET_PREFIX",
+    "OAUTH_CLIENT_ID_PREFIX",
     "REFRESH_TOKEN_PREFIX",
     "derive_key",
     "digest",
@@ -40,6 +42,8 @@ CLIENT_ID_PREFIX = "nlci_"
 CLIENT_SECRET_PREFIX = "nlcs_"  # noqa: S105 (a prefix, not a secret)
 ACCESS_TOKEN_PREFIX = "nlat_"  # noqa: S105
 REFRESH_TOKEN_PREFIX = "nlrt_"  # noqa: S105
+AUTHORIZATION_CODE_PREFIX = "nlac_"
+OAUTH_CLIENT_ID_PREFIX = "nloc_"
 
 _ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 _BODY_LEN = 43  # 62**43 > 2**256
@@ -86,9 +90,10 @@ def has_valid_checksum(value: str, prefix: str) -> bool:
     return hmac.compare_digest(_checksum(body), check)
 
 
-def generate_client_id() -> str:
-    """Client ids are public identifiers; 96 random bits keep them unguessable all the same."""
-    return CLIENT_ID_PREFIX + _base62(int.from_bytes(_random.token_bytes(12), "big"), 17)
+def generate_client_id(prefix: str = CLIENT_ID_PREFIX) -> str:
+    """Client ids are public identifiers; 96 random bits keep them unguessable all the same.
+    ``nlci_`` names an API credential app, ``nloc_`` an OAuth client."""
+    return prefix + _base62(int.from_bytes(_random.token_bytes(12), "big"), 17)
 
 
 def digest(secret: str) -> str:
