@@ -68,9 +68,24 @@ class Event(StrEnum):
     TOKEN_REVOKED = "appconnect:token:revoked"
     # A request with a bearer token refused: a dead or foreign token, or a missing permission.
     REQUEST_REFUSED = "appconnect:request:refused"
+    # OAuth for MCP clients
+    OAUTH_CLIENT_REGISTERED = "appconnect:oauth_client:registered"
+    OAUTH_CLIENT_DELETED = "appconnect:oauth_client:deleted"
+    CONSENT_GRANTED = "appconnect:consent:granted"
+    CONSENT_DENIED = "appconnect:consent:denied"
+    CONNECTION_CREATED = "appconnect:connection:created"
+    CONNECTION_DELETED = "appconnect:connection:deleted"
+    # A used refresh token or authorization code presented again: the connection is revoked.
+    REFRESH_TOKEN_REUSED = "appconnect:connection:refresh_reuse"
+    CODE_REPLAYED = "appconnect:connection:code_replay"
 
 
-_WORDS = {"app": "API credential app", "bank_transaction": "bank transaction"}
+_WORDS = {
+    "app": "API credential app",
+    "bank_transaction": "bank transaction",
+    "oauth_client": "OAuth client",
+    "connection": "OAuth connection",
+}
 # Where "subject action" reads badly, the words people use.
 _LABELS = {
     "identity:login:succeeded": "Signed in",
@@ -88,6 +103,10 @@ _LABELS = {
     "ledger:demo:loaded": "Demo books loaded",
     "appconnect:token:failed": "Token request refused",
     "appconnect:request:refused": "API request refused",
+    "appconnect:consent:granted": "OAuth consent granted",
+    "appconnect:consent:denied": "OAuth consent denied",
+    "appconnect:connection:refresh_reuse": "Refresh token reused: connection revoked",
+    "appconnect:connection:code_replay": "Authorization code replayed: connection revoked",
 }
 
 
