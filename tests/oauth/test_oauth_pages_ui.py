@@ -65,10 +65,10 @@ def test_each_client_guide_walks_through_the_steps_to_consent_and_back(
         body = found.group(1)
         assert "consent screen" in body and "authenticator" in body, path
         assert 'href="/settings/appconnect?tab=oauth-connections"' in body, path
-    integrations = pages["/settings/integrations"]
     for guide in ("chatgpt", "claude", "mcp"):
-        assert f'href="/settings/integrations/{guide}"' in integrations
-        assert f'href="/settings/integrations/{guide}"' in pages["/settings/appconnect?tab=mcp-server"]
+        link = f'href="/settings/integrations/{guide}"'
+        assert link in pages["/settings/integrations"]
+        assert link in pages["/settings/appconnect?tab=mcp-server"]
 
 
 def test_the_guides_name_each_clients_redirect_uris_and_claude_codes_command(
