@@ -145,6 +145,21 @@ def test_the_register_oauth_app_link_leads_to_the_form(
         assert target.status_code in (200, 303), target.status_code
 
 
+def test_create_app_points_mcp_clients_to_the_mcp_url_and_register_oauth_app(
+    live_server: LiveServer, sessions: sessionmaker[Session]
+) -> None:
+    """The guide offers "create a new app and pick the OAuth connection type": in the UI an MCP
+    client needs no app, and one that cannot register itself goes to Register OAuth App."""
+    person = make_person(sessions, "owner@example.com", role="owner", with_2fa=True)
+    with client(live_server.url) as c:
+        sign_in(c, person)
+        html = c.get("/settings/appconnect/apps/new").text
+        pointer = re.search(r'<p class="muted" id="create-app-not-mcp">(.*?)</p>', html, re.S)
+        assert pointer
+        assert 'href="/settings/appconnect?tab=mcp-server"' in pointer.group(1)
+        assert 'href="/settings/appconnect/oauth-apps/new"' in pointer.group(1)
+
+
 @pytest.mark.parametrize("role", ["viewer", "bookkeeper"])
 def test_people_without_appconnect_manage_cannot_open_the_guides(
     live_server: LiveServer, sessions: sessionmaker[Session], role: str
