@@ -369,30 +369,6 @@ def test_an_app_shows_degraded_after_its_creator_is_demoted(
         assert Permission.INVOICES_DRAFT.value in detail.text
 
 
-def test_the_tabs_and_integrations_show_the_company_mcp_url_and_honest_states(
-    live_server: LiveServer, sessions: sessionmaker[Session]
-) -> None:
-    person = make_person(sessions, "mcp@example.com", role="owner", company="northwind")
-    url = f"{live_server.url}/mcp/northwind"
-    with client(live_server.url) as c:
-        sign_in(c, person)
-        empty = c.get("/settings/appconnect")
-        assert 'id="no-apps"' in empty.text and 'id="create-app"' in empty.text
-        oauth = c.get("/settings/appconnect?tab=oauth-connections")
-        assert "No OAuth connections yet" in oauth.text
-        mcp = c.get("/settings/appconnect?tab=mcp-server")
-        assert f'<code id="mcp-url">{url}</code>' in mcp.text
-        assert 'data-copy="#mcp-url"' in mcp.text
-        mcp_live = httpx.get(url).status_code != 404
-        assert ('id="mcp-coming-soon"' in mcp.text) is not mcp_live
-        integrations = c.get("/settings/integrations")
-        assert integrations.status_code == 200 and url in integrations.text
-        chatgpt = c.get("/settings/integrations/chatgpt")
-        assert chatgpt.status_code == 200
-        assert f'<code id="mcp-url">{url}</code>' in chatgpt.text
-        assert "consent" in chatgpt.text and 'id="chatgpt-steps"' in chatgpt.text
-
-
 def test_an_expired_app_shows_expired_and_another_companys_app_is_not_found(
     live_server: LiveServer, sessions: sessionmaker[Session]
 ) -> None:

@@ -8,7 +8,7 @@ from newledger.appconnect import apps
 from newledger.appconnect.grants import GrantStatus
 from newledger.identity.permissions import CATALOGUE, Permission
 from newledger.web.deps import WebContext, require_permission, web_router
-from newledger.web.views.appconnect.shared import mcp_endpoint_exists, mcp_url, settings_page
+from newledger.web.views.appconnect.shared import mcp_setup, settings_page
 
 router = web_router()
 
@@ -43,6 +43,5 @@ def appconnect_page(
         deleted_count=deleted,
         show_deleted=show == "deleted",
         catalogue=CATALOGUE,
-        mcp_url=mcp_url(ctx.company),
-        mcp_live=mcp_endpoint_exists(request),
+        mcp=mcp_setup(ctx.company),
     )
