@@ -285,3 +285,38 @@ def test_the_consent_screen_cannot_be_framed_and_may_post_only_to_the_client(
     assert "script-src 'self'" in csp
     assert page.headers["x-frame-options"] == "DENY"
     assert page.headers["cache-control"] == "no-store"
+
+
+# ----------------------------------------------------------------------- response details
+
+
+def test_the_redirect_uris_own_query_is_kept_and_the_response_is_not_stored(
+    live_server: LiveServer,
+    sessions: sessionmaker[Session],
+    owner: Person,
+    browser_of: httpx.Client,
+) -> None:
+    tenant = make_client(
+        sessions,
+        kind="registered",
+        company_id=owner.company_id,
+        redirect_uris=["https://app.example/cb?tenant=7"],
+    )
+    response = browser_of.get(
+        authorize_url(tenant, _mcp(live_server), response_type="token", state="s")
+    )
+    assert response.status_code == 303
+    assert response.headers["cache-control"] == "no-store"
+    location = response.headers["location"]
+    assert location.startswith("https://app.example/cb?tenant=7&error=unsupported_response_type&")
+    assert query_of(location)["tenant"] == "7"
+
+
+def test_a_control_character_in_the_request_gets_the_error_page(
+    live_server: LiveServer, registered: OAuthClientRow
+) -> None:
+    with client(live_server.url) as c:
+        response = c.get(authorize_url(registered, _mcp(live_server), state="a\x00b"))
+    assert response.status_code == 400
+    assert response.headers["content-type"].startswith("text/html")
+    assert "location" not in response.headers
