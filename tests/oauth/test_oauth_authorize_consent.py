@@ -19,6 +19,7 @@ from tests.conftest import LiveServer
 from tests.support.oauth_authorize import (
     CLAUDE_REDIRECT,
     OAuthClientRow,
+    approve_over_http,
     authorize_url,
     consent_form,
     make_client,
@@ -341,3 +342,21 @@ def test_the_generic_mcp_url_asks_which_company_when_there_is_a_choice(
     [code] = _codes(sessions)
     assert code.company_id == globex
     assert code.resource == f"{live_server.url}/mcp"
+
+
+def test_the_helper_other_tests_use_approves_everything_offered(
+    live_server: LiveServer,
+    sessions: sessionmaker[Session],
+    owner: Person,
+    claude: OAuthClientRow,
+    signed_in: httpx.Client,
+) -> None:
+    assert owner.authenticator is not None
+    query = approve_over_http(
+        signed_in,
+        live_server.url + authorize_url(claude, _mcp(live_server), scope="reports:read"),
+        owner.authenticator.fresh_code(),
+    )
+    assert query["code"].startswith("nlac_") and query["iss"] == live_server.url
+    [code] = _codes(sessions)
+    assert code.permissions == "reports:read"

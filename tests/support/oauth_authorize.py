@@ -21,6 +21,7 @@ from tests.support.workspace import csrf
 __all__ = [
     "CLAUDE_REDIRECT",
     "OAuthClientRow",
+    "approve_over_http",
     "authorize_url",
     "consent_form",
     "make_client",
@@ -102,3 +103,32 @@ def consent_form(page: httpx.Response) -> dict[str, str]:
     match = _CONSENT_ID.search(page.text)
     assert match, "no consent form on the page"
     return {"csrf_token": csrf(page.text), "consent_id": match.group(1)}
+
+
+def approve_over_http(
+    c: httpx.Client,
+    url: str,
+    code: str,
+    permissions: list[str] | None = None,
+    company: str | None = None,
+) -> dict[str, str]:
+    """Answer ``url`` (an authorize URL, absolute or a path) on the consent screen as the person
+    signed in on ``c``: approve ``permissions`` (default: everything offered) with the TOTP
+    ``code``; return the query of the redirect back to the client (``code``, ``state``, ``iss``).
+    For the generic MCP URL, ``company`` (a slug) is the one picked."""
+    if company is not None:
+        url += ("&" if "?" in url else "?") + urlencode({"company": company})
+    page = c.get(url)
+    assert page.status_code == 200, page.text
+    offered = re.findall(r'name="permissions"\s+value="([^"]+)"', page.text)
+    response = c.post(
+        "/oauth/authorize",
+        data={
+            **consent_form(page),
+            "decision": "approve",
+            "permissions": offered if permissions is None else permissions,
+            "code": code,
+        },
+    )
+    assert response.status_code == 303, response.text
+    return query_of(response.headers["location"])
