@@ -360,3 +360,30 @@ def test_the_helper_other_tests_use_approves_everything_offered(
     assert query["code"].startswith("nlac_") and query["iss"] == live_server.url
     [code] = _codes(sessions)
     assert code.permissions == "reports:read"
+
+
+def test_a_registered_client_connects_only_to_the_company_that_registered_it(
+    live_server: LiveServer, sessions: sessionmaker[Session], owner: Person
+) -> None:
+    globex = make_company(sessions, "globex", "Globex")
+    with sessions() as s:
+        services.add_member(
+            s,
+            company=s.get(Company, globex),
+            user=s.get(User, owner.user_id),
+            role="owner",
+            actor=Actor.system(globex),
+        )
+        s.commit()
+    own = make_client(sessions, kind="registered", name="Our MCP", company_id=owner.company_id)
+    with client(live_server.url) as c:
+        sign_in(c, owner)
+        other_company = c.get(authorize_url(own, _mcp(live_server, "globex")))
+        generic = c.get(authorize_url(own, f"{live_server.url}/mcp"))
+    assert other_company.status_code == 400
+    assert 'name="consent_id"' not in other_company.text
+    # The generic URL asks no question: the one company it may connect to is preselected.
+    assert generic.status_code == 200
+    assert 'id="consent-company">Acme<' in generic.text
+    assert 'id="client-verified"' in generic.text
+    assert 'id="change-company"' not in generic.text

@@ -20,7 +20,7 @@ from tests.support.oauth_authorize import (
     make_client,
     query_of,
 )
-from tests.support.workspace import Person, client, make_person, sign_in
+from tests.support.workspace import Person, client, make_company, make_person, sign_in
 
 
 @pytest.fixture
@@ -320,3 +320,22 @@ def test_a_control_character_in_the_request_gets_the_error_page(
     assert response.status_code == 400
     assert response.headers["content-type"].startswith("text/html")
     assert "location" not in response.headers
+
+
+def test_a_client_registered_in_another_company_is_not_trusted_with_automatic_errors(
+    live_server: LiveServer, sessions: sessionmaker[Session], browser_of: httpx.Client
+) -> None:
+    """ "Verified" means an administrator of the user's own company registered it."""
+    elsewhere = make_company(sessions, "globex")
+    foreign = make_client(
+        sessions,
+        kind="registered",
+        company_id=elsewhere,
+        redirect_uris=["https://globex.example/cb"],
+    )
+    error = browser_of.get(authorize_url(foreign, _mcp(live_server), code_challenge_method="plain"))
+    assert error.status_code == 400
+    assert "location" not in error.headers
+    consent = browser_of.get(authorize_url(foreign, _mcp(live_server, None)))
+    assert consent.status_code == 400
+    assert 'name="consent_id"' not in consent.text

@@ -31,6 +31,7 @@ from fastapi.responses import RedirectResponse
 from sqlalchemy.orm import Session
 
 from newledger.appconnect import audience, clients, consent
+from newledger.appconnect.models import OAuthClient
 from newledger.appconnect.oauth import authorize
 from newledger.appconnect.oauth.authorize import (
     AuthorizationError,
@@ -160,11 +161,10 @@ def authorize_page(request: Request, db: Session = Depends(get_db)) -> Response:
     except InvalidClientRequest as exc:
         return _stop(request, exc.message)
     ctx = require_user(request, db)  # not signed in: sign in, then back to this URL
-    verified = clients.client_label(identified.client).verified
     try:
         auth_request = authorize.validate(db, identified, params)
     except AuthorizationError as exc:
-        return _refuse(request, ctx, exc, automatic=verified)
+        return _refuse(request, ctx, exc, automatic=_trusted(ctx, identified.client))
     if ctx.user.totp_enabled_at is None:
         back = _self_url(list(request.query_params.multi_items()))
         raise Redirect("/account/security/2fa?" + urlencode({"next": back, "required": "1"}))
@@ -179,9 +179,9 @@ def authorize_page(request: Request, db: Session = Depends(get_db)) -> Response:
         company=company,
     )
     db.commit()
-    change_url = (
-        _self_url(params) if auth_request.company is None and len(ctx.companies) > 1 else None
-    )
+    # For the generic URL with more than one company to choose from: a way back to the picker.
+    choosable = auth_request.company is None and auth_request.client.kind != "registered"
+    change_url = _self_url(params) if choosable and len(ctx.companies) > 1 else None
     return _consent_page(
         request,
         ctx,
@@ -193,19 +193,31 @@ def authorize_page(request: Request, db: Session = Depends(get_db)) -> Response:
     )
 
 
+def _trusted(ctx: WebContext, client: OAuthClient) -> bool:
+    """Whether errors may go to this client's redirect URI without asking: only a registered
+    client, and only for people of the company whose administrator registered it (an admin of
+    one company vouches for nobody else's users)."""
+    mine = {company.id for company, _ in ctx.companies}
+    return client.kind == "registered" and client.company_id in mine
+
+
 def _company(
     request: Request, ctx: WebContext, auth_request: AuthorizationRequest
 ) -> Company | Response:
     """The company the connection is for: the one a company MCP URL names (the user must be a
-    member), or for the generic URL the one picked (a picker first when there is a choice)."""
+    member), or for the generic URL the one picked (a picker first when there is a choice).
+    A registered client connects only to the company that registered it: that is whose
+    administrator it is verified by."""
     denied = AuthorizationError(
         authorize.IdentifiedClient(
             auth_request.client, auth_request.redirect_uri, auth_request.state
         ),
         "access_denied",
-        "The signed-in user has no access to the requested company",
+        "The signed-in user has no access to the requested company for this app",
     )
     mine = {company.id: company for company, _ in ctx.companies}
+    if auth_request.client.kind == "registered":
+        mine = {k: v for k, v in mine.items() if k == auth_request.client.company_id}
     if auth_request.company is not None:
         if auth_request.company.id in mine:
             return mine[auth_request.company.id]
@@ -229,8 +241,8 @@ def _company(
         choices=[
             (company, role, _self_url(params, **{COMPANY_PARAM: company.slug}))
             for company, role in ctx.companies
+            if company.id in mine
         ],
-        deny_url=denied.redirect_url() if label.verified else None,
         logo_uri=label.logo_uri,
     )
 
