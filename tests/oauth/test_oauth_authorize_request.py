@@ -339,3 +339,32 @@ def test_a_client_registered_in_another_company_is_not_trusted_with_automatic_er
     consent = browser_of.get(authorize_url(foreign, _mcp(live_server, None)))
     assert consent.status_code == 400
     assert 'name="consent_id"' not in consent.text
+
+
+@pytest.mark.parametrize(
+    ("logo_uri", "allowed"),
+    [
+        ("https://cdn.claude.example/logo.png", "https://cdn.claude.example"),
+        ("http://cdn.claude.example/logo.png", None),  # https only
+        ("https://a;script-src *.example/logo.png", None),  # nothing odd enters the CSP
+        ("data:image/svg+xml,<svg/>", None),
+    ],
+)
+def test_the_client_logo_is_shown_only_from_an_https_origin_the_csp_names(
+    live_server: LiveServer,
+    sessions: sessionmaker[Session],
+    browser_of: httpx.Client,
+    logo_uri: str,
+    allowed: str | None,
+) -> None:
+    with_logo = make_client(sessions, name="Logo app", logo_uri=logo_uri)
+    page = browser_of.get(authorize_url(with_logo, _mcp(live_server)))
+    assert page.status_code == 200, page.text
+    csp = page.headers["content-security-policy"]
+    if allowed:
+        assert f"img-src 'self' data: {allowed};" in csp
+        assert f'src="{logo_uri}"' in page.text
+        assert 'referrerpolicy="no-referrer"' in page.text
+    else:
+        assert "img-src 'self' data:;" in csp
+        assert 'class="oauth-logo"' not in page.text

@@ -103,6 +103,8 @@ def _page(
         status=status,
         headers=_csp(redirect_uri, logo_uri),
         csrf_token=ctx.web_session.csrf_token if ctx is not None else "",
+        # Shown only when the CSP lets it load (an https origin of plain characters).
+        client_logo=logo_uri if _origin(logo_uri, https_only=True) else None,
         signed_in_as=ctx.user.email if ctx is not None else None,
         **values,
     )
@@ -139,6 +141,7 @@ def _refuse(
         message=exc.description,
         client=label,
         return_url=url,
+        logo_uri=label.logo_uri,
     )
 
 
