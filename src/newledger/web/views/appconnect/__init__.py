@@ -3,6 +3,7 @@
 - ``tabs``: the App Connect page with its tabs (API Credentials, OAuth Connections, MCP Server);
 - ``apps``: one API-credential app: create, detail, rotate, revoke, delete, restore;
 - ``integrations``: per-client setup guides around the company MCP URL;
+- ``consent``: ``/oauth/authorize``, the OAuth consent screen MCP clients send people to;
 - ``shared``: the endpoint URLs and the settings-page frame they all render in.
 
 The pages call ``newledger.appconnect.apps`` (every rule) and ``newledger.appconnect.app_views``
@@ -12,10 +13,10 @@ The pages call ``newledger.appconnect.apps`` (every rule) and ``newledger.appcon
 from __future__ import annotations
 
 from newledger.web.deps import web_router
-from newledger.web.views.appconnect import apps, integrations, tabs
+from newledger.web.views.appconnect import apps, consent, integrations, tabs
 
 __all__ = ["router"]
 
 router = web_router()
-for _module in (tabs, apps, integrations):
+for _module in (tabs, apps, integrations, consent):
     router.include_router(_module.router)
