@@ -24,7 +24,6 @@ from newledger.appconnect import audience
 from newledger.appconnect.clients import ClientLabel, client_label
 from newledger.appconnect.grants import GrantStatus, connection_grant
 from newledger.appconnect.models import (
-    AuthorizationCode,
     OAuthClient,
     OAuthConnection,
     RefreshToken,
@@ -67,19 +66,29 @@ class ConnectionView:
     mcp_url: str
 
 
-def create_connection(session: Session, code: AuthorizationCode, actor: Actor) -> OAuthConnection:
-    """The connection an authorization code's consent approved (flushed, so it has its id)."""
+def create_connection(
+    session: Session,
+    actor: Actor,
+    *,
+    company_id: int,
+    client_pk: int,
+    user_id: int,
+    permissions: str,
+    resource: str,
+) -> OAuthConnection:
+    """Record an approved consent as a connection (flushed, so it has its id). Called when its
+    authorization code is redeemed, and by the demo."""
     connection = OAuthConnection(
-        company_id=code.company_id,
-        client_pk=code.client_pk,
-        user_id=code.user_id,
-        permissions=code.permissions,
-        resource=code.resource,
+        company_id=company_id,
+        client_pk=client_pk,
+        user_id=user_id,
+        permissions=permissions,
+        resource=resource,
         version=1,
     )
     session.add(connection)
     session.flush()
-    _record(session, Event.CONNECTION_CREATED, actor, connection, permissions=code.permissions)
+    _record(session, Event.CONNECTION_CREATED, actor, connection, permissions=permissions)
     return connection
 
 

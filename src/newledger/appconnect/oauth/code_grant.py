@@ -138,7 +138,15 @@ def _issue(session: Session, code: AuthorizationCode) -> IssuedPair:
         )
         .where(User.id == code.user_id)
     ).one()
-    connection = connections.create_connection(session, code, grant_actor(code.company_id))
+    connection = connections.create_connection(
+        session,
+        grant_actor(code.company_id),
+        company_id=code.company_id,
+        client_pk=code.client_pk,
+        user_id=code.user_id,
+        permissions=code.permissions,
+        resource=code.resource,
+    )
     grant = connection_grant(connection, role=role, is_active=active)
     if not grant.effective:
         raise invalid_grant(

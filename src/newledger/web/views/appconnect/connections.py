@@ -50,9 +50,7 @@ def detail_page(
 @router.post(f"{BASE}/{{connection_id}}/delete")
 def delete(
     connection_id: int,
-    ctx: WebContext = Depends(
-        require_step_up("connection.delete", "Delete this OAuth connection")
-    ),
+    ctx: WebContext = Depends(require_step_up("connection.delete", "Delete this OAuth connection")),
 ) -> Response:
     connections.delete_connection(ctx.db, ctx.actor, connection_id)
     ctx.db.commit()
