@@ -7,12 +7,16 @@ check every MCP and REST request goes through."""
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from newledger.appconnect import audience, connections
 from newledger.appconnect.auth import authenticate_bearer
 from newledger.errors import AuthenticationFailed
+from newledger.identity.members import remove_member
+from newledger.identity.models import Membership
 from newledger.identity.permissions import Permission
+from newledger.identity.services import user_actor
 from tests.conftest import LiveServer
 from tests.support.appconnect import Tenant, fetch_token, make_app, make_tenant
 from tests.support.oauth_grants import (
@@ -149,3 +153,24 @@ def test_a_client_cannot_revoke_another_client_tokens(
         assert refused.json()["error"] == "invalid_grant"
     assert check(sessions, pair["access_token"], url).startswith("connection: ")
     assert connection_of(sessions, client).revoked_at is None
+
+
+def test_removing_the_user_from_the_company_ends_their_connections(
+    live_server: LiveServer, sessions: sessionmaker[Session], tenant: Tenant
+) -> None:
+    client = make_client(sessions)
+    url = audience.company_mcp_url(tenant.company.slug)
+    pair = connect(live_server, sessions, tenant, client, url)
+    with sessions.begin() as session:
+        membership = session.scalar(
+            select(Membership).where(Membership.user_id == tenant.accountant.id)
+        )
+        assert membership is not None
+        owner = user_actor(session, tenant.owner, tenant.company.id)
+        remove_member(
+            session, company_id=tenant.company.id, membership_id=membership.id, actor=owner
+        )
+    assert check(sessions, pair["access_token"], url) == "refused: stale_version"
+    connection = connection_of(sessions, client)
+    assert connection.revoked_reason == "user_removed"
+    assert refresh(live_server.url, client, pair["refresh_token"]).status_code == 400

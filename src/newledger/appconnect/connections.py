@@ -143,11 +143,11 @@ def delete_connection(session: Session, actor: Actor, connection_id: int) -> OAu
 
 
 def revoke_connections_of(
-    session: Session, actor: Actor, *, user_id: int, company_id: int | None, reason: str
+    session: Session, actor: Actor, *, user_id: int, company_id: int | None
 ) -> int:
-    """Delete every live connection ``user_id`` consented to (in one company, or everywhere):
-    done when the person is removed or deactivated, as their apps are revoked, so coming back
-    does not revive them."""
+    """Revoke every live connection ``user_id`` approved (in one company, or everywhere): done
+    when the person is removed or deactivated, as their apps are revoked, so that coming back
+    does not revive them. Returns how many were ended."""
     query = select(OAuthConnection.id).where(
         OAuthConnection.user_id == user_id,
         OAuthConnection.revoked_at.is_(None),
@@ -155,16 +155,16 @@ def revoke_connections_of(
     )
     if company_id is not None:
         query = query.where(OAuthConnection.company_id == company_id)
-    ids = list(session.scalars(query))
-    for connection_id in ids:
+    return sum(
         revoke_family(
             session,
             connection_id,
             reason="user_removed",
-            event=Event.CONNECTION_DELETED,
+            event=Event.CONNECTION_REVOKED,
             actor=actor,
         )
-    return len(ids)
+        for connection_id in list(session.scalars(query))
+    )
 
 
 def is_idle(connection: OAuthConnection, now: dt.datetime) -> bool:
