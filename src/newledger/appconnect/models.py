@@ -140,7 +140,8 @@ class OAuthConnection(Base):
     resource: Mapped[str] = mapped_column(String(2048))
     version: Mapped[int] = mapped_column(Integer, default=1)
     revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
-    # Why it was revoked: refresh_token_reuse | code_replay (deletion sets deleted_at instead).
+    # Why it was revoked: refresh_token_reuse | code_replay | client_revoked (RFC 7009) |
+    # user_removed (removed from the company or deactivated). Deletion sets deleted_at instead.
     revoked_reason: Mapped[str | None] = mapped_column(String(32))
     deleted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     last_used_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())

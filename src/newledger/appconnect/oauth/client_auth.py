@@ -20,7 +20,9 @@ from urllib.parse import unquote_plus
 
 from newledger.appconnect.oauth.app_credentials import APP_CLIENT_ID, VerifiedApp, verify_app
 from newledger.appconnect.oauth.errors import OAuthError, invalid_client
+from newledger.appconnect.oauth.oauth_client_auth import VerifiedClient, verify_oauth_client
 from newledger.appconnect.oauth.request import OAuthRequest
+from newledger.appconnect.secrets import OAUTH_CLIENT_ID_PREFIX
 from newledger.appconnect.strict_b64 import decode_standard
 
 __all__ = [
@@ -126,15 +128,16 @@ def read_client(request: OAuthRequest, form: dict[str, str]) -> PresentedClient:
     return PresentedClient(posted_id, posted_secret, method)
 
 
-# Who a request authenticated as. OAuth clients (public and confidential) join this union with
-# the OAuth-for-MCP work.
-Requester = VerifiedApp
+# Who a request authenticated as: an API credential app or an OAuth client.
+Requester = VerifiedApp | VerifiedClient
 
 
 def authenticate(client: PresentedClient) -> Requester:
     """Verify the presented credentials; raise ``invalid_client`` (with a reason) if they fail."""
     if APP_CLIENT_ID.fullmatch(client.client_id):
         return verify_app(client.client_id, client.secret)
+    if client.client_id.startswith(OAUTH_CLIENT_ID_PREFIX):
+        return verify_oauth_client(client.client_id, client.secret, client.method)
     if client.client_id.startswith("https://"):
         # A client ID metadata document (DESIGN §5): fetched and verified with the OAuth-for-MCP
         # work; refused, and recorded as such, until then.

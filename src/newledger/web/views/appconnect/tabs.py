@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from fastapi import Depends, Request, Response
 
-from newledger.appconnect import apps
+from newledger.appconnect import apps, connections
 from newledger.appconnect.grants import GrantStatus
+from newledger.config import get_settings
 from newledger.identity.permissions import CATALOGUE, Permission
 from newledger.web.deps import WebContext, require_permission, web_router
 from newledger.web.views.appconnect.shared import mcp_setup, settings_page
@@ -19,17 +20,26 @@ TABS = (
 )
 
 
+_manage = require_permission(Permission.APPCONNECT_MANAGE)
+_member = require_permission()  # any member of the company: for their own OAuth connections
+
+
 @router.get("/settings/appconnect")
 def appconnect_page(
     request: Request,
     tab: str = "api-credentials",
     show: str = "",
-    ctx: WebContext = Depends(require_permission(Permission.APPCONNECT_MANAGE)),
+    ctx: WebContext = Depends(_member),
 ) -> Response:
+    """Managing apps needs ``appconnect:manage``; the OAuth Connections tab is open to every
+    member, who sees the connections they consented to (owners and admins see all)."""
     assert ctx.company is not None
     if tab not in dict(TABS):
         tab = TABS[0][0]
+    if tab != "oauth-connections":
+        _manage(request, ctx)
     views = apps.list_apps(ctx.db, ctx.actor) if tab == "api-credentials" else []
+    oauth = connections.list_connections(ctx.db, ctx.actor) if tab == "oauth-connections" else []
     deleted = sum(1 for v in views if v.status is GrantStatus.DELETED)
     if show != "deleted":
         views = [v for v in views if v.status is not GrantStatus.DELETED]
@@ -40,6 +50,8 @@ def appconnect_page(
         tabs=TABS,
         tab=tab,
         apps=views,
+        connections=oauth,
+        idle_days=get_settings().refresh_token_idle_days,
         deleted_count=deleted,
         show_deleted=show == "deleted",
         catalogue=CATALOGUE,
