@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable
 from starlette.responses import Response
 from starlette.types import Receive, Scope
 
+from newledger.appconnect.oauth.app_credentials import VerifiedApp
 from newledger.appconnect.oauth.client_auth import (
     PresentedClient,
     Requester,
@@ -73,7 +74,7 @@ def _note(
         exc.error,
         loggable_client_id(client_id),
         details,
-        app_id=requester.id if requester is not None else exc.app_id,
+        app_id=requester.id if isinstance(requester, VerifiedApp) else exc.app_id,
         company_id=requester.company_id if requester is not None else exc.company_id,
         origin=Origin(request.ip, request.user_agent) if request else Origin(),
     )

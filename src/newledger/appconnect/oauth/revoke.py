@@ -48,8 +48,13 @@ async def _revoke(requester: Requester, form: dict[str, str]) -> Response:
     token = form.get("token")
     if not token:
         raise OAuthError("invalid_request", "token is required")
-    if token.startswith(ACCESS_TOKEN_PREFIX):
+    if token.startswith(ACCESS_TOKEN_PREFIX) and isinstance(requester, VerifiedApp):
         return await _revoke_access_token(requester, token)
+    if not isinstance(requester, VerifiedApp):
+        # OAuth clients' refresh and access tokens join with the grants work (connections).
+        raise OAuthError(
+            "unsupported_token_type", "Revocation for this client is not available yet"
+        )
     return _ok()  # not a token of ours: nothing to revoke (§2.2)
 
 

@@ -43,8 +43,15 @@ async def token_endpoint(scope: Scope, receive: Receive) -> Response:
 async def _token(requester: Requester, form: dict[str, str]) -> Response:
     grant_type = form.get("grant_type")
     match grant_type:
-        case "client_credentials":
+        case "client_credentials" if isinstance(requester, VerifiedApp):
             return await client_credentials(requester, form)
+        case "client_credentials":
+            # RFC 6749 §4.4 is for API credential apps; an MCP client acts for a person.
+            raise OAuthError(
+                "unauthorized_client",
+                "This client may not use client_credentials",
+                reason="grant_not_allowed",
+            )
         case None | "":
             raise OAuthError("invalid_request", "grant_type is required")
         case _:

@@ -2,6 +2,7 @@
 
 - ``tabs``: the App Connect page with its tabs (API Credentials, OAuth Connections, MCP Server);
 - ``apps``: one API-credential app: create, detail, rotate, revoke, delete, restore;
+- ``oauth_apps``: Register OAuth App (a verified OAuth client for a custom MCP client);
 - ``integrations``: per-client setup guides around the company MCP URL;
 - ``consent``: ``/oauth/authorize``, the OAuth consent screen MCP clients send people to;
 - ``shared``: the endpoint URLs and the settings-page frame they all render in.
@@ -13,10 +14,10 @@ The pages call ``newledger.appconnect.apps`` (every rule) and ``newledger.appcon
 from __future__ import annotations
 
 from newledger.web.deps import web_router
-from newledger.web.views.appconnect import apps, consent, integrations, tabs
+from newledger.web.views.appconnect import apps, consent, integrations, oauth_apps, tabs
 
 __all__ = ["router"]
 
 router = web_router()
-for _module in (tabs, apps, integrations, consent):
+for _module in (tabs, apps, oauth_apps, integrations, consent):
     router.include_router(_module.router)
