@@ -36,8 +36,11 @@ __all__ = [
     "INSPECTOR_DEBUG",
     "DocumentServer",
     "TestCA",
-    "loopback_fetches",
+    "documents_fixture",
+    "loopback_fetches_fixture",
+    "loopback_server_fixture",
     "register",
+    "test_ca_fixture",
 ]
 
 # What these clients send to /oauth/register (their redirect URIs from DESIGN §5).
@@ -165,6 +168,7 @@ class Route:
     status: int = 200
     body: bytes = b""
     headers: dict[str, str] = field(default_factory=dict)
+    stall: threading.Event | None = None  # set: hold the answer until the event is set
 
 
 class DocumentServer:
@@ -180,6 +184,8 @@ class DocumentServer:
             def do_GET(self) -> None:
                 server.hits[self.path] = server.hits.get(self.path, 0) + 1
                 route = server.routes.get(self.path, Route(404, b"{}"))
+                if route.stall is not None:
+                    route.stall.wait(30)
                 self.send_response(route.status)
                 for name, value in route.headers.items():
                     self.send_header(name, value)
@@ -227,25 +233,34 @@ class DocumentServer:
         self.routes[path] = Route(302, b"", {"Location": location})
         return self.url(path)
 
+    def stall(self, path: str) -> tuple[str, threading.Event]:
+        """A path that does not answer until the returned event is set."""
+        release = threading.Event()
+        self.routes[path] = Route(200, b"{}", {}, release)
+        return self.url(path), release
+
     def close(self) -> None:
+        for route in self.routes.values():
+            if route.stall is not None:
+                route.stall.set()
         self._httpd.shutdown()
         self._httpd.server_close()
 
 
-@pytest.fixture(scope="session")
-def test_ca(tmp_path_factory: pytest.TempPathFactory) -> TestCA:
+@pytest.fixture(name="test_ca", scope="session")
+def test_ca_fixture(tmp_path_factory: pytest.TempPathFactory) -> TestCA:
     return TestCA(tmp_path_factory.mktemp("ca"))
 
 
-@pytest.fixture
-def documents(test_ca: TestCA) -> Iterator[DocumentServer]:
+@pytest.fixture(name="documents")
+def documents_fixture(test_ca: TestCA) -> Iterator[DocumentServer]:
     server = DocumentServer(test_ca)
     yield server
     server.close()
 
 
-@pytest.fixture
-def loopback_fetches(test_ca: TestCA) -> Iterator[None]:
+@pytest.fixture(name="loopback_fetches")
+def loopback_fetches_fixture(test_ca: TestCA) -> Iterator[None]:
     """This process's guarded fetcher may reach loopback (the test-only setting) and trusts the
     test CA, as a server started with both would."""
     saved = {k: os.environ.get(k) for k in ("NEWLEDGER_OUTBOUND_ALLOW_LOOPBACK", "SSL_CERT_FILE")}
@@ -261,8 +276,8 @@ def loopback_fetches(test_ca: TestCA) -> Iterator[None]:
     get_settings.cache_clear()
 
 
-@pytest.fixture(scope="module")
-def loopback_server(
+@pytest.fixture(name="loopback_server", scope="module")
+def loopback_server_fixture(
     engine: Engine,
     database_url: str,
     tmp_path_factory: pytest.TempPathFactory,

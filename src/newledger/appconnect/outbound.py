@@ -196,13 +196,11 @@ def check_url(url: str, allow_loopback: bool | None = None) -> None:
     except ValueError:
         raise OutboundRefused("bad_url", "Not a valid URL") from None
     host = parts.hostname or ""
+    loopback_http = parts.scheme == "http" and allow_loopback and host in _LOOPBACK_NAMES
+    if parts.scheme != "https" and not loopback_http:
+        raise OutboundRefused("forbidden_scheme", "Only https URLs are fetched")
     if not host or "@" in parts.netloc:
         raise OutboundRefused("bad_url", "The URL needs a host and no user information")
-    if parts.scheme == "https":
-        return
-    if parts.scheme == "http" and allow_loopback and host in _LOOPBACK_NAMES:
-        return
-    raise OutboundRefused("forbidden_scheme", "Only https URLs are fetched")
 
 
 def fetch(
