@@ -6,7 +6,11 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -378,3 +382,30 @@ def test_clients_that_never_reach_consent_are_cleaned_up_by_later_registrations(
     # A purged client's id no longer authenticates.
     gone = _token(server, {**CODE_GRANT, "client_id": stale})
     assert gone.status_code == 401 and gone.json()["error"] == "invalid_client"
+
+
+def test_the_cli_purges_every_unconsented_client(
+    server: LiveServer, sessions: sessionmaker[Session], database_url: str, tmp_path: Path
+) -> None:
+    ids = [register(server.url, CHATGPT).json()["client_id"] for _ in range(3)]
+    with sessions.begin() as session:
+        session.execute(
+            update(OAuthClient)
+            .where(OAuthClient.client_id.in_(ids[:2]))
+            .values(created_at=dt.datetime.now(dt.UTC) - dt.timedelta(days=2))
+        )
+    env = {
+        **os.environ,
+        "NEWLEDGER_DATABASE_URL": database_url,
+        "NEWLEDGER_DATA_DIR": str(tmp_path),
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "newledger.cli.main", "apps", "purge-oauth-clients"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert "removed 2 unconsented OAuth clients" in done.stdout
+    with sessions() as session:
+        assert set(session.scalars(select(OAuthClient.client_id))) == {ids[2]}
