@@ -43,7 +43,8 @@ async def generic_mcp(request: Request) -> Response:
     return await _gate(request, None)
 
 
-@router.api_route("/mcp/{slug}", methods=_METHODS)
+# The name is how the settings pages tell that the company MCP URL is served (keep it).
+@router.api_route("/mcp/{slug}", methods=_METHODS, name="company_mcp")
 async def company_mcp(request: Request, slug: str) -> Response:
     return await _gate(request, slug)
 
