@@ -7,7 +7,10 @@ from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp
 
 from newledger import __version__
+from newledger.appconnect import mcp_gate
 from newledger.appconnect.api.app import mount_api
+from newledger.appconnect.oauth import metadata as oauth_metadata
+from newledger.appconnect.oauth import register as oauth_register
 from newledger.appconnect.oauth.routes import OAuthEndpoints
 from newledger.web.guard import RequestGuard
 from newledger.web.setup import install as install_workspace
@@ -26,6 +29,9 @@ def create_app() -> ASGIApp:
     def healthz() -> JSONResponse:
         return JSONResponse({"status": "ok", "version": __version__})
 
+    # Discovery, dynamic registration and the MCP URLs' 401 challenge: public, JSON, CORS.
+    for public in (oauth_metadata.router, oauth_register.router, mcp_gate.router):
+        app.include_router(public)
     app.include_router(ledger_pages)  # before the workspace's placeholder home at /
     install_workspace(app)
     mount_api(app)

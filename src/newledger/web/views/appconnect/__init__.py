@@ -3,6 +3,7 @@
 - ``tabs``: the App Connect page with its tabs (API Credentials, OAuth Connections, MCP Server);
 - ``apps``: one API-credential app: create, detail, rotate, revoke, delete, restore;
 - ``connections``: one OAuth connection: detail and delete;
+- ``oauth_apps``: Register OAuth App (a verified OAuth client for a custom MCP client);
 - ``integrations``: per-client setup guides around the company MCP URL;
 - ``consent``: ``/oauth/authorize``, the OAuth consent screen MCP clients send people to;
 - ``shared``: the endpoint URLs and the settings-page frame they all render in.
@@ -14,10 +15,17 @@ rule) and ``newledger.appconnect.app_views`` (the apps' read models); they hold 
 from __future__ import annotations
 
 from newledger.web.deps import web_router
-from newledger.web.views.appconnect import apps, connections, consent, integrations, tabs
+from newledger.web.views.appconnect import (
+    apps,
+    connections,
+    consent,
+    integrations,
+    oauth_apps,
+    tabs,
+)
 
 __all__ = ["router"]
 
 router = web_router()
-for _module in (tabs, apps, connections, integrations, consent):
+for _module in (tabs, apps, oauth_apps, connections, integrations, consent):
     router.include_router(_module.router)

@@ -56,4 +56,5 @@ def appconnect_page(
         show_deleted=show == "deleted",
         catalogue=CATALOGUE,
         mcp=mcp_setup(ctx.company),
+        can_manage=ctx.actor.can(Permission.APPCONNECT_MANAGE),
     )
