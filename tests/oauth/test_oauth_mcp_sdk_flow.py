@@ -1,7 +1,8 @@
 """The whole OAuth flow driven by the official MCP Python SDK client (``mcp`` 2.3,
 ``OAuthClientProvider``) against the running app: discovery from the MCP URL's 401, dynamic
-client registration, PKCE, the consent screen (posted over HTTP by the signed-in person, with a
-TOTP code), the RFC 9207 ``iss`` check, the code exchange and refresh with rotation.
+client registration or a client ID metadata document served by the test, PKCE, the consent
+screen (posted over HTTP by the signed-in person, with a TOTP code), the RFC 9207 ``iss`` check,
+the code exchange and refresh with rotation.
 
 Nothing here talks to NewLedger's internals except to read what the flow stored.
 """
@@ -11,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import time
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 import httpx
 import httpx2
@@ -29,7 +31,14 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from newledger.appconnect import secrets
 from newledger.appconnect.models import OAuthClient, OAuthConnection, RefreshToken
+from newledger.appconnect.scopes import DEFAULT_SCOPES, scope_string
 from tests.conftest import LiveServer
+from tests.support.oauth import (  # noqa: F401  (pytest fixtures)
+    DocumentServer,
+    documents_fixture,
+    loopback_server_fixture,
+    test_ca_fixture,
+)
 from tests.support.oauth_authorize import approve_over_http, query_of
 from tests.support.workspace import Person, client, make_person, sign_in
 
@@ -101,7 +110,12 @@ class Browser:
         )
 
 
-def _provider(server_url: str, browser: Browser, storage: MemoryStorage) -> OAuthClientProvider:
+def _provider(
+    server_url: str,
+    browser: Browser,
+    storage: MemoryStorage,
+    client_metadata_url: str | None = None,
+) -> OAuthClientProvider:
     metadata = OAuthClientMetadata(
         client_name="SDK flow test",
         redirect_uris=[AnyUrl(REDIRECT)],
@@ -115,12 +129,27 @@ def _provider(server_url: str, browser: Browser, storage: MemoryStorage) -> OAut
         storage=storage,
         redirect_handler=browser.redirect,
         callback_handler=browser.callback,
+        client_metadata_url=client_metadata_url,
     )
 
 
 async def _call_mcp(url: str, provider: OAuthClientProvider) -> httpx2.Response:
     async with httpx2.AsyncClient(auth=provider, timeout=30) as c:
         return await c.post(url, json=INITIALIZE, headers=MCP_HEADERS)
+
+
+def _check_authorization_request(url: str, issuer: str, mcp_url: str, client_id: str) -> None:
+    """What the SDK sent to the authorization endpoint: PKCE S256, the resource (RFC 8707)
+    exactly as pasted, the scope the 401 challenge named."""
+    parts = urlsplit(url)
+    assert f"{parts.scheme}://{parts.netloc}{parts.path}" == f"{issuer}/oauth/authorize"
+    sent = query_of(url)
+    assert sent["response_type"] == "code" and sent["client_id"] == client_id
+    assert sent["redirect_uri"] == REDIRECT
+    assert sent["code_challenge_method"] == "S256" and len(sent["code_challenge"]) == 43
+    assert sent["resource"] == mcp_url
+    assert sent["scope"] == scope_string(DEFAULT_SCOPES)
+    assert sent["state"]
 
 
 @pytest.fixture
@@ -145,16 +174,13 @@ def test_the_sdk_client_discovers_registers_consents_exchanges_and_refreshes(
     # The retried request carried a token the MCP URL accepted.
     assert answer.status_code != 401, answer.text
 
-    # Registration (RFC 7591): a dynamic, public client with the loopback redirect.
+    # Registration (RFC 7591): a dynamic, public, native client with the loopback redirect.
     assert storage.client_info is not None
     client_id = storage.client_info.client_id
     assert client_id is not None and client_id.startswith("nloc_")
-    # The authorize request used PKCE S256 and named the resource (RFC 8707).
+    assert storage.client_info.client_secret is None
     [opened] = browser.opened
-    sent = query_of(opened)
-    assert sent["code_challenge_method"] == "S256" and len(sent["code_challenge"]) == 43
-    assert sent["resource"] == mcp_url
-    assert sent["client_id"] == client_id
+    _check_authorization_request(opened, live_server.url, mcp_url, client_id)
     # The redirect back carried iss (RFC 9207), which the SDK checked against the metadata.
     assert browser.answer["iss"] == live_server.url
 
@@ -166,7 +192,12 @@ def test_the_sdk_client_discovers_registers_consents_exchanges_and_refreshes(
 
     with sessions() as s:
         registered = s.scalar(select(OAuthClient).where(OAuthClient.client_id == client_id))
-        assert registered is not None and registered.kind == "dynamic"
+        assert registered is not None
+        assert (registered.kind, registered.name, registered.application_type) == (
+            "dynamic",
+            "SDK flow test",
+            "native",
+        )
         [conn] = s.scalars(
             select(OAuthConnection).where(OAuthConnection.client_pk == registered.id)
         )
@@ -212,3 +243,40 @@ def test_the_sdk_client_refuses_an_authorization_response_from_another_issuer(
     assert browser.answer["iss"] == live_server.url
     with sessions() as s:
         assert s.scalars(select(OAuthConnection)).first() is None
+
+
+def test_the_sdk_client_connects_with_a_client_id_metadata_document(
+    loopback_server: LiveServer,
+    sessions: sessionmaker[Session],
+    owner: Person,
+    documents: DocumentServer,
+) -> None:
+    """Instead of registering, the client names itself by the https URL of its metadata
+    document (served here by the test, over TLS from a test CA that this server trusts): the
+    server fetches it through the guarded fetcher, and the flow ends in tokens as before."""
+    base = loopback_server.url
+    mcp_url = f"{base}/mcp/acme"
+    document_url = documents.serve_document(
+        "/oauth/client-metadata.json", client_name="SDK metadata client", redirect_uris=[REDIRECT]
+    )
+    storage = MemoryStorage()
+    browser = Browser(base, owner)
+    provider = _provider(mcp_url, browser, storage, client_metadata_url=document_url)
+
+    answer = asyncio.run(_call_mcp(mcp_url, provider))
+    assert answer.status_code != 401, answer.text
+
+    assert storage.client_info is not None and storage.client_info.client_id == document_url
+    [opened] = browser.opened
+    _check_authorization_request(opened, base, mcp_url, document_url)
+    assert storage.tokens is not None and storage.tokens.refresh_token is not None
+    assert documents.hits["/oauth/client-metadata.json"] >= 1
+    with sessions() as s:
+        [metadata_client] = s.scalars(select(OAuthClient))  # no dynamic registration happened
+        assert (metadata_client.kind, metadata_client.name) == ("metadata", "SDK metadata client")
+        [conn] = s.scalars(select(OAuthConnection))
+        assert conn.client_pk == metadata_client.id and conn.resource == mcp_url
+
+    provider.context.token_expiry_time = time.time() - 1
+    again = asyncio.run(_call_mcp(mcp_url, provider))
+    assert again.status_code != 401, again.text
