@@ -106,7 +106,9 @@ def test_owners_see_every_connection_and_members_only_their_own(
         assert f'data-connection-id="{viewer_conn}"' in page.text
         assert f'data-connection-id="{accountant_conn}"' not in page.text
         assert c.get(f"{BASE}/{accountant_conn}").status_code == 404
-        assert c.get("/settings/appconnect?tab=api-credentials").status_code == 403
+        # API Credentials is not theirs: asking for it shows their OAuth Connections instead.
+        asked = c.get("/settings/appconnect?tab=api-credentials")
+        assert 'id="panel-oauth-connections"' in asked.text and 'id="apps"' not in asked.text
 
 
 def _accepted(sessions: sessionmaker[Session], token: str) -> bool:

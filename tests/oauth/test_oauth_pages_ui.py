@@ -161,14 +161,18 @@ def test_create_app_points_mcp_clients_to_the_mcp_url_and_register_oauth_app(
 
 
 @pytest.mark.parametrize("role", ["viewer", "bookkeeper"])
-def test_people_without_appconnect_manage_cannot_open_the_guides(
+def test_every_member_can_open_the_guides(
     live_server: LiveServer, sessions: sessionmaker[Session], role: str
 ) -> None:
+    """Anyone may connect an assistant with the permissions they hold, so the set-up guides and
+    the company MCP URL are open to every member, not only to those who manage apps."""
     person = make_person(sessions, f"{role}@example.com", role=role)
     with client(live_server.url) as c:
         sign_in(c, person)
-        for path in ("/settings/integrations/claude", "/settings/integrations/mcp"):
-            assert c.get(path).status_code == 403, path
+        for path in MCP_SETUP_PAGES:
+            page = c.get(path)
+            assert page.status_code == 200, path
+            assert f"{live_server.url}/mcp/" in page.text, path
 
 
 def test_the_set_up_pages_cannot_be_framed(

@@ -7,12 +7,12 @@ from typing import Any
 
 from fastapi import Depends, Request, Response
 
-from newledger.identity.permissions import Permission
 from newledger.web.deps import WebContext, require_permission, web_router
 from newledger.web.views.appconnect.shared import mcp_setup, settings_page
 
 router = web_router()
-_manage = require_permission(Permission.APPCONNECT_MANAGE)
+# Open to every member: anyone may connect an assistant with the permissions they hold.
+_member = require_permission()
 
 # The clients' OAuth redirect URIs (DESIGN §5), shown so people can check what the client
 # displays, or paste them when they register the client themselves under Register OAuth App.
@@ -34,26 +34,26 @@ def _guide(request: Request, ctx: WebContext, template: str, **values: Any) -> R
 
 
 @router.get("/settings/integrations")
-def integrations_page(request: Request, ctx: WebContext = Depends(_manage)) -> Response:
+def integrations_page(request: Request, ctx: WebContext = Depends(_member)) -> Response:
     return _guide(request, ctx, "settings/integrations.html")
 
 
 @router.get("/settings/integrations/chatgpt")
-def chatgpt_page(request: Request, ctx: WebContext = Depends(_manage)) -> Response:
+def chatgpt_page(request: Request, ctx: WebContext = Depends(_member)) -> Response:
     return _guide(
         request, ctx, "settings/integrations_chatgpt.html", redirect_uris=CHATGPT_REDIRECT_URIS
     )
 
 
 @router.get("/settings/integrations/claude")
-def claude_page(request: Request, ctx: WebContext = Depends(_manage)) -> Response:
+def claude_page(request: Request, ctx: WebContext = Depends(_member)) -> Response:
     return _guide(
         request, ctx, "settings/integrations_claude.html", redirect_uris=CLAUDE_REDIRECT_URIS
     )
 
 
 @router.get("/settings/integrations/mcp")
-def other_mcp_client_page(request: Request, ctx: WebContext = Depends(_manage)) -> Response:
+def other_mcp_client_page(request: Request, ctx: WebContext = Depends(_member)) -> Response:
     return _guide(
         request, ctx, "settings/integrations_mcp.html", redirect_uris=INSPECTOR_REDIRECT_URIS
     )

@@ -18,9 +18,9 @@ TABS = (
     ("oauth-connections", "OAuth Connections"),
     ("mcp-server", "MCP Server"),
 )
+MEMBER_TABS = frozenset({"oauth-connections", "mcp-server"})
 
 
-_manage = require_permission(Permission.APPCONNECT_MANAGE)
 _member = require_permission()  # any member of the company: for their own OAuth connections
 
 
@@ -31,13 +31,14 @@ def appconnect_page(
     show: str = "",
     ctx: WebContext = Depends(_member),
 ) -> Response:
-    """Managing apps needs ``appconnect:manage``; the OAuth Connections tab is open to every
-    member, who sees the connections they consented to (owners and admins see all)."""
+    """Managing apps needs ``appconnect:manage``. The OAuth Connections and MCP Server tabs are
+    open to every member, who sees the connections they consented to (owners and admins see
+    all); a member without it lands on OAuth Connections."""
     assert ctx.company is not None
-    if tab not in dict(TABS):
-        tab = TABS[0][0]
-    if tab != "oauth-connections":
-        _manage(request, ctx)
+    can_manage = ctx.actor.can(Permission.APPCONNECT_MANAGE)
+    tabs = TABS if can_manage else tuple(t for t in TABS if t[0] in MEMBER_TABS)
+    if tab not in dict(tabs):
+        tab = tabs[0][0]
     views = apps.list_apps(ctx.db, ctx.actor) if tab == "api-credentials" else []
     oauth = connections.list_connections(ctx.db, ctx.actor) if tab == "oauth-connections" else []
     deleted = sum(1 for v in views if v.status is GrantStatus.DELETED)
@@ -47,7 +48,7 @@ def appconnect_page(
         request,
         "settings/appconnect.html",
         ctx,
-        tabs=TABS,
+        tabs=tabs,
         tab=tab,
         apps=views,
         connections=oauth,
@@ -56,5 +57,5 @@ def appconnect_page(
         show_deleted=show == "deleted",
         catalogue=CATALOGUE,
         mcp=mcp_setup(ctx.company),
-        can_manage=ctx.actor.can(Permission.APPCONNECT_MANAGE),
+        can_manage=can_manage,
     )
