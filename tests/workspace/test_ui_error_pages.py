@@ -67,8 +67,8 @@ def test_a_page_the_role_does_not_allow_explains_it_in_words_not_only_permission
     viewer = make_person(sessions, "viewer@example.com", company="lostlinks", role="viewer")
     with client(live_server.url) as c:
         sign_in(c, viewer)
-        page = c.get("/settings", headers=BROWSER)
+        page = c.get("/settings/members", headers=BROWSER)
     assert page.status_code == 403
     text = page.text.replace("&amp;", "&")
     assert "Your role in Lostlinks (viewer) does not allow this." in text
-    assert "It needs one of: Manage App Connect apps and connections (appconnect:manage);" in text
+    assert "It needs Add members and change roles (members:manage)." in text

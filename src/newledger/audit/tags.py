@@ -107,8 +107,8 @@ _LABELS = {
     "appconnect:request:refused": "API request refused",
     "appconnect:consent:granted": "OAuth consent granted",
     "appconnect:consent:denied": "OAuth consent denied",
-    "appconnect:connection:refresh_reuse": "Refresh token reused: connection revoked",
-    "appconnect:connection:code_replay": "Authorization code replayed: connection revoked",
+    "appconnect:connection:refresh_reuse": "Refresh token reused, so the connection was revoked",
+    "appconnect:connection:code_replay": "Code replayed, so the connection was revoked",
 }
 
 
