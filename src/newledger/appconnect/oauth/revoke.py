@@ -12,9 +12,9 @@ exactly as at the token endpoint.
 from __future__ import annotations
 
 import datetime as dt
+from functools import partial
 
 from sqlalchemy import delete, select
-from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 from starlette.types import Receive, Scope
 
@@ -22,7 +22,7 @@ from newledger.actor import Actor
 from newledger.appconnect.models import RevokedToken
 from newledger.appconnect.oauth.app_credentials import VerifiedApp
 from newledger.appconnect.oauth.client_auth import Requester
-from newledger.appconnect.oauth.endpoint import serve
+from newledger.appconnect.oauth.endpoint import Answer, WriteThen, serve
 from newledger.appconnect.oauth.errors import NO_STORE, OAuthError
 from newledger.appconnect.secrets import ACCESS_TOKEN_PREFIX
 from newledger.appconnect.tokens import AccessToken, parse_access_token
@@ -44,16 +44,16 @@ async def revoke_endpoint(scope: Scope, receive: Receive) -> Response:
     return await serve(scope, receive, "revoke", _revoke)
 
 
-async def _revoke(requester: Requester, form: dict[str, str]) -> Response:
+def _revoke(requester: Requester, form: dict[str, str]) -> Answer:
     token = form.get("token")
     if not token:
         raise OAuthError("invalid_request", "token is required")
     if token.startswith(ACCESS_TOKEN_PREFIX):
-        return await _revoke_access_token(requester, token)
+        return _revoke_access_token(requester, token)
     return _ok()  # not a token of ours: nothing to revoke (§2.2)
 
 
-async def _revoke_access_token(app: VerifiedApp, token: str) -> Response:
+def _revoke_access_token(app: VerifiedApp, token: str) -> Answer:
     try:
         claims = parse_access_token(token)
     except AuthenticationFailed:
@@ -63,8 +63,7 @@ async def _revoke_access_token(app: VerifiedApp, token: str) -> Response:
         raise OAuthError(
             "invalid_grant", "The token was not issued to this client", reason="foreign_token"
         )
-    await run_in_threadpool(_deny, app, claims)
-    return _ok()
+    return WriteThen(partial(_deny, app, claims), _ok())
 
 
 def _deny(app: VerifiedApp, claims: AccessToken) -> None:

@@ -9,16 +9,19 @@ Written as a plain Starlette route, not a FastAPI endpoint: no dependency resolu
 validation models, a hand-parsed form and orjson. The fast path is one indexed SELECT, two
 HMACs and no write (DESIGN §4, §9). It runs the SELECT on the event loop on purpose: it is a
 sub-millisecond primary-key-style read, and a thread-pool hop per request would cost more than
-it. The once-a-minute ``last_used_at`` write goes to the thread pool, where a slow or locked
-database cannot stall the loop.
+it. The once-a-minute ``last_used_at`` write goes to the thread pool (``WriteThen``), where a
+slow or locked database cannot stall the loop.
+
+``answer_now`` is the same endpoint for a request whose whole body is in hand: the served HTTP
+protocol calls it instead of going through ASGI (``web/http_protocol.py``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from functools import lru_cache
+from collections.abc import Iterable
+from functools import lru_cache, partial
 
-from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 from starlette.types import Receive, Scope
 
@@ -26,25 +29,32 @@ from newledger.appconnect import audience
 from newledger.appconnect.auth import LAST_USED_RESOLUTION, touch_last_used
 from newledger.appconnect.oauth.app_credentials import VerifiedApp
 from newledger.appconnect.oauth.client_auth import Requester
-from newledger.appconnect.oauth.endpoint import serve
+from newledger.appconnect.oauth.endpoint import Answer, WriteThen, answer_whole, serve
 from newledger.appconnect.oauth.errors import OAuthError, json_response
 from newledger.appconnect.tokens import issue_access_token
 from newledger.db import session_scope, utcnow
 from newledger.identity.permissions import Permission
 from newledger.runtime import get_sessionmaker
 
-__all__ = ["client_credentials", "granted_scope", "token_endpoint"]
+__all__ = ["answer_now", "client_credentials", "granted_scope", "token_endpoint"]
 
 
 async def token_endpoint(scope: Scope, receive: Receive) -> Response:
     return await serve(scope, receive, "token", _token)
 
 
-async def _token(requester: Requester, form: dict[str, str]) -> Response:
+def answer_now(
+    raw_headers: Iterable[tuple[bytes, bytes]], client: tuple[str, int] | None, body: bytes
+) -> Answer:
+    """``token_endpoint`` for a POST whose headers and whole body are in hand."""
+    return answer_whole(raw_headers, client, body, "token", _token)
+
+
+def _token(requester: Requester, form: dict[str, str]) -> Answer:
     grant_type = form.get("grant_type")
     match grant_type:
         case "client_credentials":
-            return await client_credentials(requester, form)
+            return client_credentials(requester, form)
         case None | "":
             raise OAuthError("invalid_request", "grant_type is required")
         case _:
@@ -55,7 +65,7 @@ async def _token(requester: Requester, form: dict[str, str]) -> Response:
             )
 
 
-async def client_credentials(app: VerifiedApp, form: dict[str, str]) -> Response:
+def client_credentials(app: VerifiedApp, form: dict[str, str]) -> Answer:
     """RFC 6749 §4.4, optionally bound to one resource (RFC 8707)."""
     scope = granted_scope(form.get("scope"), app)
     resource = _resource(form.get("resource"), app)
@@ -67,10 +77,7 @@ async def client_credentials(app: VerifiedApp, form: dict[str, str]) -> Response
         scope=scope,
         resource=resource,
     )
-    now = utcnow()
-    if app.last_used_at is None or now - app.last_used_at >= LAST_USED_RESOLUTION:
-        await run_in_threadpool(_write_last_used, app.id, now)
-    return json_response(
+    response = json_response(
         {
             "access_token": token,
             "token_type": "Bearer",
@@ -78,6 +85,10 @@ async def client_credentials(app: VerifiedApp, form: dict[str, str]) -> Response
             "scope": " ".join(sorted(scope)),
         }
     )
+    now = utcnow()
+    if app.last_used_at is None or now - app.last_used_at >= LAST_USED_RESOLUTION:
+        return WriteThen(partial(_write_last_used, app.id, now), response)
+    return response
 
 
 def granted_scope(requested: str | None, app: VerifiedApp) -> frozenset[Permission]:
