@@ -240,3 +240,18 @@ def _read_responses(
         if not chunk:
             return _responses(got)
         got += chunk
+
+
+def test_a_connection_in_use_outlives_the_keep_alive_timeout_then_closes_when_idle(
+    live_server: LiveServer, cred: Credential
+) -> None:
+    # One keep-alive timer per connection (re-armed, not made per request): a request every
+    # second for longer than the 5 s timeout keeps the connection; going idle closes it.
+    with socket.create_connection(("127.0.0.1", live_server.port), timeout=15) as sock:
+        for _ in range(8):
+            sock.sendall(_token_request(cred))
+            assert _is_token(_read_responses(sock, 1)[0])
+            time.sleep(1)
+        idle_from = time.monotonic()
+        assert sock.recv(65536) == b""  # closed by the server
+        assert 3 < time.monotonic() - idle_from < 12
