@@ -4,14 +4,19 @@ changes: keep-alive, pipelining, HEAD, streaming, 100-continue, chunked bodies, 
 
 from __future__ import annotations
 
+import asyncio
 import json
 import socket
 import time
+from typing import Any
 
 import httpx
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
+from uvicorn.config import Config
+from uvicorn.server import ServerState
 
+from newledger.web import http_protocol
 from tests.conftest import LiveServer
 from tests.support.appconnect import (
     Credential,
@@ -255,3 +260,68 @@ def test_a_connection_in_use_outlives_the_keep_alive_timeout_then_closes_when_id
         idle_from = time.monotonic()
         assert sock.recv(65536) == b""  # closed by the server
         assert 3 < time.monotonic() - idle_from < 12
+
+
+class _Transport(asyncio.Transport):
+    """Just enough of a transport for a protocol object driven by hand."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.written = b""
+        self.closed = False
+
+    def write(self, data: bytes | bytearray | memoryview) -> None:
+        self.written += bytes(data)
+
+    def get_extra_info(self, name: str, default: Any = None) -> Any:
+        return {"sockname": ("127.0.0.1", 8000), "peername": ("127.0.0.1", 50000)}.get(name)
+
+    def is_closing(self) -> bool:
+        return self.closed
+
+    def close(self) -> None:
+        self.closed = True
+
+    def pause_reading(self) -> None:
+        pass
+
+    def resume_reading(self) -> None:
+        pass
+
+
+def test_an_error_in_a_directly_answered_token_request_is_a_500_that_closes_the_connection(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def broken(*args: object) -> None:
+        raise RuntimeError("the database is gone")
+
+    async def never_called(scope: Any, receive: Any, send: Any) -> None:
+        raise AssertionError("the token request went through ASGI")
+
+    monkeypatch.setattr(http_protocol, "answer_now", broken)
+
+    async def scenario() -> _Transport:
+        config = Config(app=never_called, log_level="warning", access_log=False)  # as served
+        config.load()
+        state = ServerState()
+        state.default_headers = [(b"server", b"uvicorn")]
+        protocol = http_protocol.OneWriteHttpToolsProtocol(config, state, {})
+        transport = _Transport()
+        protocol.connection_made(transport)
+        body = b"grant_type=client_credentials"
+        protocol.data_received(
+            b"POST /oauth/token HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n%s"
+            % (len(body), body)
+        )
+        protocol.connection_lost(None)
+        return transport
+
+    transport = asyncio.run(scenario())
+    (response,) = _responses(transport.written)
+    assert response[0] == b"HTTP/1.1 500 Internal Server Error"
+    assert response[1][b"connection"] == b"close"
+    assert response[2] == b"Internal Server Error"
+    assert transport.closed
+    logged = capsys.readouterr().err  # uvicorn's error log, as for a failing ASGI app
+    assert "Exception in ASGI application" in logged
+    assert "the database is gone" in logged

@@ -22,8 +22,8 @@ written here, and kept narrow: anything else takes uvicorn's own path, unchanged
 
 - another method or path, a query string, HTTP/1.0 or ``Connection: close``, an upgrade,
   ``Expect: 100-continue``, ``Transfer-Encoding`` (chunked), a ``Content-Length`` that is not
-  digits or exceeds the endpoint's limit, a configured concurrency limit, a connection whose
-  writes are paused, or a request pipelined behind one still being answered;
+  digits or exceeds the endpoint's limit, a configured concurrency limit or access log, a
+  connection whose writes are paused, or a request pipelined behind one still being answered;
 - a body that has not fully arrived with its headers: the request is handed to uvicorn as if it
   had never been looked at (the cycle is made then, with the body received so far);
 - an answer that needs a database write first (``WriteThen``: ``last_used_at`` once a minute)
@@ -212,6 +212,7 @@ class OneWriteHttpToolsProtocol(HttpToolsProtocol):
             self.logger.error("Exception in ASGI application\n", exc_info=exc)
             self._write(*_SERVER_ERROR)
             self.transport.close()
+            self.on_response_complete()  # counted, as uvicorn counts its 500
             return
         if isinstance(reply, WriteThen):
             self._start_cycle(_then_send(reply))
@@ -229,6 +230,7 @@ class OneWriteHttpToolsProtocol(HttpToolsProtocol):
             or parser.should_upgrade()
             or self.expect_100_continue
             or self.limit_concurrency is not None
+            or self.access_log  # uvicorn's access log line is written by its cycle
             or self.flow.write_paused
             or self.pipeline
             or (self.cycle is not None and not self.cycle.response_complete)
