@@ -24,7 +24,7 @@ def serve(
         f"({workers} worker{'s' if workers != 1 else ''}); press Ctrl+C to stop."
     )
     uvicorn.run(
-        "newledger.web.app:create_app",
+        "newledger.web.app:create_served_app",
         factory=True,
         host=host,
         port=port,

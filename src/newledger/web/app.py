@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp
@@ -36,3 +38,14 @@ def create_app() -> ASGIApp:
     install_workspace(app)
     mount_api(app)
     return RequestGuard(OAuthEndpoints(app))
+
+
+def create_served_app() -> ASGIApp:
+    """``create_app`` for ``newledger serve``'s worker processes. What start-up built (modules,
+    routes, metadata: about 160,000 objects) lives as long as the process, so it is moved out
+    of the cyclic garbage collector's generations (``gc.freeze``, as the Python docs suggest
+    for long-lived servers): collections triggered by requests then no longer walk it. Measured
+    at a few per cent of the token endpoint's CPU per request."""
+    app = create_app()
+    gc.freeze()
+    return app

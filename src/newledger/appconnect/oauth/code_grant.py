@@ -11,9 +11,10 @@ issued (RFC 6749 §4.1.2, RFC 9700 §4.2.4): a code presented twice has leaked.
 
 from __future__ import annotations
 
+from functools import partial
+
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
-from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from newledger.appconnect import connections, secrets
@@ -26,6 +27,7 @@ from newledger.appconnect.oauth.connection_tokens import (
     invalid_grant,
     issue_pair,
 )
+from newledger.appconnect.oauth.endpoint import InThread
 from newledger.appconnect.oauth.errors import OAuthError, json_response
 from newledger.appconnect.oauth.oauth_client_auth import VerifiedClient
 from newledger.audit.tags import Event
@@ -43,7 +45,7 @@ class _Replayed(Exception):
         self.code_id = code_id
 
 
-async def authorization_code(client: VerifiedClient, form: dict[str, str]) -> Response:
+def authorization_code(client: VerifiedClient, form: dict[str, str]) -> InThread:
     code = form.get("code") or ""
     redirect_uri = form.get("redirect_uri") or ""
     verifier = form.get("code_verifier") or ""
@@ -59,12 +61,20 @@ async def authorization_code(client: VerifiedClient, form: dict[str, str]) -> Re
         )
     if not secrets.has_valid_checksum(code, secrets.AUTHORIZATION_CODE_PREFIX):
         raise invalid_grant("Invalid authorization code", "malformed_code")
+    digest = secrets.digest(code)
+    return InThread(
+        partial(_exchange, client, digest, redirect_uri, verifier, form.get("resource"))
+    )
+
+
+def _exchange(
+    client: VerifiedClient, digest: str, redirect_uri: str, verifier: str, resource: str | None
+) -> Response:
+    """In the thread pool: redeem the code (or, replayed, revoke what it issued)."""
     try:
-        pair = await run_in_threadpool(
-            _redeem, client, secrets.digest(code), redirect_uri, verifier, form.get("resource")
-        )
+        pair = _redeem(client, digest, redirect_uri, verifier, resource)
     except _Replayed as replay:
-        company_id = await run_in_threadpool(_revoke_first_redemption, replay.code_id)
+        company_id = _revoke_first_redemption(replay.code_id)
         raise invalid_grant(
             "The authorization code was already used", "code_replayed", company_id
         ) from None

@@ -3,14 +3,22 @@
 ``serve`` reads the form (with its size limits), reads the presented client credentials,
 applies the rate limits, authenticates the client and records any refusal (coalesced, with
 its company). The endpoint itself (``token.py``, ``revoke.py``) is then a plain function from
-(authenticated requester, form) to a response.
+(authenticated requester, form) to an answer: a response, or ``InThread`` blocking database
+work that ``serve`` runs in the thread pool and that returns the response (or raises an
+``OAuthError``, recorded like any other refusal).
+
+``answer`` is the synchronous part: everything after the body has been read. ``serve`` runs it
+for an ASGI request; ``answer_whole`` for a request whose body is already in hand (the served
+HTTP protocol answers a complete token request that way, ``web/http_protocol.py``).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Iterable
+from typing import NamedTuple
 
+from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 from starlette.types import Receive, Scope
 
@@ -25,31 +33,88 @@ from newledger.appconnect.oauth.client_auth import (
 )
 from newledger.appconnect.oauth.errors import OAuthError
 from newledger.appconnect.oauth.limits import check_limits
-from newledger.appconnect.oauth.request import OAuthRequest, read_request
+from newledger.appconnect.oauth.request import OAuthRequest, read_request, request_from
 from newledger.appconnect.refusals import Origin, note_token_refusal
 
-__all__ = ["Handler", "serve"]
+__all__ = ["Answer", "Handler", "InThread", "answer", "answer_whole", "serve"]
 
 _GRANT_NAME = re.compile(r"[a-z_]{1,40}|urn:ietf:params:oauth:grant-type:[a-z0-9-]{1,40}")
 
-Handler = Callable[[Requester, dict[str, str]], Awaitable[Response]]
+
+class InThread(NamedTuple):
+    """Blocking database work for the thread pool (a slow or locked database must not stall
+    the event loop): ``run`` returns the response to send."""
+
+    run: Callable[[], Response]
+
+    @classmethod
+    def write_then(cls, write: Callable[[], None], response: Response) -> InThread:
+        """A write whose outcome does not change the answer (``last_used_at``, a deny-list row)."""
+
+        def run() -> Response:
+            write()
+            return response
+
+        return cls(run)
+
+
+Answer = Response | InThread
+Handler = Callable[[Requester, dict[str, str]], Answer]
 
 
 async def serve(scope: Scope, receive: Receive, endpoint: str, handler: Handler) -> Response:
-    request: OAuthRequest | None = None
+    try:
+        request = await read_request(scope, receive)
+    except OAuthError as exc:
+        _note(exc, None, endpoint, {}, None, None)
+        return exc.response()
+    reply = answer(request, endpoint, handler)
+    if isinstance(reply, InThread):
+        return await run_in_threadpool(reply.run)
+    return reply
+
+
+def answer_whole(
+    raw_headers: Iterable[tuple[bytes, bytes]],
+    client: tuple[str, int] | None,
+    body: bytes,
+    endpoint: str,
+    handler: Handler,
+) -> Answer:
+    """``serve`` for a request whose whole body is in hand, up to the write it may ask for."""
+    try:
+        request = request_from(raw_headers, client, body)
+    except OAuthError as exc:
+        _note(exc, None, endpoint, {}, None, None)
+        return exc.response()
+    return answer(request, endpoint, handler)
+
+
+def answer(request: OAuthRequest, endpoint: str, handler: Handler) -> Answer:
     form: dict[str, str] = {}
     presented: PresentedClient | None = None
     requester: Requester | None = None
     try:
-        request = await read_request(scope, receive)
         form = read_form(request)
         presented = read_client(request, form)
         check_limits(request.ip, presented.client_id)
         requester = authenticate(presented)
-        return await handler(requester, form)
+        reply = handler(requester, form)
     except OAuthError as exc:
         _note(exc, request, endpoint, form, presented, requester)
         return exc.response()
+    if not isinstance(reply, InThread):
+        return reply
+    authenticated = requester
+
+    def run() -> Response:
+        try:
+            return reply.run()
+        except OAuthError as exc:
+            _note(exc, request, endpoint, form, presented, authenticated)
+            return exc.response()
+
+    return InThread(run)
 
 
 def _note(

@@ -10,10 +10,9 @@ with it, and REFRESH_TOKEN_REUSED is recorded. Refresh tokens unused for the idl
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import lru_cache, partial
 
 from sqlalchemy import update
-from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from newledger.appconnect import connections, secrets
@@ -30,6 +29,7 @@ from newledger.appconnect.oauth.connection_tokens import (
     invalid_grant,
     issue_pair,
 )
+from newledger.appconnect.oauth.endpoint import InThread
 from newledger.appconnect.oauth.errors import OAuthError, json_response
 from newledger.appconnect.oauth.oauth_client_auth import VerifiedClient
 from newledger.audit.tags import Event
@@ -46,18 +46,24 @@ class _Reused(Exception):
         self.company_id = company_id
 
 
-async def refresh_token(client: VerifiedClient, form: dict[str, str]) -> Response:
+def refresh_token(client: VerifiedClient, form: dict[str, str]) -> InThread:
     token = form.get("refresh_token") or ""
     if not token:
         raise OAuthError("invalid_request", "refresh_token is required")
     if not secrets.has_valid_checksum(token, secrets.REFRESH_TOKEN_PREFIX):
         raise invalid_grant("Invalid refresh token", "malformed_refresh_token")
+    digest = secrets.digest(token)
+    return InThread(partial(_exchange, client, digest, form.get("scope"), form.get("resource")))
+
+
+def _exchange(
+    client: VerifiedClient, digest: str, scope: str | None, resource: str | None
+) -> Response:
+    """In the thread pool: rotate the refresh token (or, reused, revoke its whole family)."""
     try:
-        pair = await run_in_threadpool(
-            _rotate, client, secrets.digest(token), form.get("scope"), form.get("resource")
-        )
+        pair = _rotate(client, digest, scope, resource)
     except _Reused as reuse:
-        await run_in_threadpool(_revoke_family, reuse.connection_id, reuse.company_id)
+        _revoke_family(reuse.connection_id, reuse.company_id)
         raise invalid_grant(
             "The refresh token was already used", "refresh_token_reused", reuse.company_id
         ) from None

@@ -4,17 +4,21 @@
 header multi-dict and reads the body through an async generator, which together cost more than
 the endpoint's own checks, so the few headers these endpoints use are picked from the raw
 header list in one pass and the body is read from ``receive`` directly, with its size limit.
+
+``request_from`` builds the same request from a body already in hand: the served HTTP protocol
+answers a complete token request without ASGI (``web/http_protocol.py``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from starlette.types import Receive, Scope
 
 from newledger.appconnect.oauth.errors import OAuthError
 
-__all__ = ["MAX_BODY", "OAuthRequest", "read_request"]
+__all__ = ["MAX_BODY", "OAuthRequest", "read_request", "request_from"]
 
 MAX_BODY = 8192
 _WANTED = frozenset({b"authorization", b"content-type", b"content-length", b"user-agent"})
@@ -33,15 +37,7 @@ async def read_request(scope: Scope, receive: Receive) -> OAuthRequest:
     """Raise ``OAuthError`` for a body over ``MAX_BODY`` (declared or as it arrives): reading
     whatever a client sends (gigabytes, or a chunked body that never ends) is refused early.
     A repeated ``Authorization``, ``Content-Type`` or ``Content-Length`` is refused too."""
-    headers: dict[bytes, bytes] = {}
-    for name, value in scope["headers"]:
-        if name in _WANTED:
-            if name in headers and name != b"user-agent":
-                raise OAuthError("invalid_request", "A header was given more than once")
-            headers.setdefault(name, value)
-    declared = headers.get(b"content-length")
-    if declared is not None and (not declared.isdigit() or int(declared) > MAX_BODY):
-        raise OAuthError("invalid_request", "Request body too large")
+    headers = _pick(scope["headers"])
     chunks: list[bytes] = []
     size = 0
     while True:
@@ -55,13 +51,43 @@ async def read_request(scope: Scope, receive: Receive) -> OAuthRequest:
         chunks.append(chunk)
         if not message.get("more_body", False):
             break
-    client = scope.get("client")
+    body = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+    return _request(headers, scope.get("client"), body)
+
+
+def request_from(
+    raw_headers: Iterable[tuple[bytes, bytes]], client: tuple[str, int] | None, body: bytes
+) -> OAuthRequest:
+    """``read_request`` for a request whose whole body has arrived: the same checks, the same
+    errors."""
+    headers = _pick(raw_headers)
+    if len(body) > MAX_BODY:
+        raise OAuthError("invalid_request", "Request body too large")
+    return _request(headers, client, body)
+
+
+def _pick(raw_headers: Iterable[tuple[bytes, bytes]]) -> dict[bytes, bytes]:
+    headers: dict[bytes, bytes] = {}
+    for name, value in raw_headers:
+        if name in _WANTED:
+            if name in headers and name != b"user-agent":
+                raise OAuthError("invalid_request", "A header was given more than once")
+            headers.setdefault(name, value)
+    declared = headers.get(b"content-length")
+    if declared is not None and (not declared.isdigit() or int(declared) > MAX_BODY):
+        raise OAuthError("invalid_request", "Request body too large")
+    return headers
+
+
+def _request(
+    headers: dict[bytes, bytes], client: tuple[str, int] | None, body: bytes
+) -> OAuthRequest:
     return OAuthRequest(
         authorization=_text(headers.get(b"authorization")),
         content_type=_text(headers.get(b"content-type")) or "",
         user_agent=_text(headers.get(b"user-agent")),
         ip=client[0] if client else None,
-        body=chunks[0] if len(chunks) == 1 else b"".join(chunks),
+        body=body,
     )
 
 

@@ -13,9 +13,9 @@ exactly as at the token endpoint.
 from __future__ import annotations
 
 import datetime as dt
+from functools import partial
 
 from sqlalchemy import delete, select
-from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 from starlette.types import Receive, Scope
 
@@ -24,7 +24,7 @@ from newledger.appconnect import connections, secrets
 from newledger.appconnect.models import OAuthConnection, RefreshToken, RevokedToken
 from newledger.appconnect.oauth.app_credentials import VerifiedApp
 from newledger.appconnect.oauth.client_auth import Requester
-from newledger.appconnect.oauth.endpoint import serve
+from newledger.appconnect.oauth.endpoint import Answer, InThread, serve
 from newledger.appconnect.oauth.errors import NO_STORE, OAuthError
 from newledger.appconnect.oauth.oauth_client_auth import VerifiedClient
 from newledger.appconnect.secrets import ACCESS_TOKEN_PREFIX, REFRESH_TOKEN_PREFIX
@@ -47,14 +47,14 @@ async def revoke_endpoint(scope: Scope, receive: Receive) -> Response:
     return await serve(scope, receive, "revoke", _revoke)
 
 
-async def _revoke(requester: Requester, form: dict[str, str]) -> Response:
+def _revoke(requester: Requester, form: dict[str, str]) -> Answer:
     token = form.get("token")
     if not token:
         raise OAuthError("invalid_request", "token is required")
     if token.startswith(ACCESS_TOKEN_PREFIX):
-        return await _revoke_access_token(requester, token)
+        return _revoke_access_token(requester, token)
     if token.startswith(REFRESH_TOKEN_PREFIX) and isinstance(requester, VerifiedClient):
-        await run_in_threadpool(_revoke_refresh_token, requester, token)
+        return InThread.write_then(partial(_revoke_refresh_token, requester, token), _ok())
     return _ok()  # not a token of ours: nothing to revoke (§2.2)
 
 
@@ -65,7 +65,7 @@ def _foreign() -> OAuthError:
     )
 
 
-async def _revoke_access_token(requester: Requester, token: str) -> Response:
+def _revoke_access_token(requester: Requester, token: str) -> Answer:
     try:
         claims = parse_access_token(token)
     except AuthenticationFailed:
@@ -74,12 +74,16 @@ async def _revoke_access_token(requester: Requester, token: str) -> Response:
         if claims.kind != "app" or claims.grant_id != requester.id:
             raise _foreign()
         actor = Actor("app", requester.company_id, app_id=requester.id, label=requester.name)
-        await run_in_threadpool(_deny, claims, actor, "app")
-        return _ok()
-    if claims.kind != "conn" or not await run_in_threadpool(_owns, requester, claims.grant_id):
+        return InThread.write_then(partial(_deny, claims, actor, "app"), _ok())
+    if claims.kind != "conn":
         raise _foreign()
-    actor = Actor("system", claims.company_id, label=requester.name)
-    await run_in_threadpool(_deny, claims, actor, "connection")
+    return InThread(partial(_revoke_connection_token, requester, claims))
+
+
+def _revoke_connection_token(client: VerifiedClient, claims: AccessToken) -> Response:
+    if not _owns(client, claims.grant_id):
+        raise _foreign()
+    _deny(claims, Actor("system", claims.company_id, label=client.name), "connection")
     return _ok()
 
 

@@ -2,23 +2,26 @@
 
 ``endpoint.serve`` has already read the form, authenticated the client, applied the rate
 limits and will record any refusal; ``_token`` only picks the grant: ``client_credentials``
-(§4.4) for API credential apps; ``authorization_code`` (§4.1.3, ``code_grant.py``) and
-``refresh_token`` (§6, ``refresh_grant.py``) for OAuth clients.
+(§4.4) for API credential apps, ``authorization_code`` (``code_grant.py``) and
+``refresh_token`` (``refresh_grant.py``) for OAuth clients.
 
 Written as a plain Starlette route, not a FastAPI endpoint: no dependency resolution, no
 validation models, a hand-parsed form and orjson. The fast path is one indexed SELECT, two
 HMACs and no write (DESIGN §4, §9). It runs the SELECT on the event loop on purpose: it is a
 sub-millisecond primary-key-style read, and a thread-pool hop per request would cost more than
-it. The once-a-minute ``last_used_at`` write goes to the thread pool, where a slow or locked
-database cannot stall the loop.
+it. The once-a-minute ``last_used_at`` write goes to the thread pool (``InThread``), where a
+slow or locked database cannot stall the loop; so do the code and refresh grants, which write.
+
+``answer_now`` is the same endpoint for a request whose whole body is in hand: the served HTTP
+protocol calls it instead of going through ASGI (``web/http_protocol.py``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from functools import lru_cache
+from collections.abc import Iterable
+from functools import lru_cache, partial
 
-from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 from starlette.types import Receive, Scope
 
@@ -28,7 +31,7 @@ from newledger.appconnect.models import App
 from newledger.appconnect.oauth.app_credentials import VerifiedApp
 from newledger.appconnect.oauth.client_auth import Requester
 from newledger.appconnect.oauth.code_grant import authorization_code
-from newledger.appconnect.oauth.endpoint import serve
+from newledger.appconnect.oauth.endpoint import Answer, InThread, answer_whole, serve
 from newledger.appconnect.oauth.errors import OAuthError, json_response
 from newledger.appconnect.oauth.oauth_client_auth import VerifiedClient
 from newledger.appconnect.oauth.refresh_grant import refresh_token
@@ -37,24 +40,31 @@ from newledger.db import session_scope, utcnow
 from newledger.identity.permissions import Permission
 from newledger.runtime import get_sessionmaker
 
-__all__ = ["client_credentials", "granted_scope", "token_endpoint"]
+__all__ = ["answer_now", "client_credentials", "granted_scope", "token_endpoint"]
 
 
 async def token_endpoint(scope: Scope, receive: Receive) -> Response:
     return await serve(scope, receive, "token", _token)
 
 
-async def _token(requester: Requester, form: dict[str, str]) -> Response:
+def answer_now(
+    raw_headers: Iterable[tuple[bytes, bytes]], client: tuple[str, int] | None, body: bytes
+) -> Answer:
+    """``token_endpoint`` for a POST whose headers and whole body are in hand."""
+    return answer_whole(raw_headers, client, body, "token", _token)
+
+
+def _token(requester: Requester, form: dict[str, str]) -> Answer:
     """Each grant for its own kind of client: ``client_credentials`` for API credential apps,
     the code and refresh grants for OAuth clients (DESIGN §1: never interchangeable)."""
     grant_type = form.get("grant_type")
     match grant_type, requester:
         case "client_credentials", VerifiedApp():
-            return await client_credentials(requester, form)
+            return client_credentials(requester, form)
         case "authorization_code", VerifiedClient():
-            return await authorization_code(requester, form)
+            return authorization_code(requester, form)
         case "refresh_token", VerifiedClient():
-            return await refresh_token(requester, form)
+            return refresh_token(requester, form)
         case "client_credentials" | "authorization_code" | "refresh_token", _:
             raise OAuthError(
                 "unauthorized_client",
@@ -71,7 +81,7 @@ async def _token(requester: Requester, form: dict[str, str]) -> Response:
             )
 
 
-async def client_credentials(app: VerifiedApp, form: dict[str, str]) -> Response:
+def client_credentials(app: VerifiedApp, form: dict[str, str]) -> Answer:
     """RFC 6749 §4.4, optionally bound to one resource (RFC 8707)."""
     scope = granted_scope(form.get("scope"), app)
     resource = _resource(form.get("resource"), app)
@@ -83,10 +93,7 @@ async def client_credentials(app: VerifiedApp, form: dict[str, str]) -> Response
         scope=scope,
         resource=resource,
     )
-    now = utcnow()
-    if app.last_used_at is None or now - app.last_used_at >= LAST_USED_RESOLUTION:
-        await run_in_threadpool(_write_last_used, app.id, now)
-    return json_response(
+    response = json_response(
         {
             "access_token": token,
             "token_type": "Bearer",
@@ -94,6 +101,10 @@ async def client_credentials(app: VerifiedApp, form: dict[str, str]) -> Response
             "scope": " ".join(sorted(scope)),
         }
     )
+    now = utcnow()
+    if app.last_used_at is None or now - app.last_used_at >= LAST_USED_RESOLUTION:
+        return InThread.write_then(partial(_write_last_used, app.id, now), response)
+    return response
 
 
 def granted_scope(requested: str | None, app: VerifiedApp) -> frozenset[Permission]:
