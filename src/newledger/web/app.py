@@ -8,6 +8,7 @@ from starlette.types import ASGIApp
 
 from newledger import __version__
 from newledger.appconnect.api.app import mount_api
+from newledger.appconnect.mcp import McpRoutes
 from newledger.appconnect.oauth.routes import OAuthEndpoints
 from newledger.web.guard import RequestGuard
 from newledger.web.setup import install as install_workspace
@@ -16,7 +17,8 @@ from newledger.web.views.ledger import router as ledger_pages
 
 def create_app() -> ASGIApp:
     """The whole application. ``/oauth/token`` and ``/oauth/revoke`` are answered in front of
-    FastAPI itself (see ``appconnect/oauth/routes.py``); every other request goes to FastAPI.
+    FastAPI itself (see ``appconnect/oauth/routes.py``), ``/mcp`` and ``/mcp/{slug}`` too
+    (``appconnect/mcp/endpoint.py``); every other request goes to FastAPI.
     Outside both sits ``RequestGuard`` (``web/guard.py``): what every request gets."""
     app = FastAPI(
         title="NewLedger", version=__version__, docs_url=None, redoc_url=None, openapi_url=None
@@ -29,4 +31,4 @@ def create_app() -> ASGIApp:
     app.include_router(ledger_pages)  # before the workspace's placeholder home at /
     install_workspace(app)
     mount_api(app)
-    return RequestGuard(OAuthEndpoints(app))
+    return RequestGuard(OAuthEndpoints(McpRoutes(app)))
