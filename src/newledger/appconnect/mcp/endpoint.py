@@ -37,6 +37,7 @@ from newledger.appconnect.mcp.challenge import forbidden, rate_limited, unauthor
 from newledger.appconnect.mcp.server import McpServer, build_server, security_settings
 from newledger.appconnect.mcp.tools import REQUIRED
 from newledger.appconnect.refusals import Origin, note_request_refusal
+from newledger.config import get_settings
 from newledger.db import session_scope
 from newledger.errors import AuthenticationFailed
 from newledger.runtime import get_sessionmaker
@@ -86,9 +87,9 @@ class McpEndpoint:
     """One instance per process; ``lean`` off sends every request to the SDK transport (the
     parity tests compare the two)."""
 
-    def __init__(self, server: McpServer | None = None, *, lean_path: bool = True) -> None:
+    def __init__(self, server: McpServer | None = None, *, lean_path: bool | None = None) -> None:
         self.server = server or build_server()
-        self.lean_path = lean_path
+        self.lean_path = get_settings().mcp_lean_path if lean_path is None else lean_path
         self._security = TransportSecurityMiddleware(security_settings())
 
     @asynccontextmanager
@@ -125,6 +126,11 @@ class McpEndpoint:
             except AuthenticationFailed as exc:
                 await unauthorized(slug, str(exc), token_given=True)(scope, receive, send)
                 return
+            # End the read transaction now: the bearer check may have written the coalesced
+            # last_used_at, and on SQLite that write lock must not be held while this request
+            # awaits (a report in the thread pool), or the next request's check would wait on
+            # it with the event loop blocked.
+            session.commit()
             body = b""
             message: Any = None
             if scope["method"] == "POST":

@@ -51,16 +51,28 @@ def explain(exc: DomainError) -> str:
 async def guarded(
     work: Callable[[McpCall], CallToolResult], *, thread: bool = False
 ) -> CallToolResult:
-    """Run ``work`` for the current call; a domain error becomes an error result.
+    """Run ``work`` for the current call and end its unit of work; a domain error becomes an
+    error result.
 
     ``thread``: run it in the thread pool, as REST runs reports, so one big report never holds
-    up the worker's other requests.
+    up the worker's other requests. The unit of work ends where the work ran, so the database
+    connection goes back to the pool there and then, not once the event loop gets round to it
+    (a worker with every pooled connection parked behind its own event loop would stall).
     """
     call = current_call()
-    try:
-        if thread:
-            return await run_in_threadpool(work, call)
-        return work(call)
-    except DomainError as exc:
-        call.session.rollback()
-        return failure(explain(exc))
+
+    def run(call: McpCall) -> CallToolResult:
+        try:
+            result = work(call)
+        except DomainError as exc:
+            call.session.rollback()
+            return failure(explain(exc))
+        except BaseException:
+            call.session.rollback()
+            raise
+        call.session.commit()
+        return result
+
+    if thread:
+        return await run_in_threadpool(run, call)
+    return run(call)
