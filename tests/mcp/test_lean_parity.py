@@ -19,7 +19,9 @@ from tests.support.mcp import AS_OF, ERAS, Demo, demo_app, mcp_token, mcp_url, r
 
 
 @pytest.fixture(scope="module")
-def sdk_only(live_server: LiveServer, database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+def sdk_only(
+    live_server: LiveServer, database_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[LiveServer]:
     server = LiveServer(
         database_url,
         tmp_path_factory.mktemp("sdk-only"),
@@ -46,7 +48,10 @@ def test_lean_and_sdk_transport_answer_the_same_bytes(
     requests: list[tuple[str, dict[str, object] | None]] = [
         ("tools/list", None),
         ("tools/call", {"name": "cash_position", "arguments": {"start": "2026-01-01", "end": day}}),
-        ("tools/call", {"name": "profit_and_loss", "arguments": {"end": day, "start": "2026-01-01"}}),
+        (
+            "tools/call",
+            {"name": "profit_and_loss", "arguments": {"end": day, "start": "2026-01-01"}},
+        ),
         ("tools/call", {"name": "get_invoice", "arguments": {"invoice_id": 999999}}),
         ("tools/call", {"name": "cash_position", "arguments": {"start": "not a date"}}),
         ("tools/call", {"name": "no_such_tool", "arguments": {}}),

@@ -15,7 +15,9 @@ from tests.support.mcp import ERAS, Demo, demo_app, mcp_token, mcp_url, rpc
 
 
 def _ok(url: str, token: str, era: str) -> int:
-    return rpc(url, token, "tools/call", {"name": "company_info", "arguments": {}}, era=era).status_code
+    return rpc(
+        url, token, "tools/call", {"name": "company_info", "arguments": {}}, era=era
+    ).status_code
 
 
 @pytest.mark.parametrize("era", ERAS)
@@ -38,7 +40,9 @@ def test_tokens_are_accepted_only_on_their_own_url(
         assert "scope=" in challenge
     # The generic URL takes the generic token, and acts in the token's company.
     generic_url = mcp_url(live_server.url, None)
-    response = rpc(generic_url, generic, "tools/call", {"name": "company_info", "arguments": {}}, era=era)
+    response = rpc(
+        generic_url, generic, "tools/call", {"name": "company_info", "arguments": {}}, era=era
+    )
     assert response.status_code == 200 and f'"slug":"{demo.slug}"' in response.text.replace(" ", "")
     assert rpc(generic_url, bound, "tools/list", era=era).status_code == 401
 
@@ -85,7 +89,10 @@ def test_a_bad_host_or_origin_is_refused(
     cred = demo_app(books, demo, "company:read")
     url = mcp_url(live_server.url, demo.slug)
     token = mcp_token(live_server.url, cred, url)
-    assert rpc(url, token, "tools/list", era=era, headers={"Origin": live_server.url}).status_code == 200
+    assert (
+        rpc(url, token, "tools/list", era=era, headers={"Origin": live_server.url}).status_code
+        == 200
+    )
     evil = rpc(url, token, "tools/list", era=era, headers={"Origin": "http://evil.example"})
     assert evil.status_code == 403
     host = rpc(url, token, "tools/list", era=era, headers={"Host": "evil.example"})

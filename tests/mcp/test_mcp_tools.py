@@ -11,10 +11,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from newledger.audit.models import Activity
-from newledger.ledger.models import Invoice
-from newledger.ledger.review import list_drafts_awaiting_review
 from newledger.identity.models import User
 from newledger.identity.services import user_actor
+from newledger.ledger.models import Invoice
+from newledger.ledger.review import list_drafts_awaiting_review
 from tests.conftest import LiveServer
 from tests.support.mcp import (
     AS_OF,
@@ -98,7 +98,11 @@ def test_every_read_tool_agrees_with_the_rest_report(
     day = AS_OF.isoformat()
     start = AS_OF.replace(month=1, day=1).isoformat()
     pairs: list[tuple[str, dict[str, Any], str]] = [
-        ("cash_position", {"start": start, "end": day}, f"/reports/cash-position?from={start}&to={day}"),
+        (
+            "cash_position",
+            {"start": start, "end": day},
+            f"/reports/cash-position?from={start}&to={day}",
+        ),
         ("ar_aging", {"as_of": day}, f"/reports/ar-aging?as_of={day}"),
         ("ap_aging", {"as_of": day}, f"/reports/ap-aging?as_of={day}"),
         ("balance_sheet", {"as_of": day}, f"/reports/balance-sheet?as_of={day}"),
@@ -216,7 +220,9 @@ def test_a_read_only_grant_is_asked_to_step_up_when_it_drafts(
     }
     from tests.support.mcp import rpc
 
-    response = rpc(url, token, "tools/call", {"name": "create_invoice_draft", "arguments": args}, era=era)
+    response = rpc(
+        url, token, "tools/call", {"name": "create_invoice_draft", "arguments": args}, era=era
+    )
     assert response.status_code == 403
     challenge = response.headers["www-authenticate"]
     assert 'error="insufficient_scope"' in challenge

@@ -11,12 +11,12 @@ from typing import Any
 
 import httpx
 import httpx2
-from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared._httpx_utils import create_mcp_http_client
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from mcp import Client
 from newledger.appconnect import apps
 from newledger.demo import load_demo
 from newledger.identity.models import Company, User
@@ -74,7 +74,9 @@ def mcp_url(base_url: str, slug: str | None) -> str:
     return f"{base_url}/mcp/{slug}" if slug else f"{base_url}/mcp"
 
 
-def mcp_token(base_url: str, cred: Credential, resource: str | None, scope: str | None = None) -> str:
+def mcp_token(
+    base_url: str, cred: Credential, resource: str | None, scope: str | None = None
+) -> str:
     data = {"grant_type": "client_credentials"}
     if resource is not None:
         data["resource"] = resource

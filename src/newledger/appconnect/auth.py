@@ -59,8 +59,8 @@ def authenticate_bearer(
     bound to a resource (RFC 8707) is accepted only there. ``company_id``, when given, is the
     company the request addresses (e.g. the MCP URL's company); a token for another company is
     refused. ``require_resource``: a token bound to no resource is refused too (MCP accepts
-    only tokens issued for its URL; REST also takes unbound ones). The error's ``code`` is always ``invalid_token`` (RFC 6750 §3.1) and its message
-    never echoes the token.
+    only tokens issued for its URL; REST also takes unbound ones). The error's ``code`` is
+    always ``invalid_token`` (RFC 6750 §3.1) and its message never echoes the token.
     """
     try:
         claims = parse_access_token(token)
@@ -72,7 +72,9 @@ def authenticate_bearer(
         if company_id is not None and claims.company_id != company_id:
             raise _Refused("Token is for another company", "foreign_company")
         if require_resource and not claims.resource:
-            raise _Refused("Token is not bound to a resource; request one for this URL", "no_resource")
+            raise _Refused(
+                "Token is not bound to a resource; request one for this URL", "no_resource"
+            )
         if claims.resource and resource is not None and claims.resource != resource:
             raise _Refused("Token was issued for another resource", "foreign_resource")
         match claims.kind:

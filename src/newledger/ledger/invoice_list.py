@@ -8,12 +8,11 @@ once and cached; the values travel as bound parameters.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
-
-import dataclasses
 
 from sqlalchemy import ColumnElement, Row, bindparam, func, or_, select
 from sqlalchemy.orm import Session

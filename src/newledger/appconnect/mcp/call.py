@@ -1,4 +1,4 @@
-"""The authenticated call a tool runs for: who (``Actor``), on which unit of work, for which company.
+"""The authenticated call a tool runs for: who (``Actor``), on which unit of work, which company.
 
 The endpoint authenticates the request and puts an ``McpCall`` in the ASGI scope; a server
 middleware (``server.bind_call``) lifts it into a context variable for the handler, on the lean

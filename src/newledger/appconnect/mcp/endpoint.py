@@ -48,7 +48,7 @@ MAX_BODY_BYTES = 1024 * 1024
 _PREFIX = "/mcp"
 
 
-def _slug_of(path: str) -> str | None | bool:
+def _slug_of(path: str) -> str | bool | None:
     """``None`` for ``/mcp``, the slug for ``/mcp/{slug}``, ``False`` for any other path."""
     if path == _PREFIX:
         return None
@@ -136,9 +136,7 @@ class McpEndpoint:
             if scope["method"] == "POST":
                 read = await _read_body(receive)
                 if read is None:
-                    await Response("Request body too large", status_code=413)(
-                        scope, receive, send
-                    )
+                    await Response("Request body too large", status_code=413)(scope, receive, send)
                     return
                 body = read
                 try:

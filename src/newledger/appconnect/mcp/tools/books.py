@@ -83,9 +83,7 @@ async def search_invoices(
             due_date_to=due_to,
             search=search,
         )
-        page = invoice_list.list_invoices(
-            call.session, call.actor, filters, _newest(limit, cursor)
-        )
+        page = invoice_list.list_invoices(call.session, call.actor, filters, _newest(limit, cursor))
         total = invoice_list.count_invoices(call.session, call.actor, filters)
         rows = [invoice_out(invoice_summary(r)) for r in page.items]
         listed = "; ".join(
@@ -156,9 +154,7 @@ async def list_expenses(
         filters = ExpenseFilters(
             kind=kind, status=status, contact_id=contact_id, date_from=date_from, date_to=date_to
         )
-        page = expense_list.list_expenses(
-            call.session, call.actor, filters, _newest(limit, cursor)
-        )
+        page = expense_list.list_expenses(call.session, call.actor, filters, _newest(limit, cursor))
         total = expense_list.count_expenses(call.session, call.actor, filters)
         rows = [expense_out(expense_summary(r)) for r in page.items]
         listed = "; ".join(

@@ -22,7 +22,6 @@ from newledger.appconnect.mcp.tools import models
 from newledger.appconnect.mcp.tools.books import contact_out, expense_out, invoice_out
 from newledger.appconnect.mcp.tools.registry import tool
 from newledger.appconnect.mcp.tools.results import failure, guarded, success
-from newledger.identity.permissions import Permission
 from newledger.idempotency.service import (
     MAX_KEY_LENGTH,
     KeyInProgress,
@@ -31,6 +30,7 @@ from newledger.idempotency.service import (
     fingerprint,
     run_once,
 )
+from newledger.identity.permissions import Permission
 from newledger.ledger.contacts import contact_dict, create_contact
 from newledger.ledger.expenses import create_draft_expense, expense_dict
 from newledger.ledger.invoices import create_draft_invoice, invoice_dict
@@ -81,9 +81,7 @@ def _once(
     or an error result saying what to do about the key."""
     fp = fingerprint("mcp", name, payload=orjson.dumps(arguments, option=orjson.OPT_SORT_KEYS))
     try:
-        outcome = run_once(
-            call.session, call.actor, key, fp, lambda: Outcome(201, create())
-        )
+        outcome = run_once(call.session, call.actor, key, fp, lambda: Outcome(201, create()))
     except KeyReused:
         call.session.rollback()
         return failure(
@@ -125,7 +123,7 @@ async def create_invoice_draft(
     it is never sent or posted by this tool."""
 
     def work(call: McpCall) -> CallToolResult:
-        arguments = {
+        arguments: dict[str, Any] = {
             "contact_id": contact_id,
             "lines": [line.model_dump() for line in lines],
             "issue_date": (issue_date or dt.datetime.now(dt.UTC).date()).isoformat(),
@@ -154,7 +152,12 @@ async def create_invoice_draft(
     return await guarded(work)
 
 
-@tool("create_expense_draft", "Create an expense or bill draft", Permission.EXPENSES_DRAFT, writes=True)
+@tool(
+    "create_expense_draft",
+    "Create an expense or bill draft",
+    Permission.EXPENSES_DRAFT,
+    writes=True,
+)
 async def create_expense_draft(
     idempotency_key: IdempotencyKey,
     lines: Annotated[list[ExpenseLineIn], Field(min_length=1, max_length=200)],
@@ -176,7 +179,7 @@ async def create_expense_draft(
     account: use suggest_category to find one. The draft waits for a person to approve it."""
 
     def work(call: McpCall) -> CallToolResult:
-        arguments = {
+        arguments: dict[str, Any] = {
             "kind": kind,
             "date": (date or dt.datetime.now(dt.UTC).date()).isoformat(),
             "contact_id": contact_id,
@@ -222,7 +225,7 @@ async def create_contact_tool(
     """Create a customer or vendor (search_contacts first, to avoid a duplicate)."""
 
     def work(call: McpCall) -> CallToolResult:
-        arguments = {
+        arguments: dict[str, Any] = {
             "name": name,
             "kind": kind,
             "email": email,

@@ -23,7 +23,9 @@ def today() -> dt.date:
     return dt.datetime.now(dt.UTC).date()
 
 
-def period_dates(name: NamedPeriod, now: dt.date, fiscal_start_month: int) -> tuple[dt.date, dt.date]:
+def period_dates(
+    name: NamedPeriod, now: dt.date, fiscal_start_month: int
+) -> tuple[dt.date, dt.date]:
     """``[start, end]`` of a named period; quarters are calendar quarters, years fiscal years."""
     month_start = now.replace(day=1)
     quarter_start = now.replace(month=(now.month - 1) // 3 * 3 + 1, day=1)

@@ -122,7 +122,7 @@ def _aging(kind: Literal["ar", "ap"], as_of: dt.date | None, currency: str | Non
         report = build(call.session, call.actor, call.company_id, day, currency=currency)
         data: dict[str, Any] = report.to_json()
         cur = data["currency"]
-        late = []
+        late: list[dict[str, Any]] = []
         for row in sorted(report.contacts, key=lambda c: c.buckets[::-1], reverse=True):
             past_due = sum(row.buckets[1:])
             if past_due <= 0:
@@ -229,7 +229,9 @@ async def profit_and_loss(
 
 @tool("balance_sheet", "Balance sheet", REPORTS)
 async def balance_sheet(
-    as_of: Annotated[Day, Field(description="Balances at the end of this day; default: today")] = None,
+    as_of: Annotated[
+        Day, Field(description="Balances at the end of this day; default: today")
+    ] = None,
     currency: Currency = None,
 ) -> Annotated[CallToolResult, models.BalanceSheetOut]:
     """Balance sheet on a day: assets, liabilities and equity by account, with current-year
@@ -284,7 +286,9 @@ async def expenses_by_category(
             needle = category.strip().lower()
             cats = [c for c in cats if needle in c["name"].lower() or needle in c["code"]]
             data["categories"] = cats
-            kept = [c for c in report.categories if any(c.account_id == x["account_id"] for x in cats)]
+            kept = [
+                c for c in report.categories if any(c.account_id == x["account_id"] for x in cats)
+            ]
             spent = format_minor(sum(c.total for c in kept), cur)
             names = ", ".join(f"{c['name']} {c['total']}" for c in cats) or "no matching account"
             text = (
