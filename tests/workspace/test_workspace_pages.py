@@ -53,16 +53,27 @@ def test_every_response_carries_the_security_headers(
     assert " style=" not in page.text and "<script>" not in page.text  # nothing inline
 
 
-def test_a_viewer_cannot_reach_settings(
+def test_a_viewer_reaches_only_their_own_part_of_settings(
     live_server: LiveServer, sessions: sessionmaker[Session]
 ) -> None:
+    """A viewer administers nothing, but may connect an assistant with their own permissions:
+    App Connect shows them OAuth Connections and MCP Server, never API Credentials."""
     make_person(sessions, "owner@example.com")
     viewer = make_person(sessions, "viewer@example.com", role="viewer")
     with client(live_server.url) as c:
         sign_in(c, viewer)
         home = c.get("/")
-        assert 'href="/settings"' not in home.text and 'href="/activity"' in home.text
-        for path in ("/settings", "/settings/members", "/settings/appconnect"):
+        assert 'href="/settings"' in home.text and 'href="/activity"' in home.text
+        assert c.get("/settings").headers["location"] == "/settings/appconnect"
+        settings = c.get("/settings/appconnect")
+        assert 'href="/settings/members"' not in settings.text
+        assert 'id="tab-oauth-connections"' in settings.text
+        assert 'id="tab-mcp-server"' in settings.text
+        assert 'id="tab-api-credentials"' not in settings.text
+        asked = c.get("/settings/appconnect?tab=api-credentials")
+        assert 'id="panel-oauth-connections"' in asked.text and 'id="apps"' not in asked.text
+        assert c.get("/settings/integrations/chatgpt").status_code == 200
+        for path in ("/settings/members", "/settings/appconnect/apps/new"):
             response = c.get(path)
             assert response.status_code == 403, path
             assert "Not allowed" in response.text

@@ -29,6 +29,7 @@ __all__ = [
     "create_app",
     "delete_app",
     "get_app",
+    "get_app_by_id",
     "list_apps",
     "restore_app",
     "revoke_app",
@@ -159,6 +160,14 @@ def get_app(session: Session, actor: Actor, client_id: str) -> App:
     )
     if app is None:
         raise NotFound(f"No app {client_id!r} in this company")
+    return app
+
+
+def get_app_by_id(session: Session, actor: Actor, app_id: int) -> App:
+    company_id = _manager(actor)
+    app = session.scalar(select(App).where(App.id == app_id, App.company_id == company_id))
+    if app is None:
+        raise NotFound("No such app in this company")
     return app
 
 

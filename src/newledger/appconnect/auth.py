@@ -17,8 +17,14 @@ from sqlalchemy import bindparam, exists, or_, update
 from sqlalchemy.orm import Session
 
 from newledger.actor import Actor
-from newledger.appconnect.grants import app_grant, app_with_creator
-from newledger.appconnect.models import App, RevokedToken
+from newledger.appconnect import audience
+from newledger.appconnect.grants import (
+    app_grant,
+    app_with_creator,
+    connection_grant,
+    connection_with_user,
+)
+from newledger.appconnect.models import App, OAuthClient, OAuthConnection, RevokedToken
 from newledger.appconnect.refusals import Origin, note_request_refusal
 from newledger.appconnect.tokens import AccessToken, TokenRefused, parse_access_token
 from newledger.db import utcnow
@@ -34,7 +40,7 @@ __all__ = [
     "touch_last_used",
 ]
 
-# last_used_at is written at most once per app per this many seconds (DESIGN §4).
+# last_used_at is written at most once per grant per this many seconds (DESIGN §4).
 LAST_USED_RESOLUTION = dt.timedelta(seconds=60)
 
 
@@ -51,16 +57,14 @@ def authenticate_bearer(
     resource: str | None = None,
     company_id: int | None = None,
     origin: Origin | None = None,
-    require_resource: bool = False,
 ) -> Actor:
     """Return the actor a bearer token acts as, or raise ``AuthenticationFailed``.
 
     ``resource`` is the URL of what the request addresses (the REST API, an MCP URL). A token
     bound to a resource (RFC 8707) is accepted only there. ``company_id``, when given, is the
     company the request addresses (e.g. the MCP URL's company); a token for another company is
-    refused. ``require_resource``: a token bound to no resource is refused too (MCP accepts
-    only tokens issued for its URL; REST also takes unbound ones). The error's ``code`` is
-    always ``invalid_token`` (RFC 6750 §3.1) and its message never echoes the token.
+    refused. The error's ``code`` is always ``invalid_token`` (RFC 6750 §3.1) and its message
+    never echoes the token.
     """
     try:
         claims = parse_access_token(token)
@@ -71,20 +75,28 @@ def authenticate_bearer(
     try:
         if company_id is not None and claims.company_id != company_id:
             raise _Refused("Token is for another company", "foreign_company")
-        if require_resource and not claims.resource:
-            raise _Refused(
-                "Token is not bound to a resource; request one for this URL", "no_resource"
-            )
-        if claims.resource and resource is not None and claims.resource != resource:
-            raise _Refused("Token was issued for another resource", "foreign_resource")
+        if resource is not None and claims.resource != resource:
+            _refuse_resource(claims.resource, resource)
         match claims.kind:
             case "app":
                 return _app_actor(session, claims)
-            case _:  # OAuth connections (``conn``) join with the OAuth-for-MCP work.
+            case "conn":
+                return _connection_actor(session, claims)
+            case _:
                 raise _Refused("Unknown grant kind", "unknown_grant_kind")
     except _Refused as exc:
         _note(exc.reason, claims, origin)
         raise
+
+
+def _refuse_resource(bound: str, addressed: str) -> None:
+    """RFC 8707 audience check, for a token whose resource is not the addressed one. A token
+    bound to a resource is accepted only there; a token bound to none (an API credential app
+    that asked for none) only by the REST API, never by an MCP URL."""
+    if bound:
+        raise _Refused("Token was issued for another resource", "foreign_resource")
+    if addressed != audience.rest_api_url():
+        raise _Refused("Token is not bound to this resource", "no_resource")
 
 
 def refuse_permission(actor: Actor, permission: Permission, origin: Origin | None) -> None:
@@ -154,7 +166,7 @@ def _app_actor(session: Session, claims: AccessToken) -> Actor:
     if row.denied:
         raise _Refused("Token was revoked", "token_revoked")
     if row.last_used_at is None or now - row.last_used_at >= LAST_USED_RESOLUTION:
-        touch_last_used(session, claims.grant_id, now)
+        touch_last_used(session, App, claims.grant_id, now)
     return Actor(
         "app",
         row.company_id,
@@ -165,16 +177,78 @@ def _app_actor(session: Session, claims: AccessToken) -> Actor:
     )
 
 
-def touch_last_used(session: Session, app_id: int, now: dt.datetime) -> None:
-    """Coalesced ``last_used_at``: one UPDATE per app per minute, not one per request.
+_CONNECTION_STATE = (
+    connection_with_user(
+        OAuthConnection.id,
+        OAuthConnection.company_id,
+        OAuthConnection.permissions,
+        OAuthConnection.version,
+        OAuthConnection.revoked_at,
+        OAuthConnection.deleted_at,
+        OAuthConnection.last_used_at,
+        OAuthConnection.user_id,
+        OAuthClient.name,
+        OAuthClient.deleted_at.label("client_deleted_at"),
+    )
+    .join(OAuthClient, OAuthClient.id == OAuthConnection.client_pk)
+    .add_columns(exists().where(RevokedToken.jti == bindparam("jti")).label("denied"))
+    .where(OAuthConnection.id == bindparam("connection_id"))
+)
+
+
+def _connection_actor(session: Session, claims: AccessToken) -> Actor:
+    """As ``_app_actor``, for an OAuth connection: one statement reads the connection, its
+    user's current membership, its client and the token's deny-list entry."""
+    row = (
+        session.connection()
+        .execute(_CONNECTION_STATE, {"connection_id": claims.grant_id, "jti": claims.jti})
+        .first()
+    )
+    if row is None or row.company_id != claims.company_id:
+        raise _Refused("Unknown connection", "unknown_connection")
+    if row.version != claims.grant_version:
+        raise _Refused(
+            "Token was issued before the connection was deleted or revoked", "stale_version"
+        )
+    grant = connection_grant(row, role=row.role, is_active=row.is_active)
+    if not grant.status.live:
+        raise _Refused(f"Connection is {grant.status.value}", f"connection_{grant.status.value}")
+    if row.client_deleted_at is not None:
+        raise _Refused("The OAuth client was deleted", "client_deleted")
+    if row.denied:
+        raise _Refused("Token was revoked", "token_revoked")
+    now = utcnow()
+    if row.last_used_at is None or now - row.last_used_at >= LAST_USED_RESOLUTION:
+        touch_last_used(session, OAuthConnection, claims.grant_id, now)
+    return Actor(
+        "connection",
+        row.company_id,
+        claims.scope & grant.effective,
+        user_id=row.user_id,
+        connection_id=claims.grant_id,
+        label=row.name,
+    )
+
+
+def touch_last_used(
+    session: Session,
+    model: type[App] | type[OAuthConnection],
+    grant_id: int,
+    now: dt.datetime,
+) -> None:
+    """Coalesced ``last_used_at`` of an app or a connection: one UPDATE per grant per minute,
+    not one per request.
 
     Runs in the caller's unit of work, so it commits (or is dropped) with the request; the
     ``WHERE`` makes concurrent requests in the same minute update at most once.
     """
     cutoff = now - LAST_USED_RESOLUTION
     session.execute(
-        update(App)
-        .where(App.id == app_id, or_(App.last_used_at.is_(None), App.last_used_at <= cutoff))
+        update(model)
+        .where(
+            model.id == grant_id,
+            or_(model.last_used_at.is_(None), model.last_used_at <= cutoff),
+        )
         .values(last_used_at=now)
         .execution_options(synchronize_session=False)
     )

@@ -13,6 +13,7 @@ from newledger.db import Base, UTCDateTime, utcnow
 __all__ = [
     "App",
     "AuthorizationCode",
+    "ConsentRequest",
     "OAuthClient",
     "OAuthConnection",
     "RefreshToken",
@@ -139,7 +140,8 @@ class OAuthConnection(Base):
     resource: Mapped[str] = mapped_column(String(2048))
     version: Mapped[int] = mapped_column(Integer, default=1)
     revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
-    # Why it was revoked: refresh_token_reuse | code_replay (deletion sets deleted_at instead).
+    # Why it was revoked: refresh_token_reuse | code_replay | client_revoked (RFC 7009) |
+    # user_removed (removed from the company or deactivated). Deletion sets deleted_at instead.
     revoked_reason: Mapped[str | None] = mapped_column(String(32))
     deleted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     last_used_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
@@ -193,4 +195,36 @@ class RefreshToken(Base):
     used_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     revoked: Mapped[bool] = mapped_column(Boolean, default=False)
     expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class ConsentRequest(Base):
+    """A validated authorization request on someone's consent screen, waiting for an answer.
+
+    The consent form carries only a random consent id (``consent_digest`` stores its digest);
+    what the user answers (client, redirect URI, PKCE challenge, resource, company, offered
+    permissions, ``state``) stays here, out of reach of the form. The answer counts only from
+    the web session that was shown the screen (``web_session_id``), and only once
+    (``answered_at``, set by a conditional UPDATE), within ``expires_at``.
+    """
+
+    __tablename__ = "appconnect_oauth_consents"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    consent_digest: Mapped[str] = mapped_column(String(64), unique=True)
+    web_session_id: Mapped[int] = mapped_column(
+        ForeignKey("web_sessions.id", ondelete="CASCADE"), index=True
+    )
+    client_pk: Mapped[int] = mapped_column(
+        ForeignKey("appconnect_oauth_clients.id", ondelete="CASCADE")
+    )
+    company_id: Mapped[int] = mapped_column(ForeignKey("companies.id", ondelete="CASCADE"))
+    redirect_uri: Mapped[str] = mapped_column(String(2048))
+    code_challenge: Mapped[str] = mapped_column(String(128))
+    resource: Mapped[str] = mapped_column(String(2048))
+    state: Mapped[str | None] = mapped_column(Text)
+    # Space-separated permissions the screen offered (asked for, delegable, held by the user).
+    permissions: Mapped[str] = mapped_column(Text)
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    answered_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -75,6 +75,8 @@ class Event(StrEnum):
     CONSENT_DENIED = "appconnect:consent:denied"
     CONNECTION_CREATED = "appconnect:connection:created"
     CONNECTION_DELETED = "appconnect:connection:deleted"
+    # Its user was removed from the company or deactivated.
+    CONNECTION_REVOKED = "appconnect:connection:revoked"
     # A used refresh token or authorization code presented again: the connection is revoked.
     REFRESH_TOKEN_REUSED = "appconnect:connection:refresh_reuse"
     CODE_REPLAYED = "appconnect:connection:code_replay"

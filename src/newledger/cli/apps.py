@@ -1,4 +1,5 @@
-"""``newledger apps create|list|rotate|revoke|delete|restore``: API credential apps."""
+"""``newledger apps create|list|rotate|revoke|delete|restore``: API credential apps; and
+``newledger apps purge-oauth-clients``, the clean-up of OAuth clients that never reached consent."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from newledger.actor import Actor
 from newledger.appconnect import apps as service
+from newledger.appconnect.clients import purge_unconsented
 from newledger.appconnect.models import App
 from newledger.cli.common import company_actor, console, err_console, unit_of_work
 from newledger.errors import NotFound, ValidationFailed
@@ -180,3 +182,18 @@ def delete(client_id: str = typer.Argument(..., help="The app's client id")) -> 
 def restore(client_id: str = typer.Argument(..., help="The app's client id")) -> None:
     """Make a revoked or deleted app active again; old tokens stay dead."""
     _lifecycle("restored", client_id)
+
+
+@app.command("purge-oauth-clients")
+def purge_oauth_clients() -> None:
+    """Delete OAuth clients that registered themselves (or came from a metadata document) but
+    never reached an approved consent within NEWLEDGER_UNCONSENTED_CLIENT_TTL_HOURS. New
+    registrations do this too, a batch at a time; this runs it to the end (e.g. from cron)."""
+    total = 0
+    while True:
+        with unit_of_work() as session:
+            removed = purge_unconsented(session)
+        total += removed
+        if not removed:
+            break
+    console.print(f"removed {total} unconsented OAuth client{'s' if total != 1 else ''}")

@@ -12,6 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 from newledger.demo.documents import DAY
+from newledger.demo.grants import SOURCE_GRANT
 from newledger.demo.history import History
 
 __all__ = ["DraftSummary", "add_drafts"]
@@ -72,9 +73,13 @@ _INVOICES: tuple[tuple[int, list[tuple[str, int]], str, str], ...] = (
 )
 
 DraftSummary = dict[str, list[tuple[str, int, str, str]]]
+# Per grant name, the source columns of its drafts (``demo.grants.add_demo_grants``).
+Grants = dict[str, dict[str, Any]]
 
 
-def _draft_fields(h: History, day: dt.date, source: str, label: str) -> dict[str, Any]:
+def _draft_fields(
+    h: History, day: dt.date, source: str, label: str, grants: Grants
+) -> dict[str, Any]:
     stamp = h.b.stamp(day)
     return {
         "version": 1,
@@ -90,10 +95,12 @@ def _draft_fields(h: History, day: dt.date, source: str, label: str) -> dict[str
         "currency": h.b.currency,
         "company_id": h.b.company_id,
         **h.b.document_source(source, label),
+        # The app or connection named by the label (``demo.grants``), so the source opens.
+        **grants.get(SOURCE_GRANT.get(label, ""), {}),
     }
 
 
-def add_drafts(h: History) -> DraftSummary:
+def add_drafts(h: History, grants: Grants) -> DraftSummary:
     """Buffer the demo's drafts; returns (kind, id, source, label) rows for activity records."""
     made: DraftSummary = {"invoice": [], "expense": []}
     accounts = h.ids.accounts
@@ -106,7 +113,7 @@ def add_drafts(h: History) -> DraftSummary:
         h.b.add(
             "expenses",
             {
-                **_draft_fields(h, day, source, label),
+                **_draft_fields(h, day, source, label, grants),
                 "id": expense_id,
                 "kind": kind,
                 "contact_id": vendor_id,
@@ -137,7 +144,7 @@ def add_drafts(h: History) -> DraftSummary:
         h.b.add(
             "invoices",
             {
-                **_draft_fields(h, day, source, label),
+                **_draft_fields(h, day, source, label, grants),
                 "id": invoice_id,
                 "number": f"INV-{h.docs.invoice_seq:05d}",
                 "contact_id": contact_id,

@@ -16,6 +16,7 @@ from newledger.demo import catalog
 from newledger.demo.books import Books
 from newledger.demo.documents import LedgerIds
 from newledger.demo.drafts import add_drafts
+from newledger.demo.grants import add_demo_grants
 from newledger.demo.history import History
 from newledger.identity.models import Company, User
 from newledger.identity.permissions import Role
@@ -125,7 +126,7 @@ def load_demo(
     )
     history = History(books, ids, seed=seed, scale=scale_for(lines), as_of=as_of, user_id=owner.id)
     history.run()
-    drafts = add_drafts(history)
+    drafts = add_drafts(history, add_demo_grants(session, company, owner))
     books.flush()
     add_to_daily_balances(session, company.id, books.daily_movements())
     books.fix_sequences()

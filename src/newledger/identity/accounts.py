@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from newledger import ratelimit
 from newledger.actor import Actor
 from newledger.appconnect.apps import revoke_apps_created_by
+from newledger.appconnect.connections import revoke_connections_of
 from newledger.audit.services import record
 from newledger.audit.tags import Event
 from newledger.errors import (
@@ -98,6 +99,7 @@ def deactivate_user(session: Session, *, user: User, actor: Actor) -> int:
     ended = revoke_apps_created_by(
         session, actor, user_id=user.id, company_id=None, reason="creator deactivated"
     )
+    revoke_connections_of(session, actor, user_id=user.id, company_id=None)
     session.flush()
     _record(session, Event.USER_DEACTIVATED, actor, user)
     return ended

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from newledger.actor import Actor
 from newledger.appconnect.apps import revoke_apps_created_by
+from newledger.appconnect.connections import revoke_connections_of
 from newledger.audit.services import record
 from newledger.audit.tags import Event
 from newledger.db import utcnow
@@ -136,6 +137,7 @@ def remove_member(session: Session, *, company_id: int, membership_id: int, acto
     revoke_apps_created_by(
         session, actor, user_id=user.id, company_id=company_id, reason="creator removed"
     )
+    revoke_connections_of(session, actor, user_id=user.id, company_id=company_id)
     record(
         session,
         Event.MEMBER_REMOVED,

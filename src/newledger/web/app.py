@@ -9,6 +9,8 @@ from starlette.types import ASGIApp
 from newledger import __version__
 from newledger.appconnect.api.app import mount_api
 from newledger.appconnect.mcp import McpRoutes
+from newledger.appconnect.oauth import metadata as oauth_metadata
+from newledger.appconnect.oauth import register as oauth_register
 from newledger.appconnect.oauth.routes import OAuthEndpoints
 from newledger.web.guard import RequestGuard
 from newledger.web.setup import install as install_workspace
@@ -28,6 +30,9 @@ def create_app() -> ASGIApp:
     def healthz() -> JSONResponse:
         return JSONResponse({"status": "ok", "version": __version__})
 
+    # Discovery and dynamic registration: public, JSON, CORS.
+    for public in (oauth_metadata.router, oauth_register.router):
+        app.include_router(public)
     app.include_router(ledger_pages)  # before the workspace's placeholder home at /
     install_workspace(app)
     mount_api(app)

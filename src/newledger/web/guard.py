@@ -4,7 +4,8 @@
   them: PostgreSQL refuses a NUL in a text parameter, so ``/contacts?q=%00`` was a 500 there and
   a query-time error in a streamed export cut the file off. Form bodies of web pages are checked
   the same way (tab, CR and LF allowed: text areas have lines). The answer is the error page,
-  ``application/problem+json`` under ``/api/`` and an RFC 6749 §5.2 error under ``/oauth/``.
+  ``application/problem+json`` under ``/api/`` and an RFC 6749 §5.2 error under ``/oauth/``
+  (but the error page at ``/oauth/authorize``, which people see).
 - **``Cache-Control: no-store``** on every ``/api/v1`` and ``/oauth`` response, errors included
   (the token endpoint sets its own, with ``Pragma: no-cache``, RFC 6749 §5.1): API answers are
   a company's books and must not stay in a shared or browser cache.
@@ -36,6 +37,9 @@ _CONTROL = re.compile(rb"[\x00-\x1f\x7f]|\xc2[\x80-\x9f]")
 _FORM_CONTROL = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]|\xc2[\x80-\x9f]")
 _PATH_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _NO_STORE_PREFIXES = ("/api/v1", "/oauth")
+# Under /oauth but a page for people (the consent screen): HTML errors and the form checks of
+# every web page, and no-store (its redirects carry authorization codes).
+_OAUTH_PAGES = frozenset({"/oauth/authorize"})
 _FORM_TYPE = b"application/x-www-form-urlencoded"
 _MESSAGE = "The address or form contains a control character (such as NUL), which is never valid."
 
@@ -61,7 +65,9 @@ class RequestGuard:
         if _PATH_CONTROL.search(path) or has_control_characters(scope["query_string"]):
             await _bad_request(path)(scope, receive, send)
             return
-        if path.startswith(_NO_STORE_PREFIXES):
+        if path in _OAUTH_PAGES:
+            send = _no_store(send)
+        if path.startswith(_NO_STORE_PREFIXES) and path not in _OAUTH_PAGES:
             if path not in OAUTH_ENDPOINTS:  # they set no-store and Pragma themselves
                 send = _no_store(send)
         elif scope["method"] == "POST" and _is_form(scope):
@@ -106,7 +112,7 @@ def _bad_request(path: str) -> Response:
         return problem_response(
             400, "invalid_request", _MESSAGE, headers={"Cache-Control": "no-store"}
         )
-    if path.startswith("/oauth/"):
+    if path.startswith("/oauth/") and path not in _OAUTH_PAGES:
         return oauth_json({"error": "invalid_request", "error_description": _MESSAGE}, 400)
     return _page(400, "Bad request", _MESSAGE)
 

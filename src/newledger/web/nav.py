@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from newledger.identity.permissions import Permission
 
-__all__ = ["NAV", "SETTINGS_NAV", "SETTINGS_PERMISSIONS", "NavItem", "nav_for"]
+__all__ = ["NAV", "SETTINGS_NAV", "NavItem", "nav_for"]
 
 
 @dataclass(frozen=True)
@@ -20,13 +20,6 @@ class NavItem:
     any_of: tuple[Permission, ...] = ()
 
 
-# Settings hold company administration: reaching them needs one of these.
-SETTINGS_PERMISSIONS = (
-    Permission.APPCONNECT_MANAGE,
-    Permission.MEMBERS_MANAGE,
-    Permission.COMPANY_MANAGE,
-)
-
 NAV: tuple[NavItem, ...] = (
     NavItem("Dashboard", "/", ()),
     NavItem("Invoices", "/invoices", (Permission.INVOICES_READ,)),
@@ -35,12 +28,15 @@ NAV: tuple[NavItem, ...] = (
     NavItem("Review", "/review", (Permission.LEDGER_POST,)),
     NavItem("Reports", "/reports", (Permission.REPORTS_READ,)),
     NavItem("Activity", "/activity", (Permission.ACTIVITY_READ,)),
-    NavItem("Settings", "/settings", SETTINGS_PERMISSIONS),
+    # Every member has Settings: their own security and, under App Connect, their own OAuth
+    # connections and the MCP set-up guides (anyone may connect an assistant with the
+    # permissions they hold). Company administration inside it keeps its own permissions.
+    NavItem("Settings", "/settings", ()),
 )
 
 SETTINGS_NAV: tuple[NavItem, ...] = (
-    NavItem("App Connect", "/settings/appconnect", (Permission.APPCONNECT_MANAGE,)),
-    NavItem("Integrations", "/settings/integrations", (Permission.APPCONNECT_MANAGE,)),
+    NavItem("App Connect", "/settings/appconnect", ()),
+    NavItem("Integrations", "/settings/integrations", ()),
     NavItem("Members", "/settings/members", (Permission.MEMBERS_MANAGE,)),
     NavItem("Security", "/account/security", ()),
 )

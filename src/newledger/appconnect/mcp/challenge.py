@@ -10,27 +10,12 @@ from collections.abc import Iterable
 import orjson
 from starlette.responses import Response
 
-from newledger.config import get_settings
+from newledger.appconnect.oauth.cors import PUBLIC
+from newledger.appconnect.oauth.metadata import resource_metadata_url
+from newledger.appconnect.scopes import DEFAULT_SCOPES, scope_string
 from newledger.identity.permissions import Permission
 
-__all__ = ["DEFAULT_SCOPES", "forbidden", "rate_limited", "resource_metadata_url", "unauthorized"]
-
-# What a client should ask for when it knows nothing else: the read permissions the tools use.
-DEFAULT_SCOPES: tuple[Permission, ...] = (
-    Permission.COMPANY_READ,
-    Permission.REPORTS_READ,
-    Permission.INVOICES_READ,
-    Permission.EXPENSES_READ,
-    Permission.CONTACTS_READ,
-    Permission.BANK_READ,
-    Permission.PAYMENTS_READ,
-)
-
-
-def resource_metadata_url(slug: str | None) -> str:
-    """RFC 9728 §3.1 path insertion: the metadata of ``/mcp/{slug}`` (or ``/mcp``)."""
-    path = f"/mcp/{slug}" if slug else "/mcp"
-    return f"{get_settings().issuer}/.well-known/oauth-protected-resource{path}"
+__all__ = ["forbidden", "rate_limited", "unauthorized"]
 
 
 def _quoted(value: str) -> str:
@@ -53,14 +38,15 @@ def _json(status: int, body: dict[str, str], headers: dict[str, str]) -> Respons
         orjson.dumps(body),
         status_code=status,
         media_type="application/json",
-        headers={"Cache-Control": "no-store", **headers},
+        # CORS: a browser client must be able to read the challenge to start discovery.
+        headers={"Cache-Control": "no-store", **PUBLIC, **headers},
     )
 
 
 def unauthorized(slug: str | None, detail: str, *, token_given: bool) -> Response:
     """401: no token (no ``error``, RFC 6750 §3.1) or a refused one (``invalid_token``)."""
     error = "invalid_token" if token_given else None
-    header = _challenge(slug, DEFAULT_SCOPES, error, detail)
+    header = _challenge(slug, scope_string(DEFAULT_SCOPES).split(), error, detail)
     body = {"error": error or "unauthorized", "error_description": detail}
     return _json(401, body, {"WWW-Authenticate": header})
 

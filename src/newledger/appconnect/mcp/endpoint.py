@@ -36,6 +36,7 @@ from newledger.appconnect.mcp.call import SCOPE_KEY, McpCall
 from newledger.appconnect.mcp.challenge import forbidden, rate_limited, unauthorized
 from newledger.appconnect.mcp.server import McpServer, build_server, security_settings
 from newledger.appconnect.mcp.tools import REQUIRED
+from newledger.appconnect.oauth.cors import preflight
 from newledger.appconnect.refusals import Origin, note_request_refusal
 from newledger.config import get_settings
 from newledger.db import session_scope
@@ -46,6 +47,8 @@ __all__ = ["MAX_BODY_BYTES", "McpEndpoint", "McpRoutes"]
 
 MAX_BODY_BYTES = 1024 * 1024
 _PREFIX = "/mcp"
+# Streamable HTTP uses POST (messages), GET (the event stream) and DELETE (end a session).
+_METHODS = "GET, POST, DELETE, OPTIONS"
 
 
 def _slug_of(path: str) -> str | bool | None:
@@ -103,6 +106,9 @@ class McpEndpoint:
             await Response(status_code=404)(scope, receive, send)
             return
         assert slug is None or isinstance(slug, str)
+        if scope["method"] == "OPTIONS":  # a browser client's CORS preflight
+            await preflight(_METHODS)(scope, receive, send)
+            return
         request = Request(scope, receive)
         refused = await self._security.validate_request(request, is_post=False)
         if refused is not None:
@@ -120,9 +126,7 @@ class McpEndpoint:
         resource = company_mcp_url(slug) if slug else generic_mcp_url()
         with session_scope(get_sessionmaker()) as session:
             try:
-                actor = authenticate_bearer(
-                    session, token, resource=resource, origin=origin, require_resource=True
-                )
+                actor = authenticate_bearer(session, token, resource=resource, origin=origin)
             except AuthenticationFailed as exc:
                 await unauthorized(slug, str(exc), token_given=True)(scope, receive, send)
                 return

@@ -7,9 +7,9 @@ for a public client (a ``client_id`` alone). A request using two methods is refu
 NOT use more than one authentication method").
 
 ``authenticate`` decides by the shape of the client id: ``nlci_…`` is an API credential app
-(``app_credentials.py``). OAuth clients registered through ``/oauth/register`` and URL-shaped
-client ids (client ID metadata documents, DESIGN §5) join it with the OAuth-for-MCP work;
-until then they are unknown clients.
+(``app_credentials.py``); ``nloc_…`` (registered and dynamically registered OAuth clients) and
+URL-shaped ids (client ID metadata documents, DESIGN §5) are OAuth clients
+(``oauth_client_auth.py``); anything else is an unknown client.
 """
 
 from __future__ import annotations
@@ -18,8 +18,14 @@ import re
 from dataclasses import dataclass
 from urllib.parse import unquote_plus
 
+from newledger.appconnect.metadata_documents import is_metadata_client_id
 from newledger.appconnect.oauth.app_credentials import APP_CLIENT_ID, VerifiedApp, verify_app
 from newledger.appconnect.oauth.errors import OAuthError, invalid_client
+from newledger.appconnect.oauth.oauth_client_auth import (
+    OAUTH_CLIENT_ID,
+    VerifiedClient,
+    verify_oauth_client,
+)
 from newledger.appconnect.oauth.request import OAuthRequest
 from newledger.appconnect.strict_b64 import decode_standard
 
@@ -126,19 +132,17 @@ def read_client(request: OAuthRequest, form: dict[str, str]) -> PresentedClient:
     return PresentedClient(posted_id, posted_secret, method)
 
 
-# Who a request authenticated as. OAuth clients (public and confidential) join this union with
-# the OAuth-for-MCP work.
-Requester = VerifiedApp
+# Who a request authenticated as: an API credential app or an OAuth client (public or
+# confidential). Each grant says which it accepts.
+Requester = VerifiedApp | VerifiedClient
 
 
 def authenticate(client: PresentedClient) -> Requester:
     """Verify the presented credentials; raise ``invalid_client`` (with a reason) if they fail."""
     if APP_CLIENT_ID.fullmatch(client.client_id):
         return verify_app(client.client_id, client.secret)
-    if client.client_id.startswith("https://"):
-        # A client ID metadata document (DESIGN §5): fetched and verified with the OAuth-for-MCP
-        # work; refused, and recorded as such, until then.
-        raise invalid_client("client_metadata_document_unsupported")
+    if OAUTH_CLIENT_ID.fullmatch(client.client_id) or is_metadata_client_id(client.client_id):
+        return verify_oauth_client(client.client_id, client.secret, client.method)
     raise invalid_client("unknown_client")
 
 

@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable
 from starlette.responses import Response
 from starlette.types import Receive, Scope
 
+from newledger.appconnect.oauth.app_credentials import VerifiedApp
 from newledger.appconnect.oauth.client_auth import (
     PresentedClient,
     Requester,
@@ -73,7 +74,11 @@ def _note(
         exc.error,
         loggable_client_id(client_id),
         details,
-        app_id=requester.id if requester is not None else exc.app_id,
-        company_id=requester.company_id if requester is not None else exc.company_id,
+        # An OAuth client's company is the one the failed grant concerns (codes and refresh
+        # tokens name it), not the client's: a dynamic client belongs to none.
+        app_id=requester.id if isinstance(requester, VerifiedApp) else exc.app_id,
+        company_id=requester.company_id
+        if isinstance(requester, VerifiedApp)
+        else exc.company_id or (requester.company_id if requester is not None else None),
         origin=Origin(request.ip, request.user_agent) if request else Origin(),
     )

@@ -1,9 +1,9 @@
 """``POST /oauth/token`` (RFC 6749 §3.2): explicit dispatch to one plain function per grant.
 
 ``endpoint.serve`` has already read the form, authenticated the client, applied the rate
-limits and will record any refusal; ``_token`` only picks the grant. Today that is
-``client_credentials`` (§4.4) for API credential apps; ``authorization_code`` and
-``refresh_token`` for OAuth clients join the ``match`` with the OAuth-for-MCP work.
+limits and will record any refusal; ``_token`` only picks the grant: ``client_credentials``
+(§4.4) for API credential apps; ``authorization_code`` (§4.1.3, ``code_grant.py``) and
+``refresh_token`` (§6, ``refresh_grant.py``) for OAuth clients.
 
 Written as a plain Starlette route, not a FastAPI endpoint: no dependency resolution, no
 validation models, a hand-parsed form and orjson. The fast path is one indexed SELECT, two
@@ -24,10 +24,14 @@ from starlette.types import Receive, Scope
 
 from newledger.appconnect import audience
 from newledger.appconnect.auth import LAST_USED_RESOLUTION, touch_last_used
+from newledger.appconnect.models import App
 from newledger.appconnect.oauth.app_credentials import VerifiedApp
 from newledger.appconnect.oauth.client_auth import Requester
+from newledger.appconnect.oauth.code_grant import authorization_code
 from newledger.appconnect.oauth.endpoint import serve
 from newledger.appconnect.oauth.errors import OAuthError, json_response
+from newledger.appconnect.oauth.oauth_client_auth import VerifiedClient
+from newledger.appconnect.oauth.refresh_grant import refresh_token
 from newledger.appconnect.tokens import issue_access_token
 from newledger.db import session_scope, utcnow
 from newledger.identity.permissions import Permission
@@ -41,13 +45,25 @@ async def token_endpoint(scope: Scope, receive: Receive) -> Response:
 
 
 async def _token(requester: Requester, form: dict[str, str]) -> Response:
+    """Each grant for its own kind of client: ``client_credentials`` for API credential apps,
+    the code and refresh grants for OAuth clients (DESIGN §1: never interchangeable)."""
     grant_type = form.get("grant_type")
-    match grant_type:
-        case "client_credentials":
+    match grant_type, requester:
+        case "client_credentials", VerifiedApp():
             return await client_credentials(requester, form)
-        case None | "":
+        case "authorization_code", VerifiedClient():
+            return await authorization_code(requester, form)
+        case "refresh_token", VerifiedClient():
+            return await refresh_token(requester, form)
+        case "client_credentials" | "authorization_code" | "refresh_token", _:
+            raise OAuthError(
+                "unauthorized_client",
+                "This client may not use this grant type",
+                reason="grant_not_for_client",
+            )
+        case None | "", _:
             raise OAuthError("invalid_request", "grant_type is required")
-        case _:
+        case _, _:
             raise OAuthError(
                 "unsupported_grant_type",
                 "Unsupported grant_type",
@@ -133,4 +149,4 @@ def _resource(requested: str | None, app: VerifiedApp) -> str:
 
 def _write_last_used(app_id: int, now: dt.datetime) -> None:
     with session_scope(get_sessionmaker()) as session:
-        touch_last_used(session, app_id, now)
+        touch_last_used(session, App, app_id, now)

@@ -5,13 +5,13 @@ from __future__ import annotations
 from fastapi import Depends, Response
 from fastapi.responses import RedirectResponse
 
-from newledger.web.deps import WebContext, require_any, web_router
-from newledger.web.nav import SETTINGS_NAV, SETTINGS_PERMISSIONS, nav_for
+from newledger.web.deps import WebContext, require_permission, web_router
+from newledger.web.nav import SETTINGS_NAV, nav_for
 
 router = web_router()
 
 
 @router.get("/settings")
-def settings_index(ctx: WebContext = Depends(require_any(*SETTINGS_PERMISSIONS))) -> Response:
+def settings_index(ctx: WebContext = Depends(require_permission())) -> Response:
     items = nav_for(ctx.permissions, SETTINGS_NAV)
     return RedirectResponse(items[0].path if items else "/account/security", status_code=303)

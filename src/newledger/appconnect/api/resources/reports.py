@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
+from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
@@ -45,10 +46,18 @@ def _today() -> dt.date:
 async def _run(
     ctx: ApiContext, build: Callable[..., Any], *dates: dt.date, **options: Any
 ) -> Response:
-    """``build(session, actor, company_id, *dates, **options)`` in the thread pool, as JSON."""
+    """``build(session, actor, company_id, *dates, **options)`` in the thread pool, as JSON.
+
+    The request's connection goes back to the pool before the hop (the token check's unit of
+    work is committed) and again before the thread returns. Held across the ``await``, a burst of
+    report requests would take every pooled connection, the next request's token check would
+    wait for one *on the event loop*, and the threads that could free one would wait for that
+    loop: every worker stalled until the pool timeout.
+    """
+    ctx.session.commit()
     try:
         report = await run_in_threadpool(
-            build, ctx.session, ctx.actor, ctx.company_id, *dates, **options
+            _released, build, ctx.session, ctx.actor, ctx.company_id, *dates, **options
         )
     except OverflowError:
         # e.g. many comparison periods before 1900: the periods would leave the calendar.
@@ -59,6 +68,14 @@ async def _run(
             errors={"from": "out of range"},
         ) from None
     return ctx.respond(report.to_json())
+
+
+def _released(build: Callable[..., Any], session: Session, *args: Any, **options: Any) -> Any:
+    """Run ``build`` and end its read transaction in the same thread (see ``_run``)."""
+    try:
+        return build(session, *args, **options)
+    finally:
+        session.rollback()  # a read: nothing to commit, and the connection is returned
 
 
 def _fiscal_year_to_date(

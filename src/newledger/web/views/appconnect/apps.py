@@ -176,6 +176,13 @@ def _secret_page(
 # ---------------------------------------------------------------------------------------- detail
 
 
+@router.get(f"{BASE}/by-id/{{app_id}}")
+def detail_by_id(app_id: int, ctx: WebContext = Depends(_manage)) -> Response:
+    """Where a draft's "Came from" links: drafts know their app's id, the page its client id."""
+    app = apps.get_app_by_id(ctx.db, ctx.actor, app_id)
+    return RedirectResponse(f"{BASE}/{app.client_id}", status_code=303)
+
+
 @router.get(f"{BASE}/{{client_id}}")
 def detail_page(request: Request, client_id: str, ctx: WebContext = Depends(_manage)) -> Response:
     view = app_views.get_app_view(ctx.db, ctx.actor, client_id)
