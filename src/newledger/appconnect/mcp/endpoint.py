@@ -23,6 +23,7 @@ from typing import Any
 
 import orjson
 from mcp.server.transport_security import TransportSecurityMiddleware
+from sqlalchemy import select
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -41,6 +42,7 @@ from newledger.appconnect.refusals import Origin, note_request_refusal
 from newledger.config import get_settings
 from newledger.db import session_scope
 from newledger.errors import AuthenticationFailed
+from newledger.identity.models import Company
 from newledger.runtime import get_sessionmaker
 
 __all__ = ["MAX_BODY_BYTES", "McpEndpoint", "McpRoutes"]
@@ -116,6 +118,11 @@ class McpEndpoint:
             return
         token = _bearer(scope)
         if token is None:
+            if slug is not None and not _company_exists(slug):
+                # No resource to discover. (With a token, the audience check answers instead:
+                # the token endpoint binds only an existing company's URL.)
+                await Response(status_code=404)(scope, receive, send)
+                return
             detail = "A bearer token is required (Authorization: Bearer <token>)."
             await unauthorized(slug, detail, token_given=False)(scope, receive, send)
             return
@@ -173,6 +180,11 @@ class McpEndpoint:
                 await _send_json(send, reply.status, reply.body)
                 return
             await self.server.manager.handle_request(scope, _replay(body, receive), send)
+
+
+def _company_exists(slug: str) -> bool:
+    with session_scope(get_sessionmaker()) as session:
+        return session.scalar(select(Company.id).where(Company.slug == slug)) is not None
 
 
 def _tool_permissions(message: Any) -> tuple[Any, ...]:
