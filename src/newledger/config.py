@@ -35,6 +35,9 @@ class Settings(BaseSettings):
     token_rate_limit_per_ip: int = 1200
     token_rate_window_seconds: int = 60
     api_rate_limit_per_minute: int = 6000
+    # Answer plain stateless JSON MCP requests on the lean path (appconnect/mcp/lean.py); off
+    # sends every request through the SDK transport (the parity tests compare the two).
+    mcp_lean_path: bool = True
     # OAuth for MCP clients (DESIGN §4, §5).
     authorization_code_ttl_seconds: int = 60
     refresh_token_idle_days: int = 30

@@ -27,7 +27,18 @@ from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
 import orjson
-from sqlalchemy import BindParameter, ColumnElement, Date, Integer, Select, and_, bindparam, or_
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    Date,
+    Integer,
+    Select,
+    and_,
+    bindparam,
+    func,
+    or_,
+    select,
+)
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from newledger.db import UTCDateTime
@@ -225,6 +236,29 @@ class Listing:
             cached = self._cache[shape] = self.orders[order].statement(query, after=after)
         return cached
 
+    def _given(self, filters: Any) -> dict[str, Any]:
+        given: Iterable[tuple[str, Any]]
+        if isinstance(filters, Mapping):
+            given = filters.items()
+        else:  # read by name: dataclasses.asdict would cost more than the query's binding
+            given = ((name, getattr(filters, name)) for name in self.conditions)
+        return {k: v for k, v in given if v is not None}
+
+    def count(self, session: Session, company_id: int, filters: Any) -> int:
+        """How many of the company's rows the filters keep, over all pages (a list's total)."""
+        params = self._given(filters)
+        shape = ("count", *params)
+        statement = self._cache.get(shape)
+        if statement is None:
+            narrowed = self.query.where(
+                self.scope, *(self.conditions[name](bindparam(name)) for name in params)
+            )
+            statement = self._cache[shape] = select(func.count()).select_from(
+                narrowed.order_by(None).subquery()
+            )
+        params["company_id"] = company_id
+        return int(session.connection().execute(statement, params).scalar_one())
+
     def page(
         self,
         session: Session,
@@ -234,12 +268,7 @@ class Listing:
     ) -> Page[Any]:
         """One page of the company's rows. ``filters`` maps condition names to values, or is an
         object with an attribute per condition; a ``None`` value is no filter."""
-        given: Iterable[tuple[str, Any]]
-        if isinstance(filters, Mapping):
-            given = filters.items()
-        else:  # read by name: dataclasses.asdict would cost more than the query's binding
-            given = ((name, getattr(filters, name)) for name in self.conditions)
-        params = {k: v for k, v in given if v is not None}
+        params = self._given(filters)
         order = self.orders.get(page.order)
         if order is None:
             known = ", ".join(self.orders)

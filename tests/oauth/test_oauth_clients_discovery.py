@@ -152,16 +152,24 @@ def test_the_generic_mcp_url_challenge_names_the_generic_metadata(live_server: L
     )
 
 
-def test_a_token_bound_to_the_company_mcp_url_passes_the_gate(
+def test_a_token_bound_to_the_company_mcp_url_is_served(
     live_server: LiveServer, sessions: sessionmaker[Session]
 ) -> None:
     tenant = make_tenant(sessions)
     mcp_url = f"{live_server.url}/mcp/{tenant.company.slug}"
     cred = make_app(sessions, tenant, "invoices:read")
     token = fetch_token(live_server.url, cred, resource=mcp_url).json()["access_token"]
-    response = httpx.post(mcp_url, json={}, headers={"Authorization": f"Bearer {token}"})
-    assert response.status_code == 501
-    assert "issue 10" in response.json()["error_description"]
+    response = httpx.post(
+        mcp_url,
+        json={"jsonrpc": "2.0", "id": 1, "method": "ping"},
+        headers={
+            "Authorization": f"Bearer {token}",
+            "Accept": "application/json, text/event-stream",
+            "MCP-Protocol-Version": "2025-11-25",
+        },
+    )
+    assert response.status_code == 200, response.text
+    assert response.json() == {"jsonrpc": "2.0", "id": 1, "result": {}}
 
 
 def test_a_token_for_company_a_is_refused_at_company_b_mcp_url(

@@ -27,7 +27,8 @@ from newledger.actor import Actor
 from newledger.appconnect import secrets
 from newledger.appconnect.models import ConsentRequest, OAuthClient
 from newledger.appconnect.oauth import codes
-from newledger.appconnect.oauth.authorize import AuthorizationRequest, response_url, scope_string
+from newledger.appconnect.oauth.authorize import AuthorizationRequest, response_url
+from newledger.appconnect.scopes import scope_string
 from newledger.audit.services import record
 from newledger.audit.tags import Event
 from newledger.db import utcnow

@@ -8,6 +8,8 @@ is asked for separately, by a 403 ``insufficient_scope`` step-up.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from newledger.identity.permissions import DELEGABLE, Permission
 
 __all__ = ["DEFAULT_SCOPES", "SCOPES_SUPPORTED", "known_scopes", "scope_string"]
@@ -24,5 +26,5 @@ def known_scopes(requested: str | None) -> frozenset[Permission]:
     return frozenset(_BY_NAME[name] for name in (requested or "").split() if name in _BY_NAME)
 
 
-def scope_string(permissions: frozenset[Permission]) -> str:
+def scope_string(permissions: Iterable[Permission]) -> str:
     return " ".join(sorted(p.value for p in permissions))

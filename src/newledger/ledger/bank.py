@@ -38,6 +38,7 @@ __all__ = [
     "ImportResult",
     "TransactionFilters",
     "categorize_transaction",
+    "count_transactions",
     "get_transaction",
     "import_transactions",
     "list_bank_accounts",
@@ -346,18 +347,26 @@ def list_transactions(
 ) -> Page[BankTransaction]:
     """One page of the company's imported bank transactions. Needs ``bank:read``."""
     actor.require(Permission.BANK_READ)
-    company_id = actor.company_scope()
+    return _TRANSACTIONS.page(session, actor.company_scope(), _transaction_params(filters), page)
+
+
+def count_transactions(session: Session, actor: Actor, filters: TransactionFilters) -> int:
+    """How many bank transactions the filters keep (a list's total). Needs ``bank:read``."""
+    actor.require(Permission.BANK_READ)
+    return _TRANSACTIONS.count(session, actor.company_scope(), _transaction_params(filters))
+
+
+def _transaction_params(filters: TransactionFilters) -> dict[str, Any]:
     if filters.status is not None and filters.status not in STATUSES:
         raise ValidationFailed("Unknown status", errors={"status": "unknown"})
     search = (filters.search or "").strip().lower()
-    params = {
+    return {
         "bank_account_id": filters.bank_account_id,
         "status": filters.status,
         "date_from": filters.date_from,
         "date_to": filters.date_to,
         "pattern": f"%{search}%" if search else None,
     }
-    return _TRANSACTIONS.page(session, company_id, params, page)
 
 
 def transaction_dict(txn: BankTransaction) -> dict[str, Any]:

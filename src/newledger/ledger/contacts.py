@@ -23,6 +23,7 @@ __all__ = [
     "CONTACT_ORDERS",
     "ContactFilters",
     "contact_dict",
+    "count_contacts",
     "create_contact",
     "get_contact",
     "list_contacts",
@@ -222,16 +223,24 @@ def list_contacts(
     """One page of the company's contacts, archived ones only with ``include_archived``.
     Needs ``contacts:read``."""
     actor.require(Permission.CONTACTS_READ)
-    company_id = actor.company_scope()
+    return _LISTING.page(session, actor.company_scope(), _contact_params(filters), page)
+
+
+def count_contacts(session: Session, actor: Actor, filters: ContactFilters) -> int:
+    """How many contacts the filters keep (a list's total). Needs ``contacts:read``."""
+    actor.require(Permission.CONTACTS_READ)
+    return _LISTING.count(session, actor.company_scope(), _contact_params(filters))
+
+
+def _contact_params(filters: ContactFilters) -> dict[str, Any]:
     if filters.kind is not None and filters.kind not in CONTACT_KINDS:
         raise ValidationFailed("Unknown contact kind", errors={"kind": "unknown"})
     search = (filters.search or "").strip().lower()
-    params = {
+    return {
         "kind": filters.kind,
         "pattern": f"%{search}%" if search else None,
         "archived": None if filters.include_archived else False,
     }
-    return _LISTING.page(session, company_id, params, page)
 
 
 def contact_dict(contact: Contact) -> dict[str, Any]:

@@ -20,7 +20,13 @@ from newledger.ledger.models import Contact, Expense
 from newledger.money import format_minor
 from newledger.pagination import Listing, Order, Page, PageRequest
 
-__all__ = ["EXPENSE_ORDERS", "ExpenseFilters", "expense_summary", "list_expenses"]
+__all__ = [
+    "EXPENSE_ORDERS",
+    "ExpenseFilters",
+    "count_expenses",
+    "expense_summary",
+    "list_expenses",
+]
 
 EXPENSE_ORDERS: dict[str, Order] = {
     "changed": Order(Expense.updated_at, Expense.id),
@@ -87,6 +93,12 @@ def list_expenses(
     actor.require(Permission.EXPENSES_READ)
     company_id = actor.company_scope()
     return _LISTING.page(session, company_id, filters, page)
+
+
+def count_expenses(session: Session, actor: Actor, filters: ExpenseFilters) -> int:
+    """How many expenses and bills the filters keep (a list's total). Needs ``expenses:read``."""
+    actor.require(Permission.EXPENSES_READ)
+    return _LISTING.count(session, actor.company_scope(), filters)
 
 
 def expense_summary(row: Row[*tuple[Any, ...]]) -> dict[str, Any]:

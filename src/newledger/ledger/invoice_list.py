@@ -8,12 +8,13 @@ once and cached; the values travel as bound parameters.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, bindparam, select
+from sqlalchemy import ColumnElement, Row, bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
 from newledger.actor import Actor
@@ -22,7 +23,13 @@ from newledger.ledger.models import Contact, Invoice
 from newledger.money import format_minor
 from newledger.pagination import Listing, Order, Page, PageRequest
 
-__all__ = ["INVOICE_ORDERS", "InvoiceFilters", "invoice_summary", "list_invoices"]
+__all__ = [
+    "INVOICE_ORDERS",
+    "InvoiceFilters",
+    "count_invoices",
+    "invoice_summary",
+    "list_invoices",
+]
 
 INVOICE_ORDERS: dict[str, Order] = {
     # Incremental sync: a row changed after it was read moves to the end of the walk.
@@ -41,6 +48,8 @@ class InvoiceFilters:
     issue_date_from: dt.date | None = None
     issue_date_to: dt.date | None = None
     due_date_to: dt.date | None = None
+    # Number or customer name contains this, any case.
+    search: str | None = None
 
 
 _CONDITIONS: dict[str, Callable[[Any], ColumnElement[bool]]] = {
@@ -49,6 +58,7 @@ _CONDITIONS: dict[str, Callable[[Any], ColumnElement[bool]]] = {
     "issue_date_from": lambda v: Invoice.issue_date >= v,
     "issue_date_to": lambda v: Invoice.issue_date <= v,
     "due_date_to": lambda v: Invoice.due_date <= v,
+    "search": lambda v: or_(func.lower(Invoice.number).like(v), func.lower(Contact.name).like(v)),
 }
 
 _LIST = select(
@@ -88,7 +98,18 @@ def list_invoices(
     ``invoice_summary``, and ``contact_name``). Needs ``invoices:read``."""
     actor.require(Permission.INVOICES_READ)
     company_id = actor.company_scope()
-    return _LISTING.page(session, company_id, filters, page)
+    return _LISTING.page(session, company_id, _patterned(filters), page)
+
+
+def count_invoices(session: Session, actor: Actor, filters: InvoiceFilters) -> int:
+    """How many invoices the filters keep (a list's total). Needs ``invoices:read``."""
+    actor.require(Permission.INVOICES_READ)
+    return _LISTING.count(session, actor.company_scope(), _patterned(filters))
+
+
+def _patterned(filters: InvoiceFilters) -> InvoiceFilters:
+    search = (filters.search or "").strip().lower()
+    return dataclasses.replace(filters, search=f"%{search}%" if search else None)
 
 
 def invoice_summary(row: Row[*tuple[Any, ...]]) -> dict[str, Any]:

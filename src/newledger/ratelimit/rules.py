@@ -30,6 +30,8 @@ class Rule(StrEnum):
     TOKEN_PER_CLIENT = "token:client"
     TOKEN_PER_IP = "token:ip"
     API_PER_GRANT = "api:grant"
+    # MCP calls per app or connection: the REST API's quota, counted apart from REST.
+    MCP_PER_GRANT = "mcp:grant"
     # RFC 7591 dynamic client registration: an unauthenticated write, so counted per IP.
     REGISTER_PER_IP = "register:ip"
 
@@ -73,5 +75,6 @@ def quotas(settings: Settings) -> dict[Rule, Quota]:
         Rule.TOKEN_PER_CLIENT: Quota(settings.token_rate_limit_per_client, token_window),
         Rule.TOKEN_PER_IP: Quota(settings.token_rate_limit_per_ip, token_window),
         Rule.API_PER_GRANT: Quota(settings.api_rate_limit_per_minute, 60),
+        Rule.MCP_PER_GRANT: Quota(settings.api_rate_limit_per_minute, 60),
         Rule.REGISTER_PER_IP: Quota(settings.registration_rate_limit_per_hour, 3600),
     }

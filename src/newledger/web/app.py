@@ -9,8 +9,8 @@ from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp
 
 from newledger import __version__
-from newledger.appconnect import mcp_gate
 from newledger.appconnect.api.app import mount_api
+from newledger.appconnect.mcp import McpRoutes
 from newledger.appconnect.oauth import metadata as oauth_metadata
 from newledger.appconnect.oauth import register as oauth_register
 from newledger.appconnect.oauth.routes import OAuthEndpoints
@@ -21,7 +21,8 @@ from newledger.web.views.ledger import router as ledger_pages
 
 def create_app() -> ASGIApp:
     """The whole application. ``/oauth/token`` and ``/oauth/revoke`` are answered in front of
-    FastAPI itself (see ``appconnect/oauth/routes.py``); every other request goes to FastAPI.
+    FastAPI itself (see ``appconnect/oauth/routes.py``), ``/mcp`` and ``/mcp/{slug}`` too
+    (``appconnect/mcp/endpoint.py``); every other request goes to FastAPI.
     Outside both sits ``RequestGuard`` (``web/guard.py``): what every request gets."""
     app = FastAPI(
         title="NewLedger", version=__version__, docs_url=None, redoc_url=None, openapi_url=None
@@ -31,13 +32,13 @@ def create_app() -> ASGIApp:
     def healthz() -> JSONResponse:
         return JSONResponse({"status": "ok", "version": __version__})
 
-    # Discovery, dynamic registration and the MCP URLs' 401 challenge: public, JSON, CORS.
-    for public in (oauth_metadata.router, oauth_register.router, mcp_gate.router):
+    # Discovery and dynamic registration: public, JSON, CORS.
+    for public in (oauth_metadata.router, oauth_register.router):
         app.include_router(public)
     app.include_router(ledger_pages)  # before the workspace's placeholder home at /
     install_workspace(app)
     mount_api(app)
-    return RequestGuard(OAuthEndpoints(app))
+    return RequestGuard(OAuthEndpoints(McpRoutes(app)))
 
 
 def create_served_app() -> ASGIApp:

@@ -17,7 +17,7 @@ need as much code again to bend to them.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
@@ -27,12 +27,12 @@ from sqlalchemy.orm import Session
 from newledger.appconnect import audience, clients, redirect_uris
 from newledger.appconnect.models import OAuthClient
 from newledger.appconnect.oauth import pkce
+from newledger.appconnect.scopes import DEFAULT_SCOPES, known_scopes
 from newledger.config import get_settings
 from newledger.identity.models import Company
-from newledger.identity.permissions import DELEGABLE, Permission
+from newledger.identity.permissions import Permission
 
 __all__ = [
-    "DEFAULT_SCOPES",
     "AuthorizationError",
     "AuthorizationRequest",
     "IdentifiedClient",
@@ -40,13 +40,9 @@ __all__ = [
     "identify_client",
     "requested_permissions",
     "response_url",
-    "scope_string",
     "validate",
 ]
 
-# What an empty (or absent, or all-unknown) ``scope`` asks for: read access to the books.
-# ChatGPT sends ``scope=`` (DESIGN §5); drafting is only offered when a client asks for it.
-DEFAULT_SCOPES: frozenset[Permission] = frozenset(p for p in DELEGABLE if p.value.endswith(":read"))
 # The longest ``state`` echoed back: a longer one is refused rather than put in a redirect.
 MAX_STATE = 2048
 _SINGLE = (
@@ -160,9 +156,9 @@ def requested_permissions(scope: str | None) -> frozenset[Permission]:
     """The delegable permissions a ``scope`` names. Unknown names (``offline_access``, another
     server's scopes) and user-only permissions are ignored, not refused; when nothing is left,
     the default scopes."""
-    delegable = {p.value: p for p in DELEGABLE}
-    asked = frozenset(delegable[name] for name in (scope or "").split() if name in delegable)
-    return asked or DEFAULT_SCOPES
+    # An empty ``scope=`` (ChatGPT sends one, DESIGN §5) means read access to the books;
+    # drafting is only offered when a client asks for it.
+    return known_scopes(scope) or DEFAULT_SCOPES
 
 
 def _company_of(session: Session, resource: str) -> Company | None:
@@ -229,7 +225,3 @@ def response_url(redirect_uri: str, params: dict[str, str], state: str | None) -
     elif not redirect_uri.endswith(("?", "&")):
         redirect_uri += "&"
     return redirect_uri + urlencode(query)
-
-
-def scope_string(permissions: Iterable[Permission]) -> str:
-    return " ".join(sorted(p.value for p in permissions))

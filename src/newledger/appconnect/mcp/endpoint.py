@@ -1,0 +1,247 @@
+"""The ASGI entry point for ``/mcp`` and ``/mcp/{slug}``: checks, then the lean path or the SDK.
+
+Per request, in order:
+
+1. Host and Origin against the public URL (DNS-rebinding protection, the SDK's own check).
+2. The bearer token, by ``authenticate_bearer`` as REST does (one HMAC, one indexed read, no
+   cache, so a revoke is seen by the next call). It must be bound to this exact URL (RFC 8707):
+   the token endpoint binds ``/mcp/{slug}`` only for the app's own company, so the URL's company
+   is the token's; for the generic ``/mcp`` the company is simply the token's. A token without a
+   resource is refused here (it may still call REST).
+3. A ``tools/call`` the token may not make: 403 ``insufficient_scope`` with every scope the
+   tool needs, before it runs.
+4. The per-grant rate limit (the shared ``ratelimit`` module).
+5. The call, in one unit of work: the lean path (``lean.py``) for plain stateless JSON
+   requests, the SDK's stateless transport for everything else.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import orjson
+from mcp.server.transport_security import TransportSecurityMiddleware
+from sqlalchemy import select
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from newledger import ratelimit
+from newledger.actor import actor_key
+from newledger.appconnect.audience import company_mcp_url, generic_mcp_url
+from newledger.appconnect.auth import authenticate_bearer, grant_of
+from newledger.appconnect.mcp import lean
+from newledger.appconnect.mcp.call import SCOPE_KEY, McpCall
+from newledger.appconnect.mcp.challenge import forbidden, rate_limited, unauthorized
+from newledger.appconnect.mcp.server import McpServer, build_server, security_settings
+from newledger.appconnect.mcp.tools import REQUIRED
+from newledger.appconnect.oauth.cors import preflight
+from newledger.appconnect.refusals import Origin, note_request_refusal
+from newledger.config import get_settings
+from newledger.db import session_scope
+from newledger.errors import AuthenticationFailed
+from newledger.identity.models import Company
+from newledger.runtime import get_sessionmaker
+
+__all__ = ["MAX_BODY_BYTES", "McpEndpoint", "McpRoutes"]
+
+MAX_BODY_BYTES = 1024 * 1024
+_PREFIX = "/mcp"
+# Streamable HTTP uses POST (messages), GET (the event stream) and DELETE (end a session).
+_METHODS = "GET, POST, DELETE, OPTIONS"
+
+
+def _slug_of(path: str) -> str | bool | None:
+    """``None`` for ``/mcp``, the slug for ``/mcp/{slug}``, ``False`` for any other path."""
+    if path == _PREFIX:
+        return None
+    rest = path[len(_PREFIX) + 1 :] if path.startswith(_PREFIX + "/") else ""
+    return rest if rest and "/" not in rest else False
+
+
+def _bearer(scope: Scope) -> str | None:
+    for key, value in scope["headers"]:
+        if key == b"authorization":
+            scheme, _, token = value.decode("latin-1").partition(" ")
+            token = token.strip()
+            return token if scheme.lower() == "bearer" and token else None
+    return None
+
+
+async def _read_body(receive: Receive) -> bytes | None:
+    """The whole body, or ``None`` past ``MAX_BODY_BYTES``."""
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            break
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            return None
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            break
+    return b"".join(chunks)
+
+
+class McpEndpoint:
+    """One instance per process; ``lean`` off sends every request to the SDK transport (the
+    parity tests compare the two)."""
+
+    def __init__(self, server: McpServer | None = None, *, lean_path: bool | None = None) -> None:
+        self.server = server or build_server()
+        self.lean_path = get_settings().mcp_lean_path if lean_path is None else lean_path
+        self._security = TransportSecurityMiddleware(security_settings())
+
+    @asynccontextmanager
+    async def running(self) -> AsyncIterator[None]:
+        async with self.server.running():
+            yield
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        slug = _slug_of(scope["path"])
+        if slug is False:
+            await Response(status_code=404)(scope, receive, send)
+            return
+        assert slug is None or isinstance(slug, str)
+        if scope["method"] == "OPTIONS":  # a browser client's CORS preflight
+            await preflight(_METHODS)(scope, receive, send)
+            return
+        request = Request(scope, receive)
+        refused = await self._security.validate_request(request, is_post=False)
+        if refused is not None:
+            await refused(scope, receive, send)
+            return
+        token = _bearer(scope)
+        if token is None:
+            if slug is not None and not _company_exists(slug):
+                # No resource to discover. (With a token, the audience check answers instead:
+                # the token endpoint binds only an existing company's URL.)
+                await Response(status_code=404)(scope, receive, send)
+                return
+            detail = "A bearer token is required (Authorization: Bearer <token>)."
+            await unauthorized(slug, detail, token_given=False)(scope, receive, send)
+            return
+        client = scope.get("client")
+        headers = dict(scope["headers"])
+        agent = headers.get(b"user-agent")
+        origin = Origin(client[0] if client else None, agent.decode("latin-1") if agent else None)
+        resource = company_mcp_url(slug) if slug else generic_mcp_url()
+        with session_scope(get_sessionmaker()) as session:
+            try:
+                actor = authenticate_bearer(session, token, resource=resource, origin=origin)
+            except AuthenticationFailed as exc:
+                await unauthorized(slug, str(exc), token_given=True)(scope, receive, send)
+                return
+            # End the read transaction now: the bearer check may have written the coalesced
+            # last_used_at, and on SQLite that write lock must not be held while this request
+            # awaits (a report in the thread pool), or the next request's check would wait on
+            # it with the event loop blocked.
+            session.commit()
+            body = b""
+            message: Any = None
+            if scope["method"] == "POST":
+                read = await _read_body(receive)
+                if read is None:
+                    await Response("Request body too large", status_code=413)(scope, receive, send)
+                    return
+                body = read
+                try:
+                    message = orjson.loads(body)
+                except orjson.JSONDecodeError:
+                    message = None
+                needed = _tool_permissions(message)
+                if needed and not all(actor.can(p) for p in needed):
+                    missing = " ".join(p.value for p in needed if not actor.can(p))
+                    note_request_refusal(
+                        "missing_permission",
+                        actor.company_id,
+                        grant_of(actor),
+                        origin,
+                        permission=missing,
+                    )
+                    tool = str(message["params"]["name"])
+                    await forbidden(slug, tool, needed)(scope, receive, send)
+                    return
+            decision = ratelimit.hit(ratelimit.Rule.MCP_PER_GRANT, actor_key(actor))
+            if not decision.allowed:
+                note_request_refusal("rate_limited", actor.company_id, grant_of(actor), origin)
+                detail = f"Rate limit of {decision.limit} calls per minute exceeded."
+                await rate_limited(detail, decision.refusal_headers())(scope, receive, send)
+                return
+            scope[SCOPE_KEY] = McpCall(actor, session, slug or "", origin)
+            taken = lean.take(scope, message) if self.lean_path and body else None
+            if taken is not None:
+                reply = await lean.answer(self.server, request, message, taken)
+                await _send_json(send, reply.status, reply.body)
+                return
+            await self.server.manager.handle_request(scope, _replay(body, receive), send)
+
+
+def _company_exists(slug: str) -> bool:
+    with session_scope(get_sessionmaker()) as session:
+        return session.scalar(select(Company.id).where(Company.slug == slug)) is not None
+
+
+def _tool_permissions(message: Any) -> tuple[Any, ...]:
+    if not isinstance(message, dict) or message.get("method") != "tools/call":
+        return ()
+    params = message.get("params")
+    name = params.get("name") if isinstance(params, dict) else None
+    return REQUIRED.get(name, ()) if isinstance(name, str) else ()
+
+
+def _replay(body: bytes, receive: Receive) -> Receive:
+    sent = False
+
+    async def replay() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replay
+
+
+async def _send_json(send: Send, status: int, body: bytes) -> None:
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+class McpRoutes:
+    """Answers ``/mcp`` and ``/mcp/{slug}`` in front of the web app (as ``OAuthEndpoints`` does
+    for ``/oauth``: none of the UI's middleware applies to a bearer-only JSON endpoint) and runs
+    the SDK transport in the application's lifespan."""
+
+    def __init__(self, app: ASGIApp, endpoint: McpEndpoint | None = None) -> None:
+        self.app = app
+        self.endpoint = endpoint or McpEndpoint()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await self._lifespan(scope, receive, send)
+            return
+        path = scope.get("path", "")
+        if scope["type"] == "http" and (path == _PREFIX or path.startswith(_PREFIX + "/")):
+            await self.endpoint(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+    async def _lifespan(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Run the inner app's lifespan inside the SDK transport's."""
+        async with self.endpoint.running():
+            await self.app(scope, receive, send)

@@ -1,0 +1,186 @@
+"""The lean path: a stateless JSON-response request answered by the SDK's own kernel without
+its transport.
+
+Measured on this machine kind, the SDK's stateless transports cost far more than the tool: the
+2025-11-25 path starts a transport, a dispatcher task and memory streams per request. Here a
+request goes straight to the SDK's ``serve_one`` (the per-request kernel the 2026-07-28 entry
+itself uses: validation, middleware, the tool, the per-era result shaping such as
+``resultType`` and ``_meta.serverInfo``), and the reply is encoded exactly as that era's SDK
+transport encodes it:
+
+- 2025-11-25 (and earlier handshake versions): ``JSONRPCResponse.model_dump_json(by_alias=True,
+  exclude_unset=True)``, the legacy transport's JSON response; a handler exception maps as the
+  SDK's dispatcher maps it (``MCPError``/``ValidationError`` ladder, else code 0).
+- 2026-07-28: ``json.dumps(model_dump(mode="json", by_alias=True, exclude_none=True))`` with
+  the table-mapped HTTP status, as ``_streamable_http_modern._write``.
+
+``take`` decides which requests come here; anything it does not recognise as the plain case goes
+to the SDK transport, which is the reference. ``tests/mcp/test_lean_parity.py`` sends each kind
+of request both ways and compares the bytes.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import anyio
+from mcp.server.connection import Connection
+from mcp.server.runner import modern_error_data, serve_one
+from mcp.shared.dispatcher import CallOptions
+from mcp.shared.exceptions import NoBackChannelError
+from mcp.shared.inbound import (
+    ERROR_CODE_HTTP_STATUS,
+    MCP_PARAM_HEADER_PREFIX,
+    InboundLadderRejection,
+    classify_inbound_request,
+    find_duplicated_routing_header,
+)
+from mcp.shared.jsonrpc_dispatcher import handler_exception_to_error_data
+from mcp.shared.message import MessageMetadata, ServerMessageMetadata
+from mcp.shared.transport_context import TransportContext
+from mcp.types import DEFAULT_NEGOTIATED_VERSION, ErrorData, JSONRPCError, JSONRPCResponse
+from mcp.types.version import HANDSHAKE_PROTOCOL_VERSIONS, MODERN_PROTOCOL_VERSIONS
+from starlette.requests import Request
+
+from newledger.appconnect.mcp.server import McpServer
+
+__all__ = ["LeanReply", "answer", "take"]
+
+# The handshake-era methods the lean path serves; the rest (notifications, logging/setLevel,
+# resources, prompts, completion) are rare and go to the SDK transport.
+_LEGACY_METHODS = frozenset({"initialize", "ping", "tools/list", "tools/call"})
+_PARAM_PREFIX = MCP_PARAM_HEADER_PREFIX.lower().encode()
+
+
+@dataclass
+class _Exchange:
+    """The dispatch context of one HTTP exchange (``mcp.shared.dispatcher.DispatchContext``).
+
+    JSON responses have no wire for server-to-client messages, so, as in the SDK's JSON mode,
+    notifications are dropped and requests to the client are refused."""
+
+    transport: TransportContext
+    request_id: Any
+    message_metadata: MessageMetadata
+    cancel_requested: anyio.Event = field(default_factory=anyio.Event)
+    can_send_request: bool = False
+
+    async def send_raw_request(
+        self, method: str, params: Mapping[str, Any] | None, opts: CallOptions | None = None
+    ) -> dict[str, Any]:
+        raise NoBackChannelError(method)
+
+    async def notify(
+        self, method: str, params: Mapping[str, Any] | None, opts: CallOptions | None = None
+    ) -> None:
+        return None
+
+    async def progress(
+        self, progress: float, total: float | None = None, message: str | None = None
+    ) -> None:
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class LeanReply:
+    status: int
+    body: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class _Taken:
+    modern: bool
+    version: str
+    client_info: Any = None
+    client_capabilities: Any = None
+
+
+def _accepts_json(scope: Mapping[str, Any]) -> bool:
+    for key, value in scope["headers"]:
+        if key == b"accept":
+            types = (t.split(b";")[0].strip().lower() for t in value.split(b","))
+            return any(t in (b"application/json", b"application/*", b"*/*") for t in types)
+    return False
+
+
+def take(scope: Mapping[str, Any], message: Any) -> _Taken | None:
+    """Whether the lean path answers this POST (parsed body ``message``), and in which era."""
+    if not isinstance(message, dict) or "id" not in message:
+        return None
+    method = message.get("method")
+    if not isinstance(method, str) or message.get("jsonrpc") != "2.0":
+        return None
+    headers: dict[bytes, bytes] = {}
+    for key, value in scope["headers"]:
+        if key in headers or key == b"mcp-session-id" or key.startswith(_PARAM_PREFIX):
+            return None  # duplicated headers, sessions and Mcp-Param-* belong to the SDK
+        headers[key] = value
+    content_type = headers.get(b"content-type", b"").split(b";")[0].strip().lower()
+    if content_type != b"application/json" or not _accepts_json(scope):
+        return None
+    raw = headers.get(b"mcp-protocol-version")
+    version = raw.decode("latin-1") if raw is not None else None
+    if version is None or version in HANDSHAKE_PROTOCOL_VERSIONS:
+        if method not in _LEGACY_METHODS:
+            return None
+        return _Taken(False, version or DEFAULT_NEGOTIATED_VERSION)
+    if version not in MODERN_PROTOCOL_VERSIONS or method == "subscriptions/listen":
+        return None
+    text_headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in headers.items()}
+    if find_duplicated_routing_header(text_headers.items()) is not None:
+        return None
+    verdict = classify_inbound_request(message, headers=text_headers)
+    if isinstance(verdict, InboundLadderRejection):
+        return None  # the SDK answers with the right rejection
+    return _Taken(True, verdict.protocol_version, verdict.client_info, verdict.client_capabilities)
+
+
+async def answer(
+    server: McpServer, request: Request, message: dict[str, Any], taken: _Taken
+) -> LeanReply:
+    request_id = message["id"]
+    params = message.get("params")
+    connection = Connection.from_envelope(
+        taken.version, taken.client_info, taken.client_capabilities
+    )
+    exchange = _Exchange(
+        transport=TransportContext(
+            kind="streamable-http", can_send_request=False, headers=request.headers
+        ),
+        request_id=request_id,
+        message_metadata=ServerMessageMetadata(request_context=request),
+    )
+    try:
+        result = await serve_one(
+            server.kernel,
+            exchange,
+            message["method"],
+            params,
+            connection=connection,
+            lifespan_state=server.lifespan_state,
+        )
+    except Exception as exc:
+        if taken.modern:
+            error = modern_error_data(exc)
+        else:
+            error = handler_exception_to_error_data(exc) or ErrorData(code=0, message=str(exc))
+        return _error(request_id, error, taken.modern)
+    reply = JSONRPCResponse(jsonrpc="2.0", id=request_id, result=result)
+    if taken.modern:
+        return LeanReply(200, _modern_bytes(reply))
+    return LeanReply(200, reply.model_dump_json(by_alias=True, exclude_unset=True).encode())
+
+
+def _error(request_id: Any, error: ErrorData, modern: bool) -> LeanReply:
+    reply = JSONRPCError(jsonrpc="2.0", id=request_id, error=error)
+    if modern:
+        return LeanReply(ERROR_CODE_HTTP_STATUS.get(error.code, 200), _modern_bytes(reply))
+    return LeanReply(200, reply.model_dump_json(by_alias=True, exclude_unset=True).encode())
+
+
+def _modern_bytes(reply: JSONRPCResponse | JSONRPCError) -> bytes:
+    body = reply.model_dump(mode="json", by_alias=True, exclude_none=True)
+    return json.dumps(body, separators=(",", ":")).encode()

@@ -1,0 +1,320 @@
+"""Output schemas of the tools (the SDK publishes them as ``outputSchema``).
+
+Report shapes are exactly the REST reports' JSON (``GET /api/v1/reports/…``), plus a ``url``
+to the page in NewLedger, so one figure reads the same over MCP and REST. Amounts are decimal
+strings in the record's ``currency``; dates are ISO 8601.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+__all__ = [
+    "AgingOut",
+    "BalanceSheetOut",
+    "BankTransactionsOut",
+    "CashPositionOut",
+    "CompanyOut",
+    "ContactCreatedOut",
+    "ContactOut",
+    "ContactsOut",
+    "ExpenseDraftOut",
+    "ExpensesByCategoryOut",
+    "ExpensesOut",
+    "InvoiceDetailOut",
+    "InvoiceDraftOut",
+    "InvoicesOut",
+    "ProfitAndLossOut",
+    "SuggestionOut",
+]
+
+Money = str
+DocStatus = Literal["draft", "approved", "partially_paid", "paid", "voided", "rejected"]
+
+
+class Period(BaseModel):
+    from_: str = Field(alias="from", description="First day (ISO 8601)")
+    to: str = Field(description="Last day (ISO 8601)")
+
+
+class CompanyOut(BaseModel):
+    id: int
+    name: str
+    slug: str
+    home_currency: str
+    fiscal_year_start_month: int = Field(ge=1, le=12)
+    mcp_url: str
+    url: str
+
+
+class CashAccount(BaseModel):
+    bank_account_id: int
+    account_id: int
+    name: str
+    currency: str
+    opening: Money
+    money_in: Money
+    money_out: Money
+    closing: Money
+
+
+class CashTotal(BaseModel):
+    currency: str
+    opening: Money
+    money_in: Money
+    money_out: Money
+    closing: Money
+
+
+class CashPositionOut(BaseModel):
+    report: Literal["cash_position"]
+    company_id: int
+    period: Period
+    accounts: list[CashAccount]
+    totals: list[CashTotal]
+    url: str
+
+
+class AgingRow(BaseModel):
+    current: Money
+    b1_30: Money = Field(alias="1_30")
+    b31_60: Money = Field(alias="31_60")
+    b61_90: Money = Field(alias="61_90")
+    b90_plus: Money = Field(alias="90_plus")
+    total: Money
+
+
+class AgingContact(AgingRow):
+    contact_id: int
+    name: str
+
+
+class LateContact(BaseModel):
+    contact_id: int
+    name: str
+    past_due: Money = Field(description="Everything 1 or more days past due")
+    oldest_bucket: Literal["1_30", "31_60", "61_90", "90_plus"]
+    url: str
+
+
+class AgingOut(BaseModel):
+    report: Literal["ar_aging", "ap_aging"]
+    company_id: int
+    currency: str
+    as_of: str
+    contacts: list[AgingContact]
+    totals: AgingRow
+    late: list[LateContact] = Field(description="Who is late, most overdue first")
+    url: str
+
+
+class PnlLine(BaseModel):
+    account_id: int
+    code: str
+    name: str
+    amounts: list[Money] = Field(description="One per period, in the order of `periods`")
+
+
+class PnlSection(BaseModel):
+    key: Literal["income", "cost_of_sales", "expense", "other"]
+    title: str
+    lines: list[PnlLine]
+    totals: list[Money]
+
+
+class ProfitAndLossOut(BaseModel):
+    report: Literal["profit_and_loss"]
+    company_id: int
+    currency: str
+    periods: list[Period] = Field(description="The period asked for first, then comparisons")
+    sections: list[PnlSection]
+    gross_profit: list[Money]
+    operating_profit: list[Money]
+    net_income: list[Money]
+    url: str
+
+
+class BalanceLine(BaseModel):
+    account_id: int | None
+    code: str
+    name: str
+    amount: Money
+
+
+class BalanceSection(BaseModel):
+    lines: list[BalanceLine]
+    total: Money
+
+
+class BalanceSheetOut(BaseModel):
+    report: Literal["balance_sheet"]
+    company_id: int
+    currency: str
+    as_of: str
+    fiscal_year_start: str
+    assets: BalanceSection
+    liabilities: BalanceSection
+    equity: BalanceSection
+    current_year_earnings: Money
+    prior_years_earnings: Money
+    total_assets: Money
+    total_liabilities_and_equity: Money
+    balanced: bool
+    url: str
+
+
+class ExpenseCategory(BaseModel):
+    account_id: int
+    code: str
+    name: str
+    months: dict[str, Money] = Field(description="Net spend per month (YYYY-MM)")
+    total: Money
+
+
+class ExpensesByCategoryOut(BaseModel):
+    report: Literal["expenses_by_category"]
+    company_id: int
+    currency: str
+    period: Period
+    months: list[str]
+    categories: list[ExpenseCategory]
+    totals: dict[str, Money]
+    total: Money
+    url: str
+
+
+class Paged(BaseModel):
+    total: int = Field(description="How many records match, over all pages")
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null: last")
+
+
+class InvoiceSummary(BaseModel):
+    id: int
+    number: str
+    contact_id: int
+    contact_name: str
+    issue_date: str
+    due_date: str
+    currency: str
+    status: DocStatus
+    total: Money
+    amount_paid: Money
+    amount_due: Money
+    memo: str
+    source: str
+    source_label: str
+    url: str
+
+
+class InvoicesOut(Paged):
+    invoices: list[InvoiceSummary]
+
+
+class InvoiceLine(BaseModel):
+    description: str
+    quantity: str
+    unit_price: Money
+    amount: Money
+    account_id: int
+
+
+class InvoicePayment(BaseModel):
+    id: int
+    date: str
+    amount: Money
+    currency: str
+    bank_account_id: int | None
+    reference: str
+
+
+class InvoiceDetailOut(InvoiceSummary):
+    lines: list[InvoiceLine]
+    payments: list[InvoicePayment] | None = Field(
+        description="Payments received against it; null when the token lacks payments:read"
+    )
+
+
+class InvoiceDraftOut(InvoiceSummary):
+    lines: list[InvoiceLine]
+    replayed: bool = Field(description="True when this idempotency key had already made it")
+    review_url: str
+
+
+class ExpenseSummary(BaseModel):
+    id: int
+    kind: Literal["expense", "bill"]
+    contact_id: int | None
+    contact_name: str | None
+    date: str
+    due_date: str | None
+    currency: str
+    status: DocStatus
+    total: Money
+    amount_paid: Money
+    amount_due: Money
+    description: str
+    reference: str
+    source: str
+    source_label: str
+    url: str
+
+
+class ExpensesOut(Paged):
+    expenses: list[ExpenseSummary]
+
+
+class ExpenseLine(BaseModel):
+    description: str
+    amount: Money
+    account_id: int
+
+
+class ExpenseDraftOut(ExpenseSummary):
+    lines: list[ExpenseLine]
+    replayed: bool
+    review_url: str
+
+
+class ContactOut(BaseModel):
+    id: int
+    kind: Literal["customer", "vendor", "both"]
+    name: str
+    email: str
+    phone: str
+    payment_terms_days: int
+    is_archived: bool
+    url: str
+
+
+class ContactsOut(Paged):
+    contacts: list[ContactOut]
+
+
+class ContactCreatedOut(ContactOut):
+    replayed: bool
+
+
+class BankTransaction(BaseModel):
+    id: int
+    bank_account_id: int
+    date: str
+    description: str
+    amount: Money = Field(description="Signed: money in positive, money out negative")
+    currency: str
+    status: Literal["uncategorized", "categorized", "matched"]
+
+
+class BankTransactionsOut(Paged):
+    transactions: list[BankTransaction]
+    url: str
+
+
+class SuggestionOut(BaseModel):
+    account_id: int | None
+    account_code: str
+    account_name: str
+    confidence: float = Field(ge=0, le=1)
+    evidence: str = Field(description="Why: e.g. 12 of 12 past 'Staples' expenses → Office")
+    abstained: bool = Field(description="True (and account_id null) when history is too thin")

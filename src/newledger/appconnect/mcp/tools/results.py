@@ -1,0 +1,78 @@
+"""How a tool answers: concise text for the model plus structured content, or an error that says
+what to do. Domain errors from the services become error results here, never protocol errors, so
+the model reads them (MCP 2025-11-25, server/tools "Error Handling": tool errors go in the result).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from mcp.types import CallToolResult, TextContent
+from pydantic import BaseModel
+from starlette.concurrency import run_in_threadpool
+
+from newledger.appconnect.mcp.call import McpCall, current_call
+from newledger.errors import DomainError, NotFound, PermissionDenied, ValidationFailed
+
+__all__ = ["failure", "guarded", "success"]
+
+
+def success(text: str, model: type[BaseModel], data: dict[str, Any]) -> CallToolResult:
+    """``data`` shaped by ``model`` (the tool's output schema): fields it does not declare are
+    dropped, so structured content never carries more than the schema says."""
+    structured = model.model_validate(data).model_dump(mode="json", by_alias=True)
+    return CallToolResult(
+        content=[TextContent(type="text", text=text)], structured_content=structured
+    )
+
+
+def failure(text: str) -> CallToolResult:
+    return CallToolResult(content=[TextContent(type="text", text=text)], is_error=True)
+
+
+def explain(exc: DomainError) -> str:
+    """An error as advice: which field and why, which permission, what to try next."""
+    if isinstance(exc, ValidationFailed):
+        fields = "; ".join(f"{name}: {why}" for name, why in exc.errors.items())
+        detail = f" ({fields})" if fields else ""
+        return f"{exc}{detail}. Correct the argument and call the tool again."
+    if isinstance(exc, PermissionDenied):
+        needed = " ".join(exc.required) or "a permission this connection lacks"
+        return (
+            f"{exc} Needed: {needed}. Ask the company's owner to grant it to this connection, "
+            "then request a token with that scope."
+        )
+    if isinstance(exc, NotFound):
+        return f"{exc}. Check the id (list or search tools return valid ids)."
+    return f"{exc} ({exc.code})."
+
+
+async def guarded(
+    work: Callable[[McpCall], CallToolResult], *, thread: bool = False
+) -> CallToolResult:
+    """Run ``work`` for the current call and end its unit of work; a domain error becomes an
+    error result.
+
+    ``thread``: run it in the thread pool, as REST runs reports, so one big report never holds
+    up the worker's other requests. The unit of work ends where the work ran, so the database
+    connection goes back to the pool there and then, not once the event loop gets round to it
+    (a worker with every pooled connection parked behind its own event loop would stall).
+    """
+    call = current_call()
+
+    def run(call: McpCall) -> CallToolResult:
+        try:
+            result = work(call)
+        except DomainError as exc:
+            call.session.rollback()
+            return failure(explain(exc))
+        except BaseException:
+            call.session.rollback()
+            raise
+        call.session.commit()
+        return result
+
+    if thread:
+        return await run_in_threadpool(run, call)
+    return run(call)

@@ -1,0 +1,82 @@
+"""The lean path answers exactly what the SDK transport answers, byte for byte, in both eras.
+
+A second server on the same database and the same public URL runs with the lean path off
+(``NEWLEDGER_MCP_LEAN_PATH=false``): every request goes through the SDK's stateless
+transport there. Each request is sent to both and the status and body compared.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+from sqlalchemy.orm import Session, sessionmaker
+
+from tests.conftest import LiveServer
+from tests.support.mcp import AS_OF, ERAS, Demo, demo_app, mcp_token, mcp_url, rpc
+
+
+@pytest.fixture(scope="module")
+def sdk_only(
+    live_server: LiveServer, database_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[LiveServer]:
+    server = LiveServer(
+        database_url,
+        tmp_path_factory.mktemp("sdk-only"),
+        {"NEWLEDGER_PUBLIC_URL": live_server.url, "NEWLEDGER_MCP_LEAN_PATH": "false"},
+    )
+    yield server
+    server.stop()
+
+
+@pytest.mark.parametrize("era", ERAS)
+def test_lean_and_sdk_transport_answer_the_same_bytes(
+    live_server: LiveServer,
+    sdk_only: LiveServer,
+    books: sessionmaker[Session],
+    demo: Demo,
+    era: str,
+) -> None:
+    cred = demo_app(books, demo, "company:read", "reports:read", "invoices:read")
+    url = mcp_url(live_server.url, demo.slug)
+    token = mcp_token(live_server.url, cred, url)
+    other = url.replace(live_server.url, sdk_only.url)
+    host = {"Host": urlsplit(live_server.url).netloc}
+    day = AS_OF.isoformat()
+    requests: list[tuple[str, dict[str, object] | None]] = [
+        ("tools/list", None),
+        ("tools/call", {"name": "cash_position", "arguments": {"start": "2026-01-01", "end": day}}),
+        (
+            "tools/call",
+            {"name": "profit_and_loss", "arguments": {"end": day, "start": "2026-01-01"}},
+        ),
+        ("tools/call", {"name": "get_invoice", "arguments": {"invoice_id": 999999}}),
+        ("tools/call", {"name": "cash_position", "arguments": {"start": "not a date"}}),
+        ("tools/call", {"name": "no_such_tool", "arguments": {}}),
+    ]
+    if era == "legacy":
+        requests += [
+            ("ping", None),
+            (
+                "initialize",
+                {
+                    "protocolVersion": "2025-11-25",
+                    "capabilities": {},
+                    "clientInfo": {"name": "parity", "version": "1"},
+                },
+            ),
+        ]
+    for method, params in requests:
+        lean = rpc(url, token, method, params, era=era)
+        sdk = rpc(other, token, method, params, era=era, headers=host)
+        assert (lean.status_code, lean.content) == (sdk.status_code, sdk.content), (method, params)
+        assert lean.headers["content-type"] == sdk.headers["content-type"]
+
+
+def test_the_sdk_only_server_is_not_answering_on_the_lean_path(tmp_path: Path) -> None:
+    # Guard for the test above: the setting is read, so the comparison is between two paths.
+    from newledger.config import Settings
+
+    assert Settings(mcp_lean_path=False).mcp_lean_path is False
