@@ -111,6 +111,8 @@ def test_discovery_is_public_even_with_a_browser_session_and_answers_cors_prefli
         "/.well-known/oauth-authorization-server",
         "/.well-known/oauth-protected-resource/mcp",
         "/oauth/register",
+        "/oauth/token",
+        "/oauth/revoke",
         "/mcp",
     ):
         response = httpx.options(
@@ -125,6 +127,26 @@ def test_discovery_is_public_even_with_a_browser_session_and_answers_cors_prefli
         assert response.headers["access-control-allow-origin"] == "*"
         assert "authorization" in response.headers["access-control-allow-headers"].lower()
         assert "access-control-allow-credentials" not in response.headers
+
+
+def test_a_page_can_read_the_token_endpoints_answer_and_a_server_gets_no_cors_headers(
+    live_server: LiveServer, sessions: sessionmaker[Session]
+) -> None:
+    """A browser client (MCP Inspector) exchanges its code from the page, so the token
+    endpoint's answer, success or error, carries CORS headers when the request has an Origin;
+    a server-side client's request (no Origin) gets none."""
+    cred = make_app(sessions, make_tenant(sessions), "invoices:read")
+    page = {"Origin": "http://localhost:6274"}
+    issued = fetch_token(live_server.url, cred, headers=page)
+    assert issued.status_code == 200 and issued.headers["access-control-allow-origin"] == "*"
+    refused = httpx.post(
+        f"{live_server.url}/oauth/token",
+        data={"grant_type": "client_credentials", "client_id": cred.client_id},
+        headers=page,
+    )
+    assert refused.status_code == 401 and refused.headers["access-control-allow-origin"] == "*"
+    server = fetch_token(live_server.url, cred)
+    assert server.status_code == 200 and "access-control-allow-origin" not in server.headers
 
 
 @pytest.mark.parametrize("method", ["GET", "POST", "DELETE"])

@@ -108,15 +108,15 @@ def fetch_token(
     scope: str | None = None,
     secret: str | None = None,
     resource: str | None = None,
+    headers: dict[str, str] | None = None,
 ) -> httpx.Response:
     data = {"grant_type": "client_credentials"}
     if scope is not None:
         data["scope"] = scope
     if resource is not None:
         data["resource"] = resource
-    return httpx.post(
-        f"{base_url}/oauth/token", data=data, headers=basic(cred.client_id, secret or cred.secret)
-    )
+    auth = basic(cred.client_id, secret or cred.secret)
+    return httpx.post(f"{base_url}/oauth/token", data=data, headers={**auth, **(headers or {})})
 
 
 def token_for(base_url: str, cred: Credential, scope: str | None = None) -> str:

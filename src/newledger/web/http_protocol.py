@@ -20,7 +20,8 @@ limits, refusal audit and grant code) and writes the response itself, with uvico
 headers. No library offers this (uvicorn, Starlette and FastAPI all go through ASGI), so it is
 written here, and kept narrow: anything else takes uvicorn's own path, unchanged:
 
-- another method or path, a query string, HTTP/1.0 or ``Connection: close``, an upgrade,
+- another method or path, a query string, HTTP/1.0 or ``Connection: close``, an upgrade, an
+  ``Origin`` header (a browser client, answered with CORS headers by ``oauth/routes.py``),
   ``Expect: 100-continue``, ``Transfer-Encoding`` (chunked), a ``Content-Length`` that is not
   digits or exceeds the endpoint's limit, a configured concurrency limit or access log, a
   connection whose writes are paused, or a request pipelined behind one still being answered;
@@ -238,7 +239,8 @@ class OneWriteHttpToolsProtocol(HttpToolsProtocol):
         ):
             return False
         for name, value in self.headers:
-            if name == b"transfer-encoding":
+            # A browser's request (Origin) takes the ASGI path, which adds the CORS headers.
+            if name in (b"transfer-encoding", b"origin"):
                 return False
             if name == b"content-length" and (not value.isdigit() or int(value) > MAX_BODY):
                 return False

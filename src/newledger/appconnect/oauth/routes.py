@@ -16,6 +16,7 @@ from collections.abc import Awaitable, Callable
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from newledger.appconnect.oauth.cors import PUBLIC, preflight
 from newledger.appconnect.oauth.errors import json_response
 from newledger.appconnect.oauth.revoke import revoke_endpoint
 from newledger.appconnect.oauth.token import token_endpoint
@@ -38,12 +39,20 @@ class OAuthEndpoints:
         if endpoint is None:
             await self.app(scope, receive, send)
             return
+        if scope["method"] == "OPTIONS":
+            # A browser client's preflight (MCP Inspector exchanges its code from the page).
+            await preflight("POST, OPTIONS")(scope, receive, send)
+            return
         if scope["method"] == "POST":
             response = await endpoint(scope, receive)
         else:
             response = json_response(
                 {"error": "invalid_request", "error_description": "Use POST"},
                 405,
-                {"Allow": "POST"},
+                {"Allow": "POST, OPTIONS"},
             )
+        if any(name == b"origin" for name, _ in scope["headers"]):
+            # CORS for a request from a page: these endpoints read no cookies, so any origin
+            # may read the answer (``cors.py``). Requests without an Origin get no such headers.
+            response.headers.update(PUBLIC)
         await response(scope, receive, send)
