@@ -82,20 +82,25 @@ def creator_permissions(role: str | None, is_active: bool | None) -> frozenset[P
     return role_permissions(role) if role and is_active else frozenset()
 
 
-def app_with_creator(*columns: Any) -> Select[Any]:
-    """``SELECT columns…, creator's role, creator's is_active FROM apps`` (outer joins)."""
+def _with_delegator(
+    grant: type[App] | type[OAuthConnection], user_id: Any, columns: Any
+) -> Select[Any]:
+    """``SELECT columns…, delegator's role, delegator's is_active FROM grant`` (outer joins: a
+    delegator who left the company or was deleted still yields the row, with NULLs)."""
     return (
         select(*columns, Membership.role, User.is_active)
-        .select_from(App)
+        .select_from(grant)
         .outerjoin(
             Membership,
-            and_(
-                Membership.company_id == App.company_id,
-                Membership.user_id == App.created_by_user_id,
-            ),
+            and_(Membership.company_id == grant.company_id, Membership.user_id == user_id),
         )
-        .outerjoin(User, User.id == App.created_by_user_id)
+        .outerjoin(User, User.id == user_id)
     )
+
+
+def app_with_creator(*columns: Any) -> Select[Any]:
+    """``SELECT columns…, creator's role, creator's is_active FROM apps``."""
+    return _with_delegator(App, App.created_by_user_id, columns)
 
 
 class AppState(Protocol):
@@ -118,18 +123,7 @@ class AppState(Protocol):
 
 def connection_with_user(*columns: Any) -> Select[Any]:
     """``SELECT columns…, user's role, user's is_active FROM oauth connections``."""
-    return (
-        select(*columns, Membership.role, User.is_active)
-        .select_from(OAuthConnection)
-        .outerjoin(
-            Membership,
-            and_(
-                Membership.company_id == OAuthConnection.company_id,
-                Membership.user_id == OAuthConnection.user_id,
-            ),
-        )
-        .outerjoin(User, User.id == OAuthConnection.user_id)
-    )
+    return _with_delegator(OAuthConnection, OAuthConnection.user_id, columns)
 
 
 class ConnectionState(Protocol):
