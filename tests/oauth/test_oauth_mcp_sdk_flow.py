@@ -2,7 +2,8 @@
 ``OAuthClientProvider``) against the running app: discovery from the MCP URL's 401, dynamic
 client registration or a client ID metadata document served by the test, PKCE, the consent
 screen (posted over HTTP by the signed-in person, with a TOTP code), the RFC 9207 ``iss`` check,
-the code exchange and refresh with rotation.
+the code exchange and refresh with rotation, and, in each protocol era, the SDK's own client
+session on that auth ending in a ``tools/call``.
 
 Nothing here talks to NewLedger's internals except to read what the flow stored.
 """
@@ -12,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import time
 from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
@@ -19,6 +21,8 @@ import httpx2
 import pytest
 from mcp.client.auth import OAuthClientProvider
 from mcp.client.auth.exceptions import OAuthFlowError
+from mcp.client.streamable_http import streamable_http_client
+from mcp.shared._httpx_utils import create_mcp_http_client
 from mcp.shared.auth import (
     AuthorizationCodeResult,
     OAuthClientInformationFull,
@@ -29,10 +33,12 @@ from pydantic import AnyUrl
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from mcp import Client
 from newledger.appconnect import secrets
 from newledger.appconnect.models import OAuthClient, OAuthConnection, RefreshToken
 from newledger.appconnect.scopes import DEFAULT_SCOPES, scope_string
 from tests.conftest import LiveServer
+from tests.support.mcp import ERAS, PV
 from tests.support.oauth import (  # noqa: F401  (pytest fixtures)
     DocumentServer,
     documents_fixture,
@@ -280,3 +286,44 @@ def test_the_sdk_client_connects_with_a_client_id_metadata_document(
     provider.context.token_expiry_time = time.time() - 1
     again = asyncio.run(_call_mcp(mcp_url, provider))
     assert again.status_code != 401, again.text
+
+
+@pytest.mark.parametrize("era", ERAS)
+def test_the_oauth_flow_ends_in_a_tool_call_through_the_sdk_client_session(
+    live_server: LiveServer, sessions: sessionmaker[Session], owner: Person, era: str
+) -> None:
+    """The SDK's ``Client`` on its streamable HTTP transport, with the ``OAuthClientProvider`` as
+    the HTTP client's auth and no token to start with: its first request meets the 401, the
+    provider runs discovery, registration, consent and the code exchange, and the same session
+    goes on to list the tools and call one, in the era the client was told to speak."""
+    mcp_url = f"{live_server.url}/mcp/acme"
+    storage = MemoryStorage()
+    browser = Browser(live_server.url, owner)
+    provider = _provider(mcp_url, browser, storage)
+
+    async def session() -> tuple[set[str], Any, str | None]:
+        http = create_mcp_http_client(auth=provider)
+        async with (
+            http,
+            Client(streamable_http_client(mcp_url, http_client=http), mode=era) as client,
+        ):
+            tools = {t.name for t in (await client.list_tools()).tools}
+            result = await client.call_tool("company_info", {})
+            return tools, result, client.protocol_version
+
+    tools, result, version = asyncio.run(session())
+    assert version == PV[era]
+    assert "company_info" in tools and "create_invoice_draft" in tools
+    assert not result.is_error, result.content
+    assert result.structured_content["slug"] == "acme"
+    assert result.content[0].text
+
+    # One consent, one registered client, one connection bound to the MCP URL, whose token
+    # made the call.
+    assert len(browser.opened) == 1
+    assert storage.tokens is not None and storage.tokens.access_token.startswith("nlat_")
+    assert storage.client_info is not None and storage.client_info.client_id is not None
+    with sessions() as s:
+        [conn] = s.scalars(select(OAuthConnection))
+        assert conn.resource == mcp_url and conn.user_id == owner.user_id
+        assert conn.revoked_at is None and conn.last_used_at is not None
