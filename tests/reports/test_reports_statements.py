@@ -6,8 +6,9 @@ import pytest
 from sqlalchemy.orm import Session
 
 from newledger.actor import Actor
-from newledger.errors import PermissionDenied, ValidationFailed
+from newledger.errors import NotFound, PermissionDenied, ValidationFailed
 from newledger.identity.permissions import Permission
+from newledger.identity.services import create_company
 from newledger.ledger import reports
 from tests.support.reports_books import Books, D, make_books
 
@@ -56,6 +57,19 @@ def test_cash_position_shows_opening_money_in_money_out_and_closing(books: Books
     data = report.to_json()
     assert data["accounts"][0]["currency"] == "USD"
     assert {a["closing"] for a in data["accounts"]} == {"8795.00", "1000.00"}
+
+
+def test_cash_position_of_a_company_without_bank_accounts_is_empty(session: Session) -> None:
+    company = create_company(session, name="No Banks Ltd", slug="no-banks")
+    actor = Actor.system(company.id)
+    report = reports.cash_position(session, actor, company.id, D(2024, 2, 1), D(2024, 2, 29))
+    assert (report.accounts, report.totals) == ((), ())
+
+
+def test_cash_position_of_an_unknown_company_is_not_found(session: Session) -> None:
+    actor = Actor.system(None)
+    with pytest.raises(NotFound):
+        reports.cash_position(session, actor, 987_654, D(2024, 2, 1), D(2024, 2, 29))
 
 
 def test_expenses_by_category_are_net_per_account_and_month(books: Books) -> None:

@@ -11,7 +11,7 @@ Per request, in order:
 3. A ``tools/call`` the token may not make: 403 ``insufficient_scope`` with every scope the
    tool needs, before it runs.
 4. The per-grant rate limit (the shared ``ratelimit`` module).
-5. The call, in one unit of work: the lean path (``lean.py``) for plain stateless JSON
+5. The call, in the same unit of work: the lean path (``lean.py``) for plain stateless JSON
    requests, the SDK's stateless transport for everything else.
 """
 
@@ -24,12 +24,13 @@ from typing import Any
 import orjson
 from mcp.server.transport_security import TransportSecurityMiddleware
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from newledger import ratelimit
-from newledger.actor import actor_key
+from newledger.actor import Actor, actor_key
 from newledger.appconnect.audience import company_mcp_url, generic_mcp_url
 from newledger.appconnect.auth import authenticate_bearer, grant_of
 from newledger.appconnect.mcp import lean
@@ -112,9 +113,9 @@ class McpEndpoint:
             await preflight(_METHODS)(scope, receive, send)
             return
         request = Request(scope, receive)
-        refused = await self._security.validate_request(request, is_post=False)
-        if refused is not None:
-            await refused(scope, receive, send)
+        rebinding = await self._security.validate_request(request, is_post=False)
+        if rebinding is not None:
+            await rebinding(scope, receive, send)
             return
         token = _bearer(scope)
         if token is None:
@@ -126,60 +127,78 @@ class McpEndpoint:
             detail = "A bearer token is required (Authorization: Bearer <token>)."
             await unauthorized(slug, detail, token_given=False)(scope, receive, send)
             return
-        client = scope.get("client")
-        headers = dict(scope["headers"])
-        agent = headers.get(b"user-agent")
-        origin = Origin(client[0] if client else None, agent.decode("latin-1") if agent else None)
-        resource = company_mcp_url(slug) if slug else generic_mcp_url()
-        with session_scope(get_sessionmaker()) as session:
+        body = b""
+        message: Any = None
+        if scope["method"] == "POST":
+            read = await _read_body(receive)
+            if read is None:
+                await Response("Request body too large", status_code=413)(scope, receive, send)
+                return
+            body = read
             try:
-                actor = authenticate_bearer(session, token, resource=resource, origin=origin)
-            except AuthenticationFailed as exc:
-                await unauthorized(slug, str(exc), token_given=True)(scope, receive, send)
-                return
-            # End the read transaction now: the bearer check may have written the coalesced
-            # last_used_at, and on SQLite that write lock must not be held while this request
-            # awaits (a report in the thread pool), or the next request's check would wait on
-            # it with the event loop blocked.
-            session.commit()
-            body = b""
-            message: Any = None
-            if scope["method"] == "POST":
-                read = await _read_body(receive)
-                if read is None:
-                    await Response("Request body too large", status_code=413)(scope, receive, send)
-                    return
-                body = read
-                try:
-                    message = orjson.loads(body)
-                except orjson.JSONDecodeError:
-                    message = None
-                needed = _tool_permissions(message)
-                if needed and not all(actor.can(p) for p in needed):
-                    missing = " ".join(p.value for p in needed if not actor.can(p))
-                    note_request_refusal(
-                        "missing_permission",
-                        actor.company_id,
-                        grant_of(actor),
-                        origin,
-                        permission=missing,
-                    )
-                    tool = str(message["params"]["name"])
-                    await forbidden(slug, tool, needed)(scope, receive, send)
-                    return
-            decision = ratelimit.hit(ratelimit.Rule.MCP_PER_GRANT, actor_key(actor))
-            if not decision.allowed:
-                note_request_refusal("rate_limited", actor.company_id, grant_of(actor), origin)
-                detail = f"Rate limit of {decision.limit} calls per minute exceeded."
-                await rate_limited(detail, decision.refusal_headers())(scope, receive, send)
-                return
-            scope[SCOPE_KEY] = McpCall(actor, session, slug or "", origin)
-            taken = lean.take(scope, message) if self.lean_path and body else None
-            if taken is not None:
-                reply = await lean.answer(self.server, request, message, taken)
-                await _send_json(send, reply.status, reply.body)
-                return
-            await self.server.manager.handle_request(scope, _replay(body, receive), send)
+                message = orjson.loads(body)
+            except orjson.JSONDecodeError:
+                message = None
+        client = scope.get("client")
+        agent = _header(scope, b"user-agent")
+        origin = Origin(client[0] if client else None, agent.decode("latin-1") if agent else None)
+        taken = lean.take(scope, message) if self.lean_path and body else None
+        refused: Response | None = None
+        reply: lean.LeanReply | None = None
+        with session_scope(get_sessionmaker()) as session:
+            admitted = _admit(session, token, slug, origin, message)
+            if isinstance(admitted, Response):
+                refused = admitted
+            else:
+                scope[SCOPE_KEY] = McpCall(admitted, session, slug or "", origin)
+                if taken is not None:
+                    # One unit of work for the token check and the call: a tool on the event
+                    # loop runs without a pause from here to its end, so it reuses the token
+                    # check's connection (one pool checkout per call); a tool that goes to the
+                    # thread pool ends the unit of work before it goes (``results.guarded``).
+                    reply = await lean.answer(self.server, request, message, taken)
+                else:
+                    # The SDK transport pauses (tasks, streams): end the read transaction
+                    # first, so no pooled connection (and, on SQLite, no write lock from the
+                    # coalesced last_used_at) is held across its awaits.
+                    session.commit()
+                    await self.server.manager.handle_request(scope, _replay(body, receive), send)
+        if refused is not None:
+            await refused(scope, receive, send)
+        elif reply is not None:
+            await _send_json(send, reply.status, reply.body)
+
+
+def _header(scope: Scope, name: bytes) -> bytes | None:
+    for key, value in scope["headers"]:
+        if key == name:
+            return bytes(value)
+    return None
+
+
+def _admit(
+    session: Session, token: str, slug: str | None, origin: Origin, message: Any
+) -> Actor | Response:
+    """The token check, the tool's permissions and the rate limit: the actor, or the refusal
+    to send (once the unit of work has ended)."""
+    resource = company_mcp_url(slug) if slug else generic_mcp_url()
+    try:
+        actor = authenticate_bearer(session, token, resource=resource, origin=origin)
+    except AuthenticationFailed as exc:
+        return unauthorized(slug, str(exc), token_given=True)
+    needed = _tool_permissions(message)
+    if needed and not all(actor.can(p) for p in needed):
+        missing = " ".join(p.value for p in needed if not actor.can(p))
+        note_request_refusal(
+            "missing_permission", actor.company_id, grant_of(actor), origin, permission=missing
+        )
+        return forbidden(slug, str(message["params"]["name"]), needed)
+    decision = ratelimit.hit(ratelimit.Rule.MCP_PER_GRANT, actor_key(actor))
+    if not decision.allowed:
+        note_request_refusal("rate_limited", actor.company_id, grant_of(actor), origin)
+        detail = f"Rate limit of {decision.limit} calls per minute exceeded."
+        return rate_limited(detail, decision.refusal_headers())
+    return actor
 
 
 def _company_exists(slug: str) -> bool:

@@ -22,11 +22,13 @@ of request both ways and compares the bytes.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import anyio
+import orjson
 from mcp.server.connection import Connection
 from mcp.server.runner import modern_error_data, serve_one
 from mcp.shared.dispatcher import CallOptions
@@ -53,6 +55,8 @@ __all__ = ["LeanReply", "answer", "take"]
 # resources, prompts, completion) are rare and go to the SDK transport.
 _LEGACY_METHODS = frozenset({"initialize", "ping", "tools/list", "tools/call"})
 _PARAM_PREFIX = MCP_PARAM_HEADER_PREFIX.lower().encode()
+# A digit then an exponent marker: a float the encoders may spell differently (or text like it).
+_EXPONENT = re.compile(rb"\d[eE]")
 
 
 @dataclass
@@ -65,8 +69,16 @@ class _Exchange:
     transport: TransportContext
     request_id: Any
     message_metadata: MessageMetadata
-    cancel_requested: anyio.Event = field(default_factory=anyio.Event)
     can_send_request: bool = False
+    _cancel: anyio.Event | None = None
+
+    @property
+    def cancel_requested(self) -> anyio.Event:
+        # Made when first asked for (a JSON response is never cancelled by the client, and
+        # few handlers look): an anyio Event per call costs a look-up of the async backend.
+        if self._cancel is None:
+            self._cancel = anyio.Event()
+        return self._cancel
 
     async def send_raw_request(
         self, method: str, params: Mapping[str, Any] | None, opts: CallOptions | None = None
@@ -168,10 +180,34 @@ async def answer(
         else:
             error = handler_exception_to_error_data(exc) or ErrorData(code=0, message=str(exc))
         return _error(request_id, error, taken.modern)
+    fast = _result_bytes(request_id, result, taken.modern)
+    if fast is not None:
+        return LeanReply(200, fast)
     reply = JSONRPCResponse(jsonrpc="2.0", id=request_id, result=result)
     if taken.modern:
         return LeanReply(200, _modern_bytes(reply))
     return LeanReply(200, reply.model_dump_json(by_alias=True, exclude_unset=True).encode())
+
+
+def _result_bytes(request_id: Any, result: dict[str, Any], modern: bool) -> bytes | None:
+    """A success reply by orjson, where it is byte for byte what the SDK writes; else ``None``.
+
+    The SDK encodes with pydantic (2025-11-25) or ``json.dumps`` (2026-07-28) a result that is
+    already JSON-mode data. orjson writes the same bytes for it, except that ``json.dumps``
+    escapes non-ASCII characters, and that the three spell some exponent floats differently
+    (``1e-07``, ``1e-7``). So a reply with either, an id that is not a plain ``int``/``str``
+    (the SDK's model checks those) or anything orjson refuses (integers past 64 bits) takes
+    the SDK's own encoding. ``tests/mcp/test_lean_parity.py`` compares the two.
+    """
+    if type(request_id) not in (int, str):
+        return None
+    try:
+        body = orjson.dumps({"jsonrpc": "2.0", "id": request_id, "result": result})
+    except (orjson.JSONEncodeError, TypeError):
+        return None
+    if _EXPONENT.search(body) is not None or (modern and not body.isascii()):
+        return None
+    return body
 
 
 def _error(request_id: Any, error: ErrorData, modern: bool) -> LeanReply:

@@ -6,16 +6,18 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Date, and_, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from newledger.actor import Actor
+from newledger.errors import NotFound
+from newledger.identity.models import Company
 from newledger.identity.permissions import Permission
+from newledger.ledger.models import AccountDailyBalance as ADB
 from newledger.ledger.models import BankAccount
 from newledger.ledger.reports.common import (
     Period,
-    account_sums,
-    authorize,
+    authorize_actor,
     money,
     validate_period,
 )
@@ -84,45 +86,69 @@ class CashPosition:
         }
 
 
+# One statement, built once at import with bound parameters (SQLAlchemy compiles it once), for
+# the whole report: the company (none: no row at all), each of its bank accounts (none: one row
+# of NULLs), and, per account, three sums of its daily totals in its own currency: before
+# ``start`` (the opening balance), and the debits (money in) and credits (money out) of the
+# period. Each sum is a range of the daily totals' primary key (company, account, currency,
+# day), so the cost follows bank accounts x days. Measured on SQLite, these correlated sums cost
+# less than one join grouped with CASE (which evaluates the CASE on every row of history). This
+# report is what an assistant asks first ("how much cash do we have"), over MCP and REST alike,
+# so it is one indexed read, not four (company, bank accounts, two grouped sums).
+_START = bindparam("start", type_=Date)
+_END = bindparam("end", type_=Date)
+_OWN = and_(
+    ADB.company_id == Company.id,
+    ADB.account_id == BankAccount.account_id,
+    ADB.currency == BankAccount.currency,
+)
+
+
+def _sum(column: Any, *where: Any) -> Any:
+    return select(func.coalesce(func.sum(column), 0)).where(_OWN, *where).scalar_subquery()
+
+
+_CASH = (
+    select(
+        BankAccount.id,
+        BankAccount.account_id,
+        BankAccount.name,
+        BankAccount.currency,
+        _sum(ADB.debit - ADB.credit, ADB.day < _START),
+        _sum(ADB.debit, ADB.day >= _START, ADB.day <= _END),
+        _sum(ADB.credit, ADB.day >= _START, ADB.day <= _END),
+    )
+    .select_from(Company)
+    .outerjoin(BankAccount, BankAccount.company_id == Company.id)
+    .where(Company.id == bindparam("company_id"))
+    .order_by(BankAccount.name, BankAccount.id)
+)
+
+
 def cash_position(
     session: Session, actor: Actor, company_id: int, start: dt.date, end: dt.date
 ) -> CashPosition:
     """Each bank account's movement in [start, end], from its GL account's daily totals."""
-    authorize(session, actor, company_id, Permission.REPORTS_READ)
+    authorize_actor(actor, company_id, Permission.REPORTS_READ)
     period = validate_period(start, end)
-    banks = session.execute(
-        select(BankAccount.id, BankAccount.account_id, BankAccount.name, BankAccount.currency)
-        .where(BankAccount.company_id == company_id)
-        .order_by(BankAccount.name, BankAccount.id)
-    ).all()
-    gl_ids = [b.account_id for b in banks]
-    before = account_sums(
-        session, company_id, currency=None, end=start - dt.timedelta(days=1), account_ids=gl_ids
+    rows = (
+        session.connection()
+        .execute(_CASH, {"company_id": company_id, "start": start, "end": end})
+        .all()
     )
-    during = account_sums(
-        session, company_id, currency=None, start=start, end=end, account_ids=gl_ids
-    )
+    if not rows:
+        raise NotFound(f"No company {company_id}")
     accounts: list[CashAccount] = []
     totals: dict[str, list[int]] = {}
-    for bank in banks:
-        key = (bank.account_id, bank.currency)
-        dr0, cr0 = before.get(key, (0, 0))
-        money_in, money_out = during.get(key, (0, 0))
-        opening = dr0 - cr0
+    for bank_id, account_id, name, currency, opening, money_in, money_out in rows:
+        if bank_id is None:  # the company has no bank account
+            continue
+        opening, money_in, money_out = int(opening or 0), int(money_in or 0), int(money_out or 0)
         closing = opening + money_in - money_out
         accounts.append(
-            CashAccount(
-                bank.id,
-                bank.account_id,
-                bank.name,
-                bank.currency,
-                opening,
-                money_in,
-                money_out,
-                closing,
-            )
+            CashAccount(bank_id, account_id, name, currency, opening, money_in, money_out, closing)
         )
-        total = totals.setdefault(bank.currency, [0, 0, 0, 0])
+        total = totals.setdefault(currency, [0, 0, 0, 0])
         for i, value in enumerate((opening, money_in, money_out, closing)):
             total[i] += value
     return CashPosition(

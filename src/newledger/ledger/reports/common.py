@@ -27,6 +27,7 @@ __all__ = [
     "account_sums",
     "add_months",
     "authorize",
+    "authorize_actor",
     "balances_split",
     "daily_rows",
     "fiscal_year_start",
@@ -61,11 +62,17 @@ class Period:
         return {"from": self.start.isoformat(), "to": self.end.isoformat()}
 
 
-def authorize(session: Session, actor: Actor, company_id: int, permission: Permission) -> Company:
-    """Check the actor may read this company's reports; return the company."""
+def authorize_actor(actor: Actor, company_id: int, permission: Permission) -> None:
+    """Check the actor may read this company's reports (the company's existence is the
+    caller's to check)."""
     if actor.company_id is not None and actor.company_id != company_id:
         raise PermissionDenied("This actor belongs to another company", required=(permission,))
     actor.require(permission)
+
+
+def authorize(session: Session, actor: Actor, company_id: int, permission: Permission) -> Company:
+    """Check the actor may read this company's reports; return the company."""
+    authorize_actor(actor, company_id, permission)
     company = session.get(Company, company_id)
     if company is None:
         raise NotFound(f"No company {company_id}")

@@ -112,7 +112,10 @@ async def cash_position(
         )
         return success(text, models.CashPositionOut, data)
 
-    return await guarded(work, thread=True)
+    # On the event loop: one indexed read of bank accounts x days (as the token endpoint's
+    # read, see ``oauth/token.py``), cheaper than a thread-pool hop; ``guarded`` ends the
+    # unit of work before returning, so no connection is held across an await.
+    return await guarded(work)
 
 
 def _aging(kind: Literal["ar", "ap"], as_of: dt.date | None, currency: str | None) -> Any:

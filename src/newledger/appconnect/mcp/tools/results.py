@@ -54,10 +54,16 @@ async def guarded(
     """Run ``work`` for the current call and end its unit of work; a domain error becomes an
     error result.
 
+    Without ``thread`` the work runs here, on the event loop, in the endpoint's unit of work
+    (reusing the token check's connection): for cheap indexed reads, where a thread-pool hop
+    would cost more than the work.
+
     ``thread``: run it in the thread pool, as REST runs reports, so one big report never holds
-    up the worker's other requests. The unit of work ends where the work ran, so the database
-    connection goes back to the pool there and then, not once the event loop gets round to it
-    (a worker with every pooled connection parked behind its own event loop would stall).
+    up the worker's other requests. As in REST (``api/resources/reports.py``, ``_run``), the
+    unit of work so far ends before the hop, so no pooled connection is held across the await,
+    and the work's own ends where it ran, so its connection goes back to the pool there and
+    then, not once the event loop gets round to it (a worker with every pooled connection
+    parked behind its own event loop would stall).
     """
     call = current_call()
 
@@ -74,5 +80,6 @@ async def guarded(
         return result
 
     if thread:
+        call.session.commit()
         return await run_in_threadpool(run, call)
     return run(call)
