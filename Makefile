@@ -67,7 +67,7 @@ $(NODE_DIR)/.installed: $(NODE_PEERS)/package.json $(NODE_PEERS)/package-lock.js
 	touch $@
 
 bench-mcp: $(VENV)/.test-installed
-	$(BIN)/python bench/mcp.py
+	$(BIN)/python bench/mcp_calls.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

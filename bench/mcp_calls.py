@@ -15,7 +15,7 @@ Prints calls/s, p50, p99 and the server CPU per call (from ``/proc``, all proces
 server) and the ratios; writes ``bench/out/mcp-<time>.json``. The machine is shared: read the
 ratios, not the absolute figures. A round with non-2xx answers or socket errors does not count.
 
-    .venv/bin/python bench/mcp.py --rounds 2 --duration 5
+    .venv/bin/python bench/mcp_calls.py --rounds 2 --duration 5
 """
 
 from __future__ import annotations
