@@ -112,12 +112,10 @@ def test_the_discovery_urls_on_the_page_are_the_ones_the_server_announces(
 ) -> None:
     """What a client does with the URL a person copies: a 401 names the protected-resource
     metadata, whose ``resource`` is exactly the URL pasted, and whose authorization server is the
-    issuer the page names. (The discovery endpoints come with the OAuth clients work.)"""
+    issuer the page names."""
     html = _pages(live_server, sessions)["/settings/appconnect?tab=mcp-server"]
     url = code_text(html, "mcp-url")
     challenge = httpx.post(url, json={"jsonrpc": "2.0", "id": 1, "method": "ping"})
-    if challenge.status_code == 404:
-        pytest.skip("the MCP URL's 401 challenge arrives with the OAuth clients work")
     assert challenge.status_code == 401
     header = challenge.headers["www-authenticate"]
     announced = re.search(r'resource_metadata="([^"]+)"', header)
@@ -139,8 +137,6 @@ def test_the_register_oauth_app_link_leads_to_the_form(
         link = re.search(r'<a href="([^"]+)">App Connect → Register OAuth App</a>', html)
         assert link
         target = c.get(link.group(1))
-        if target.status_code == 404:
-            pytest.skip("Register OAuth App arrives with the OAuth clients work")
         # The form needs 2FA (it hands out a secret): a person without it is sent to enrol.
         assert target.status_code in (200, 303), target.status_code
 
