@@ -317,9 +317,10 @@ def test_a_public_client_authenticates_with_its_client_id_alone(server: LiveServ
 def test_a_confidential_client_must_send_its_secret(server: LiveServer) -> None:
     out = register(server.url, CLAUDE).json()
     client_id, secret = out["client_id"], out["client_secret"]
+    wrong = secret[:-1] + ("y" if secret.endswith("x") else "x")
     for data, headers in [
         ({**CODE_GRANT, "client_id": client_id}, {}),
-        ({**CODE_GRANT, "client_id": client_id, "client_secret": secret[:-1] + ("y" if secret.endswith("x") else "x")}, {}),
+        ({**CODE_GRANT, "client_id": client_id, "client_secret": wrong}, {}),
         (CODE_GRANT, {"Authorization": _basic(client_id, "nlcs_" + "A" * 49)}),
     ]:
         refused = _token(server, data, **headers)
