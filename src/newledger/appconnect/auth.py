@@ -12,8 +12,9 @@ Every refusal is recorded (coalesced, ``refusals.py``) against the company the t
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
-from sqlalchemy import bindparam, exists, or_, update
+from sqlalchemy import Row, Select, bindparam, exists, or_, update
 from sqlalchemy.orm import Session
 
 from newledger.actor import Actor
@@ -145,20 +146,36 @@ _APP_STATE = (
 )
 
 
+def _grant_state(
+    session: Session,
+    statement: Select[Any],
+    params: dict[str, Any],
+    claims: AccessToken,
+    noun: str,
+    *,
+    changed: str,
+) -> Row[Any]:
+    """The grant's row read by ``statement``, refused unless it is the token's company's grant at
+    the version the token was issued for (``changed`` says what bumps that version)."""
+    row = session.connection().execute(statement, params).first()
+    if row is None or row.company_id != claims.company_id:
+        raise _Refused(f"Unknown {noun}", f"unknown_{noun}")
+    if row.version != claims.grant_version:
+        raise _Refused(f"Token was issued before the {noun} was {changed}", "stale_version")
+    return row
+
+
 def _app_actor(session: Session, claims: AccessToken) -> Actor:
     # One statement built at import with bound parameters: SQLAlchemy compiles it once, so the
     # per-request cost is the indexed read itself, not statement construction.
-    row = (
-        session.connection()
-        .execute(_APP_STATE, {"app_id": claims.grant_id, "jti": claims.jti})
-        .first()
+    row = _grant_state(
+        session,
+        _APP_STATE,
+        {"app_id": claims.grant_id, "jti": claims.jti},
+        claims,
+        "app",
+        changed="rotated, revoked or deleted",
     )
-    if row is None or row.company_id != claims.company_id:
-        raise _Refused("Unknown app", "unknown_app")
-    if row.version != claims.grant_version:
-        raise _Refused(
-            "Token was issued before the app was rotated, revoked or deleted", "stale_version"
-        )
     now = utcnow()
     grant = app_grant(row, role=row.role, is_active=row.is_active, now=now)
     if not grant.status.live:
@@ -199,17 +216,14 @@ _CONNECTION_STATE = (
 def _connection_actor(session: Session, claims: AccessToken) -> Actor:
     """As ``_app_actor``, for an OAuth connection: one statement reads the connection, its
     user's current membership, its client and the token's deny-list entry."""
-    row = (
-        session.connection()
-        .execute(_CONNECTION_STATE, {"connection_id": claims.grant_id, "jti": claims.jti})
-        .first()
+    row = _grant_state(
+        session,
+        _CONNECTION_STATE,
+        {"connection_id": claims.grant_id, "jti": claims.jti},
+        claims,
+        "connection",
+        changed="deleted or revoked",
     )
-    if row is None or row.company_id != claims.company_id:
-        raise _Refused("Unknown connection", "unknown_connection")
-    if row.version != claims.grant_version:
-        raise _Refused(
-            "Token was issued before the connection was deleted or revoked", "stale_version"
-        )
     grant = connection_grant(row, role=row.role, is_active=row.is_active)
     if not grant.status.live:
         raise _Refused(f"Connection is {grant.status.value}", f"connection_{grant.status.value}")
