@@ -25,6 +25,7 @@ from newledger.appconnect.grants import (
 from newledger.appconnect.models import OAuthClient, OAuthConnection, RefreshToken
 from newledger.appconnect.oauth.connection_tokens import (
     IssuedPair,
+    check_resource,
     grant_actor,
     invalid_grant,
     issue_pair,
@@ -113,13 +114,7 @@ def _rotate(
             raise invalid_grant("The connection has ended", f"connection_{status}", company)
         if row.expires_at <= now:
             raise invalid_grant("The refresh token expired", "refresh_token_expired", company)
-        if resource is not None and resource != row.resource:
-            raise OAuthError(
-                "invalid_target",
-                "resource differs from the one consented to",
-                reason="resource_mismatch",
-                company_id=company,
-            )
+        check_resource(resource, row.resource, company)
         scope = _narrowed(requested, delegated_permissions(row.token_scope), company)
         granted = scope & grant.effective
         if not granted:
