@@ -244,12 +244,16 @@ def _accounts(ctx: WebContext, filters: AccountFilters) -> Sequence[Account]:
 def _save(
     request: Request,
     ctx: WebContext,
+    form: FormData,
     document: Invoice | Expense,
-    submitted: DraftForm,
-    save: Callable[[], Any],
+    parse: Callable[[FormData], tuple[DraftForm, dict[str, Any]]],
+    update: Callable[..., Any],
 ) -> Response:
+    """Apply the edit form's changes to the draft (``update`` is the service's update_draft_*),
+    or show the form again with what was wrong."""
+    submitted, changes = parse(form)
     try:
-        save()
+        update(ctx.db, ctx.actor, document.id, changes, expected_version=form_version(form))
     except ValidationFailed as exc:
         ctx.db.rollback()
         submitted.errors = exc.errors
@@ -289,16 +293,7 @@ def edit_invoice(
     ctx: WebContext = Depends(_draft_invoices),
 ) -> Response:
     invoice = invoice_service.get_invoice(ctx.db, ctx.actor, invoice_id)
-    submitted, changes = invoice_changes(form)
-    return _save(
-        request,
-        ctx,
-        invoice,
-        submitted,
-        lambda: invoice_service.update_draft_invoice(
-            ctx.db, ctx.actor, invoice_id, changes, expected_version=form_version(form)
-        ),
-    )
+    return _save(request, ctx, form, invoice, invoice_changes, invoice_service.update_draft_invoice)
 
 
 @router.get("/review/expenses/{expense_id}/edit")
@@ -318,13 +313,4 @@ def edit_expense(
     ctx: WebContext = Depends(_draft_expenses),
 ) -> Response:
     expense = expense_service.get_expense(ctx.db, ctx.actor, expense_id)
-    submitted, changes = expense_changes(form)
-    return _save(
-        request,
-        ctx,
-        expense,
-        submitted,
-        lambda: expense_service.update_draft_expense(
-            ctx.db, ctx.actor, expense_id, changes, expected_version=form_version(form)
-        ),
-    )
+    return _save(request, ctx, form, expense, expense_changes, expense_service.update_draft_expense)
