@@ -17,7 +17,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from sqlalchemy.sql.base import ExecutableOption
 
 from newledger.actor import Actor
-from newledger.db import begin_write
+from newledger.db import Base, begin_write
 from newledger.errors import Conflict, InvalidState, NotFound, PermissionDenied, ValidationFailed
 from newledger.identity.models import Company
 from newledger.identity.permissions import Permission
@@ -31,13 +31,15 @@ from newledger.ledger.models import (
     JournalEntry,
     Payment,
 )
-from newledger.money import parse_amount, parse_decimal
+from newledger.money import format_minor, parse_amount, parse_decimal
 
 __all__ = [
     "DOCUMENT_SOURCES",
     "check_version",
     "company_for",
     "company_row",
+    "document_amounts",
+    "document_state",
     "flush_versioned",
     "for_update",
     "load_account",
@@ -185,17 +187,7 @@ def for_update(session: Session, query: _Query) -> _Query:
     return query.with_for_update().execution_options(populate_existing=True)
 
 
-_Owned = TypeVar(
-    "_Owned",
-    Account,
-    BankAccount,
-    BankTransaction,
-    Contact,
-    Expense,
-    Invoice,
-    JournalEntry,
-    Payment,
-)
+_Owned = TypeVar("_Owned", bound=Base)
 
 # What a missing row of each model is called in ``NotFound``: the message's noun and the code.
 _UNKNOWN: dict[type[Any], tuple[str, str]] = {
@@ -222,7 +214,8 @@ def company_row(
     """Row ``row_id`` of ``model`` if it belongs to this company, else ``NotFound`` (see
     ``_UNKNOWN``): another company's row is as unknown as a missing one. ``lock``: read it
     ``for_update``."""
-    query = select(model).where(model.company_id == company_id, model.id == row_id)
+    columns = model.__table__.c
+    query = select(model).where(columns.company_id == company_id, columns.id == row_id)
     if lock:
         query = for_update(session, query)
     row = session.scalar(query.options(*options))
@@ -277,3 +270,25 @@ def require_draft(document: Any, what: str) -> None:
             f"Only draft {what}s can be changed; this one is {document.status}",
             code="not_a_draft",
         )
+
+
+def document_amounts(document: Invoice | Expense) -> dict[str, Any]:
+    """An invoice's or expense's status and amounts as JSON-ready data (decimal strings)."""
+    cur = document.currency
+    return {
+        "status": document.status,
+        "total": format_minor(document.total, cur),
+        "amount_paid": format_minor(document.amount_paid, cur),
+        "amount_due": format_minor(document.total - document.amount_paid, cur),
+    }
+
+
+def document_state(document: Invoice | Expense) -> dict[str, Any]:
+    """An invoice's or expense's version, where it came from, its entry and any rejection."""
+    return {
+        "version": document.version,
+        "source": document.source,
+        "source_label": document.source_label,
+        "journal_entry_id": document.journal_entry_id,
+        "rejected_reason": document.rejected_reason,
+    }
