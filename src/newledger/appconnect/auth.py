@@ -37,6 +37,7 @@ __all__ = [
     "Origin",
     "authenticate_bearer",
     "grant_of",
+    "last_used_stale",
     "refuse_permission",
     "touch_last_used",
 ]
@@ -182,7 +183,7 @@ def _app_actor(session: Session, claims: AccessToken) -> Actor:
         raise _Refused(f"App is {grant.status.value}", f"app_{grant.status.value}")
     if row.denied:
         raise _Refused("Token was revoked", "token_revoked")
-    if row.last_used_at is None or now - row.last_used_at >= LAST_USED_RESOLUTION:
+    if last_used_stale(row.last_used_at, now):
         touch_last_used(session, App, claims.grant_id, now)
     return Actor(
         "app",
@@ -232,7 +233,7 @@ def _connection_actor(session: Session, claims: AccessToken) -> Actor:
     if row.denied:
         raise _Refused("Token was revoked", "token_revoked")
     now = utcnow()
-    if row.last_used_at is None or now - row.last_used_at >= LAST_USED_RESOLUTION:
+    if last_used_stale(row.last_used_at, now):
         touch_last_used(session, OAuthConnection, claims.grant_id, now)
     return Actor(
         "connection",
@@ -242,6 +243,12 @@ def _connection_actor(session: Session, claims: AccessToken) -> Actor:
         connection_id=claims.grant_id,
         label=row.name,
     )
+
+
+def last_used_stale(last_used_at: dt.datetime | None, now: dt.datetime) -> bool:
+    """Whether a grant's ``last_used_at`` is old enough to be written again (see
+    ``touch_last_used``): callers skip the UPDATE while it is fresh."""
+    return last_used_at is None or now - last_used_at >= LAST_USED_RESOLUTION
 
 
 def touch_last_used(

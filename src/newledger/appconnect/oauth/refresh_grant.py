@@ -16,7 +16,7 @@ from sqlalchemy import update
 from starlette.responses import Response
 
 from newledger.appconnect import connections, secrets
-from newledger.appconnect.auth import LAST_USED_RESOLUTION, touch_last_used
+from newledger.appconnect.auth import last_used_stale, touch_last_used
 from newledger.appconnect.grants import (
     connection_grant,
     connection_with_user,
@@ -135,7 +135,7 @@ def _rotate(
         ).rowcount  # type: ignore[attr-defined]
         if won != 1:
             raise _Reused(row.id, company)  # a concurrent use won; nothing of ours is kept
-        if row.last_used_at is None or now - row.last_used_at >= LAST_USED_RESOLUTION:
+        if last_used_stale(row.last_used_at, now):
             touch_last_used(session, OAuthConnection, row.id, now)
         return issue_pair(
             session,
