@@ -15,16 +15,14 @@ from newledger.appconnect.mcp.call import McpCall, page_url
 from newledger.appconnect.mcp.tools import models
 from newledger.appconnect.mcp.tools.registry import tool
 from newledger.appconnect.mcp.tools.results import guarded, success
-from newledger.identity.models import Company
 from newledger.identity.permissions import Permission
 from newledger.ledger import bank, contacts, expense_list, invoice_list
-from newledger.ledger.categorize import suggest
+from newledger.ledger.categorize import hint_amount, suggest
 from newledger.ledger.expense_list import ExpenseFilters, expense_summary
 from newledger.ledger.invoice_list import InvoiceFilters, invoice_summary
 from newledger.ledger.invoices import get_invoice as load_invoice
 from newledger.ledger.invoices import invoice_dict
 from newledger.ledger.payments import PaymentFilters, list_payments, payment_dict
-from newledger.money import parse_amount, validate_currency
 from newledger.pagination import PageRequest
 
 __all__ = ["contact_out", "expense_out", "invoice_out"]
@@ -285,21 +283,10 @@ async def suggest_category(
     abstains when unsure. Advice only: nothing is categorized or posted."""
 
     def work(call: McpCall) -> CallToolResult:
-        minor = 0
-        if amount is not None:
-            company = call.session.get(Company, call.company_id)
-            cur = validate_currency(currency or (company.home_currency if company else ""))
-            minor = parse_amount(amount, cur)
+        minor = hint_amount(call.session, call.company_id, amount, currency)
         who: int | str | None = contact_id if contact_id is not None else vendor
         hint = suggest(call.session, call.actor, call.company_id, description, who, minor)
-        data = {
-            "account_id": hint.account_id,
-            "account_code": hint.account_code,
-            "account_name": hint.account_name,
-            "confidence": hint.confidence,
-            "evidence": hint.evidence,
-            "abstained": hint.abstained,
-        }
+        data = hint.to_json()
         if hint.abstained:
             text = f"No confident suggestion: {hint.evidence}"
         else:
