@@ -6,7 +6,7 @@ effective-permission computation, so the UI can never disagree with the token en
 
 from __future__ import annotations
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from newledger.actor import Actor
@@ -14,6 +14,7 @@ from newledger.appconnect import apps
 from newledger.appconnect.apps import AppView
 from newledger.appconnect.models import App
 from newledger.audit.models import Activity
+from newledger.audit.queries import grant_activity
 from newledger.identity.models import Membership, User
 from newledger.identity.permissions import CATALOGUE, DELEGABLE, Permission, PermissionInfo
 
@@ -45,19 +46,9 @@ def get_app_view(session: Session, actor: Actor, client_id: str) -> AppView:
 def app_activity(session: Session, app: App, *, limit: int = 50) -> list[Activity]:
     """The app's own story, newest first: what it did (as actor) and what was done to it
     (lifecycle, refused token requests), within its company."""
-    stmt = (
-        select(Activity)
-        .where(
-            Activity.company_id == app.company_id,
-            or_(
-                Activity.actor_app_id == app.id,
-                (Activity.subject_type == "app") & (Activity.subject_id == app.id),
-            ),
-        )
-        .order_by(Activity.created_at.desc(), Activity.id.desc())
-        .limit(limit)
+    return grant_activity(
+        session, app.company_id, Activity.actor_app_id, "app", app.id, limit=limit
     )
-    return list(session.scalars(stmt))
 
 
 def lost_permissions(view: AppView) -> list[Permission]:

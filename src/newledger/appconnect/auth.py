@@ -12,8 +12,9 @@ Every refusal is recorded (coalesced, ``refusals.py``) against the company the t
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
-from sqlalchemy import bindparam, exists, or_, update
+from sqlalchemy import Row, Select, bindparam, exists, or_, update
 from sqlalchemy.orm import Session
 
 from newledger.actor import Actor
@@ -36,6 +37,7 @@ __all__ = [
     "Origin",
     "authenticate_bearer",
     "grant_of",
+    "last_used_stale",
     "refuse_permission",
     "touch_last_used",
 ]
@@ -145,27 +147,43 @@ _APP_STATE = (
 )
 
 
+def _grant_state(
+    session: Session,
+    statement: Select[Any],
+    params: dict[str, Any],
+    claims: AccessToken,
+    noun: str,
+    *,
+    changed: str,
+) -> Row[Any]:
+    """The grant's row read by ``statement``, refused unless it is the token's company's grant at
+    the version the token was issued for (``changed`` says what bumps that version)."""
+    row = session.connection().execute(statement, params).first()
+    if row is None or row.company_id != claims.company_id:
+        raise _Refused(f"Unknown {noun}", f"unknown_{noun}")
+    if row.version != claims.grant_version:
+        raise _Refused(f"Token was issued before the {noun} was {changed}", "stale_version")
+    return row
+
+
 def _app_actor(session: Session, claims: AccessToken) -> Actor:
     # One statement built at import with bound parameters: SQLAlchemy compiles it once, so the
     # per-request cost is the indexed read itself, not statement construction.
-    row = (
-        session.connection()
-        .execute(_APP_STATE, {"app_id": claims.grant_id, "jti": claims.jti})
-        .first()
+    row = _grant_state(
+        session,
+        _APP_STATE,
+        {"app_id": claims.grant_id, "jti": claims.jti},
+        claims,
+        "app",
+        changed="rotated, revoked or deleted",
     )
-    if row is None or row.company_id != claims.company_id:
-        raise _Refused("Unknown app", "unknown_app")
-    if row.version != claims.grant_version:
-        raise _Refused(
-            "Token was issued before the app was rotated, revoked or deleted", "stale_version"
-        )
     now = utcnow()
     grant = app_grant(row, role=row.role, is_active=row.is_active, now=now)
     if not grant.status.live:
         raise _Refused(f"App is {grant.status.value}", f"app_{grant.status.value}")
     if row.denied:
         raise _Refused("Token was revoked", "token_revoked")
-    if row.last_used_at is None or now - row.last_used_at >= LAST_USED_RESOLUTION:
+    if last_used_stale(row.last_used_at, now):
         touch_last_used(session, App, claims.grant_id, now)
     return Actor(
         "app",
@@ -199,17 +217,14 @@ _CONNECTION_STATE = (
 def _connection_actor(session: Session, claims: AccessToken) -> Actor:
     """As ``_app_actor``, for an OAuth connection: one statement reads the connection, its
     user's current membership, its client and the token's deny-list entry."""
-    row = (
-        session.connection()
-        .execute(_CONNECTION_STATE, {"connection_id": claims.grant_id, "jti": claims.jti})
-        .first()
+    row = _grant_state(
+        session,
+        _CONNECTION_STATE,
+        {"connection_id": claims.grant_id, "jti": claims.jti},
+        claims,
+        "connection",
+        changed="deleted or revoked",
     )
-    if row is None or row.company_id != claims.company_id:
-        raise _Refused("Unknown connection", "unknown_connection")
-    if row.version != claims.grant_version:
-        raise _Refused(
-            "Token was issued before the connection was deleted or revoked", "stale_version"
-        )
     grant = connection_grant(row, role=row.role, is_active=row.is_active)
     if not grant.status.live:
         raise _Refused(f"Connection is {grant.status.value}", f"connection_{grant.status.value}")
@@ -218,7 +233,7 @@ def _connection_actor(session: Session, claims: AccessToken) -> Actor:
     if row.denied:
         raise _Refused("Token was revoked", "token_revoked")
     now = utcnow()
-    if row.last_used_at is None or now - row.last_used_at >= LAST_USED_RESOLUTION:
+    if last_used_stale(row.last_used_at, now):
         touch_last_used(session, OAuthConnection, claims.grant_id, now)
     return Actor(
         "connection",
@@ -228,6 +243,12 @@ def _connection_actor(session: Session, claims: AccessToken) -> Actor:
         connection_id=claims.grant_id,
         label=row.name,
     )
+
+
+def last_used_stale(last_used_at: dt.datetime | None, now: dt.datetime) -> bool:
+    """Whether a grant's ``last_used_at`` is old enough to be written again (see
+    ``touch_last_used``): callers skip the UPDATE while it is fresh."""
+    return last_used_at is None or now - last_used_at >= LAST_USED_RESOLUTION
 
 
 def touch_last_used(

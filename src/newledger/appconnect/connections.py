@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import Row, Select, or_, select, update
+from sqlalchemy import Row, Select, select, update
 from sqlalchemy.orm import Session
 
 from newledger.actor import Actor
@@ -29,6 +29,7 @@ from newledger.appconnect.models import (
     RefreshToken,
 )
 from newledger.audit.models import Activity
+from newledger.audit.queries import grant_activity
 from newledger.audit.services import record
 from newledger.audit.tags import Event
 from newledger.config import get_settings
@@ -269,19 +270,14 @@ def connection_activity(
     session: Session, connection: OAuthConnection, *, limit: int = 50
 ) -> list[Activity]:
     """What the connection did (as actor) and what was done to it, newest first."""
-    stmt = (
-        select(Activity)
-        .where(
-            Activity.company_id == connection.company_id,
-            or_(
-                Activity.actor_connection_id == connection.id,
-                (Activity.subject_type == "connection") & (Activity.subject_id == connection.id),
-            ),
-        )
-        .order_by(Activity.created_at.desc(), Activity.id.desc())
-        .limit(limit)
+    return grant_activity(
+        session,
+        connection.company_id,
+        Activity.actor_connection_id,
+        "connection",
+        connection.id,
+        limit=limit,
     )
-    return list(session.scalars(stmt))
 
 
 def _record(

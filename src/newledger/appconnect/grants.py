@@ -103,24 +103,6 @@ def app_with_creator(*columns: Any) -> Select[Any]:
     return _with_delegator(App, App.created_by_user_id, columns)
 
 
-class AppState(Protocol):
-    """What ``app_grant`` reads of an app: an ``App`` row or a row of a statement built with
-    ``app_with_creator`` (``expires_at`` as an aware datetime; the others only for ``None``)."""
-
-    @property
-    def id(self) -> int: ...
-    @property
-    def company_id(self) -> int: ...
-    @property
-    def permissions(self) -> str: ...
-    @property
-    def revoked_at(self) -> object: ...
-    @property
-    def deleted_at(self) -> object: ...
-    @property
-    def expires_at(self) -> dt.datetime | None: ...
-
-
 def connection_with_user(*columns: Any) -> Select[Any]:
     """``SELECT columns…, user's role, user's is_active FROM oauth connections``."""
     return _with_delegator(OAuthConnection, OAuthConnection.user_id, columns)
@@ -139,6 +121,14 @@ class ConnectionState(Protocol):
     def revoked_at(self) -> object: ...
     @property
     def deleted_at(self) -> object: ...
+
+
+class AppState(ConnectionState, Protocol):
+    """What ``app_grant`` reads of an app: an ``App`` row or a row of a statement built with
+    ``app_with_creator`` (``expires_at`` as an aware datetime; the others only for ``None``)."""
+
+    @property
+    def expires_at(self) -> dt.datetime | None: ...
 
 
 def app_grant(

@@ -25,6 +25,7 @@ __all__ = [
     "ACTIVITY_ORDERS",
     "ActivityFilters",
     "actor_labels",
+    "grant_activity",
     "iter_activity",
     "list_activity",
 ]
@@ -137,3 +138,29 @@ def actor_labels(session: Session, actor: Actor, *, limit: int = 200) -> list[st
         {"company_id": actor.company_scope()},
     )
     return [label for label in labels if label]
+
+
+def grant_activity(
+    session: Session,
+    company_id: int,
+    actor_column: InstrumentedAttribute[int | None],
+    subject_type: str,
+    grant_id: int,
+    *,
+    limit: int = 50,
+) -> list[Activity]:
+    """An app's or connection's own story within its company, newest first: what it did (the
+    rows whose ``actor_column`` names it) and what was done to it (the rows about it)."""
+    stmt = (
+        select(Activity)
+        .where(
+            Activity.company_id == company_id,
+            or_(
+                actor_column == grant_id,
+                (Activity.subject_type == subject_type) & (Activity.subject_id == grant_id),
+            ),
+        )
+        .order_by(Activity.created_at.desc(), Activity.id.desc())
+        .limit(limit)
+    )
+    return list(session.scalars(stmt))

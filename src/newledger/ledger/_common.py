@@ -7,26 +7,39 @@ a leak of its existence.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from decimal import Decimal
 from typing import Any, TypeVar
 
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
+from sqlalchemy.sql.base import ExecutableOption
 
 from newledger.actor import Actor
-from newledger.db import begin_write
+from newledger.db import Base, begin_write
 from newledger.errors import Conflict, InvalidState, NotFound, PermissionDenied, ValidationFailed
 from newledger.identity.models import Company
 from newledger.identity.permissions import Permission
-from newledger.ledger.models import Account, BankAccount, Contact
-from newledger.money import parse_amount, parse_decimal
+from newledger.ledger.models import (
+    Account,
+    BankAccount,
+    BankTransaction,
+    Contact,
+    Expense,
+    Invoice,
+    JournalEntry,
+    Payment,
+)
+from newledger.money import format_minor, parse_amount, parse_decimal
 
 __all__ = [
     "DOCUMENT_SOURCES",
     "check_version",
     "company_for",
+    "company_row",
+    "document_amounts",
+    "document_state",
     "flush_versioned",
     "for_update",
     "load_account",
@@ -35,6 +48,7 @@ __all__ = [
     "parse_date",
     "parse_positive_amount",
     "parse_quantity",
+    "readable_row",
     "require_draft",
     "require_poster",
     "source_fields",
@@ -87,11 +101,7 @@ def load_contact(
 ) -> Contact:
     if not isinstance(contact_id, int) or isinstance(contact_id, bool):
         raise ValidationFailed(f"{field} must be an integer", errors={field: "required"})
-    contact = session.scalar(
-        select(Contact).where(Contact.company_id == company_id, Contact.id == contact_id)
-    )
-    if contact is None:
-        raise NotFound(f"Unknown contact {contact_id}", code="unknown_contact")
+    contact = company_row(session, Contact, company_id, contact_id)
     if contact.kind not in kinds:
         role = "customer" if "customer" in kinds else "vendor"
         raise ValidationFailed(
@@ -113,11 +123,7 @@ def load_account(
     """An active account of this company, optionally of one of ``types``."""
     if not isinstance(account_id, int) or isinstance(account_id, bool):
         raise ValidationFailed(f"{field} must be an integer", errors={field: "required"})
-    account = session.scalar(
-        select(Account).where(Account.company_id == company_id, Account.id == account_id)
-    )
-    if account is None:
-        raise NotFound(f"Unknown account {account_id}", code="unknown_account")
+    account = company_row(session, Account, company_id, account_id)
     if not account.is_active:
         raise ValidationFailed(f"Account {account.code} is archived", errors={field: "archived"})
     if types is not None and account.type not in types:
@@ -134,14 +140,7 @@ def load_bank_account(
 ) -> BankAccount:
     if not isinstance(bank_account_id, int) or isinstance(bank_account_id, bool):
         raise ValidationFailed(f"{field} must be an integer", errors={field: "required"})
-    bank = session.scalar(
-        select(BankAccount).where(
-            BankAccount.company_id == company_id, BankAccount.id == bank_account_id
-        )
-    )
-    if bank is None:
-        raise NotFound(f"Unknown bank account {bank_account_id}", code="unknown_bank_account")
-    return bank
+    return company_row(session, BankAccount, company_id, bank_account_id)
 
 
 def parse_date(value: Any, field: str) -> dt.date:
@@ -188,6 +187,61 @@ def for_update(session: Session, query: _Query) -> _Query:
     return query.with_for_update().execution_options(populate_existing=True)
 
 
+_Owned = TypeVar("_Owned", bound=Base)
+
+# What a missing row of each model is called in ``NotFound``: the message's noun and the code.
+_UNKNOWN: dict[type[Any], tuple[str, str]] = {
+    Account: ("account", "unknown_account"),
+    BankAccount: ("bank account", "unknown_bank_account"),
+    BankTransaction: ("bank transaction", "unknown_transaction"),
+    Contact: ("contact", "unknown_contact"),
+    Expense: ("expense", "unknown_expense"),
+    Invoice: ("invoice", "unknown_invoice"),
+    JournalEntry: ("journal entry", "unknown_entry"),
+    Payment: ("payment", "unknown_payment"),
+}
+
+
+def company_row(
+    session: Session,
+    model: type[_Owned],
+    company_id: int,
+    row_id: Any,
+    *,
+    lock: bool = False,
+    options: Sequence[ExecutableOption] = (),
+) -> _Owned:
+    """Row ``row_id`` of ``model`` if it belongs to this company, else ``NotFound`` (see
+    ``_UNKNOWN``): another company's row is as unknown as a missing one. ``lock``: read it
+    ``for_update``."""
+    columns = model.__table__.c
+    query = select(model).where(columns.company_id == company_id, columns.id == row_id)
+    if lock:
+        query = for_update(session, query)
+    row = session.scalar(query.options(*options))
+    if row is None:
+        noun, code = _UNKNOWN[model]
+        raise NotFound(f"Unknown {noun} {row_id}", code=code)
+    return row
+
+
+def readable_row(
+    session: Session,
+    actor: Actor,
+    permission: Permission,
+    model: type[_Owned],
+    row_id: Any,
+    *,
+    company_id: int | None = None,
+    options: Sequence[ExecutableOption] = (),
+) -> _Owned:
+    """A service's "get one": ``permission`` required, then ``company_row`` in the actor's
+    company (``company_for``)."""
+    actor.require(permission)
+    company = company_for(session, actor, company_id)
+    return company_row(session, model, company.id, row_id, options=options)
+
+
 def flush_versioned(session: Session, what: str) -> None:
     """Flush a versioned document's change: its UPDATE or DELETE is a compare-and-set on
     ``version`` (the mapper's ``version_id_col``), so a writer that lost a race gets 409."""
@@ -216,3 +270,25 @@ def require_draft(document: Any, what: str) -> None:
             f"Only draft {what}s can be changed; this one is {document.status}",
             code="not_a_draft",
         )
+
+
+def document_amounts(document: Invoice | Expense) -> dict[str, Any]:
+    """An invoice's or expense's status and amounts as JSON-ready data (decimal strings)."""
+    cur = document.currency
+    return {
+        "status": document.status,
+        "total": format_minor(document.total, cur),
+        "amount_paid": format_minor(document.amount_paid, cur),
+        "amount_due": format_minor(document.total - document.amount_paid, cur),
+    }
+
+
+def document_state(document: Invoice | Expense) -> dict[str, Any]:
+    """An invoice's or expense's version, where it came from, its entry and any rejection."""
+    return {
+        "version": document.version,
+        "source": document.source,
+        "source_label": document.source_label,
+        "journal_entry_id": document.journal_entry_id,
+        "rejected_reason": document.rejected_reason,
+    }

@@ -16,9 +16,9 @@ from sqlalchemy.orm import Session
 from newledger.actor import Actor
 from newledger.audit.services import record
 from newledger.audit.tags import Event
-from newledger.errors import Conflict, InvalidState, NotFound, ValidationFailed
+from newledger.errors import Conflict, InvalidState, ValidationFailed
 from newledger.identity.permissions import Permission
-from newledger.ledger._common import company_for, require_poster
+from newledger.ledger._common import company_for, company_row, readable_row, require_poster
 from newledger.ledger.chart import ACCOUNT_TYPES
 from newledger.ledger.models import Account, AccountDailyBalance, BankAccount
 from newledger.money import format_minor
@@ -143,14 +143,9 @@ def get_account(
     session: Session, actor: Actor, account_id: int, *, company_id: int | None = None
 ) -> Account:
     """One account. Needs ``accounts:read``."""
-    actor.require(Permission.ACCOUNTS_READ)
-    company = company_for(session, actor, company_id)
-    account = session.scalar(
-        select(Account).where(Account.company_id == company.id, Account.id == account_id)
+    return readable_row(
+        session, actor, Permission.ACCOUNTS_READ, Account, account_id, company_id=company_id
     )
-    if account is None:
-        raise NotFound(f"Unknown account {account_id}", code="unknown_account")
-    return account
 
 
 def account_balances(
@@ -285,11 +280,7 @@ def archive_account(
     retained earnings) and for accounts that still carry a balance. Needs ``ledger:post``."""
     require_poster(actor)
     company = company_for(session, actor, company_id)
-    account = session.scalar(
-        select(Account).where(Account.company_id == company.id, Account.id == account_id)
-    )
-    if account is None:
-        raise NotFound(f"Unknown account {account_id}", code="unknown_account")
+    account = company_row(session, Account, company.id, account_id)
     if not account.is_active:
         raise InvalidState(f"Account {account.code} is already archived", code="already_archived")
     if account.subtype in _CONTROL_SUBTYPES:

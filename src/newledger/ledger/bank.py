@@ -17,14 +17,15 @@ from sqlalchemy.orm import Session
 from newledger.actor import Actor
 from newledger.audit.services import record
 from newledger.audit.tags import Event
-from newledger.errors import InvalidState, NotFound, ValidationFailed
+from newledger.errors import InvalidState, ValidationFailed
 from newledger.identity.permissions import Permission
 from newledger.ledger._common import (
     company_for,
-    for_update,
+    company_row,
     load_account,
     load_bank_account,
     parse_date,
+    readable_row,
     require_poster,
 )
 from newledger.ledger.models import BankAccount, BankTransaction, Payment
@@ -143,16 +144,7 @@ def _chunks(items: list[str], size: int) -> list[list[str]]:
 
 
 def _load(session: Session, company_id: int, transaction_id: int) -> BankTransaction:
-    txn = session.scalar(
-        for_update(
-            session,
-            select(BankTransaction).where(
-                BankTransaction.company_id == company_id, BankTransaction.id == transaction_id
-            ),
-        )
-    )
-    if txn is None:
-        raise NotFound(f"Unknown bank transaction {transaction_id}", code="unknown_transaction")
+    txn = company_row(session, BankTransaction, company_id, transaction_id, lock=True)
     if txn.status != "uncategorized":
         raise InvalidState(
             f"Bank transaction {txn.id} is already {txn.status}", code="already_reconciled"
@@ -227,11 +219,7 @@ def match_transaction(
     require_poster(actor)
     company = company_for(session, actor, company_id)
     txn = _load(session, company.id, transaction_id)
-    payment = session.scalar(
-        select(Payment).where(Payment.company_id == company.id, Payment.id == payment_id)
-    )
-    if payment is None:
-        raise NotFound(f"Unknown payment {payment_id}", code="unknown_payment")
+    payment = company_row(session, Payment, company.id, payment_id)
     signed = payment.amount if payment.direction == "received" else -payment.amount
     if payment.bank_account_id != txn.bank_account_id:
         raise ValidationFailed(
@@ -275,16 +263,9 @@ def get_transaction(
     session: Session, actor: Actor, transaction_id: int, *, company_id: int | None = None
 ) -> BankTransaction:
     """One bank transaction. Needs ``bank:read``."""
-    actor.require(Permission.BANK_READ)
-    company = company_for(session, actor, company_id)
-    txn = session.scalar(
-        select(BankTransaction).where(
-            BankTransaction.company_id == company.id, BankTransaction.id == transaction_id
-        )
+    return readable_row(
+        session, actor, Permission.BANK_READ, BankTransaction, transaction_id, company_id=company_id
     )
-    if txn is None:
-        raise NotFound(f"Unknown bank transaction {transaction_id}", code="unknown_transaction")
-    return txn
 
 
 BANK_ACCOUNT_ORDERS: dict[str, Order] = {

@@ -16,15 +16,18 @@ import random
 import re
 from collections import Counter, defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from newledger.actor import Actor
 from newledger.errors import PermissionDenied
+from newledger.identity.models import Company
 from newledger.identity.permissions import Permission
 from newledger.ledger.models import Account, BankTransaction, Contact, Expense, ExpenseLine
+from newledger.money import parse_amount, validate_currency
 
 __all__ = [
     "THRESHOLD",
@@ -33,6 +36,7 @@ __all__ = [
     "Example",
     "Suggestion",
     "evaluate",
+    "hint_amount",
     "load_examples",
     "suggest",
 ]
@@ -72,6 +76,9 @@ class Suggestion:
     @classmethod
     def abstain(cls, reason: str, confidence: float = 0.0) -> Suggestion:
         return cls(None, "", "", round(confidence, 3), reason, abstained=True)
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
 
 
 def tokens(text: str) -> list[str]:
@@ -284,6 +291,17 @@ def load_examples(session: Session, company_id: int, limit: int | None = None) -
         Example(ex.day, ex.account_id, ex.text, ex.amount, ex.contact_id, ex.vendor, order=i)
         for i, ex in enumerate(out)
     ]
+
+
+def hint_amount(session: Session, company_id: int, amount: str | None, currency: str | None) -> int:
+    """The amount a caller gives ``suggest`` as text, in minor units of ``currency`` (default:
+    the company's home currency); 0 when there is none."""
+    if amount is None:
+        return 0
+    company = session.get(Company, company_id)
+    return parse_amount(
+        amount, validate_currency(currency or (company.home_currency if company else ""))
+    )
 
 
 def suggest(

@@ -14,7 +14,7 @@ from newledger.audit.tags import Event
 from newledger.errors import NotFound, ValidationFailed
 from newledger.identity.permissions import Permission
 from newledger.identity.services import looks_like_email
-from newledger.ledger._common import company_for, load_account
+from newledger.ledger._common import company_for, company_row, load_account, readable_row
 from newledger.ledger.models import Contact
 from newledger.pagination import Listing, Order, Page, PageRequest
 
@@ -138,14 +138,9 @@ def get_contact(
     session: Session, actor: Actor, contact_id: int, *, company_id: int | None = None
 ) -> Contact:
     """One contact of the actor's company. Needs ``contacts:read``."""
-    actor.require(Permission.CONTACTS_READ)
-    company = company_for(session, actor, company_id)
-    contact = session.scalar(
-        select(Contact).where(Contact.company_id == company.id, Contact.id == contact_id)
+    return readable_row(
+        session, actor, Permission.CONTACTS_READ, Contact, contact_id, company_id=company_id
     )
-    if contact is None:
-        raise NotFound(f"Unknown contact {contact_id}", code="unknown_contact")
-    return contact
 
 
 def update_contact(
@@ -166,11 +161,7 @@ def update_contact(
             f"Unknown contact fields: {', '.join(unknown)}",
             errors={k: "unknown field" for k in unknown},
         )
-    contact = session.scalar(
-        select(Contact).where(Contact.company_id == company.id, Contact.id == contact_id)
-    )
-    if contact is None:
-        raise NotFound(f"Unknown contact {contact_id}", code="unknown_contact")
+    contact = company_row(session, Contact, company.id, contact_id)
     values = _clean(session, company.id, changes)
     changed = {k: v for k, v in values.items() if getattr(contact, k) != v}
     for key, value in changed.items():

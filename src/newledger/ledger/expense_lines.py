@@ -11,6 +11,8 @@ from sqlalchemy.orm import Session
 from newledger.errors import ValidationFailed
 from newledger.identity.models import Company
 from newledger.ledger._common import (
+    document_amounts,
+    document_state,
     load_account,
     load_contact,
     parse_date,
@@ -137,17 +139,10 @@ def expense_dict(expense: Expense) -> dict[str, Any]:
         "due_date": expense.due_date.isoformat() if expense.due_date else None,
         "payment_account_id": expense.payment_account_id,
         "currency": cur,
-        "status": expense.status,
-        "total": format_minor(expense.total, cur),
-        "amount_paid": format_minor(expense.amount_paid, cur),
-        "amount_due": format_minor(expense.total - expense.amount_paid, cur),
+        **document_amounts(expense),
         "description": expense.description,
         "reference": expense.reference,
-        "version": expense.version,
-        "source": expense.source,
-        "source_label": expense.source_label,
-        "journal_entry_id": expense.journal_entry_id,
-        "rejected_reason": expense.rejected_reason,
+        **document_state(expense),
         "lines": [
             {
                 "description": line.description,

@@ -21,13 +21,13 @@ from sqlalchemy.orm import Session, selectinload
 from newledger.actor import Actor
 from newledger.audit.services import record
 from newledger.audit.tags import Event
-from newledger.errors import InvalidState, NotFound, ValidationFailed
+from newledger.errors import InvalidState, ValidationFailed
 from newledger.identity.permissions import Permission
 from newledger.ledger._common import (
     check_version,
     company_for,
+    company_row,
     flush_versioned,
-    for_update,
     load_contact,
     require_draft,
     require_poster,
@@ -130,13 +130,9 @@ def create_draft_expense(
 
 
 def _load(session: Session, company_id: int, expense_id: int, *, lock: bool = False) -> Expense:
-    query = select(Expense).where(Expense.company_id == company_id, Expense.id == expense_id)
-    if lock:
-        query = for_update(session, query)
-    expense = session.scalar(query.options(selectinload(Expense.lines)))
-    if expense is None:
-        raise NotFound(f"Unknown expense {expense_id}", code="unknown_expense")
-    return expense
+    return company_row(
+        session, Expense, company_id, expense_id, lock=lock, options=[selectinload(Expense.lines)]
+    )
 
 
 def update_draft_expense(

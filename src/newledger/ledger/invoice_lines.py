@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from newledger.errors import Conflict, NotFound, ValidationFailed
-from newledger.ledger._common import load_account, parse_quantity
+from newledger.ledger._common import document_amounts, document_state, load_account, parse_quantity
 from newledger.ledger.chart import account_by_code
 from newledger.ledger.models import Contact, Invoice, InvoiceLine
 from newledger.money import check_bounded, format_minor, parse_amount
@@ -156,16 +156,9 @@ def invoice_dict(invoice: Invoice) -> dict[str, Any]:
         "issue_date": invoice.issue_date.isoformat(),
         "due_date": invoice.due_date.isoformat(),
         "currency": cur,
-        "status": invoice.status,
-        "total": format_minor(invoice.total, cur),
-        "amount_paid": format_minor(invoice.amount_paid, cur),
-        "amount_due": format_minor(invoice.total - invoice.amount_paid, cur),
+        **document_amounts(invoice),
         "memo": invoice.memo,
-        "version": invoice.version,
-        "source": invoice.source,
-        "source_label": invoice.source_label,
-        "journal_entry_id": invoice.journal_entry_id,
-        "rejected_reason": invoice.rejected_reason,
+        **document_state(invoice),
         "lines": [
             {
                 "description": line.description,

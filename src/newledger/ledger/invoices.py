@@ -17,13 +17,13 @@ from sqlalchemy.orm import Session, selectinload
 from newledger.actor import Actor
 from newledger.audit.services import record
 from newledger.audit.tags import Event
-from newledger.errors import InvalidState, NotFound, ValidationFailed
+from newledger.errors import InvalidState, ValidationFailed
 from newledger.identity.permissions import Permission
 from newledger.ledger._common import (
     check_version,
     company_for,
+    company_row,
     flush_versioned,
-    for_update,
     load_contact,
     parse_date,
     require_draft,
@@ -128,13 +128,9 @@ def create_draft_invoice(
 
 
 def _load(session: Session, company_id: int, invoice_id: int, *, lock: bool = False) -> Invoice:
-    query = select(Invoice).where(Invoice.company_id == company_id, Invoice.id == invoice_id)
-    if lock:
-        query = for_update(session, query)
-    invoice = session.scalar(query.options(selectinload(Invoice.lines)))
-    if invoice is None:
-        raise NotFound(f"Unknown invoice {invoice_id}", code="unknown_invoice")
-    return invoice
+    return company_row(
+        session, Invoice, company_id, invoice_id, lock=lock, options=[selectinload(Invoice.lines)]
+    )
 
 
 def update_draft_invoice(

@@ -12,9 +12,14 @@ from sqlalchemy.orm import Session, selectinload
 from newledger.actor import Actor
 from newledger.audit.services import record
 from newledger.audit.tags import Event
-from newledger.errors import NotFound, ValidationFailed
+from newledger.errors import ValidationFailed
 from newledger.identity.permissions import Permission
-from newledger.ledger._common import company_for, parse_date, require_poster
+from newledger.ledger._common import (
+    company_for,
+    parse_date,
+    readable_row,
+    require_poster,
+)
 from newledger.ledger.models import JournalEntry, JournalLine
 from newledger.ledger.posting import LineSpec, post_entry
 from newledger.money import format_minor, parse_amount, validate_currency
@@ -109,16 +114,15 @@ def get_entry(
     session: Session, actor: Actor, entry_id: int, *, company_id: int | None = None
 ) -> JournalEntry:
     """One posted entry with its lines loaded. Needs ``journal:read``."""
-    actor.require(Permission.JOURNAL_READ)
-    company = company_for(session, actor, company_id)
-    entry = session.scalar(
-        select(JournalEntry)
-        .options(selectinload(JournalEntry.lines))
-        .where(JournalEntry.company_id == company.id, JournalEntry.id == entry_id)
+    return readable_row(
+        session,
+        actor,
+        Permission.JOURNAL_READ,
+        JournalEntry,
+        entry_id,
+        company_id=company_id,
+        options=[selectinload(JournalEntry.lines)],
     )
-    if entry is None:
-        raise NotFound(f"Unknown journal entry {entry_id}", code="unknown_entry")
-    return entry
 
 
 ENTRY_ORDERS: dict[str, Order] = {

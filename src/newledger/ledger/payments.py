@@ -27,6 +27,7 @@ from newledger.ledger._common import (
     load_bank_account,
     parse_date,
     parse_positive_amount,
+    readable_row,
     require_poster,
 )
 from newledger.ledger.chart import account_by_subtype
@@ -202,14 +203,9 @@ def get_payment(
     session: Session, actor: Actor, payment_id: int, *, company_id: int | None = None
 ) -> Payment:
     """One payment. Needs ``payments:read``."""
-    actor.require(Permission.PAYMENTS_READ)
-    company = company_for(session, actor, company_id)
-    payment = session.scalar(
-        select(Payment).where(Payment.company_id == company.id, Payment.id == payment_id)
+    return readable_row(
+        session, actor, Permission.PAYMENTS_READ, Payment, payment_id, company_id=company_id
     )
-    if payment is None:
-        raise NotFound(f"Unknown payment {payment_id}", code="unknown_payment")
-    return payment
 
 
 PAYMENT_ORDERS: dict[str, Order] = {

@@ -7,6 +7,7 @@ that app or connection is later deleted.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -59,6 +60,46 @@ def _readable(actor: Actor) -> tuple[bool, bool]:
     return invoices, expenses
 
 
+def _drafts(
+    session: Session,
+    model: type[Invoice] | type[Expense],
+    company_id: int,
+    source: str | None,
+    limit: int,
+) -> Iterable[Any]:
+    """The company's oldest drafts of ``model`` with their contact's name (``None`` for an
+    expense without one)."""
+    query = (
+        select(model, Contact.name)
+        .outerjoin(Contact, Contact.id == model.contact_id)
+        .where(model.company_id == company_id, model.status == "draft")
+    )
+    if source is not None:
+        query = query.where(model.source == source)
+    return session.execute(query.order_by(model.created_at).limit(limit))
+
+
+def _item(
+    type_: str, doc: Invoice | Expense, title: str, contact_name: str, date: dt.date
+) -> ReviewItem:
+    return ReviewItem(
+        type_,
+        doc.id,
+        title,
+        doc.contact_id,
+        contact_name,
+        date,
+        doc.total,
+        doc.currency,
+        doc.source,
+        doc.source_label,
+        doc.source_app_id,
+        doc.source_connection_id,
+        doc.created_at,
+        doc.version,
+    )
+
+
 def list_drafts_awaiting_review(
     session: Session,
     actor: Actor,
@@ -75,59 +116,12 @@ def list_drafts_awaiting_review(
     limit = max(1, min(limit, 1000))
     items: list[ReviewItem] = []
     if see_invoices:
-        query = (
-            select(Invoice, Contact.name)
-            .join(Contact, Contact.id == Invoice.contact_id)
-            .where(Invoice.company_id == company.id, Invoice.status == "draft")
-        )
-        if source is not None:
-            query = query.where(Invoice.source == source)
-        for inv, name in session.execute(query.order_by(Invoice.created_at).limit(limit)):
-            items.append(
-                ReviewItem(
-                    "invoice",
-                    inv.id,
-                    inv.number,
-                    inv.contact_id,
-                    name,
-                    inv.issue_date,
-                    inv.total,
-                    inv.currency,
-                    inv.source,
-                    inv.source_label,
-                    inv.source_app_id,
-                    inv.source_connection_id,
-                    inv.created_at,
-                    inv.version,
-                )
-            )
+        for inv, name in _drafts(session, Invoice, company.id, source, limit):
+            items.append(_item("invoice", inv, inv.number, name, inv.issue_date))
     if see_expenses:
-        query2 = (
-            select(Expense, Contact.name)
-            .outerjoin(Contact, Contact.id == Expense.contact_id)
-            .where(Expense.company_id == company.id, Expense.status == "draft")
-        )
-        if source is not None:
-            query2 = query2.where(Expense.source == source)
-        for exp, name in session.execute(query2.order_by(Expense.created_at).limit(limit)):
-            items.append(
-                ReviewItem(
-                    exp.kind,
-                    exp.id,
-                    exp.description or exp.reference or f"{exp.kind.capitalize()} #{exp.id}",
-                    exp.contact_id,
-                    name or "",
-                    exp.date,
-                    exp.total,
-                    exp.currency,
-                    exp.source,
-                    exp.source_label,
-                    exp.source_app_id,
-                    exp.source_connection_id,
-                    exp.created_at,
-                    exp.version,
-                )
-            )
+        for exp, name in _drafts(session, Expense, company.id, source, limit):
+            title = exp.description or exp.reference or f"{exp.kind.capitalize()} #{exp.id}"
+            items.append(_item(exp.kind, exp, title, name or "", exp.date))
     items.sort(key=lambda item: (item.created_at, item.type, item.id))
     return items[:limit]
 

@@ -15,7 +15,7 @@ from fastapi import Header
 from newledger.appconnect.api.problems import ApiProblem
 from newledger.errors import Conflict
 
-__all__ = ["IfMatchHeader", "etag", "expected_version", "stale_to_412"]
+__all__ = ["IfMatchHeader", "etag", "expected_version", "if_match_write", "stale_to_412"]
 
 T = TypeVar("T")
 
@@ -73,3 +73,12 @@ def stale_to_412(call: Callable[[], T], current: int | None) -> T:
         if exc.code not in ("version_mismatch", "concurrent_update"):
             raise
         raise _stale(current or 0) from None
+
+
+def if_match_write(
+    if_match: str | None, current: int | None, write: Callable[[int | None], T]
+) -> T:
+    """A draft update or delete under ``If-Match``: ``write`` gets the version to require (see
+    ``expected_version``), and a version conflict it meets becomes a 412 (``stale_to_412``)."""
+    version = expected_version(if_match, current)
+    return stale_to_412(lambda: write(version), current)

@@ -23,6 +23,7 @@ from newledger.appconnect.models import AuthorizationCode
 from newledger.appconnect.oauth import pkce
 from newledger.appconnect.oauth.connection_tokens import (
     IssuedPair,
+    check_resource,
     grant_actor,
     invalid_grant,
     issue_pair,
@@ -128,13 +129,7 @@ def _check(
         )
     if not pkce.verifier_matches(verifier, code.code_challenge):
         raise invalid_grant("code_verifier does not match the challenge", "pkce_mismatch", company)
-    if resource is not None and resource != code.resource:
-        raise OAuthError(
-            "invalid_target",
-            "resource differs from the one consented to",
-            reason="resource_mismatch",
-            company_id=company,
-        )
+    check_resource(resource, code.resource, company)
 
 
 def _issue(session: Session, code: AuthorizationCode) -> IssuedPair:

@@ -46,6 +46,18 @@ def invalid_grant(description: str, reason: str, company_id: int | None = None) 
     return OAuthError("invalid_grant", description, reason=reason, company_id=company_id)
 
 
+def check_resource(requested: str | None, consented: str, company_id: int) -> None:
+    """A ``resource`` the client names again at the token endpoint must be the one consented to
+    (``invalid_target``, RFC 8707 §2); naming none keeps the consented one."""
+    if requested is not None and requested != consented:
+        raise OAuthError(
+            "invalid_target",
+            "resource differs from the one consented to",
+            reason="resource_mismatch",
+            company_id=company_id,
+        )
+
+
 def grant_actor(company_id: int) -> Actor:
     """Who the activity rows written by the token endpoint name."""
     return Actor.system(company_id, "token endpoint")

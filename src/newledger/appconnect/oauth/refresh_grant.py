@@ -16,7 +16,7 @@ from sqlalchemy import update
 from starlette.responses import Response
 
 from newledger.appconnect import connections, secrets
-from newledger.appconnect.auth import LAST_USED_RESOLUTION, touch_last_used
+from newledger.appconnect.auth import last_used_stale, touch_last_used
 from newledger.appconnect.grants import (
     connection_grant,
     connection_with_user,
@@ -25,6 +25,7 @@ from newledger.appconnect.grants import (
 from newledger.appconnect.models import OAuthClient, OAuthConnection, RefreshToken
 from newledger.appconnect.oauth.connection_tokens import (
     IssuedPair,
+    check_resource,
     grant_actor,
     invalid_grant,
     issue_pair,
@@ -113,13 +114,7 @@ def _rotate(
             raise invalid_grant("The connection has ended", f"connection_{status}", company)
         if row.expires_at <= now:
             raise invalid_grant("The refresh token expired", "refresh_token_expired", company)
-        if resource is not None and resource != row.resource:
-            raise OAuthError(
-                "invalid_target",
-                "resource differs from the one consented to",
-                reason="resource_mismatch",
-                company_id=company,
-            )
+        check_resource(resource, row.resource, company)
         scope = _narrowed(requested, delegated_permissions(row.token_scope), company)
         granted = scope & grant.effective
         if not granted:
@@ -140,7 +135,7 @@ def _rotate(
         ).rowcount  # type: ignore[attr-defined]
         if won != 1:
             raise _Reused(row.id, company)  # a concurrent use won; nothing of ours is kept
-        if row.last_used_at is None or now - row.last_used_at >= LAST_USED_RESOLUTION:
+        if last_used_stale(row.last_used_at, now):
             touch_last_used(session, OAuthConnection, row.id, now)
         return issue_pair(
             session,

@@ -26,7 +26,7 @@ from starlette.responses import Response
 from starlette.types import Receive, Scope
 
 from newledger.appconnect import audience
-from newledger.appconnect.auth import LAST_USED_RESOLUTION, touch_last_used
+from newledger.appconnect.auth import last_used_stale, touch_last_used
 from newledger.appconnect.models import App
 from newledger.appconnect.oauth.app_credentials import VerifiedApp
 from newledger.appconnect.oauth.client_auth import Requester
@@ -102,7 +102,7 @@ def client_credentials(app: VerifiedApp, form: dict[str, str]) -> Answer:
         }
     )
     now = utcnow()
-    if app.last_used_at is None or now - app.last_used_at >= LAST_USED_RESOLUTION:
+    if last_used_stale(app.last_used_at, now):
         return InThread.write_then(partial(_write_last_used, app.id, now), response)
     return response
 

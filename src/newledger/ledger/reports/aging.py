@@ -106,6 +106,8 @@ class _Docs:
     status: Any
     void_entry_id: Any
     payment_fk: Any
+    issued_on: Any  # the date it counts from: an invoice's issue date, a bill's date
+    currency: Any
     filters: tuple[ColumnElement[bool], ...]
 
 
@@ -119,6 +121,8 @@ _INVOICES = _Docs(
     Invoice.status,
     Invoice.void_entry_id,
     Payment.invoice_id,
+    Invoice.issue_date,
+    Invoice.currency,
     (),
 )
 _BILLS = _Docs(
@@ -131,6 +135,8 @@ _BILLS = _Docs(
     Expense.status,
     Expense.void_entry_id,
     Payment.expense_id,
+    Expense.date,
+    Expense.currency,
     (Expense.kind == "bill",),
 )
 
@@ -144,10 +150,7 @@ def ar_aging(
     currency: str | None = None,
 ) -> Aging:
     """Receivables by customer and days past due."""
-    company = authorize(session, actor, company_id, Permission.REPORTS_READ)
-    cur = report_currency(company, currency)
-    issued = (Invoice.issue_date <= as_of, Invoice.currency == cur)
-    return _aging(session, "receivable", company_id, cur, as_of, _INVOICES, issued)
+    return _aging(session, actor, "receivable", company_id, currency, as_of, _INVOICES)
 
 
 def ap_aging(
@@ -159,21 +162,21 @@ def ap_aging(
     currency: str | None = None,
 ) -> Aging:
     """Bills owed by vendor and days past due (a bill without a due date is due on its date)."""
-    company = authorize(session, actor, company_id, Permission.REPORTS_READ)
-    cur = report_currency(company, currency)
-    issued = (Expense.date <= as_of, Expense.currency == cur)
-    return _aging(session, "payable", company_id, cur, as_of, _BILLS, issued)
+    return _aging(session, actor, "payable", company_id, currency, as_of, _BILLS)
 
 
 def _aging(
     session: Session,
+    actor: Actor,
     kind: str,
     company_id: int,
-    currency: str,
+    currency: str | None,
     as_of: dt.date,
     docs: _Docs,
-    issued: tuple[ColumnElement[bool], ...],
 ) -> Aging:
+    company = authorize(session, actor, company_id, Permission.REPORTS_READ)
+    currency = report_currency(company, currency)
+    issued = (docs.issued_on <= as_of, docs.currency == currency)
     where = (docs.company_id == company_id, *docs.filters, *issued)
     # Bucket boundaries as dates, so the database can bucket without date arithmetic.
     bucket = case(

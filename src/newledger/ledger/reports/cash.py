@@ -37,16 +37,11 @@ class CashAccount:
     closing: int
 
     def to_json(self) -> dict[str, Any]:
-        c = self.currency
         return {
             "bank_account_id": self.bank_account_id,
             "account_id": self.account_id,
             "name": self.name,
-            "currency": c,
-            "opening": money(self.opening, c),
-            "money_in": money(self.money_in, c),
-            "money_out": money(self.money_out, c),
-            "closing": money(self.closing, c),
+            **_flows_json(self),
         }
 
 
@@ -59,14 +54,19 @@ class CashTotal:
     closing: int
 
     def to_json(self) -> dict[str, str]:
-        c = self.currency
-        return {
-            "currency": c,
-            "opening": money(self.opening, c),
-            "money_in": money(self.money_in, c),
-            "money_out": money(self.money_out, c),
-            "closing": money(self.closing, c),
-        }
+        return _flows_json(self)
+
+
+def _flows_json(flows: CashAccount | CashTotal) -> dict[str, str]:
+    """The currency and the four amounts an account's row and a currency's total both show."""
+    c = flows.currency
+    return {
+        "currency": c,
+        "opening": money(flows.opening, c),
+        "money_in": money(flows.money_in, c),
+        "money_out": money(flows.money_out, c),
+        "closing": money(flows.closing, c),
+    }
 
 
 @dataclass(frozen=True)

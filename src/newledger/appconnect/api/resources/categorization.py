@@ -15,10 +15,8 @@ from starlette.responses import Response
 
 from newledger.appconnect.api.deps import ApiContext, requires
 from newledger.appconnect.api.schemas import TEXT_PATTERN, Amount, DbId, StrictBody
-from newledger.identity.models import Company
 from newledger.identity.permissions import Permission
-from newledger.ledger.categorize import suggest
-from newledger.money import parse_amount, validate_currency
+from newledger.ledger.categorize import hint_amount, suggest
 
 __all__ = ["router"]
 
@@ -54,22 +52,9 @@ async def post_suggestion(
 ) -> Response:
     """Vendor history first, then similar past descriptions; `abstained` is true (and
     `account_id` null) when the history does not support a confident guess."""
-    amount = 0
-    if body.amount is not None:
-        company = ctx.session.get(Company, ctx.company_id)
-        currency = validate_currency(body.currency or (company.home_currency if company else ""))
-        amount = parse_amount(body.amount, currency)
+    amount = hint_amount(ctx.session, ctx.company_id, body.amount, body.currency)
     vendor: int | str | None = body.contact_id if body.contact_id is not None else body.vendor
     hint = await run_in_threadpool(
         suggest, ctx.session, ctx.actor, ctx.company_id, body.description, vendor, amount
     )
-    return ctx.respond(
-        {
-            "account_id": hint.account_id,
-            "account_code": hint.account_code,
-            "account_name": hint.account_name,
-            "confidence": hint.confidence,
-            "evidence": hint.evidence,
-            "abstained": hint.abstained,
-        }
-    )
+    return ctx.respond(hint.to_json())

@@ -14,7 +14,7 @@ from pydantic import BaseModel, Field
 from starlette.responses import Response
 
 from newledger.appconnect.api.deps import ApiContext, requires
-from newledger.appconnect.api.etag import IfMatchHeader, etag, expected_version, stale_to_412
+from newledger.appconnect.api.etag import IfMatchHeader, etag, if_match_write
 from newledger.appconnect.api.idempotency import Created, IdempotencyKeyHeader, run_create
 from newledger.appconnect.api.pagination import list_params, page_json
 from newledger.appconnect.api.schemas import (
@@ -191,17 +191,17 @@ async def patch_expense(
     """Send only the fields to change (`lines` replaces all lines) with `If-Match`;
     `contact_id`, `due_date` and `payment_account_id` may be cleared with null."""
     current = expense_version(ctx.session, ctx.actor, expense_id)
-    version = expected_version(if_match, current)
     changes = {
         k: v
         for k, v in body.model_dump(exclude_unset=True).items()
         if v is not None or k in _NULLABLE
     }
-    expense = stale_to_412(
-        lambda: update_draft_expense(
+    expense = if_match_write(
+        if_match,
+        current,
+        lambda version: update_draft_expense(
             ctx.session, ctx.actor, expense_id, changes, expected_version=version
         ),
-        current,
     )
     data = _detail(expense)
     ctx.session.commit()
@@ -215,10 +215,12 @@ async def delete_expense(
     ctx: ApiContext = requires(Permission.EXPENSES_DRAFT),
 ) -> Response:
     current = expense_version(ctx.session, ctx.actor, expense_id)
-    version = expected_version(if_match, current)
-    stale_to_412(
-        lambda: delete_draft_expense(ctx.session, ctx.actor, expense_id, expected_version=version),
+    if_match_write(
+        if_match,
         current,
+        lambda version: delete_draft_expense(
+            ctx.session, ctx.actor, expense_id, expected_version=version
+        ),
     )
     ctx.session.commit()
     return Response(status_code=204, headers=ctx.headers)

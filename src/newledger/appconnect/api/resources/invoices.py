@@ -16,7 +16,7 @@ from starlette.responses import Response
 
 from newledger.actor import Actor
 from newledger.appconnect.api.deps import ApiContext, requires
-from newledger.appconnect.api.etag import IfMatchHeader, etag, expected_version, stale_to_412
+from newledger.appconnect.api.etag import IfMatchHeader, etag, if_match_write
 from newledger.appconnect.api.idempotency import Created, IdempotencyKeyHeader, run_create
 from newledger.appconnect.api.pagination import list_params, page_json
 from newledger.appconnect.api.schemas import (
@@ -196,13 +196,13 @@ async def patch_invoice(
 ) -> Response:
     """Send only the fields to change (`lines` replaces all lines) with `If-Match`."""
     current = invoice_version(ctx.session, ctx.actor, invoice_id)
-    version = expected_version(if_match, current)
     changes = {k: v for k, v in body.model_dump(exclude_unset=True).items() if v is not None}
-    invoice = stale_to_412(
-        lambda: update_draft_invoice(
+    invoice = if_match_write(
+        if_match,
+        current,
+        lambda version: update_draft_invoice(
             ctx.session, ctx.actor, invoice_id, changes, expected_version=version
         ),
-        current,
     )
     data = _detail(invoice)
     ctx.session.commit()
@@ -216,10 +216,12 @@ async def delete_invoice(
     ctx: ApiContext = requires(Permission.INVOICES_DRAFT),
 ) -> Response:
     current = invoice_version(ctx.session, ctx.actor, invoice_id)
-    version = expected_version(if_match, current)
-    stale_to_412(
-        lambda: delete_draft_invoice(ctx.session, ctx.actor, invoice_id, expected_version=version),
+    if_match_write(
+        if_match,
         current,
+        lambda version: delete_draft_invoice(
+            ctx.session, ctx.actor, invoice_id, expected_version=version
+        ),
     )
     ctx.session.commit()
     return Response(status_code=204, headers=ctx.headers)

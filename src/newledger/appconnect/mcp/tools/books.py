@@ -5,25 +5,24 @@ read by the same list services as REST API v1."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
 from mcp.types import CallToolResult
-from pydantic import Field
+from pydantic import BaseModel, Field
 
 from newledger.appconnect.mcp.call import McpCall, page_url
 from newledger.appconnect.mcp.tools import models
 from newledger.appconnect.mcp.tools.registry import tool
 from newledger.appconnect.mcp.tools.results import guarded, success
-from newledger.identity.models import Company
 from newledger.identity.permissions import Permission
 from newledger.ledger import bank, contacts, expense_list, invoice_list
-from newledger.ledger.categorize import suggest
+from newledger.ledger.categorize import hint_amount, suggest
 from newledger.ledger.expense_list import ExpenseFilters, expense_summary
 from newledger.ledger.invoice_list import InvoiceFilters, invoice_summary
 from newledger.ledger.invoices import get_invoice as load_invoice
 from newledger.ledger.invoices import invoice_dict
 from newledger.ledger.payments import PaymentFilters, list_payments, payment_dict
-from newledger.money import parse_amount, validate_currency
 from newledger.pagination import PageRequest
 
 __all__ = ["contact_out", "expense_out", "invoice_out"]
@@ -59,6 +58,23 @@ def _more(total: int, shown: int, cursor: str | None) -> str:
     return f" Showing {shown} of {total}; pass cursor for more." if cursor else ""
 
 
+def _listing(
+    model: type[BaseModel],
+    key: str,
+    rows: list[dict[str, Any]],
+    total: int,
+    next_cursor: str | None,
+    heading: str,
+    line: Callable[[dict[str, Any]], str],
+    **extra: Any,
+) -> CallToolResult:
+    """A list tool's reply: ``heading`` (the count), the first ten rows as ``line`` words them and
+    the paging hint as text; the rows under ``key`` with the total and cursor as data."""
+    listed = "; ".join(line(r) for r in rows[:10])
+    text = heading + (f" {listed}." if rows else "") + _more(total, len(rows), next_cursor)
+    return success(text, model, {key: rows, "total": total, "next_cursor": next_cursor, **extra})
+
+
 @tool("search_invoices", "Search invoices", Permission.INVOICES_READ)
 async def search_invoices(
     search: Annotated[Search, Field(description="Invoice number or customer name contains")] = None,
@@ -86,15 +102,18 @@ async def search_invoices(
         page = invoice_list.list_invoices(call.session, call.actor, filters, _newest(limit, cursor))
         total = invoice_list.count_invoices(call.session, call.actor, filters)
         rows = [invoice_out(invoice_summary(r)) for r in page.items]
-        listed = "; ".join(
-            f"{r['number']} {r['contact_name']} {r['total']} {r['currency']} {r['status']}"
-            f" (due {r['amount_due']}, {r['due_date']})"
-            for r in rows[:10]
+        return _listing(
+            models.InvoicesOut,
+            "invoices",
+            rows,
+            total,
+            page.next_cursor,
+            f"{total} invoice(s) match.",
+            lambda r: (
+                f"{r['number']} {r['contact_name']} {r['total']} {r['currency']} {r['status']}"
+                f" (due {r['amount_due']}, {r['due_date']})"
+            ),
         )
-        text = f"{total} invoice(s) match." + (f" {listed}." if rows else "")
-        text += _more(total, len(rows), page.next_cursor)
-        data = {"invoices": rows, "total": total, "next_cursor": page.next_cursor}
-        return success(text, models.InvoicesOut, data)
 
     return await guarded(work)
 
@@ -157,15 +176,18 @@ async def list_expenses(
         page = expense_list.list_expenses(call.session, call.actor, filters, _newest(limit, cursor))
         total = expense_list.count_expenses(call.session, call.actor, filters)
         rows = [expense_out(expense_summary(r)) for r in page.items]
-        listed = "; ".join(
-            f"{r['date']} {r['contact_name'] or r['description'] or r['kind']} {r['total']} "
-            f"{r['currency']} {r['status']}"
-            for r in rows[:10]
+        return _listing(
+            models.ExpensesOut,
+            "expenses",
+            rows,
+            total,
+            page.next_cursor,
+            f"{total} expense(s) and bill(s) match.",
+            lambda r: (
+                f"{r['date']} {r['contact_name'] or r['description'] or r['kind']} {r['total']} "
+                f"{r['currency']} {r['status']}"
+            ),
         )
-        text = f"{total} expense(s) and bill(s) match." + (f" {listed}." if rows else "")
-        text += _more(total, len(rows), page.next_cursor)
-        data = {"expenses": rows, "total": total, "next_cursor": page.next_cursor}
-        return success(text, models.ExpensesOut, data)
 
     return await guarded(work)
 
@@ -189,11 +211,15 @@ async def search_contacts(
         page = contacts.list_contacts(call.session, call.actor, filters, request)
         total = contacts.count_contacts(call.session, call.actor, filters)
         rows = [contact_out(contacts.contact_dict(c)) for c in page.items]
-        listed = "; ".join(f"{r['name']} (id {r['id']}, {r['kind']})" for r in rows[:10])
-        text = f"{total} contact(s) match." + (f" {listed}." if rows else "")
-        text += _more(total, len(rows), page.next_cursor)
-        data = {"contacts": rows, "total": total, "next_cursor": page.next_cursor}
-        return success(text, models.ContactsOut, data)
+        return _listing(
+            models.ContactsOut,
+            "contacts",
+            rows,
+            total,
+            page.next_cursor,
+            f"{total} contact(s) match.",
+            lambda r: f"{r['name']} (id {r['id']}, {r['kind']})",
+        )
 
     return await guarded(work)
 
@@ -221,19 +247,18 @@ async def uncategorized_bank_transactions(
         page = bank.list_transactions(call.session, call.actor, filters, _newest(limit, cursor))
         total = bank.count_transactions(call.session, call.actor, filters)
         rows = [bank.transaction_dict(t) for t in page.items]
-        listed = "; ".join(
-            f"{r['date']} {r['description']} {r['amount']} {r['currency']} (id {r['id']})"
-            for r in rows[:10]
+        return _listing(
+            models.BankTransactionsOut,
+            "transactions",
+            rows,
+            total,
+            page.next_cursor,
+            f"{total} uncategorized transaction(s).",
+            lambda r: (
+                f"{r['date']} {r['description']} {r['amount']} {r['currency']} (id {r['id']})"
+            ),
+            url=page_url("/review"),
         )
-        text = f"{total} uncategorized transaction(s)." + (f" {listed}." if rows else "")
-        text += _more(total, len(rows), page.next_cursor)
-        data = {
-            "transactions": rows,
-            "total": total,
-            "next_cursor": page.next_cursor,
-            "url": page_url("/review"),
-        }
-        return success(text, models.BankTransactionsOut, data)
 
     return await guarded(work)
 
@@ -258,21 +283,10 @@ async def suggest_category(
     abstains when unsure. Advice only: nothing is categorized or posted."""
 
     def work(call: McpCall) -> CallToolResult:
-        minor = 0
-        if amount is not None:
-            company = call.session.get(Company, call.company_id)
-            cur = validate_currency(currency or (company.home_currency if company else ""))
-            minor = parse_amount(amount, cur)
+        minor = hint_amount(call.session, call.company_id, amount, currency)
         who: int | str | None = contact_id if contact_id is not None else vendor
         hint = suggest(call.session, call.actor, call.company_id, description, who, minor)
-        data = {
-            "account_id": hint.account_id,
-            "account_code": hint.account_code,
-            "account_name": hint.account_name,
-            "confidence": hint.confidence,
-            "evidence": hint.evidence,
-            "abstained": hint.abstained,
-        }
+        data = hint.to_json()
         if hint.abstained:
             text = f"No confident suggestion: {hint.evidence}"
         else:

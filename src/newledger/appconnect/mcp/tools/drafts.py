@@ -94,12 +94,22 @@ def _once(
     return outcome.body, outcome.replayed
 
 
-def _drafted(kind: str, record: dict[str, Any], replayed: bool) -> str:
+def _drafted(
+    done: tuple[dict[str, Any], bool] | CallToolResult,
+    model: type[BaseModel],
+    summary: Callable[[dict[str, Any]], str],
+) -> CallToolResult:
+    """The reply to a draft create: ``_once``'s error as it is, else ``summary`` of the draft,
+    that it waits for review, and the draft's JSON with ``replayed`` and the queue's URL."""
+    if isinstance(done, CallToolResult):
+        return done
+    body, replayed = done
     again = " (already made by an earlier call with this key; nothing new was created)"
-    return (
-        f"{kind}{again if replayed else ''}. It is a draft: it waits in the review queue "
+    text = (
+        f"{summary(body)}{again if replayed else ''}. It is a draft: it waits in the review queue "
         f"({page_url('/review')}) until a person approves it; nothing is posted until then."
     )
+    return success(text, model, {**body, "replayed": replayed, "review_url": page_url("/review")})
 
 
 @tool("create_invoice_draft", "Create an invoice draft", Permission.INVOICES_DRAFT, writes=True)
@@ -137,17 +147,14 @@ async def create_invoice_draft(
             return invoice_out({**invoice_dict(invoice), "contact_name": invoice.contact.name})
 
         done = _once(call, "create_invoice_draft", idempotency_key, arguments, create)
-        if isinstance(done, CallToolResult):
-            return done
-        body, replayed = done
-        data = {**body, "replayed": replayed, "review_url": page_url("/review")}
-        text = _drafted(
-            f"Drafted invoice {body['number']} to {body['contact_name']} for {body['total']} "
-            f"{body['currency']}, due {body['due_date']} ({body['url']})",
-            body,
-            replayed,
+        return _drafted(
+            done,
+            models.InvoiceDraftOut,
+            lambda b: (
+                f"Drafted invoice {b['number']} to {b['contact_name']} for {b['total']} "
+                f"{b['currency']}, due {b['due_date']} ({b['url']})"
+            ),
         )
-        return success(text, models.InvoiceDraftOut, data)
 
     return await guarded(work)
 
@@ -196,19 +203,15 @@ async def create_expense_draft(
             name = expense.contact.name if expense.contact else None
             return expense_out({**expense_dict(expense), "contact_name": name})
 
+        def summary(b: dict[str, Any]) -> str:
+            who = f" from {b['contact_name']}" if b.get("contact_name") else ""
+            return (
+                f"Drafted {b['kind']}{who} for {b['total']} {b['currency']} dated "
+                f"{b['date']} ({b['url']})"
+            )
+
         done = _once(call, "create_expense_draft", idempotency_key, arguments, create)
-        if isinstance(done, CallToolResult):
-            return done
-        body, replayed = done
-        data = {**body, "replayed": replayed, "review_url": page_url("/review")}
-        who = f" from {body['contact_name']}" if body.get("contact_name") else ""
-        text = _drafted(
-            f"Drafted {body['kind']}{who} for {body['total']} {body['currency']} dated "
-            f"{body['date']} ({body['url']})",
-            body,
-            replayed,
-        )
-        return success(text, models.ExpenseDraftOut, data)
+        return _drafted(done, models.ExpenseDraftOut, summary)
 
     return await guarded(work)
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from fastapi import Depends, Request, Response
 
@@ -14,8 +15,9 @@ from newledger.ledger import invoices as invoice_service
 from newledger.ledger.contacts import ContactFilters
 from newledger.ledger.expense_list import ExpenseFilters, list_expenses
 from newledger.ledger.invoice_list import InvoiceFilters, list_invoices
-from newledger.ledger.models import Contact, Payment
+from newledger.ledger.models import Contact, Expense, Invoice, Payment
 from newledger.ledger.payments import PaymentFilters, list_payments
+from newledger.pagination import Page, PageRequest
 from newledger.web.deps import WebContext, require_permission, web_router
 from newledger.web.pager import choices, page_link_errors, page_request, pager
 from newledger.web.templating import render
@@ -67,6 +69,63 @@ def _payments(ctx: WebContext, filters: PaymentFilters) -> list[Payment]:
     return list(list_payments(ctx.db, ctx.actor, filters, choices("newest")).items)
 
 
+def _list_page(
+    request: Request,
+    ctx: WebContext,
+    template: str,
+    key: str,
+    raw: dict[str, str],
+    errors: dict[str, str],
+    fetch: Callable[[PageRequest], Page[Any]],
+    **values: Any,
+) -> Response:
+    """A filtered list page: the asked-for page of ``fetch`` under ``key``, 422 while a filter
+    does not parse."""
+    path = "/" + key
+    asked = page_request(request, "newest")
+    with page_link_errors():
+        page = fetch(asked)
+    values[key] = page.items
+    return render(
+        request,
+        template,
+        ctx,
+        status=422 if errors else 200,
+        filters=raw,
+        errors=errors,
+        pager=pager(path, raw, asked, page),
+        **values,
+    )
+
+
+def _detail_page(
+    request: Request,
+    ctx: WebContext,
+    template: str,
+    document: Invoice | Expense,
+    payments: PaymentFilters,
+    edit: Permission,
+    **values: Any,
+) -> Response:
+    """An invoice's or expense's page, with the names it shows, its payments and whether this
+    person may approve or edit it."""
+    assert ctx.company is not None
+    company_id = ctx.company.id
+    contact_id = document.contact_id
+    return render(
+        request,
+        template,
+        ctx,
+        contact_name=contact_names(ctx.db, company_id, [contact_id]).get(contact_id or 0, ""),
+        accounts=account_names(ctx.db, company_id),
+        payments=_payments(ctx, payments),
+        banks=bank_names(ctx.db, company_id),
+        can_post=ctx.can(Permission.LEDGER_POST),
+        can_edit=ctx.can(edit),
+        **values,
+    )
+
+
 @router.get("/invoices")
 def invoice_list(request: Request, ctx: WebContext = Depends(_invoices)) -> Response:
     raw, errors = _raw_filters(request), dict[str, str]()
@@ -74,20 +133,16 @@ def invoice_list(request: Request, ctx: WebContext = Depends(_invoices)) -> Resp
     filters = InvoiceFilters(
         status=status, contact_id=contact_id, issue_date_from=start, issue_date_to=end
     )
-    asked = page_request(request, "newest")
-    with page_link_errors():
-        page = list_invoices(ctx.db, ctx.actor, filters, asked)
-    return render(
+    return _list_page(
         request,
-        "ledger/invoices.html",
         ctx,
-        status=422 if errors else 200,
-        invoices=page.items,
+        "ledger/invoices.html",
+        "invoices",
+        raw,
+        errors,
+        lambda asked: list_invoices(ctx.db, ctx.actor, filters, asked),
         customers=_contacts(ctx, "customer"),
         statuses=INVOICE_STATUSES,
-        filters=raw,
-        errors=errors,
-        pager=pager("/invoices", raw, asked, page),
     )
 
 
@@ -95,21 +150,15 @@ def invoice_list(request: Request, ctx: WebContext = Depends(_invoices)) -> Resp
 def invoice_detail(
     request: Request, invoice_id: int, ctx: WebContext = Depends(_invoices)
 ) -> Response:
-    assert ctx.company is not None
     invoice = invoice_service.get_invoice(ctx.db, ctx.actor, invoice_id)
-    return render(
+    return _detail_page(
         request,
-        "ledger/invoice.html",
         ctx,
+        "ledger/invoice.html",
+        invoice,
+        PaymentFilters(invoice_id=invoice.id),
+        Permission.INVOICES_DRAFT,
         invoice=invoice,
-        contact_name=contact_names(ctx.db, ctx.company.id, [invoice.contact_id]).get(
-            invoice.contact_id, ""
-        ),
-        accounts=account_names(ctx.db, ctx.company.id),
-        payments=_payments(ctx, PaymentFilters(invoice_id=invoice.id)),
-        banks=bank_names(ctx.db, ctx.company.id),
-        can_post=ctx.can(Permission.LEDGER_POST),
-        can_edit=ctx.can(Permission.INVOICES_DRAFT),
     )
 
 
@@ -121,21 +170,17 @@ def expense_list(request: Request, ctx: WebContext = Depends(_expenses)) -> Resp
     filters = ExpenseFilters(
         kind=kind, status=status, contact_id=contact_id, date_from=start, date_to=end
     )
-    asked = page_request(request, "newest")
-    with page_link_errors():
-        page = list_expenses(ctx.db, ctx.actor, filters, asked)
-    return render(
+    return _list_page(
         request,
-        "ledger/expenses.html",
         ctx,
-        status=422 if errors else 200,
-        expenses=page.items,
+        "ledger/expenses.html",
+        "expenses",
+        raw,
+        errors,
+        lambda asked: list_expenses(ctx.db, ctx.actor, filters, asked),
         vendors=_contacts(ctx, "vendor"),
         statuses=EXPENSE_STATUSES,
         kinds=EXPENSE_KINDS,
-        filters=raw,
-        errors=errors,
-        pager=pager("/expenses", raw, asked, page),
     )
 
 
@@ -143,19 +188,13 @@ def expense_list(request: Request, ctx: WebContext = Depends(_expenses)) -> Resp
 def expense_detail(
     request: Request, expense_id: int, ctx: WebContext = Depends(_expenses)
 ) -> Response:
-    assert ctx.company is not None
     expense = expense_service.get_expense(ctx.db, ctx.actor, expense_id)
-    return render(
+    return _detail_page(
         request,
-        "ledger/expense.html",
         ctx,
+        "ledger/expense.html",
+        expense,
+        PaymentFilters(expense_id=expense.id),
+        Permission.EXPENSES_DRAFT,
         expense=expense,
-        contact_name=contact_names(ctx.db, ctx.company.id, [expense.contact_id]).get(
-            expense.contact_id or 0, ""
-        ),
-        accounts=account_names(ctx.db, ctx.company.id),
-        banks=bank_names(ctx.db, ctx.company.id),
-        payments=_payments(ctx, PaymentFilters(expense_id=expense.id)),
-        can_post=ctx.can(Permission.LEDGER_POST),
-        can_edit=ctx.can(Permission.EXPENSES_DRAFT),
     )

@@ -9,13 +9,16 @@ buttons to those who may press them and translate the outcome into pages.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import Depends, Request, Response
 from fastapi.responses import RedirectResponse
+from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
+from newledger.actor import Actor
 from newledger.errors import Conflict, InvalidState, NotFound, ValidationFailed
 from newledger.identity.permissions import Permission
 from newledger.ledger import expenses as expense_service
@@ -131,81 +134,9 @@ def _decide(
     return _done(f"{_label(document)} {verb}.")
 
 
-@router.post("/review/invoices/{invoice_id}/approve")
-def approve_invoice(
-    request: Request,
-    invoice_id: int,
-    form: FormData = Depends(_form),
-    ctx: WebContext = Depends(_post),
-) -> Response:
-    return _decide(
-        request,
-        ctx,
-        f"invoice-{invoice_id}",
-        lambda: invoice_service.approve_invoice(
-            ctx.db, ctx.actor, invoice_id, expected_version=form_version(form)
-        ),
-        "approved and posted",
-    )
-
-
-@router.post("/review/expenses/{expense_id}/approve")
-def approve_expense(
-    request: Request,
-    expense_id: int,
-    form: FormData = Depends(_form),
-    ctx: WebContext = Depends(_post),
-) -> Response:
-    return _decide(
-        request,
-        ctx,
-        f"expense-{expense_id}",
-        lambda: expense_service.approve_expense(
-            ctx.db, ctx.actor, expense_id, expected_version=form_version(form)
-        ),
-        "approved and posted",
-    )
-
-
 def _reason(form: FormData) -> str:
     value = form.get("reason")
     return value.strip() if isinstance(value, str) else ""
-
-
-@router.post("/review/invoices/{invoice_id}/reject")
-def reject_invoice(
-    request: Request,
-    invoice_id: int,
-    form: FormData = Depends(_form),
-    ctx: WebContext = Depends(_post),
-) -> Response:
-    reason = _reason(form)
-    return _decide(
-        request,
-        ctx,
-        f"invoice-{invoice_id}",
-        lambda: invoice_service.reject_invoice(ctx.db, ctx.actor, invoice_id, reason=reason),
-        "rejected",
-        reason,
-    )
-
-
-@router.post("/review/expenses/{expense_id}/reject")
-def reject_expense(
-    request: Request,
-    expense_id: int,
-    form: FormData = Depends(_form),
-    ctx: WebContext = Depends(_post),
-) -> Response:
-    reason = _reason(form)
-    return _decide(
-        request,
-        ctx,
-        f"expense-{expense_id}",
-        lambda: expense_service.reject_expense(ctx.db, ctx.actor, expense_id, reason=reason),
-        "rejected",
-        reason,
-    )
 
 
 # -- edit -----------------------------------------------------------------------------------
@@ -244,12 +175,16 @@ def _accounts(ctx: WebContext, filters: AccountFilters) -> Sequence[Account]:
 def _save(
     request: Request,
     ctx: WebContext,
+    form: FormData,
     document: Invoice | Expense,
-    submitted: DraftForm,
-    save: Callable[[], Any],
+    parse: Callable[[FormData], tuple[DraftForm, dict[str, Any]]],
+    update: Callable[..., Any],
 ) -> Response:
+    """Apply the edit form's changes to the draft (``update`` is the service's update_draft_*),
+    or show the form again with what was wrong."""
+    submitted, changes = parse(form)
     try:
-        save()
+        update(ctx.db, ctx.actor, document.id, changes, expected_version=form_version(form))
     except ValidationFailed as exc:
         ctx.db.rollback()
         submitted.errors = exc.errors
@@ -272,59 +207,103 @@ def _draft_or_404(document: Invoice | Expense) -> None:
         raise NotFound(f"{_label(document)} is {document.status}, not a draft in review")
 
 
-@router.get("/review/invoices/{invoice_id}/edit")
-def edit_invoice_page(
-    request: Request, invoice_id: int, ctx: WebContext = Depends(_draft_invoices)
-) -> Response:
-    invoice = invoice_service.get_invoice(ctx.db, ctx.actor, invoice_id)
-    _draft_or_404(invoice)
-    return _edit_page(request, ctx, invoice, invoice_form(invoice))
+# -- routes, once per kind of draft --------------------------------------------------------
 
 
-@router.post("/review/invoices/{invoice_id}/edit")
-def edit_invoice(
-    request: Request,
-    invoice_id: int,
-    form: FormData = Depends(_form),
-    ctx: WebContext = Depends(_draft_invoices),
-) -> Response:
-    invoice = invoice_service.get_invoice(ctx.db, ctx.actor, invoice_id)
-    submitted, changes = invoice_changes(form)
-    return _save(
-        request,
-        ctx,
-        invoice,
-        submitted,
-        lambda: invoice_service.update_draft_invoice(
-            ctx.db, ctx.actor, invoice_id, changes, expected_version=form_version(form)
-        ),
+@dataclass(frozen=True)
+class _Kind:
+    """What the review routes of one kind of draft call: its services and its edit form."""
+
+    path: str  # "invoices" | "expenses"
+    anchor: str  # the id prefix of its row in the queue
+    draft: Callable[..., WebContext]  # the dependency that may edit it
+    get: Callable[[Session, Actor, int], Invoice | Expense]
+    approve: Callable[..., Invoice | Expense]
+    reject: Callable[..., Invoice | Expense]
+    update: Callable[..., Any]
+    form: Callable[[Any], DraftForm]
+    changes: Callable[[FormData], tuple[DraftForm, dict[str, Any]]]
+
+
+def _add_routes(kind: _Kind) -> None:
+    base = f"/review/{kind.path}/{{document_id}}"
+
+    @router.post(f"{base}/approve", name=f"approve_{kind.anchor}")
+    def approve(
+        request: Request,
+        document_id: int,
+        form: FormData = Depends(_form),
+        ctx: WebContext = Depends(_post),
+    ) -> Response:
+        return _decide(
+            request,
+            ctx,
+            f"{kind.anchor}-{document_id}",
+            lambda: kind.approve(
+                ctx.db, ctx.actor, document_id, expected_version=form_version(form)
+            ),
+            "approved and posted",
+        )
+
+    @router.post(f"{base}/reject", name=f"reject_{kind.anchor}")
+    def reject(
+        request: Request,
+        document_id: int,
+        form: FormData = Depends(_form),
+        ctx: WebContext = Depends(_post),
+    ) -> Response:
+        reason = _reason(form)
+        return _decide(
+            request,
+            ctx,
+            f"{kind.anchor}-{document_id}",
+            lambda: kind.reject(ctx.db, ctx.actor, document_id, reason=reason),
+            "rejected",
+            reason,
+        )
+
+    @router.get(f"{base}/edit", name=f"edit_{kind.anchor}_page")
+    def edit_page(
+        request: Request, document_id: int, ctx: WebContext = Depends(kind.draft)
+    ) -> Response:
+        document = kind.get(ctx.db, ctx.actor, document_id)
+        _draft_or_404(document)
+        return _edit_page(request, ctx, document, kind.form(document))
+
+    @router.post(f"{base}/edit", name=f"edit_{kind.anchor}")
+    def edit(
+        request: Request,
+        document_id: int,
+        form: FormData = Depends(_form),
+        ctx: WebContext = Depends(kind.draft),
+    ) -> Response:
+        document = kind.get(ctx.db, ctx.actor, document_id)
+        return _save(request, ctx, form, document, kind.changes, kind.update)
+
+
+_add_routes(
+    _Kind(
+        "invoices",
+        "invoice",
+        _draft_invoices,
+        invoice_service.get_invoice,
+        invoice_service.approve_invoice,
+        invoice_service.reject_invoice,
+        invoice_service.update_draft_invoice,
+        invoice_form,
+        invoice_changes,
     )
-
-
-@router.get("/review/expenses/{expense_id}/edit")
-def edit_expense_page(
-    request: Request, expense_id: int, ctx: WebContext = Depends(_draft_expenses)
-) -> Response:
-    expense = expense_service.get_expense(ctx.db, ctx.actor, expense_id)
-    _draft_or_404(expense)
-    return _edit_page(request, ctx, expense, expense_form(expense))
-
-
-@router.post("/review/expenses/{expense_id}/edit")
-def edit_expense(
-    request: Request,
-    expense_id: int,
-    form: FormData = Depends(_form),
-    ctx: WebContext = Depends(_draft_expenses),
-) -> Response:
-    expense = expense_service.get_expense(ctx.db, ctx.actor, expense_id)
-    submitted, changes = expense_changes(form)
-    return _save(
-        request,
-        ctx,
-        expense,
-        submitted,
-        lambda: expense_service.update_draft_expense(
-            ctx.db, ctx.actor, expense_id, changes, expected_version=form_version(form)
-        ),
+)
+_add_routes(
+    _Kind(
+        "expenses",
+        "expense",
+        _draft_expenses,
+        expense_service.get_expense,
+        expense_service.approve_expense,
+        expense_service.reject_expense,
+        expense_service.update_draft_expense,
+        expense_form,
+        expense_changes,
     )
+)
