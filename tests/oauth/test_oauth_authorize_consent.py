@@ -26,6 +26,7 @@ from tests.support.oauth_authorize import (
     new_pkce,
     query_of,
 )
+from tests.support.oauth_grants import at_once
 from tests.support.workspace import (
     Person,
     client,
@@ -182,6 +183,38 @@ def test_a_consent_is_answered_once(
     assert "location" not in again.headers
     assert "already answered" in again.text
     assert len(_codes(sessions)) == 1
+
+
+@pytest.mark.parametrize("round_", range(3))
+def test_an_approve_and_a_deny_of_one_consent_at_once_leave_exactly_one_answer(
+    live_server: LiveServer,
+    sessions: sessionmaker[Session],
+    owner: Person,
+    claude: OAuthClientRow,
+    signed_in: httpx.Client,
+    round_: int,
+) -> None:
+    """Two tabs (or a double click) answer the same consent at the same moment: exactly one
+    answer counts. Either a code was issued or the denial was recorded, never both."""
+    page = signed_in.get(authorize_url(claude, _mcp(live_server)))
+    form = consent_form(page)
+    assert owner.authenticator is not None
+    approve = {**form, "decision": "approve", "permissions": ["invoices:read"]}
+    approve["code"] = owner.authenticator.fresh_code()
+    tabs = [client(live_server.url) for _ in range(2)]
+    for tab in tabs:
+        tab.cookies = signed_in.cookies
+    statuses = at_once(
+        lambda: tabs[0].post("/oauth/authorize", data=approve),
+        lambda: tabs[1].post("/oauth/authorize", data={**form, "decision": "deny"}),
+    )
+    for tab in tabs:
+        tab.close()
+    assert statuses == [303, 404]
+    denied = [e for e in events(sessions) if e.event == Event.CONSENT_DENIED]
+    granted = [e for e in events(sessions) if e.event == Event.CONSENT_GRANTED]
+    assert len(_codes(sessions)) == len(granted)
+    assert len(granted) + len(denied) == 1
 
 
 def test_consent_posted_from_another_session_is_refused(
