@@ -13,6 +13,7 @@ from newledger.identity.models import (
 )
 from newledger.ledger.models import (
     Account,
+    AccountBalance,
     AccountDailyBalance,
     BankAccount,
     BankTransaction,
@@ -29,6 +30,7 @@ from newledger.ratelimit.models import RateLimitCounter
 
 __all__ = [
     "Account",
+    "AccountBalance",
     "AccountDailyBalance",
     "Activity",
     "App",

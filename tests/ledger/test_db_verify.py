@@ -138,6 +138,30 @@ def test_a_missing_daily_balance_row_is_reported(session: Session, demo: int) ->
     assert "no daily balance row" in drift.message
 
 
+def test_an_account_total_off_by_one_is_reported(
+    session: Session, demo: int, env: dict[str, str]
+) -> None:
+    cash, label = account_label(session, demo, "bank")
+    session.execute(
+        text("UPDATE account_balances SET credit = credit + 1 WHERE account_id = :a"), {"a": cash}
+    )
+    session.commit()
+    [drift] = verify_books(session)
+    assert (drift.kind, drift.subject) == ("account_total", label)
+    assert "the account total row differs from its journal lines" in drift.message
+    assert drift.expected != drift.actual
+    assert_cli_reports(env, label, "account_total")
+
+
+def test_a_missing_account_total_is_reported(session: Session, demo: int) -> None:
+    ar, label = account_label(session, demo, "accounts_receivable")
+    session.execute(text("DELETE FROM account_balances WHERE account_id = :a"), {"a": ar})
+    session.commit()
+    [drift] = verify_books(session)
+    assert (drift.kind, drift.subject) == ("account_total", label)
+    assert "no account total row" in drift.message
+
+
 @pytest.mark.skipif(IS_PG, reason="PostgreSQL's BIGINT column cannot hold a REAL")
 def test_a_daily_balance_that_overflowed_into_real_on_sqlite_is_reported(
     session: Session, demo: int, env: dict[str, str]

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from newledger.errors import InvalidState, NotFound, ValidationFailed
 from newledger.identity.services import create_company
 from newledger.ledger.chart import create_standard_chart
-from newledger.ledger.models import AccountDailyBalance, JournalEntry, JournalLine
+from newledger.ledger.models import AccountBalance, AccountDailyBalance, JournalEntry, JournalLine
 from newledger.ledger.posting import LineSpec, post_entry, rebuild_daily_balances, reverse_entry
 
 DAY = dt.date(2026, 3, 14)
@@ -125,13 +125,20 @@ def test_daily_totals_rebuild_from_lines_matches_incremental(session: Session) -
         )
     session.commit()
 
-    def snapshot() -> set[tuple[int, str, dt.date, int, int]]:
-        return {
+    def snapshot() -> set[tuple[int, str, dt.date | None, int, int]]:
+        daily = {
             (r.account_id, r.currency, r.day, r.debit, r.credit)
             for r in session.scalars(select(AccountDailyBalance))
         }
+        totals = {
+            (r.account_id, r.currency, None, r.debit, r.credit)
+            for r in session.scalars(select(AccountBalance))
+        }
+        return daily | totals
 
     before = snapshot()
+    # The totals are the sums of the daily rows (the 6500 account has five debits).
+    assert (acc["6500"], "USD", None, sum(100 + i for i in range(5)), 0) in before
     rebuild_daily_balances(session, cid)
     session.commit()
     assert snapshot() == before

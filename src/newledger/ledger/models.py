@@ -31,6 +31,7 @@ from newledger.money import MAX_MINOR
 __all__ = [
     "DAILY_BALANCE_MAX",
     "Account",
+    "AccountBalance",
     "AccountDailyBalance",
     "BankAccount",
     "BankTransaction",
@@ -381,5 +382,30 @@ class AccountDailyBalance(Base):
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), primary_key=True)
     currency: Mapped[str] = mapped_column(String(3), primary_key=True)
     day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    debit: Mapped[int] = mapped_column(BigInteger, default=0)
+    credit: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class AccountBalance(Base):
+    """Per-account, per-currency totals of journal lines over all dates, kept in the posting
+    transaction beside ``account_daily_balances`` (derived data, like them).
+
+    A balance on a day is the total less the daily totals after it, so a report of a recent
+    period (cash now, the month to date) reads the days since its start, not years of history.
+    ``rebuild_daily_balances`` recomputes both; ``newledger db verify`` checks the totals
+    against the daily balances.
+    """
+
+    __tablename__ = "account_balances"
+    __table_args__ = (
+        CheckConstraint(f"debit >= 0 AND debit <= {DAILY_BALANCE_MAX}", name="debit_bounded"),
+        CheckConstraint(f"credit >= 0 AND credit <= {DAILY_BALANCE_MAX}", name="credit_bounded"),
+    )
+
+    company_id: Mapped[int] = mapped_column(
+        ForeignKey("companies.id", ondelete="CASCADE"), primary_key=True
+    )
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), primary_key=True)
+    currency: Mapped[str] = mapped_column(String(3), primary_key=True)
     debit: Mapped[int] = mapped_column(BigInteger, default=0)
     credit: Mapped[int] = mapped_column(BigInteger, default=0)

@@ -2,7 +2,7 @@
 
 Every entry balances to zero per currency, names accounts of its own company, and is immutable
 once written (corrections are reversing entries). The same transaction updates
-``account_daily_balances`` so reports never scan every line.
+``account_daily_balances`` and ``account_balances`` so reports never scan every line.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from newledger.errors import InvalidState, NotFound, ValidationFailed
 from newledger.ledger.models import (
     Account,
+    AccountBalance,
     AccountDailyBalance,
     Contact,
     JournalEntry,
@@ -184,46 +185,70 @@ def add_to_daily_balances(
     company_id: int,
     movements: Iterable[tuple[int, str, dt.date, int]],
 ) -> None:
-    """Fold (account, currency, day, signed amount) movements into the daily totals (upsert)."""
-    agg: dict[tuple[int, str, dt.date], list[int]] = defaultdict(lambda: [0, 0])
+    """Fold (account, currency, day, signed amount) movements into the daily totals and the
+    account totals (upserts)."""
+    daily: dict[tuple[int, str, dt.date], list[int]] = defaultdict(lambda: [0, 0])
     for account_id, currency, day, amount in movements:
-        bucket = agg[(account_id, currency, day)]
+        bucket = daily[(account_id, currency, day)]
         if amount > 0:
             bucket[0] += amount
         else:
             bucket[1] -= amount
-    if not agg:
+    if not daily:
         return
-    rows: list[dict[str, Any]] = [
-        {
-            "company_id": company_id,
-            "account_id": a,
-            "currency": c,
-            "day": d,
-            "debit": dr,
-            "credit": cr,
-        }
-        for (a, c, d), (dr, cr) in agg.items()
-    ]
-    dialect = session.get_bind().dialect.name
-    ins = (
-        pg_insert(AccountDailyBalance)
-        if dialect == "postgresql"
-        else sqlite_insert(AccountDailyBalance)
+    totals: dict[tuple[int, str], list[int]] = defaultdict(lambda: [0, 0])
+    for (a, c, _day), (dr, cr) in daily.items():
+        total = totals[(a, c)]
+        total[0] += dr
+        total[1] += cr
+    _add(
+        session,
+        AccountDailyBalance,
+        [
+            {
+                "company_id": company_id,
+                "account_id": a,
+                "currency": c,
+                "day": d,
+                "debit": dr,
+                "credit": cr,
+            }
+            for (a, c, d), (dr, cr) in daily.items()
+        ],
     )
+    _add(
+        session,
+        AccountBalance,
+        [
+            {"company_id": company_id, "account_id": a, "currency": c, "debit": dr, "credit": cr}
+            for (a, c), (dr, cr) in totals.items()
+        ],
+    )
+
+
+def _add(
+    session: Session,
+    model: type[AccountDailyBalance] | type[AccountBalance],
+    rows: list[dict[str, Any]],
+) -> None:
+    """Insert ``rows``, adding their debits and credits to any row with the same key."""
+    dialect = session.get_bind().dialect.name
+    ins = pg_insert(model) if dialect == "postgresql" else sqlite_insert(model)
     stmt = ins.on_conflict_do_update(
-        index_elements=["company_id", "account_id", "currency", "day"],
+        index_elements=[c.name for c in model.__table__.primary_key],
         set_={
-            "debit": AccountDailyBalance.debit + ins.excluded.debit,
-            "credit": AccountDailyBalance.credit + ins.excluded.credit,
+            "debit": model.debit + ins.excluded.debit,
+            "credit": model.credit + ins.excluded.credit,
         },
     )
     session.execute(stmt, rows)
 
 
 def rebuild_daily_balances(session: Session, company_id: int) -> None:
-    """Recompute the daily totals of one company from its journal lines."""
-    session.execute(delete(AccountDailyBalance).where(AccountDailyBalance.company_id == company_id))
+    """Recompute the daily totals and the account totals of one company from its journal
+    lines."""
+    for model in (AccountDailyBalance, AccountBalance):
+        session.execute(delete(model).where(model.company_id == company_id))
     debit = func.sum(case((JournalLine.amount > 0, JournalLine.amount), else_=0))
     credit = func.sum(case((JournalLine.amount < 0, -JournalLine.amount), else_=0))
     rows = session.execute(
@@ -231,21 +256,12 @@ def rebuild_daily_balances(session: Session, company_id: int) -> None:
         .where(JournalLine.company_id == company_id)
         .group_by(JournalLine.account_id, JournalLine.currency, JournalLine.date)
     ).all()
-    if rows:
-        session.execute(
-            insert(AccountDailyBalance),
-            [
-                {
-                    "company_id": company_id,
-                    "account_id": a,
-                    "currency": c,
-                    "day": d,
-                    "debit": int(dr),
-                    "credit": int(cr),
-                }
-                for a, c, d, dr, cr in rows
-            ],
-        )
+    # Each day's debits and credits as two movements, so both tables are filled by one rule.
+    add_to_daily_balances(
+        session,
+        company_id,
+        (m for a, c, d, dr, cr in rows for m in ((a, c, d, int(dr)), (a, c, d, -int(cr)))),
+    )
 
 
 @event.listens_for(JournalEntry, "before_update")

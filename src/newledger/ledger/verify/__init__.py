@@ -1,9 +1,10 @@
 """Verify the books: recompute every derived figure from the rows it derives from, and compare.
 
-Journal lines are the truth. From them follow the daily balances (``account_daily_balances``)
-and the rule that every entry balances per currency; from document lines follow document totals;
-from payments follow amounts paid and statuses; and every posted document has exactly one
-original posting whose source is that document (a voided one also has its reversal).
+Journal lines are the truth. From them follow the daily balances (``account_daily_balances``),
+the account totals (``account_balances``) and the rule that every entry balances per currency;
+from document lines follow document totals; from payments follow amounts paid and statuses; and
+every posted document has exactly one original posting whose source is that document (a voided
+one also has its reversal).
 
 Each check is one set-based query per company (GROUP BY, joins), so the cost follows the rows the
 database scans, not Python loops over lines: ``newledger db verify`` stays usable on books of a
@@ -29,6 +30,7 @@ Check = Callable[[Books], Iterator[Drift]]
 
 CHECKS: list[tuple[str, Check]] = [
     ("daily balances", figures.daily_balances),
+    ("account totals", figures.account_totals),
     ("stored figures", figures.non_integers),
     ("entry balances", figures.unbalanced_entries),
     ("entry lines", figures.entry_lines),

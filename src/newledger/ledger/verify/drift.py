@@ -16,6 +16,7 @@ __all__ = ["Books", "Document", "Drift", "money"]
 
 # What a drift is about.
 DAILY_BALANCE = "daily_balance"
+ACCOUNT_TOTAL = "account_total"
 NOT_INTEGER = "not_integer"
 UNBALANCED_ENTRY = "unbalanced_entry"
 ENTRY_LINES = "entry_lines"

@@ -1,4 +1,5 @@
-"""Figures derived from journal lines: daily balances, entry balances, stored integers."""
+"""Figures derived from journal lines: daily balances, account totals, entry balances, stored
+integers."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, case, func, literal_column, or_, select, union_all
 
 from newledger.ledger.models import (
+    AccountBalance,
     AccountDailyBalance,
     Expense,
     ExpenseLine,
@@ -18,6 +20,7 @@ from newledger.ledger.models import (
     Payment,
 )
 from newledger.ledger.verify.drift import (
+    ACCOUNT_TOTAL,
     DAILY_BALANCE,
     ENTRY_LINES,
     NOT_INTEGER,
@@ -27,42 +30,68 @@ from newledger.ledger.verify.drift import (
     money,
 )
 
-__all__ = ["daily_balances", "entry_lines", "non_integers", "unbalanced_entries"]
+__all__ = ["account_totals", "daily_balances", "entry_lines", "non_integers", "unbalanced_entries"]
+
+
+def _disagreeing(
+    books: Books, keys: dict[str, Any], derived: Sequence[Any], stored: Any
+) -> Iterable[Any]:
+    """Where derived and stored debits and credits differ: rows of the keys, the derived debit
+    and credit, the stored debit and credit, and whether a stored row exists.
+
+    ``keys`` maps each key column's name in ``stored`` (a table with those keys, ``company_id``,
+    ``debit`` and ``credit``) to the column it is derived from; ``derived`` is the derived
+    debit, credit and company column.
+    """
+    zero: ColumnElement[int] = literal_column("0")
+    one: ColumnElement[int] = literal_column("1")
+    names = list(keys)
+    moves = union_all(
+        select(
+            *(column.label(name) for name, column in keys.items()),
+            derived[0].label("derived_debit"),
+            derived[1].label("derived_credit"),
+            zero.label("debit"),
+            zero.label("credit"),
+            zero.label("stored"),
+        ).where(derived[2] == books.cid),
+        select(
+            *(stored.c[n] for n in names), zero, zero, stored.c.debit, stored.c.credit, one
+        ).where(stored.c.company_id == books.cid),
+    ).subquery()
+    sums = [
+        func.sum(moves.c.derived_debit),
+        func.sum(moves.c.derived_credit),
+        func.sum(moves.c.debit),
+        func.sum(moves.c.credit),
+    ]
+    grouped = [moves.c[n] for n in names]
+    return books.session.execute(
+        select(*grouped, *sums, func.sum(moves.c.stored))
+        .group_by(*grouped)
+        .having(or_(sums[0] != sums[2], sums[1] != sums[3]))
+        .order_by(*grouped)
+    )
+
+
+def _line_sides(jl: type[JournalLine]) -> tuple[Any, Any, Any]:
+    """A journal line's debit, credit and company, as ``_disagreeing`` derives from them."""
+    return (
+        case((jl.amount > 0, jl.amount), else_=0),
+        case((jl.amount < 0, -jl.amount), else_=0),
+        jl.company_id,
+    )
 
 
 def daily_balances(books: Books) -> Iterator[Drift]:
     """Each (account, currency, day) row holds the debits and credits of its lines: no row
     missing, none extra with non-zero figures, none with other sums."""
-    jl, adb = JournalLine, AccountDailyBalance
-    zero: ColumnElement[int] = literal_column("0")
-    one: ColumnElement[int] = literal_column("1")
-    moves = union_all(
-        select(
-            jl.account_id.label("account_id"),
-            jl.currency.label("currency"),
-            jl.date.label("day"),
-            case((jl.amount > 0, jl.amount), else_=0).label("line_debit"),
-            case((jl.amount < 0, -jl.amount), else_=0).label("line_credit"),
-            zero.label("debit"),
-            zero.label("credit"),
-            zero.label("stored"),
-        ).where(jl.company_id == books.cid),
-        select(adb.account_id, adb.currency, adb.day, zero, zero, adb.debit, adb.credit, one).where(
-            adb.company_id == books.cid
-        ),
-    ).subquery()
-    sums = [
-        func.sum(moves.c.line_debit),
-        func.sum(moves.c.line_credit),
-        func.sum(moves.c.debit),
-        func.sum(moves.c.credit),
-    ]
-    keys = (moves.c.account_id, moves.c.currency, moves.c.day)
-    rows: Iterable[Any] = books.session.execute(
-        select(*keys, *sums, func.sum(moves.c.stored))
-        .group_by(*keys)
-        .having(or_(sums[0] != sums[2], sums[1] != sums[3]))
-        .order_by(*keys)
+    jl = JournalLine
+    rows = _disagreeing(
+        books,
+        {"account_id": jl.account_id, "currency": jl.currency, "day": jl.date},
+        _line_sides(jl),
+        AccountDailyBalance.__table__,
     )
     for account_id, cur, day, line_dr, line_cr, dr, cr, stored in rows:
         if not stored:
@@ -77,6 +106,32 @@ def daily_balances(books: Books) -> Iterator[Drift]:
             f"debit {money(line_dr, cur)}, credit {money(line_cr, cur)}",
             f"debit {money(dr, cur)}, credit {money(cr, cur)}",
             f"{day.isoformat()}: {why}",
+        )
+
+
+def account_totals(books: Books) -> Iterator[Drift]:
+    """Each (account, currency) total holds the debits and credits of all its lines: no total
+    missing, none extra with non-zero figures, none with other sums."""
+    jl = JournalLine
+    rows = _disagreeing(
+        books,
+        {"account_id": jl.account_id, "currency": jl.currency},
+        _line_sides(jl),
+        AccountBalance.__table__,
+    )
+    for account_id, cur, line_dr, line_cr, dr, cr, stored in rows:
+        if not stored:
+            why = "no account total row for journal lines"
+        elif not (line_dr or line_cr):
+            why = "an account total row with no journal lines"
+        else:
+            why = "the account total row differs from its journal lines"
+        yield books.drift(
+            ACCOUNT_TOTAL,
+            books.account(account_id),
+            f"debit {money(line_dr, cur)}, credit {money(line_cr, cur)}",
+            f"debit {money(dr, cur)}, credit {money(cr, cur)}",
+            f"{cur}: {why}",
         )
 
 
