@@ -19,8 +19,8 @@ from newledger.appconnect import secrets
 from newledger.appconnect.grants import app_grant, app_with_creator
 from newledger.appconnect.models import App
 from newledger.appconnect.oauth.errors import invalid_client
-from newledger.appconnect.oauth.hotread import HotReader, as_utc
 from newledger.db import utcnow
+from newledger.hotread import HotReader, as_utc
 from newledger.identity.models import Company
 from newledger.identity.permissions import Permission
 from newledger.runtime import get_engine

@@ -26,7 +26,7 @@ from sqlalchemy import bindparam, select
 from newledger.appconnect import secrets
 from newledger.appconnect.models import OAuthClient
 from newledger.appconnect.oauth.errors import invalid_client
-from newledger.appconnect.oauth.hotread import HotReader
+from newledger.hotread import HotReader
 from newledger.runtime import get_engine
 
 __all__ = ["OAUTH_CLIENT_ID", "VerifiedClient", "verify_oauth_client"]
