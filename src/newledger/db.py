@@ -139,7 +139,8 @@ def session_scope(factory: sessionmaker[Session]) -> Iterator[Session]:
     session = factory()
     try:
         yield session
-        session.commit()
+        if session.in_transaction():  # a unit of work already ended (committed) has nothing left
+            session.commit()
     except BaseException:
         session.rollback()
         raise

@@ -139,34 +139,57 @@ class McpEndpoint:
                 message = orjson.loads(body)
             except orjson.JSONDecodeError:
                 message = None
-        client = scope.get("client")
-        agent = _header(scope, b"user-agent")
-        origin = Origin(client[0] if client else None, agent.decode("latin-1") if agent else None)
         taken = lean.take(scope, message) if self.lean_path and body else None
+        if taken is not None:
+            reply = await self._lean(scope, request, token, slug, message, taken)
+            if isinstance(reply, Response):
+                await reply(scope, receive, send)
+            else:
+                await _send_json(send, reply.status, reply.body)
+            return
         refused: Response | None = None
-        reply: lean.LeanReply | None = None
         with session_scope(get_sessionmaker()) as session:
-            admitted = _admit(session, token, slug, origin, message)
+            admitted = _admit(session, token, slug, _origin(scope), message)
             if isinstance(admitted, Response):
                 refused = admitted
             else:
-                scope[SCOPE_KEY] = McpCall(admitted, session, slug or "", origin)
-                if taken is not None:
-                    # One unit of work for the token check and the call: a tool on the event
-                    # loop runs without a pause from here to its end, so it reuses the token
-                    # check's connection (one pool checkout per call); a tool that goes to the
-                    # thread pool ends the unit of work before it goes (``results.guarded``).
-                    reply = await lean.answer(self.server, request, message, taken)
-                else:
-                    # The SDK transport pauses (tasks, streams): end the read transaction
-                    # first, so no pooled connection (and, on SQLite, no write lock from the
-                    # coalesced last_used_at) is held across its awaits.
-                    session.commit()
-                    await self.server.manager.handle_request(scope, _replay(body, receive), send)
+                scope[SCOPE_KEY] = McpCall(admitted, session, slug or "", _origin(scope))
+                # The SDK transport pauses (tasks, streams): end the read transaction first, so
+                # no pooled connection (and, on SQLite, no write lock from the coalesced
+                # last_used_at) is held across its awaits.
+                session.commit()
+                await self.server.manager.handle_request(scope, _replay(body, receive), send)
         if refused is not None:
             await refused(scope, receive, send)
-        elif reply is not None:
-            await _send_json(send, reply.status, reply.body)
+
+    async def _lean(
+        self,
+        scope: Scope,
+        request: Request,
+        token: str,
+        slug: str | None,
+        message: dict[str, Any],
+        taken: lean.Taken,
+    ) -> lean.LeanReply | Response:
+        """The checks and the call on the lean path: the reply, or the refusal to send."""
+        origin = _origin(scope)
+        with session_scope(get_sessionmaker()) as session:
+            admitted = _admit(session, token, slug, origin, message)
+            if isinstance(admitted, Response):
+                return admitted
+            scope[SCOPE_KEY] = McpCall(admitted, session, slug or "", origin)
+            # One unit of work for the token check and the call: a tool on the event loop runs
+            # without a pause from here to its end, so it reuses the token check's connection
+            # (one pool checkout per call); a tool that goes to the thread pool ends the unit
+            # of work before it goes (``results.guarded``).
+            return await lean.answer(self.server, request, message, taken)
+
+
+def _origin(scope: Scope) -> Origin:
+    """Who sent the request, for refusals recorded in the activity log."""
+    client = scope.get("client")
+    agent = _header(scope, b"user-agent")
+    return Origin(client[0] if client else None, agent.decode("latin-1") if agent else None)
 
 
 def _header(scope: Scope, name: bytes) -> bytes | None:

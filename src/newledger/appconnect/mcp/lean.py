@@ -49,7 +49,7 @@ from starlette.requests import Request
 
 from newledger.appconnect.mcp.server import McpServer
 
-__all__ = ["LeanReply", "answer", "take"]
+__all__ = ["LeanReply", "Taken", "answer", "take"]
 
 # The handshake-era methods the lean path serves; the rest (notifications, logging/setLevel,
 # resources, prompts, completion) are rare and go to the SDK transport.
@@ -103,7 +103,7 @@ class LeanReply:
 
 
 @dataclass(frozen=True, slots=True)
-class _Taken:
+class Taken:
     modern: bool
     version: str
     client_info: Any = None
@@ -118,7 +118,7 @@ def _accepts_json(scope: Mapping[str, Any]) -> bool:
     return False
 
 
-def take(scope: Mapping[str, Any], message: Any) -> _Taken | None:
+def take(scope: Mapping[str, Any], message: Any) -> Taken | None:
     """Whether the lean path answers this POST (parsed body ``message``), and in which era."""
     if not isinstance(message, dict) or "id" not in message:
         return None
@@ -138,7 +138,7 @@ def take(scope: Mapping[str, Any], message: Any) -> _Taken | None:
     if version is None or version in HANDSHAKE_PROTOCOL_VERSIONS:
         if method not in _LEGACY_METHODS:
             return None
-        return _Taken(False, version or DEFAULT_NEGOTIATED_VERSION)
+        return Taken(False, version or DEFAULT_NEGOTIATED_VERSION)
     if version not in MODERN_PROTOCOL_VERSIONS or method == "subscriptions/listen":
         return None
     text_headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in headers.items()}
@@ -147,11 +147,11 @@ def take(scope: Mapping[str, Any], message: Any) -> _Taken | None:
     verdict = classify_inbound_request(message, headers=text_headers)
     if isinstance(verdict, InboundLadderRejection):
         return None  # the SDK answers with the right rejection
-    return _Taken(True, verdict.protocol_version, verdict.client_info, verdict.client_capabilities)
+    return Taken(True, verdict.protocol_version, verdict.client_info, verdict.client_capabilities)
 
 
 async def answer(
-    server: McpServer, request: Request, message: dict[str, Any], taken: _Taken
+    server: McpServer, request: Request, message: dict[str, Any], taken: Taken
 ) -> LeanReply:
     request_id = message["id"]
     params = message.get("params")
