@@ -43,6 +43,7 @@ from newledger.appconnect.refusals import Origin, note_request_refusal
 from newledger.config import get_settings
 from newledger.db import session_scope
 from newledger.errors import AuthenticationFailed
+from newledger.hotread import LoopConnection
 from newledger.identity.models import Company
 from newledger.runtime import get_sessionmaker
 
@@ -97,6 +98,7 @@ class McpEndpoint:
         self.server = server or build_server()
         self.lean_path = get_settings().mcp_lean_path if lean_path is None else lean_path
         self._security = TransportSecurityMiddleware(security_settings())
+        self._units: LoopConnection | None = None
 
     @asynccontextmanager
     async def running(self) -> AsyncIterator[None]:
@@ -173,15 +175,18 @@ class McpEndpoint:
     ) -> lean.LeanReply | Response:
         """The checks and the call on the lean path: the reply, or the refusal to send."""
         origin = _origin(scope)
-        with session_scope(get_sessionmaker()) as session:
+        factory = get_sessionmaker()
+        if self._units is None or self._units.factory is not factory:
+            self._units = LoopConnection(factory)
+        with self._units.session() as session:
             admitted = _admit(session, token, slug, origin, message)
             if isinstance(admitted, Response):
                 return admitted
             scope[SCOPE_KEY] = McpCall(admitted, session, slug or "", origin)
-            # One unit of work for the token check and the call: a tool on the event loop runs
-            # without a pause from here to its end, so it reuses the token check's connection
-            # (one pool checkout per call); a tool that goes to the thread pool ends the unit
-            # of work before it goes (``results.guarded``).
+            # One unit of work for the token check and the call, on the worker's own
+            # connection (``LoopConnection``): a tool on the event loop runs without a pause
+            # from here to its end; a tool that goes to the thread pool ends this unit of work
+            # before it goes and takes a pooled session there (``results.guarded``).
             return await lean.answer(self.server, request, message, taken)
 
 

@@ -6,6 +6,7 @@ the model reads them (MCP 2025-11-25, server/tools "Error Handling": tool errors
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from mcp.types import CallToolResult, TextContent
@@ -13,7 +14,9 @@ from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
 from newledger.appconnect.mcp.call import McpCall, current_call
+from newledger.db import session_scope
 from newledger.errors import DomainError, NotFound, PermissionDenied, ValidationFailed
+from newledger.runtime import get_sessionmaker
 
 __all__ = ["failure", "guarded", "success"]
 
@@ -60,10 +63,10 @@ async def guarded(
 
     ``thread``: run it in the thread pool, as REST runs reports, so one big report never holds
     up the worker's other requests. As in REST (``api/resources/reports.py``, ``_run``), the
-    unit of work so far ends before the hop, so no pooled connection is held across the await,
-    and the work's own ends where it ran, so its connection goes back to the pool there and
-    then, not once the event loop gets round to it (a worker with every pooled connection
-    parked behind its own event loop would stall).
+    unit of work so far ends before the hop, so no connection is held across the await, and
+    the work runs in a pooled unit of work of its own that ends where it ran, so its connection
+    goes back to the pool there and then, not once the event loop gets round to it (a worker
+    with every pooled connection parked behind its own event loop would stall).
     """
     call = current_call()
 
@@ -81,5 +84,12 @@ async def guarded(
 
     if thread:
         call.session.commit()
-        return await run_in_threadpool(run, call)
+        return await run_in_threadpool(_pooled, run, call)
     return run(call)
+
+
+def _pooled(run: Callable[[McpCall], CallToolResult], call: McpCall) -> CallToolResult:
+    """``run`` in a pooled unit of work of its own (the endpoint's may be on the event loop's
+    connection, which the loop goes on using meanwhile)."""
+    with session_scope(get_sessionmaker()) as session:
+        return run(replace(call, session=session))
