@@ -59,6 +59,30 @@ def test_cash_position_shows_opening_money_in_money_out_and_closing(books: Books
     assert {a["closing"] for a in data["accounts"]} == {"8795.00", "1000.00"}
 
 
+def test_cash_position_of_an_earlier_period_ignores_what_came_after_it(books: Books) -> None:
+    """The opening balance is the account's total less the days since the period began, so
+    movements after the period must not leak into it, nor into money in and out."""
+    books.post(D(2024, 3, 5), ("1000", 9_999), ("4900", -9_999))  # after the period
+    january = reports.cash_position(
+        books.session, books.actor, books.cid, D(2024, 1, 1), D(2024, 1, 31)
+    )
+    checking = next(a for a in january.accounts if a.account_id == books.acct("1000"))
+    # Before 2024: 77,700 - 7,700; January: +1,000,000 in, 40,000 + 150,000 out.
+    assert (checking.opening, checking.money_in, checking.money_out) == (
+        70_000,
+        1_000_000,
+        190_000,
+    )
+    assert checking.closing == 880_000
+    # A period before any movement opens (and closes) at zero.
+    early = reports.cash_position(
+        books.session, books.actor, books.cid, D(2020, 1, 1), D(2020, 12, 31)
+    )
+    assert {(a.opening, a.money_in, a.money_out, a.closing) for a in early.accounts} == {
+        (0, 0, 0, 0)
+    }
+
+
 def test_cash_position_of_a_company_without_bank_accounts_is_empty(session: Session) -> None:
     company = create_company(session, name="No Banks Ltd", slug="no-banks")
     actor = Actor.system(company.id)
