@@ -192,6 +192,7 @@ class LoopConnection:
         self.factory = factory
         self._engine = factory.kw["bind"]
         self._conn: Connection | None = None
+        self._session: Session | None = None
         self._busy = False
         os.register_at_fork(after_in_child=self._forget)
 
@@ -206,7 +207,11 @@ class LoopConnection:
             conn = self._conn
             if conn is None or conn.closed or conn.invalidated:
                 conn = self._conn = self._engine.connect()
-            session = Session(bind=conn, expire_on_commit=False)
+                self._session = Session(bind=conn, expire_on_commit=False)
+            # One Session for the connection's life: ``close`` below ends each unit of work
+            # and detaches what it loaded, and a closed Session can begin again.
+            session = self._session
+            assert session is not None
             try:
                 yield session
                 if session.in_transaction():
@@ -223,11 +228,11 @@ class LoopConnection:
             self._busy = False
 
     def _drop(self) -> None:
-        conn, self._conn = self._conn, None
+        conn, self._conn, self._session = self._conn, None, None
         if conn is not None:
             with contextlib.suppress(Exception):
                 conn.invalidate()
 
     def _forget(self) -> None:
-        self._conn = None
+        self._conn = self._session = None
         self._busy = False
