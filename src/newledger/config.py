@@ -38,6 +38,10 @@ class Settings(BaseSettings):
     # Answer plain stateless JSON MCP requests on the lean path (appconnect/mcp/lean.py); off
     # sends every request through the SDK transport (the parity tests compare the two).
     mcp_lean_path: bool = True
+    # The MCP SDK's OpenTelemetry span per message (``OpenTelemetryMiddleware``). Off: NewLedger
+    # exports no traces, and the unused span cost about 3 % of a tool call. On, for a deployment
+    # that installs an OpenTelemetry exporter.
+    mcp_tracing: bool = False
     # OAuth for MCP clients (DESIGN §4, §5).
     authorization_code_ttl_seconds: int = 60
     refresh_token_idle_days: int = 30

@@ -9,11 +9,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
+from mcp.server._otel import OpenTelemetryMiddleware
 from sqlalchemy.orm import Session, sessionmaker
 
+from newledger.appconnect.mcp.server import build_server
+from newledger.config import get_settings
 from tests.conftest import LiveServer
 from tests.support.mcp import AS_OF, ERAS, Demo, demo_app, mcp_token, mcp_url, rpc
 
@@ -80,3 +84,17 @@ def test_the_sdk_only_server_is_not_answering_on_the_lean_path(tmp_path: Path) -
     from newledger.config import Settings
 
     assert Settings(mcp_lean_path=False).mcp_lean_path is False
+
+
+def test_the_sdk_tracing_span_is_off_unless_asked_for(monkeypatch: pytest.MonkeyPatch) -> None:
+    def tracing(server: Any) -> bool:
+        return any(isinstance(m, OpenTelemetryMiddleware) for m in server.mcp.middleware)
+
+    assert not tracing(build_server())
+    monkeypatch.setenv("NEWLEDGER_MCP_TRACING", "true")
+    get_settings.cache_clear()
+    try:
+        assert tracing(build_server())
+    finally:
+        monkeypatch.delenv("NEWLEDGER_MCP_TRACING")
+        get_settings.cache_clear()

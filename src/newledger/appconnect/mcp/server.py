@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+from mcp.server._otel import OpenTelemetryMiddleware
 from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
 from mcp.server.lowlevel.server import Server
 from mcp.server.mcpserver import MCPServer
@@ -93,6 +94,11 @@ def build_server() -> McpServer:
     # its logging (security log as JSON lines), so the root logger is put back as it was.
     root.handlers[:] = handlers
     root.setLevel(level)
+    if not get_settings().mcp_tracing:
+        # The SDK's documented opt-out: drop its tracing middleware from the chain.
+        server.middleware[:] = [
+            m for m in server.middleware if not isinstance(m, OpenTelemetryMiddleware)
+        ]
     register_all(server)
     server.streamable_http_app(
         json_response=True, stateless_http=True, transport_security=security_settings()
