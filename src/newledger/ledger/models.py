@@ -23,7 +23,7 @@ from sqlalchemy import (
     UniqueConstraint,
     text,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, declared_attr, mapped_column, relationship
 
 from newledger.db import Base, UTCDateTime, utcnow
 from newledger.money import MAX_MINOR
@@ -362,7 +362,31 @@ class JournalLine(Base):
     entry: Mapped[JournalEntry] = relationship(back_populates="lines")
 
 
-class AccountDailyBalance(Base):
+class _AccountTotals:
+    """What the daily and the all-time totals share: the key's company, account and currency
+    (first, in that order), and bounded debit and credit sums (last)."""
+
+    @declared_attr.directive
+    def __table_args__(cls) -> tuple[CheckConstraint, ...]:
+        return (
+            CheckConstraint(f"debit >= 0 AND debit <= {DAILY_BALANCE_MAX}", name="debit_bounded"),
+            CheckConstraint(
+                f"credit >= 0 AND credit <= {DAILY_BALANCE_MAX}", name="credit_bounded"
+            ),
+        )
+
+    company_id: Mapped[int] = mapped_column(
+        ForeignKey("companies.id", ondelete="CASCADE"), primary_key=True, sort_order=-3
+    )
+    account_id: Mapped[int] = mapped_column(
+        ForeignKey("accounts.id"), primary_key=True, sort_order=-2
+    )
+    currency: Mapped[str] = mapped_column(String(3), primary_key=True, sort_order=-1)
+    debit: Mapped[int] = mapped_column(BigInteger, default=0, sort_order=1)
+    credit: Mapped[int] = mapped_column(BigInteger, default=0, sort_order=1)
+
+
+class AccountDailyBalance(_AccountTotals, Base):
     """Per-account, per-day totals of journal lines, kept in the posting transaction.
 
     Reports sum this table instead of scanning every line, so their cost follows the number of
@@ -371,41 +395,18 @@ class AccountDailyBalance(Base):
     """
 
     __tablename__ = "account_daily_balances"
-    __table_args__ = (
-        CheckConstraint(f"debit >= 0 AND debit <= {DAILY_BALANCE_MAX}", name="debit_bounded"),
-        CheckConstraint(f"credit >= 0 AND credit <= {DAILY_BALANCE_MAX}", name="credit_bounded"),
-    )
 
-    company_id: Mapped[int] = mapped_column(
-        ForeignKey("companies.id", ondelete="CASCADE"), primary_key=True
-    )
-    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), primary_key=True)
-    currency: Mapped[str] = mapped_column(String(3), primary_key=True)
     day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
-    debit: Mapped[int] = mapped_column(BigInteger, default=0)
-    credit: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
-class AccountBalance(Base):
+class AccountBalance(_AccountTotals, Base):
     """Per-account, per-currency totals of journal lines over all dates, kept in the posting
     transaction beside ``account_daily_balances`` (derived data, like them).
 
     A balance on a day is the total less the daily totals after it, so a report of a recent
     period (cash now, the month to date) reads the days since its start, not years of history.
-    ``rebuild_daily_balances`` recomputes both; ``newledger db verify`` checks the totals
-    against the daily balances.
+    ``rebuild_daily_balances`` recomputes both; ``newledger db verify`` checks them against
+    the journal lines.
     """
 
     __tablename__ = "account_balances"
-    __table_args__ = (
-        CheckConstraint(f"debit >= 0 AND debit <= {DAILY_BALANCE_MAX}", name="debit_bounded"),
-        CheckConstraint(f"credit >= 0 AND credit <= {DAILY_BALANCE_MAX}", name="credit_bounded"),
-    )
-
-    company_id: Mapped[int] = mapped_column(
-        ForeignKey("companies.id", ondelete="CASCADE"), primary_key=True
-    )
-    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), primary_key=True)
-    currency: Mapped[str] = mapped_column(String(3), primary_key=True)
-    debit: Mapped[int] = mapped_column(BigInteger, default=0)
-    credit: Mapped[int] = mapped_column(BigInteger, default=0)
