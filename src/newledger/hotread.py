@@ -11,11 +11,7 @@ convert what they read (``as_utc`` for timestamps).
 ``HotReader`` runs one on a dedicated connection (one per worker process), for the token
 endpoint, which needs no unit of work. ``session_rows`` runs one on a session's own connection,
 in its unit of work (the bearer check and the tool that follows share one transaction).
-
-The connection is used in autocommit mode (SQLite: a SELECT outside a transaction; PostgreSQL:
-``autocommit = True``), so every read sees the latest committed state: a revoke committed by any
-process is seen by the next token request here. A lock keeps it to one thread at a time; on a
-database error the connection is replaced once and the read retried.
+``LoopConnection`` keeps one connection for units of work on the event loop.
 """
 
 from __future__ import annotations
@@ -113,10 +109,29 @@ def session_rows(session: Session, prepared: Prepared, **params: Any) -> list[An
     work."""
     connection = session.connection()
     dialect = connection.dialect
-    cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    dbapi_connection: Any = connection.connection.dbapi_connection
+    compiled = prepared.compiled(dialect)
+    args = prepared.args(dialect, params)
+    cursor = dbapi_connection.cursor()
     try:
-        cursor.execute(prepared.compiled(dialect).sql, prepared.args(dialect, params))
+        cursor.execute(compiled.sql, args)
         return list(cursor.fetchall())
+    except dialect.loaded_dbapi.Error as exc:
+        # As SQLAlchemy would raise it (callers and ``LoopConnection`` catch its classes), with
+        # the bound values hidden (they include a token's id), and a lost connection
+        # invalidated so the pool does not hand it out again.
+        lost = dialect.is_disconnect(exc, dbapi_connection, cursor)
+        if lost:
+            connection.invalidate(exc)
+        raise DBAPIError.instance(
+            compiled.sql,
+            args,
+            exc,
+            dialect.loaded_dbapi.Error,
+            hide_parameters=True,
+            dialect=dialect,
+            connection_invalidated=lost,
+        ) from exc
     finally:
         cursor.close()
 
@@ -128,6 +143,15 @@ def session_row(session: Session, prepared: Prepared, **params: Any) -> Any:
 
 
 class HotReader:
+    """One statement on a dedicated DBAPI connection (one per worker process).
+
+    The connection is used in autocommit mode (SQLite: a SELECT outside a transaction;
+    PostgreSQL: ``autocommit = True``), so every read sees the latest committed state: a revoke
+    committed by any process is seen by the next token request here. A lock keeps it to one
+    thread at a time; on a database error the connection is replaced once and the read
+    retried.
+    """
+
     def __init__(self, engine: Engine, statement: ClauseElement) -> None:
         self._engine = engine
         self._prepared = Prepared(statement)

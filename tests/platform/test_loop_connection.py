@@ -7,7 +7,7 @@ from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
-from newledger.hotread import LoopConnection
+from newledger.hotread import LoopConnection, Prepared, session_rows
 from newledger.identity.models import Company
 
 
@@ -68,3 +68,17 @@ def test_a_database_error_drops_the_connection(sessions: sessionmaker[Session]) 
     with units.session() as session:
         assert _dbapi(session) is not kept
         assert session.scalar(text("SELECT 1")) == 1
+
+
+def test_a_failed_raw_read_is_sqlalchemys_error_without_its_values(
+    sessions: sessionmaker[Session],
+) -> None:
+    units = LoopConnection(sessions)
+    broken = Prepared(text("SELECT * FROM no_such_table WHERE secret = :secret"))
+    with units.session() as session:
+        kept = _dbapi(session)
+    with pytest.raises(DBAPIError) as caught, units.session() as session:
+        session_rows(session, broken, secret="nlat_do-not-log-me")
+    assert "nlat_do-not-log-me" not in str(caught.value)
+    with units.session() as session:  # the connection went with the error
+        assert _dbapi(session) is not kept
