@@ -3,6 +3,13 @@
 from newledger.appconnect.models import App, RevokedToken
 from newledger.audit.models import Activity
 from newledger.db import Base
+from newledger.events.models import (
+    ChangeCounter,
+    ChangeEvent,
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
 from newledger.idempotency.models import IdempotencyKey
 from newledger.identity.models import (
     Company,
@@ -35,6 +42,8 @@ __all__ = [
     "BankAccount",
     "BankTransaction",
     "Base",
+    "ChangeCounter",
+    "ChangeEvent",
     "Company",
     "Contact",
     "Expense",
@@ -51,4 +60,7 @@ __all__ = [
     "RevokedToken",
     "User",
     "WebSession",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WebhookEndpoint",
 ]
