@@ -1,5 +1,5 @@
 """The one guarded fetcher for URLs that users or clients supply (DESIGN §8): client ID metadata
-documents today; logos and webhooks go through it too.
+documents and webhook deliveries (``post``); logos go through it too.
 
 A URL a stranger hands us must not make NewLedger reach into its own network (SSRF, RFC 9700
 §4.15 and the client ID metadata document draft's security considerations). So:
@@ -14,6 +14,9 @@ A URL a stranger hands us must not make NewLedger reach into its own network (SS
 - TLS is verified against the host name, as for any request;
 - limits on redirects, response size (read as a stream and cut off) and total time.
 
+TLS trusts the usual roots; the test-only setting ``outbound_ca_file`` adds one more CA, so tests
+can run a real HTTPS receiver with a certificate they made.
+
 Hand-written on purpose: httpx has no hook between "resolve" and "connect" other than the
 network backend of its transport layer (httpcore), which is what ``_GuardedBackend`` is.
 """
@@ -22,6 +25,7 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+import ssl
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -32,7 +36,7 @@ import httpx
 
 from newledger.config import get_settings
 
-__all__ = ["Fetched", "OutboundRefused", "check_url", "fetch", "is_public_address"]
+__all__ = ["Fetched", "OutboundRefused", "check_url", "fetch", "is_public_address", "post"]
 
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 _LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1"})
@@ -147,13 +151,21 @@ class _Body(httpx.SyncByteStream):
         self._response.close()
 
 
+def _ssl_context() -> ssl.SSLContext:
+    context = httpx.create_ssl_context()
+    extra = get_settings().outbound_ca_file
+    if extra:
+        context.load_verify_locations(cafile=extra)
+    return context
+
+
 class _GuardedTransport(httpx.BaseTransport):
     """httpx's ``HTTPTransport`` takes no network backend, so this is its ``handle_request``
     over an httpcore pool that has one (no proxies, no keep-alive)."""
 
     def __init__(self, allow_loopback: bool) -> None:
         self._pool = httpcore.ConnectionPool(
-            ssl_context=httpx.create_ssl_context(),
+            ssl_context=_ssl_context(),
             max_connections=1,
             keepalive_expiry=0,
             network_backend=_GuardedBackend(allow_loopback),
@@ -203,6 +215,16 @@ def check_url(url: str, allow_loopback: bool | None = None) -> None:
         raise OutboundRefused("bad_url", "The URL needs a host and no user information")
 
 
+def _client(allow_loopback: bool, headers: dict[str, str]) -> httpx.Client:
+    return httpx.Client(
+        transport=_GuardedTransport(allow_loopback),
+        follow_redirects=False,
+        trust_env=False,
+        # identity: a compressed body would dodge the size limit (a decompression bomb).
+        headers={"Accept-Encoding": "identity", "User-Agent": _USER_AGENT, **headers},
+    )
+
+
 def fetch(
     url: str,
     *,
@@ -218,16 +240,10 @@ def fetch(
     """
     allow_loopback = get_settings().outbound_allow_loopback
     deadline = time.monotonic() + timeout
-    with httpx.Client(
-        transport=_GuardedTransport(allow_loopback),
-        follow_redirects=False,
-        trust_env=False,
-        # identity: a compressed body would dodge the size limit (a decompression bomb).
-        headers={"Accept": accept, "Accept-Encoding": "identity", "User-Agent": _USER_AGENT},
-    ) as client:
+    with _client(allow_loopback, {"Accept": accept}) as client:
         for _ in range(max_redirects + 1):
             check_url(url, allow_loopback)
-            fetched = _get(client, url, max_bytes, deadline)
+            fetched = _send(client, "GET", url, max_bytes, deadline)
             location = fetched.headers.get("location")
             if fetched.status not in _REDIRECTS or not location:
                 return fetched
@@ -235,12 +251,35 @@ def fetch(
     raise OutboundRefused("too_many_redirects", "The URL redirects too many times")
 
 
-def _get(client: httpx.Client, url: str, max_bytes: int, deadline: float) -> Fetched:
+def post(
+    url: str,
+    content: bytes,
+    headers: dict[str, str],
+    *,
+    max_bytes: int = 16 * 1024,
+    timeout: float = 10.0,
+) -> Fetched:
+    """POST ``content`` to ``url`` through the guards. Redirects are not followed (a webhook
+    receiver answers where it was registered); any status is returned."""
+    allow_loopback = get_settings().outbound_allow_loopback
+    check_url(url, allow_loopback)
+    with _client(allow_loopback, headers) as client:
+        return _send(client, "POST", url, max_bytes, time.monotonic() + timeout, content)
+
+
+def _send(
+    client: httpx.Client,
+    method: str,
+    url: str,
+    max_bytes: int,
+    deadline: float,
+    content: bytes | None = None,
+) -> Fetched:
     left = deadline - time.monotonic()
     if left <= 0:
         raise OutboundRefused("timeout", "The fetch took too long")
     try:
-        with client.stream("GET", url, timeout=httpx.Timeout(left)) as response:
+        with client.stream(method, url, content=content, timeout=httpx.Timeout(left)) as response:
             declared = response.headers.get("content-length", "")
             if declared.isdigit() and int(declared) > max_bytes:
                 raise OutboundRefused("too_large", "The response is too large")
