@@ -29,6 +29,7 @@ import ssl
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 from urllib.parse import urljoin, urlsplit
 
 import httpcore
@@ -36,7 +37,15 @@ import httpx
 
 from newledger.config import get_settings
 
-__all__ = ["Fetched", "OutboundRefused", "check_url", "fetch", "is_public_address", "post"]
+__all__ = [
+    "Fetched",
+    "OutboundRefused",
+    "check_url",
+    "fetch",
+    "is_public_address",
+    "keep_alive_client",
+    "post",
+]
 
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 _LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1"})
@@ -152,10 +161,16 @@ class _Body(httpx.SyncByteStream):
 
 
 def _ssl_context() -> ssl.SSLContext:
+    return _ssl_context_for(get_settings().outbound_ca_file)
+
+
+@lru_cache(maxsize=2)
+def _ssl_context_for(extra_ca_file: str | None) -> ssl.SSLContext:
+    """One context per process: loading the CA bundle costs more than a TLS handshake, and a
+    client-side context is safe to share between threads."""
     context = httpx.create_ssl_context()
-    extra = get_settings().outbound_ca_file
-    if extra:
-        context.load_verify_locations(cafile=extra)
+    if extra_ca_file:
+        context.load_verify_locations(cafile=extra_ca_file)
     return context
 
 
@@ -163,11 +178,11 @@ class _GuardedTransport(httpx.BaseTransport):
     """httpx's ``HTTPTransport`` takes no network backend, so this is its ``handle_request``
     over an httpcore pool that has one (no proxies, no keep-alive)."""
 
-    def __init__(self, allow_loopback: bool) -> None:
+    def __init__(self, allow_loopback: bool, keepalive_expiry: float = 0) -> None:
         self._pool = httpcore.ConnectionPool(
             ssl_context=_ssl_context(),
             max_connections=1,
-            keepalive_expiry=0,
+            keepalive_expiry=keepalive_expiry,
             network_backend=_GuardedBackend(allow_loopback),
         )
 
@@ -215,9 +230,11 @@ def check_url(url: str, allow_loopback: bool | None = None) -> None:
         raise OutboundRefused("bad_url", "The URL needs a host and no user information")
 
 
-def _client(allow_loopback: bool, headers: dict[str, str]) -> httpx.Client:
+def _client(
+    allow_loopback: bool, headers: dict[str, str], keepalive_expiry: float = 0
+) -> httpx.Client:
     return httpx.Client(
-        transport=_GuardedTransport(allow_loopback),
+        transport=_GuardedTransport(allow_loopback, keepalive_expiry),
         follow_redirects=False,
         trust_env=False,
         # identity: a compressed body would dodge the size limit (a decompression bomb).
@@ -251,6 +268,13 @@ def fetch(
     raise OutboundRefused("too_many_redirects", "The URL redirects too many times")
 
 
+def keep_alive_client(keepalive_expiry: float = 30.0) -> httpx.Client:
+    """A guarded client for many ``post`` calls from one thread that keeps its connection open
+    between them (webhooks to the same receiver skip a TLS handshake each). A kept connection
+    goes to the address that was checked when it was opened; every new one is checked."""
+    return _client(get_settings().outbound_allow_loopback, {}, keepalive_expiry)
+
+
 def post(
     url: str,
     content: bytes,
@@ -258,13 +282,18 @@ def post(
     *,
     max_bytes: int = 16 * 1024,
     timeout: float = 10.0,
+    client: httpx.Client | None = None,
 ) -> Fetched:
-    """POST ``content`` to ``url`` through the guards. Redirects are not followed (a webhook
-    receiver answers where it was registered); any status is returned."""
+    """POST ``content`` to ``url`` through the guards (on ``client`` from ``keep_alive_client``
+    if given). Redirects are not followed (a webhook receiver answers where it was
+    registered); any status is returned."""
     allow_loopback = get_settings().outbound_allow_loopback
     check_url(url, allow_loopback)
-    with _client(allow_loopback, headers) as client:
-        return _send(client, "POST", url, max_bytes, time.monotonic() + timeout, content)
+    deadline = time.monotonic() + timeout
+    if client is not None:
+        return _send(client, "POST", url, max_bytes, deadline, content, headers)
+    with _client(allow_loopback, {}) as own:
+        return _send(own, "POST", url, max_bytes, deadline, content, headers)
 
 
 def _send(
@@ -274,12 +303,15 @@ def _send(
     max_bytes: int,
     deadline: float,
     content: bytes | None = None,
+    headers: dict[str, str] | None = None,
 ) -> Fetched:
     left = deadline - time.monotonic()
     if left <= 0:
         raise OutboundRefused("timeout", "The fetch took too long")
     try:
-        with client.stream(method, url, content=content, timeout=httpx.Timeout(left)) as response:
+        with client.stream(
+            method, url, content=content, headers=headers, timeout=httpx.Timeout(left)
+        ) as response:
             declared = response.headers.get("content-length", "")
             if declared.isdigit() and int(declared) > max_bytes:
                 raise OutboundRefused("too_large", "The response is too large")

@@ -27,7 +27,7 @@ from newledger.events.catalogue import READ_PERMISSION, resource_of
 from newledger.events.changes import app_permissions
 from newledger.events.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
-__all__ = ["RETRY_STEPS", "Claimed", "claim", "finish"]
+__all__ = ["RETRY_STEPS", "Claimed", "Outcome", "claim", "finish"]
 
 # Multiples of the base delay between one attempt and the next.
 RETRY_STEPS = (1, 60, 360, 1440, 3600, 7200, 7200)
@@ -96,39 +96,54 @@ def claim(session: Session, worker: str, limit: int, lease_seconds: float) -> li
     ]
 
 
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    delivery_id: int
+    status_code: int | None  # None: no answer (``error`` says why)
+    error: str | None = None
+    give_up: bool = False  # no retry (the app may no longer read this)
+
+    @property
+    def ok(self) -> bool:
+        return self.status_code is not None and 200 <= self.status_code < 300
+
+
 def finish(
-    session: Session,
-    delivery_id: int,
-    worker: str,
-    *,
-    status_code: int | None,
-    error: str | None,
-    retry_base_seconds: float,
-    give_up: bool = False,
+    session: Session, worker: str, outcomes: list[Outcome], *, retry_base_seconds: float
 ) -> None:
-    """Record one attempt: delivered on a 2xx, else due again later (or ``failed`` at the end
-    of the schedule, or at once with ``give_up``). The caller commits."""
+    """Record attempts: delivered on a 2xx, else due again later (``failed`` at the end of the
+    schedule, or at once with ``give_up``). The caller commits."""
+    if not outcomes:
+        return
     begin_write(session)
-    row = session.get(WebhookDelivery, delivery_id, with_for_update=True)
-    if row is None:  # its endpoint was deleted meanwhile
-        return
-    session.add(WebhookAttempt(delivery_id=row.id, status_code=status_code, error=error))
-    if row.status != "pending":
-        return
-    ok = status_code is not None and 200 <= status_code < 300
-    mine = row.claimed_by == worker
-    if not ok and not mine:
-        return  # our lease ran out and another worker owns the row now
+    rows = {
+        row.id: row
+        for row in session.scalars(
+            select(WebhookDelivery)
+            .where(WebhookDelivery.id.in_([o.delivery_id for o in outcomes]))
+            .order_by(WebhookDelivery.id)
+            .with_for_update()
+        )
+    }
     now = utcnow()
-    row.attempts += 1
-    row.last_status_code = status_code
-    row.claimed_until = None
-    row.claimed_by = None
-    if ok:
-        row.status = "delivered"
-        row.delivered_at = now
-    elif give_up or row.attempts > len(RETRY_STEPS):
-        row.status = "failed"
-    else:
-        delay = retry_base_seconds * RETRY_STEPS[row.attempts - 1]
-        row.next_attempt_at = now + dt.timedelta(seconds=delay)
+    for outcome in outcomes:
+        row = rows.get(outcome.delivery_id)
+        if row is None:  # its endpoint was deleted meanwhile
+            continue
+        session.add(
+            WebhookAttempt(delivery_id=row.id, status_code=outcome.status_code, error=outcome.error)
+        )
+        if row.status != "pending" or (not outcome.ok and row.claimed_by != worker):
+            continue  # done already, or our lease ran out and another worker owns the row
+        row.attempts += 1
+        row.last_status_code = outcome.status_code
+        row.claimed_until = None
+        row.claimed_by = None
+        if outcome.ok:
+            row.status = "delivered"
+            row.delivered_at = now
+        elif outcome.give_up or row.attempts > len(RETRY_STEPS):
+            row.status = "failed"
+        else:
+            delay = retry_base_seconds * RETRY_STEPS[row.attempts - 1]
+            row.next_attempt_at = now + dt.timedelta(seconds=delay)

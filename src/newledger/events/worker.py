@@ -9,35 +9,40 @@ import os
 import socket
 import threading
 from collections.abc import AsyncIterator
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from newledger.appconnect.outbound import OutboundRefused, post
+from newledger.appconnect.outbound import OutboundRefused, keep_alive_client, post
 from newledger.config import get_settings
 from newledger.db import session_scope, utcnow
 from newledger.events import signing
-from newledger.events.outbox import Claimed, claim, finish
+from newledger.events.outbox import Claimed, Outcome, claim, finish
 from newledger.runtime import get_sessionmaker
 
 __all__ = ["Worker", "serve_lifespan"]
 
 log = logging.getLogger("newledger.events")
 
-Outcome = tuple[int | None, str | None]
+
+_local = threading.local()
 
 
 def send(delivery: Claimed) -> Outcome:
-    """POST one delivery, signed now; the status code, or why there was none."""
+    """POST one delivery, signed now; the status code, or why there was none. Each sending
+    thread keeps its own connection open for the next delivery."""
+    client = getattr(_local, "client", None)
+    if client is None:
+        client = _local.client = keep_alive_client()
     secret = signing.unseal(delivery.sealed_secret)
     headers = signing.signed_headers(secret, delivery.message_id, delivery.payload, utcnow())
     try:
-        answer = post(delivery.url, delivery.payload.encode(), headers)
+        answer = post(delivery.url, delivery.payload.encode(), headers, client=client)
     except OutboundRefused as exc:
-        return None, exc.reason
-    return answer.status, None
+        return Outcome(delivery.id, None, exc.reason)
+    return Outcome(delivery.id, answer.status)
 
 
 class Worker:
@@ -51,35 +56,25 @@ class Worker:
         self._settings = get_settings()
 
     def run_once(self) -> int:
-        """Claim one batch and deliver it; return how many deliveries were attempted."""
+        """Claim one batch, deliver it, record the outcomes in one transaction; return how many
+        deliveries were attempted. (Killed before that transaction, the batch is sent again when
+        its lease ends: at least once.)"""
         with session_scope(self.sessions) as session:
             claimed = claim(session, self.name, self.batch, self._settings.webhook_lease_seconds)
-        futures = {
-            self._pool.submit(send, delivery): delivery for delivery in claimed if delivery.allowed
-        }
-        for delivery in claimed:
-            if not delivery.allowed:
-                self._finish(delivery, (None, "app_cannot_read"), give_up=True)
-        for future in as_completed(futures):
-            self._finish(futures[future], future.result())
-        return len(claimed)
-
-    def _finish(self, delivery: Claimed, outcome: Outcome, *, give_up: bool = False) -> None:
-        status, error = outcome
-        if status is None or not 200 <= status < 300:
-            log.warning(
-                "webhook delivery %s to %s failed: %s", delivery.id, delivery.url, error or status
-            )
+        outcomes = list(self._pool.map(send, [d for d in claimed if d.allowed]))
+        outcomes += [Outcome(d.id, None, "app_cannot_read", True) for d in claimed if not d.allowed]
+        for outcome in outcomes:
+            if not outcome.ok:
+                log.warning("webhook delivery %s failed: %s",
+                            outcome.delivery_id, outcome.error or outcome.status_code)  # fmt: skip
         with session_scope(self.sessions) as session:
             finish(
                 session,
-                delivery.id,
                 self.name,
-                status_code=status,
-                error=error,
+                outcomes,
                 retry_base_seconds=self._settings.webhook_retry_base_seconds,
-                give_up=give_up,
             )
+        return len(claimed)
 
     def run(self, stop: threading.Event) -> None:
         """Deliver until ``stop`` is set, resting ``webhook_poll_seconds`` when there is none."""
