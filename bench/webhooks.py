@@ -28,6 +28,8 @@ from sqlalchemy.orm import Session, sessionmaker
 ROOT = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT.parent))  # tests.support.webhooks: the receiver
 
+from tests.support.webhooks import Receiver, WorkerProcess  # noqa: E402
+
 from newledger.actor import Actor  # noqa: E402
 from newledger.appconnect import apps  # noqa: E402
 from newledger.db import make_engine, make_sessionmaker, utcnow  # noqa: E402
@@ -36,7 +38,6 @@ from newledger.events.endpoints import create_endpoint  # noqa: E402
 from newledger.events.models import WebhookDelivery, WebhookEndpoint  # noqa: E402
 from newledger.identity.services import create_company, create_user, user_actor  # noqa: E402
 from newledger.migrate import upgrade  # noqa: E402
-from tests.support.webhooks import Receiver, WorkerProcess  # noqa: E402
 
 OUT = ROOT / "out"
 
