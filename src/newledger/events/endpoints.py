@@ -19,7 +19,6 @@ from newledger.appconnect import apps
 from newledger.appconnect.grants import delegated_permissions
 from newledger.appconnect.models import App
 from newledger.appconnect.outbound import OutboundRefused, check_url, is_public_address
-from newledger.audit.services import record
 from newledger.audit.tags import Event
 from newledger.config import get_settings
 from newledger.db import utcnow
@@ -116,18 +115,11 @@ def _record(
     actor: Actor,
     app: App,
     endpoint: WebhookEndpoint,
-    **details: object,
+    **more: object,
 ) -> None:
-    record(
-        session,
-        event,
-        actor,
-        company_id=app.company_id,
-        subject_type="app",
-        subject_id=app.id,
-        details={"client_id": app.client_id, "endpoint_id": endpoint.id, "url": endpoint.url,
-                 **details},
-    )  # fmt: skip
+    apps.record_app_event(
+        session, event, actor, app, endpoint_id=endpoint.id, url=endpoint.url, **more
+    )
 
 
 def list_endpoints(session: Session, actor: Actor, client_id: str) -> list[WebhookEndpoint]:
