@@ -3,10 +3,12 @@ voids included; a token sees only its own company and the types it may read."""
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from newledger.events.feed import read_changes
 from newledger.ledger import contacts, expenses, invoices, payments
 from tests.conftest import LiveServer
 from tests.support.api import Api, api_for, invoice_body
@@ -175,3 +177,37 @@ def test_a_token_reads_only_the_types_it_may_read_in_its_own_company(
     bad = reader.get("/changes", params={"since": "x1"})
     assert bad.status_code in (400, 422)
     assert reader.get("/changes", params={"types": "ledger"}).status_code == 422
+
+
+def test_a_reader_polling_while_writers_commit_at_once_misses_no_change(
+    sessions: sessionmaker[Session],
+) -> None:
+    """The cursor is a per-company number taken under a row lock held to commit, so a change
+    that committed late cannot carry a number a reader has already passed."""
+    books = make_books(sessions)
+    made: list[int] = []
+
+    def write(prefix: str) -> None:
+        for i in range(15):
+            with sessions.begin() as session:
+                contact = contacts.create_contact(session, books.actor, name=f"{prefix} {i}")
+                made.append(contact.id)
+
+    seen: list[tuple[str, int]] = []
+    cursor = ""
+
+    def read() -> None:
+        nonlocal cursor
+        with sessions() as session:
+            page = read_changes(session, books.actor, since=cursor, types=["contact"])
+        seen.extend((c.event_type, c.resource_id) for c in page.changes)
+        cursor = page.next_cursor
+
+    writers = [threading.Thread(target=write, args=(p,)) for p in ("North", "South")]
+    for thread in writers:
+        thread.start()
+    while any(thread.is_alive() for thread in writers):
+        read()
+    read()
+    assert sorted(id_ for _, id_ in seen) == sorted(made)
+    assert len(made) == 30
