@@ -49,6 +49,8 @@ class ChangePageOut(BaseModel):
         "`since`, oldest first. Each type needs its read permission (`invoices:read`, …); "
         "without `types`, every type the token may read is listed."
     ),
+    # One of these, per type asked for: ``requires`` states a single permission.
+    openapi_extra={"x-permission-per-type": {t: p.value for t, p in READ_PERMISSION.items()}},
 )
 async def list_changes(
     since: Annotated[
