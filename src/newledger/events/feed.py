@@ -21,7 +21,7 @@ from newledger.events.models import ChangeEvent
 
 __all__ = ["ChangePage", "change_dict", "read_changes"]
 
-MAX_LIMIT = 1000
+MAX_LIMIT = 200  # as for every list (DESIGN §6)
 
 
 @dataclass(frozen=True, slots=True)

@@ -36,12 +36,15 @@ def send(delivery: Claimed) -> Outcome:
     client = getattr(_local, "client", None)
     if client is None:
         client = _local.client = keep_alive_client()
-    secret = signing.unseal(delivery.sealed_secret)
-    headers = signing.signed_headers(secret, delivery.message_id, delivery.payload, utcnow())
     try:
+        secret = signing.unseal(delivery.sealed_secret)
+        headers = signing.signed_headers(secret, delivery.message_id, delivery.payload, utcnow())
         answer = post(delivery.url, delivery.payload.encode(), headers, client=client)
     except OutboundRefused as exc:
         return Outcome(delivery.id, None, exc.reason)
+    except Exception:  # a secret sealed under another server key, say: retried, not stuck
+        log.exception("webhook delivery %s could not be sent", delivery.id)
+        return Outcome(delivery.id, None, "internal_error")
     return Outcome(delivery.id, answer.status)
 
 
