@@ -8,12 +8,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from newledger.appconnect import apps
+from newledger.config import Settings
 from newledger.errors import PermissionDenied, ValidationFailed
 from newledger.events.catalogue import EventType
 from newledger.events.changes import emit
 from newledger.events.endpoints import create_endpoint
 from newledger.events.models import WebhookDelivery
-from newledger.events.outbox import claim
+from newledger.events.outbox import RETRY_STEPS, claim
 from newledger.identity.permissions import Role
 from tests.support.appconnect import make_app
 from tests.support.books import make_books
@@ -73,3 +74,9 @@ def test_a_revoked_app_gets_no_new_events_and_not_the_queued_ones(
         [queued] = session.scalars(select(WebhookDelivery)).all()  # none for the second change
         [claimed] = claim(session, "test", 10, 30)
     assert claimed.id == queued.id and not claimed.allowed
+
+
+def test_a_failing_delivery_is_retried_for_at_least_a_day_by_default() -> None:
+    base = Settings().webhook_retry_base_seconds
+    assert base * sum(RETRY_STEPS) >= 24 * 3600
+    assert base * sum(RETRY_STEPS[:-1]) < 24 * 3600  # and the last retry comes after a day
