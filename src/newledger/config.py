@@ -48,9 +48,6 @@ class Settings(BaseSettings):
     # Test-only: lets client ID metadata documents (and other guarded outbound fetches) reach
     # loopback addresses and plain http on loopback. Never set it in production.
     outbound_allow_loopback: bool = False
-    # Test-only: a PEM file of one more CA that guarded outbound requests trust (the webhook
-    # tests' local HTTPS receiver). Never set it in production.
-    outbound_ca_file: str | None = None
     # Webhooks (newledger/events): run the delivery worker inside `newledger serve` (off: run
     # `newledger worker` instead, or as well); the first retry's delay, which the later ones
     # scale (5 s → about 27 h of retries); how long a worker owns the rows it claimed (a killed

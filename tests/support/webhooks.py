@@ -81,7 +81,9 @@ class Receiver:
         """What a worker (or server) needs to reach this receiver, with fast retries."""
         return {
             "NEWLEDGER_OUTBOUND_ALLOW_LOOPBACK": "true",
-            "NEWLEDGER_OUTBOUND_CA_FILE": str(self.ca_file),
+            # The test CA as the only trusted root (httpx reads SSL_CERT_FILE), as the
+            # client metadata document tests do.
+            "SSL_CERT_FILE": str(self.ca_file),
             "NEWLEDGER_WEBHOOK_RETRY_BASE_SECONDS": "0.05",
             "NEWLEDGER_WEBHOOK_POLL_SECONDS": "0.05",
             **more,

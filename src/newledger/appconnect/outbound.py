@@ -14,9 +14,6 @@ A URL a stranger hands us must not make NewLedger reach into its own network (SS
 - TLS is verified against the host name, as for any request;
 - limits on redirects, response size (read as a stream and cut off) and total time.
 
-TLS trusts the usual roots; the test-only setting ``outbound_ca_file`` adds one more CA, so tests
-can run a real HTTPS receiver with a certificate they made.
-
 Hand-written on purpose: httpx has no hook between "resolve" and "connect" other than the
 network backend of its transport layer (httpcore), which is what ``_GuardedBackend`` is.
 """
@@ -25,11 +22,9 @@ from __future__ import annotations
 
 import ipaddress
 import socket
-import ssl
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from functools import lru_cache
 from urllib.parse import urljoin, urlsplit
 
 import httpcore
@@ -160,27 +155,13 @@ class _Body(httpx.SyncByteStream):
         self._response.close()
 
 
-def _ssl_context() -> ssl.SSLContext:
-    return _ssl_context_for(get_settings().outbound_ca_file)
-
-
-@lru_cache(maxsize=2)
-def _ssl_context_for(extra_ca_file: str | None) -> ssl.SSLContext:
-    """One context per process: loading the CA bundle costs more than a TLS handshake, and a
-    client-side context is safe to share between threads."""
-    context = httpx.create_ssl_context()
-    if extra_ca_file:
-        context.load_verify_locations(cafile=extra_ca_file)
-    return context
-
-
 class _GuardedTransport(httpx.BaseTransport):
     """httpx's ``HTTPTransport`` takes no network backend, so this is its ``handle_request``
-    over an httpcore pool that has one (no proxies, no keep-alive)."""
+    over an httpcore pool that has one (no proxies; keep-alive only for ``keep_alive_client``)."""
 
     def __init__(self, allow_loopback: bool, keepalive_expiry: float = 0) -> None:
         self._pool = httpcore.ConnectionPool(
-            ssl_context=_ssl_context(),
+            ssl_context=httpx.create_ssl_context(),
             max_connections=1,
             keepalive_expiry=keepalive_expiry,
             network_backend=_GuardedBackend(allow_loopback),
