@@ -33,6 +33,8 @@ TEST_SECRET_KEY = "test-secret-key-0123456789abcdef0123456789"
 # The test process and the servers it starts share one server key (digests made here must verify
 # there), and no test run writes a generated key into the checkout.
 os.environ["NEWLEDGER_SECRET_KEY"] = TEST_SECRET_KEY
+# Servers started by tests deliver no webhooks unless a test asks (tests/events start workers).
+os.environ["NEWLEDGER_WEBHOOK_WORKER"] = "false"
 IS_PG = bool(PG_URL)
 
 

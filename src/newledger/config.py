@@ -52,6 +52,14 @@ class Settings(BaseSettings):
     # Test-only: lets client ID metadata documents (and other guarded outbound fetches) reach
     # loopback addresses and plain http on loopback. Never set it in production.
     outbound_allow_loopback: bool = False
+    # Webhooks (newledger/events): run the delivery worker inside `newledger serve` (off: run
+    # `newledger worker` instead, or as well); the first retry's delay, which the later ones
+    # scale (5 s → about 27 h of retries); how long a worker owns the rows it claimed (a killed
+    # worker's rows come back after it); how often an idle worker looks for work.
+    webhook_worker: bool = True
+    webhook_retry_base_seconds: float = 5.0
+    webhook_lease_seconds: float = 60.0
+    webhook_poll_seconds: float = 1.0
     # redis://[:password@]host:port/db: every rate-limit counter is shared through it by all
     # workers and instances. Unset, token and API counters are per worker and sign-in and TOTP
     # counters live in the database. A SecretStr: the URL may carry a password.

@@ -3,6 +3,13 @@
 from newledger.appconnect.models import App, RevokedToken
 from newledger.audit.models import Activity
 from newledger.db import Base
+from newledger.events.models import (
+    ChangeCounter,
+    ChangeEvent,
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
 from newledger.idempotency.models import IdempotencyKey
 from newledger.identity.models import (
     Company,
@@ -37,6 +44,8 @@ __all__ = [
     "BankAccount",
     "BankTransaction",
     "Base",
+    "ChangeCounter",
+    "ChangeEvent",
     "Company",
     "Contact",
     "Expense",
@@ -53,4 +62,7 @@ __all__ = [
     "RevokedToken",
     "User",
     "WebSession",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WebhookEndpoint",
 ]

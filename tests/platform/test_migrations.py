@@ -2,7 +2,7 @@
 
 import datetime as dt
 
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, inspect, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from newledger.ledger.invoices import approve_invoice, create_draft_invoice
@@ -56,4 +56,17 @@ def test_migrating_down_and_up_keeps_every_row(
     finally:
         upgrade(engine)
     assert _counts(engine, tables) == before
+    assert pending_model_changes(engine) == []
+
+
+def test_the_events_migration_goes_down_to_0007_and_back(engine: Engine) -> None:
+    """0008 adds the change feed and webhook tables, and removes exactly them."""
+    tables = {"change_counters", "change_events", "webhook_endpoints", "webhook_deliveries",
+              "webhook_attempts"}  # fmt: skip
+    try:
+        downgrade(engine, "0007")
+        assert not tables & set(inspect(engine).get_table_names())
+    finally:
+        upgrade(engine)
+    assert tables <= set(inspect(engine).get_table_names())
     assert pending_model_changes(engine) == []

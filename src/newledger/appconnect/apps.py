@@ -31,6 +31,7 @@ __all__ = [
     "get_app",
     "get_app_by_id",
     "list_apps",
+    "record_app_event",
     "restore_app",
     "revoke_app",
     "revoke_apps_created_by",
@@ -137,7 +138,7 @@ def create_app(
     )
     session.add(app)
     session.flush()
-    _record(session, Event.APP_CREATED, actor, app, permissions=app.permissions)
+    record_app_event(session, Event.APP_CREATED, actor, app, permissions=app.permissions)
     return app, secret
 
 
@@ -198,7 +199,7 @@ def rotate_secret(
         app.version += 1
     app.secret_digest = secrets.digest(secret)
     session.flush()
-    _record(session, Event.APP_ROTATED, actor, app, grace_seconds=grace_seconds)
+    record_app_event(session, Event.APP_ROTATED, actor, app, grace_seconds=grace_seconds)
     return app, secret
 
 
@@ -255,14 +256,14 @@ def revoke_apps_created_by(
         _end_tokens(app)
     session.flush()
     for app in ended:
-        _record(session, Event.APP_REVOKED, actor, app, reason=reason)
+        record_app_event(session, Event.APP_REVOKED, actor, app, reason=reason)
     return len(ended)
 
 
 def _recorded(session: Session, event: Event, actor: Actor, app: App) -> App:
     """Flush the app's change and record it in the activity log."""
     session.flush()
-    _record(session, event, actor, app)
+    record_app_event(session, event, actor, app)
     return app
 
 
@@ -272,7 +273,10 @@ def _end_tokens(app: App) -> None:
     app.previous_secret_expires_at = None
 
 
-def _record(session: Session, event: Event, actor: Actor, app: App, **details: object) -> None:
+def record_app_event(
+    session: Session, event: Event, actor: Actor, app: App, **details: object
+) -> None:
+    """An activity row about ``app`` (its client id and name in the details, with ``details``)."""
     record(
         session,
         event,

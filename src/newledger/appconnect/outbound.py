@@ -1,5 +1,5 @@
 """The one guarded fetcher for URLs that users or clients supply (DESIGN §8): client ID metadata
-documents today; logos and webhooks go through it too.
+documents and webhook deliveries (``post``); logos go through it too.
 
 A URL a stranger hands us must not make NewLedger reach into its own network (SSRF, RFC 9700
 §4.15 and the client ID metadata document draft's security considerations). So:
@@ -32,7 +32,15 @@ import httpx
 
 from newledger.config import get_settings
 
-__all__ = ["Fetched", "OutboundRefused", "check_url", "fetch", "is_public_address"]
+__all__ = [
+    "Fetched",
+    "OutboundRefused",
+    "check_url",
+    "fetch",
+    "is_public_address",
+    "keep_alive_client",
+    "post",
+]
 
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 _LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1"})
@@ -149,13 +157,13 @@ class _Body(httpx.SyncByteStream):
 
 class _GuardedTransport(httpx.BaseTransport):
     """httpx's ``HTTPTransport`` takes no network backend, so this is its ``handle_request``
-    over an httpcore pool that has one (no proxies, no keep-alive)."""
+    over an httpcore pool that has one (no proxies; keep-alive only for ``keep_alive_client``)."""
 
-    def __init__(self, allow_loopback: bool) -> None:
+    def __init__(self, allow_loopback: bool, keepalive_expiry: float = 0) -> None:
         self._pool = httpcore.ConnectionPool(
             ssl_context=httpx.create_ssl_context(),
             max_connections=1,
-            keepalive_expiry=0,
+            keepalive_expiry=keepalive_expiry,
             network_backend=_GuardedBackend(allow_loopback),
         )
 
@@ -203,6 +211,18 @@ def check_url(url: str, allow_loopback: bool | None = None) -> None:
         raise OutboundRefused("bad_url", "The URL needs a host and no user information")
 
 
+def _client(
+    allow_loopback: bool, headers: dict[str, str], keepalive_expiry: float = 0
+) -> httpx.Client:
+    return httpx.Client(
+        transport=_GuardedTransport(allow_loopback, keepalive_expiry),
+        follow_redirects=False,
+        trust_env=False,
+        # identity: a compressed body would dodge the size limit (a decompression bomb).
+        headers={"Accept-Encoding": "identity", "User-Agent": _USER_AGENT, **headers},
+    )
+
+
 def fetch(
     url: str,
     *,
@@ -218,16 +238,10 @@ def fetch(
     """
     allow_loopback = get_settings().outbound_allow_loopback
     deadline = time.monotonic() + timeout
-    with httpx.Client(
-        transport=_GuardedTransport(allow_loopback),
-        follow_redirects=False,
-        trust_env=False,
-        # identity: a compressed body would dodge the size limit (a decompression bomb).
-        headers={"Accept": accept, "Accept-Encoding": "identity", "User-Agent": _USER_AGENT},
-    ) as client:
+    with _client(allow_loopback, {"Accept": accept}) as client:
         for _ in range(max_redirects + 1):
             check_url(url, allow_loopback)
-            fetched = _get(client, url, max_bytes, deadline)
+            fetched = _send(client, "GET", url, max_bytes, deadline)
             location = fetched.headers.get("location")
             if fetched.status not in _REDIRECTS or not location:
                 return fetched
@@ -235,12 +249,50 @@ def fetch(
     raise OutboundRefused("too_many_redirects", "The URL redirects too many times")
 
 
-def _get(client: httpx.Client, url: str, max_bytes: int, deadline: float) -> Fetched:
+def keep_alive_client(keepalive_expiry: float = 30.0) -> httpx.Client:
+    """A guarded client for many ``post`` calls from one thread that keeps its connection open
+    between them (webhooks to the same receiver skip a TLS handshake each). A kept connection
+    goes to the address that was checked when it was opened; every new one is checked."""
+    return _client(get_settings().outbound_allow_loopback, {}, keepalive_expiry)
+
+
+def post(
+    url: str,
+    content: bytes,
+    headers: dict[str, str],
+    *,
+    max_bytes: int = 16 * 1024,
+    timeout: float = 10.0,
+    client: httpx.Client | None = None,
+) -> Fetched:
+    """POST ``content`` to ``url`` through the guards (on ``client`` from ``keep_alive_client``
+    if given). Redirects are not followed (a webhook receiver answers where it was
+    registered); any status is returned."""
+    allow_loopback = get_settings().outbound_allow_loopback
+    check_url(url, allow_loopback)
+    deadline = time.monotonic() + timeout
+    if client is not None:
+        return _send(client, "POST", url, max_bytes, deadline, content, headers)
+    with _client(allow_loopback, {}) as own:
+        return _send(own, "POST", url, max_bytes, deadline, content, headers)
+
+
+def _send(
+    client: httpx.Client,
+    method: str,
+    url: str,
+    max_bytes: int,
+    deadline: float,
+    content: bytes | None = None,
+    headers: dict[str, str] | None = None,
+) -> Fetched:
     left = deadline - time.monotonic()
     if left <= 0:
         raise OutboundRefused("timeout", "The fetch took too long")
     try:
-        with client.stream("GET", url, timeout=httpx.Timeout(left)) as response:
+        with client.stream(
+            method, url, content=content, headers=headers, timeout=httpx.Timeout(left)
+        ) as response:
             declared = response.headers.get("content-length", "")
             if declared.isdigit() and int(declared) > max_bytes:
                 raise OutboundRefused("too_large", "The response is too large")

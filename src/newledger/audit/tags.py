@@ -80,6 +80,10 @@ class Event(StrEnum):
     # A used refresh token or authorization code presented again: the connection is revoked.
     REFRESH_TOKEN_REUSED = "appconnect:connection:refresh_reuse"
     CODE_REPLAYED = "appconnect:connection:code_replay"
+    # Webhooks (newledger/events)
+    WEBHOOK_ENDPOINT_CREATED = "appconnect:webhook_endpoint:created"
+    WEBHOOK_ENDPOINT_DELETED = "appconnect:webhook_endpoint:deleted"
+    WEBHOOK_DELIVERY_RESENT = "appconnect:webhook_delivery:resent"
 
 
 _WORDS = {
@@ -87,6 +91,8 @@ _WORDS = {
     "bank_transaction": "bank transaction",
     "oauth_client": "OAuth client",
     "connection": "OAuth connection",
+    "webhook_endpoint": "webhook endpoint",
+    "webhook_delivery": "webhook delivery",
 }
 # Where "subject action" reads badly, the words people use.
 _LABELS = {

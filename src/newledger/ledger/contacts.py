@@ -12,6 +12,8 @@ from newledger.actor import Actor
 from newledger.audit.services import record
 from newledger.audit.tags import Event
 from newledger.errors import NotFound, ValidationFailed
+from newledger.events.catalogue import EventType
+from newledger.events.changes import emit
 from newledger.identity.permissions import Permission
 from newledger.identity.services import looks_like_email
 from newledger.ledger._common import company_for, company_row, load_account, readable_row
@@ -131,6 +133,7 @@ def create_contact(
         subject_id=contact.id,
         details={"name": contact.name, "kind": contact.kind},
     )
+    emit(session, company.id, EventType.CONTACT_CREATED, contact.id)
     return contact
 
 
@@ -176,6 +179,7 @@ def update_contact(
             subject_id=contact.id,
             details={"changed": sorted(changed)},
         )
+        emit(session, company.id, EventType.CONTACT_UPDATED, contact.id)
     return contact
 
 

@@ -22,6 +22,8 @@ from newledger.actor import Actor
 from newledger.audit.services import record
 from newledger.audit.tags import Event
 from newledger.errors import InvalidState, ValidationFailed
+from newledger.events.catalogue import EventType
+from newledger.events.changes import emit
 from newledger.identity.permissions import Permission
 from newledger.ledger._common import (
     check_version,
@@ -126,6 +128,7 @@ def create_draft_expense(
             "source": expense.source,
         },
     )
+    emit(session, company.id, EventType.EXPENSE_DRAFTED, expense.id)
     return expense
 
 
@@ -186,6 +189,7 @@ def update_draft_expense(
         subject_id=expense.id,
         details={"changed": sorted(changes), "version": expense.version},
     )
+    emit(session, company.id, EventType.EXPENSE_UPDATED, expense.id)
     return expense
 
 
@@ -213,6 +217,7 @@ def delete_draft_expense(
     )
     session.delete(expense)
     flush_versioned(session, "expense")
+    emit(session, company.id, EventType.EXPENSE_DELETED, expense_id)
 
 
 def approve_expense(
@@ -282,6 +287,7 @@ def approve_expense(
             "source": expense.source,
         },
     )
+    emit(session, company.id, EventType.EXPENSE_APPROVED, expense.id)
     return expense
 
 
@@ -302,6 +308,7 @@ def reject_expense(
         subject_id=expense.id,
         details={"kind": expense.kind, "reason": reason[:200]},
     )
+    emit(session, company.id, EventType.EXPENSE_REJECTED, expense.id)
     return expense
 
 
@@ -329,6 +336,7 @@ def void_expense(
         subject_id=expense.id,
         details={"kind": expense.kind, "reason": reason[:200], "journal_entry_id": entry.id},
     )
+    emit(session, company.id, EventType.EXPENSE_VOIDED, expense.id)
     return expense
 
 

@@ -18,6 +18,8 @@ from newledger.actor import Actor
 from newledger.audit.services import record
 from newledger.audit.tags import Event
 from newledger.errors import InvalidState, ValidationFailed
+from newledger.events.catalogue import EventType
+from newledger.events.changes import emit
 from newledger.identity.permissions import Permission
 from newledger.ledger._common import (
     check_version,
@@ -124,6 +126,7 @@ def create_draft_invoice(
             "source": invoice.source,
         },
     )
+    emit(session, company.id, EventType.INVOICE_DRAFTED, invoice.id)
     return invoice
 
 
@@ -192,6 +195,7 @@ def update_draft_invoice(
         subject_id=invoice.id,
         details={"number": invoice.number, "changed": sorted(changes), "version": invoice.version},
     )
+    emit(session, company.id, EventType.INVOICE_UPDATED, invoice.id)
     return invoice
 
 
@@ -219,6 +223,7 @@ def delete_draft_invoice(
     )
     session.delete(invoice)
     flush_versioned(session, "invoice")
+    emit(session, company.id, EventType.INVOICE_DELETED, invoice_id)
 
 
 def approve_invoice(
@@ -274,6 +279,7 @@ def approve_invoice(
             "source": invoice.source,
         },
     )
+    emit(session, company.id, EventType.INVOICE_APPROVED, invoice.id)
     return invoice
 
 
@@ -300,6 +306,7 @@ def reject_invoice(
         subject_id=invoice.id,
         details={"number": invoice.number, "reason": reason[:200]},
     )
+    emit(session, company.id, EventType.INVOICE_REJECTED, invoice.id)
     return invoice
 
 
@@ -328,6 +335,7 @@ def void_invoice(
         subject_id=invoice.id,
         details={"number": invoice.number, "reason": reason[:200], "journal_entry_id": entry.id},
     )
+    emit(session, company.id, EventType.INVOICE_VOIDED, invoice.id)
     return invoice
 
 

@@ -18,6 +18,8 @@ from newledger.actor import Actor
 from newledger.audit.services import record
 from newledger.audit.tags import Event
 from newledger.errors import InvalidState, NotFound, ValidationFailed
+from newledger.events.catalogue import EventType
+from newledger.events.changes import emit
 from newledger.identity.permissions import Permission
 from newledger.ledger._common import (
     company_for,
@@ -76,6 +78,14 @@ def _document(
         what = f"invoice {invoice_id}" if invoice_id is not None else f"bill {expense_id}"
         raise NotFound(f"Unknown {what}", code="unknown_document")
     return document
+
+
+_PAID = {
+    (True, True): EventType.INVOICE_PAID,
+    (True, False): EventType.INVOICE_PARTIALLY_PAID,
+    (False, True): EventType.EXPENSE_PAID,
+    (False, False): EventType.EXPENSE_PARTIALLY_PAID,
+}
 
 
 def record_payment(
@@ -196,6 +206,8 @@ def record_payment(
             "status": document.status,
         },
     )
+    emit(session, company.id, EventType.PAYMENT_RECORDED, payment.id)
+    emit(session, company.id, _PAID[is_invoice, document.status == "paid"], document.id)
     return payment
 
 

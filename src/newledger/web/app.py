@@ -14,6 +14,7 @@ from newledger.appconnect.mcp import McpRoutes
 from newledger.appconnect.oauth import metadata as oauth_metadata
 from newledger.appconnect.oauth import register as oauth_register
 from newledger.appconnect.oauth.routes import OAuthEndpoints
+from newledger.events.worker import serve_lifespan
 from newledger.web.guard import RequestGuard
 from newledger.web.setup import install as install_workspace
 from newledger.web.views.ledger import router as ledger_pages
@@ -25,7 +26,12 @@ def create_app() -> ASGIApp:
     (``appconnect/mcp/endpoint.py``); every other request goes to FastAPI.
     Outside both sits ``RequestGuard`` (``web/guard.py``): what every request gets."""
     app = FastAPI(
-        title="NewLedger", version=__version__, docs_url=None, redoc_url=None, openapi_url=None
+        title="NewLedger",
+        version=__version__,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+        lifespan=serve_lifespan,  # the webhook worker thread, unless turned off
     )
 
     @app.get("/healthz", include_in_schema=False)

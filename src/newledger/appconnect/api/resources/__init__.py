@@ -8,6 +8,7 @@ from newledger.appconnect.api.resources import (
     accounts,
     bank,
     categorization,
+    changes,
     contacts,
     expenses,
     invoices,
@@ -30,4 +31,5 @@ ROUTERS: list[APIRouter] = [
     journal.router,
     reports.router,
     categorization.router,
+    changes.router,
 ]

@@ -3,6 +3,7 @@
 - ``tabs``: the App Connect page with its tabs (API Credentials, OAuth Connections, MCP Server);
 - ``apps``: one API-credential app: create, detail, rotate, revoke, delete, restore;
 - ``connections``: one OAuth connection: detail and delete;
+- ``webhooks``: an app's webhook endpoints, their delivery log and resend;
 - ``oauth_apps``: Register OAuth App (a verified OAuth client for a custom MCP client);
 - ``integrations``: per-client setup guides around the company MCP URL;
 - ``consent``: ``/oauth/authorize``, the OAuth consent screen MCP clients send people to;
@@ -22,10 +23,11 @@ from newledger.web.views.appconnect import (
     integrations,
     oauth_apps,
     tabs,
+    webhooks,
 )
 
 __all__ = ["router"]
 
 router = web_router()
-for _module in (tabs, apps, oauth_apps, connections, integrations, consent):
+for _module in (tabs, apps, webhooks, oauth_apps, connections, integrations, consent):
     router.include_router(_module.router)

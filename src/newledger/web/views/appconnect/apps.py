@@ -33,6 +33,7 @@ from newledger.web.deps import (
 )
 from newledger.web.errors import PageError
 from newledger.web.views.appconnect.shared import api_url, settings_page, token_url
+from newledger.web.views.appconnect.webhooks import webhook_section
 
 router = web_router()
 _manage = require_permission(Permission.APPCONNECT_MANAGE)
@@ -195,6 +196,7 @@ def detail_page(request: Request, client_id: str, ctx: WebContext = Depends(_man
         lost=app_views.lost_permissions(view),
         catalogue=CATALOGUE,
         activity=app_views.app_activity(ctx.db, view.app),
+        webhooks=webhook_section(ctx.db, ctx.actor, view.app),
         grace_choices=GRACE_CHOICES,
         token_url=token_url(),
         done=request.query_params.get("done", ""),

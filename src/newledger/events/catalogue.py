@@ -1,0 +1,73 @@
+"""What can change, as ``resource.action`` event types, and what a reader needs to see it.
+
+One list serves the change feed (``types=invoice,contact``), the webhook endpoint form (the
+event types to send) and the webhook payloads' ``type``.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from newledger.identity.permissions import Permission
+
+__all__ = ["DESCRIPTIONS", "READ_PERMISSION", "TOMBSTONES", "EventType", "resource_of"]
+
+
+class EventType(StrEnum):
+    INVOICE_DRAFTED = "invoice.drafted"
+    INVOICE_UPDATED = "invoice.updated"
+    INVOICE_DELETED = "invoice.deleted"
+    INVOICE_APPROVED = "invoice.approved"
+    INVOICE_REJECTED = "invoice.rejected"
+    INVOICE_PARTIALLY_PAID = "invoice.partially_paid"
+    INVOICE_PAID = "invoice.paid"
+    INVOICE_VOIDED = "invoice.voided"
+    EXPENSE_DRAFTED = "expense.drafted"
+    EXPENSE_UPDATED = "expense.updated"
+    EXPENSE_DELETED = "expense.deleted"
+    EXPENSE_APPROVED = "expense.approved"
+    EXPENSE_REJECTED = "expense.rejected"
+    EXPENSE_PARTIALLY_PAID = "expense.partially_paid"
+    EXPENSE_PAID = "expense.paid"
+    EXPENSE_VOIDED = "expense.voided"
+    CONTACT_CREATED = "contact.created"
+    CONTACT_UPDATED = "contact.updated"
+    PAYMENT_RECORDED = "payment.recorded"
+
+
+DESCRIPTIONS: dict[EventType, str] = {
+    EventType.INVOICE_DRAFTED: "An invoice draft was created",
+    EventType.INVOICE_UPDATED: "An invoice draft was edited",
+    EventType.INVOICE_DELETED: "An invoice draft was deleted",
+    EventType.INVOICE_APPROVED: "An invoice draft was approved and posted",
+    EventType.INVOICE_REJECTED: "An invoice draft was rejected",
+    EventType.INVOICE_PARTIALLY_PAID: "Part of an invoice was paid",
+    EventType.INVOICE_PAID: "An invoice was paid in full",
+    EventType.INVOICE_VOIDED: "An invoice was voided",
+    EventType.EXPENSE_DRAFTED: "An expense or bill draft was created",
+    EventType.EXPENSE_UPDATED: "An expense or bill draft was edited",
+    EventType.EXPENSE_DELETED: "An expense or bill draft was deleted",
+    EventType.EXPENSE_APPROVED: "An expense or bill draft was approved and posted",
+    EventType.EXPENSE_REJECTED: "An expense or bill draft was rejected",
+    EventType.EXPENSE_PARTIALLY_PAID: "Part of a bill was paid",
+    EventType.EXPENSE_PAID: "A bill was paid in full",
+    EventType.EXPENSE_VOIDED: "An expense or bill was voided",
+    EventType.CONTACT_CREATED: "A contact was created",
+    EventType.CONTACT_UPDATED: "A contact was changed",
+    EventType.PAYMENT_RECORDED: "A payment was recorded",
+}
+
+# The permission that reads a resource: the feed shows, and webhooks send, only those types.
+READ_PERMISSION: dict[str, Permission] = {
+    "invoice": Permission.INVOICES_READ,
+    "expense": Permission.EXPENSES_READ,
+    "contact": Permission.CONTACTS_READ,
+    "payment": Permission.PAYMENTS_READ,
+}
+
+# After these the record is gone: the feed marks them ``deleted`` so a sync client drops it.
+TOMBSTONES = frozenset({EventType.INVOICE_DELETED, EventType.EXPENSE_DELETED})
+
+
+def resource_of(event_type: str) -> str:
+    return event_type.split(".", 1)[0]
