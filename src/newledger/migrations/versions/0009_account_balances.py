@@ -1,7 +1,7 @@
 """account totals: per account and currency, over all dates, beside the daily balances
 
 Revision ID: 0009
-Revises: 0007
+Revises: 0008
 Create Date: 2026-11-29 01:10:00
 
 Filled from ``account_daily_balances`` in the same migration, so every company's totals agree
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0009"
-down_revision: str | None = "0007"
+down_revision: str | None = "0008"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
