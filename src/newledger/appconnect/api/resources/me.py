@@ -104,7 +104,12 @@ def _iso(ts: int) -> str:
     return dt.datetime.fromtimestamp(ts, dt.UTC).isoformat()
 
 
-@router.get("/me", response_model=MeOut, summary="Which app or connection this token is")
+@router.get(
+    "/me",
+    operation_id="getMe",
+    response_model=MeOut,
+    summary="Which app or connection this token is",
+)
 async def me(ctx: ApiContext = requires(None)) -> Response:
     """The app (or OAuth connection) behind this token, its company, its effective permissions
     (token scope ∩ delegated ∩ the delegating user's current permissions) and the token's
@@ -129,7 +134,12 @@ async def me(ctx: ApiContext = requires(None)) -> Response:
     return ctx.respond(out)
 
 
-@router.get("/company", response_model=CompanyOut, summary="The company's profile")
+@router.get(
+    "/company",
+    operation_id="getCompany",
+    response_model=CompanyOut,
+    summary="The company's profile",
+)
 async def company(ctx: ApiContext = requires(Permission.COMPANY_READ)) -> Response:
     return ctx.respond(company_dict(get_company(ctx.session, ctx.actor)))
 
@@ -154,7 +164,10 @@ def activity_dict(row: Activity) -> dict[str, Any]:
 
 
 @router.get(
-    "/activity", response_model=PageModel[ActivityOut], summary="The company's activity log"
+    "/activity",
+    operation_id="listActivity",
+    response_model=PageModel[ActivityOut],
+    summary="The company's activity log",
 )
 async def list_activity(
     params: Annotated[PageRequest, Depends(list_params)],
