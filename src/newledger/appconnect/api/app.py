@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 from starlette.responses import HTMLResponse
 
+from newledger.appconnect.api.guards import guard_routes
 from newledger.appconnect.api.limits import BodySizeLimit
 from newledger.appconnect.api.openapi import build_openapi, docs_page
 from newledger.appconnect.api.problems import install_problem_handlers
@@ -33,6 +34,7 @@ def create_api_app() -> FastAPI:
     api.add_middleware(BodySizeLimit)
     for router in ROUTERS:
         api.include_router(router)
+    guard_routes(api)
     api.openapi = lambda: build_openapi(api, ROUTERS)  # type: ignore[method-assign]
     return api
 

@@ -146,11 +146,6 @@ class Page(BaseModel, Generic[T]):
         description="Pass as `cursor` to read the next page; null on the last page."
     )
 
-    @classmethod
-    def model_parametrized_name(cls, params: tuple[type[Any], ...]) -> str:
-        # ``InvoiceSummaryPage``, not ``Page_InvoiceSummary_``: a readable generated class.
-        return f"{params[0].__name__}Page"
-
 
 class StrictBody(BaseModel):
     """Request bodies reject unknown fields, so a typo is a 422, not silently ignored."""
