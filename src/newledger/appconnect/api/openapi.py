@@ -131,7 +131,7 @@ _IF_NONE_MATCH = {
     "in": "header",
     "required": False,
     "description": "An `ETag` from an earlier read: 304 with no body when it is still current.",
-    "schema": {"type": "string", "maxLength": 200},
+    "schema": {"type": "string"},
 }
 
 

@@ -10,6 +10,7 @@ from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Path
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -23,6 +24,7 @@ from newledger.money import CURRENCIES
 __all__ = [
     "AMOUNT_PATTERN",
     "MAX_ID",
+    "QUERY_TEXT_PATTERN",
     "TEXT_PATTERN",
     "Amount",
     "CurrencyCode",
@@ -96,12 +98,20 @@ Day = Annotated[
 Timestamp = Annotated[
     dt.datetime,
     BeforeValidator(_iso_timestamp),
-    WithJsonSchema({"type": "string", "format": "date-time", "pattern": TIMESTAMP_PATTERN}),
+    # No ``format: date-time``: that needs a zone, and a time without one is read as UTC.
+    WithJsonSchema({"type": "string", "pattern": TIMESTAMP_PATTERN}),
 ]
 WireBool = Annotated[bool, BeforeValidator(_wire_bool), WithJsonSchema({"type": "boolean"})]
 # ISO 4217 codes this server books in; the document lists them, so a client knows them upfront.
+def _known_currency(code: str) -> str:
+    if code not in CURRENCIES:
+        raise ValueError("not a currency this server books in")
+    return code
+
+
 CurrencyCode = Annotated[
     str,
+    AfterValidator(_known_currency),
     Field(
         pattern=r"^[A-Z]{3}$",
         examples=["USD"],
@@ -110,6 +120,8 @@ CurrencyCode = Annotated[
 ]
 # Text never contains NUL: PostgreSQL cannot store it.
 TEXT_PATTERN = r"^[^\x00]*$"
+# Query text has no control characters at all: the request guard refuses them in any address.
+QUERY_TEXT_PATTERN = r"^[^\x00-\x1f\x7f-\x9f]*$"
 
 
 def _has_nul(value: Any) -> bool:

@@ -13,7 +13,7 @@ from newledger.appconnect.api.deps import ApiContext, requires
 from newledger.appconnect.api.idempotency import Created, IdempotencyKeyHeader, run_create
 from newledger.appconnect.api.pagination import list_params, page_json
 from newledger.appconnect.api.schemas import (
-    TEXT_PATTERN,
+    QUERY_TEXT_PATTERN,
     DbId,
     IdPath,
     Page,
@@ -84,7 +84,7 @@ async def list_contacts(
     kind: Annotated[Kind | None, Query(description="customer or vendor also lists both")] = None,
     q: Annotated[
         str | None,
-        Query(max_length=100, pattern=TEXT_PATTERN, description="Name or email contains"),
+        Query(max_length=100, pattern=QUERY_TEXT_PATTERN, description="Name or email contains"),
     ] = None,
     include_archived: WireBool = False,
     ctx: ApiContext = requires(Permission.CONTACTS_READ),

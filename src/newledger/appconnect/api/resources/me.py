@@ -12,7 +12,7 @@ from starlette.responses import Response
 
 from newledger.appconnect.api.deps import ApiContext, bearer_token, requires
 from newledger.appconnect.api.pagination import list_params, page_json
-from newledger.appconnect.api.schemas import TEXT_PATTERN
+from newledger.appconnect.api.schemas import QUERY_TEXT_PATTERN
 from newledger.appconnect.api.schemas import Page as PageModel
 from newledger.appconnect.models import App
 from newledger.appconnect.tokens import parse_access_token
@@ -175,7 +175,7 @@ async def list_activity(
         str | None,
         Query(
             max_length=80,
-            pattern=TEXT_PATTERN,
+            pattern=QUERY_TEXT_PATTERN,
             description="Only this event, e.g. ledger:invoice:drafted",
         ),
     ] = None,
