@@ -3,7 +3,9 @@ schemathesis driving every operation of the published OpenAPI document."""
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -46,27 +48,66 @@ def test_authlib_client_credentials_client_gets_a_token_and_reads_invoices(
         assert me["permissions"] == ["invoices:read"]
 
 
-def test_the_openapi_document_is_3_1_and_states_each_operations_permission(
+def test_the_openapi_document_is_3_1_and_states_each_operations_scope(
     live_server: LiveServer,
 ) -> None:
     spec = httpx.get(f"{live_server.url}/api/v1/openapi.json").json()
     assert spec["openapi"].startswith("3.1")
-    assert spec["components"]["securitySchemes"]["bearerAuth"]["scheme"] == "bearer"
+    flow = spec["components"]["securitySchemes"]["oauth2"]["flows"]["clientCredentials"]
+    assert flow["tokenUrl"] == f"{live_server.url}/oauth/token"
+    assert sorted(flow["scopes"]) == sorted(ALL)
     operations = [
         (path, method, op) for path, item in spec["paths"].items() for method, op in item.items()
     ]
     assert len(operations) >= 30
+    ids = [op["operationId"] for _, _, op in operations]
+    assert len(set(ids)) == len(ids)
+    assert {"listInvoices", "getInvoice", "createInvoiceDraft", "getProfitAndLoss"} <= set(ids)
     for path, method, op in operations:
-        assert op["security"] == [{"bearerAuth": []}], (method, path)
-        if path != "/me":
-            assert op["x-permission"] in ALL, (method, path)
-            assert f"`{op['x-permission']}`" in op["description"]
+        assert re.fullmatch(r"[a-z]+[A-Za-z]*", op["operationId"]), op["operationId"]
+        if path == "/me":
+            assert op["security"] == [{"oauth2": []}]
+            continue
+        assert op["security"] == [{"oauth2": [op["x-permission"]]}], (method, path)
+        assert op["x-permission"] in ALL, (method, path)
+        assert f"`{op['x-permission']}`" in op["description"]
+        for status in ("400", "401", "403", "422", "429"):
+            problem = op["responses"][status]["content"]["application/problem+json"]
+            assert problem["schema"] == {"$ref": "#/components/schemas/Problem"}
+        assert "WWW-Authenticate" in op["responses"]["401"]["headers"]
+        assert "Retry-After" in op["responses"]["429"]["headers"]
     drafts = {(m, p) for p, m, op in operations if op.get("x-permission") == "invoices:draft"}
     assert drafts == {
         ("post", "/invoices"),
         ("patch", "/invoices/{invoice_id}"),
         ("delete", "/invoices/{invoice_id}"),
     }
+    create = spec["paths"]["/invoices"]["post"]
+    assert {"404", "409", "413", "415"} <= set(create["responses"])
+    assert create["responses"]["201"]["headers"]["Location"]["required"] is True
+    assert create["responses"]["201"]["links"]["getInvoice"]["operationId"] == "getInvoice"
+    patch = spec["paths"]["/invoices/{invoice_id}"]["patch"]
+    if_match = next(p for p in patch["parameters"] if p["name"] == "If-Match")
+    assert if_match["required"] is True and if_match["schema"]["type"] == "string"
+    assert {"409", "412", "428"} <= set(patch["responses"])
+    one = spec["paths"]["/invoices/{invoice_id}"]["get"]
+    assert "304" in one["responses"] and one["responses"]["200"]["headers"]["ETag"]["required"]
+
+
+def test_enums_are_defined_once_and_every_report_is_typed(live_server: LiveServer) -> None:
+    spec = httpx.get(f"{live_server.url}/api/v1/openapi.json").json()
+    text = json.dumps(spec)
+    assert text.count('"partially_paid"') == 1  # only in DocumentStatus
+    schemas = spec["components"]["schemas"]
+    assert schemas["DocumentStatus"]["enum"][0] == "draft"
+    status = schemas["InvoiceSummary"]["properties"]["status"]
+    assert status == {"$ref": "#/components/schemas/DocumentStatus"}
+    assert not [n for n in schemas if "_" in n or "Get" in n]
+    for path, item in spec["paths"].items():
+        if path.startswith("/reports/"):
+            ok = item["get"]["responses"]["200"]["content"]["application/json"]["schema"]
+            name = ok["$ref"].rsplit("/", 1)[-1]
+            assert name.endswith("Report") and schemas[name]["properties"], path
 
 
 def test_the_docs_page_lists_operations_and_permissions_without_scripts(
