@@ -346,6 +346,9 @@ def _page_names(spec: dict[str, Any]) -> dict[str, Any]:
     so a generated client's classes read well."""
     text = re.sub(r"Page_([A-Za-z0-9]+)_(?=[\"/#])", r"\1Page", orjson.dumps(spec).decode())
     renamed: dict[str, Any] = orjson.loads(text)
+    for name, schema in renamed["components"]["schemas"].items():
+        if name.endswith("Page"):
+            schema["title"] = name  # generators name the class after the title
     return renamed
 
 
