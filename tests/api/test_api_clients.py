@@ -110,18 +110,27 @@ def test_enums_are_defined_once_and_every_report_is_typed(live_server: LiveServe
             assert name.endswith("Report") and schemas[name]["properties"], path
 
 
-def test_the_docs_page_lists_operations_and_permissions_without_scripts(
+def test_the_docs_page_is_a_styled_reference_with_examples_and_no_script(
     live_server: LiveServer,
 ) -> None:
     response = httpx.get(f"{live_server.url}/api/docs")
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/html")
+    csp = response.headers["content-security-policy"]
+    assert "default-src 'none'" in csp and "style-src 'self'" in csp
     page = response.text
     assert "<script" not in page
+    assert 'href="/static/app.css"' in page and 'href="/static/apidocs.css"' in page
+    assert httpx.get(f"{live_server.url}/static/apidocs.css").status_code == 200
     assert "/api/v1/invoices/{invoice_id}" in page
+    assert 'id="createInvoiceDraft"' in page
     assert "invoices:draft" in page
-    assert "idempotency_key_reused" in page
-    assert "InvoiceCreate" in page
+    assert 'id="problem-idempotency_key_reused"' in page
+    assert 'id="schema-InvoiceCreate"' in page and 'id="schema-ProfitAndLossReport"' in page
+    # Copy-paste examples against this server: curl and Python (httpx).
+    assert f"curl -s -X POST {live_server.url}/api/v1/invoices" in page
+    assert f"{live_server.url}/oauth/token" in page
+    assert "import httpx" in page and "api.post(&#39;/invoices&#39;" in page
 
 
 # --- schemathesis -------------------------------------------------------------------------

@@ -5,9 +5,10 @@ from __future__ import annotations
 from fastapi import FastAPI
 from starlette.responses import HTMLResponse
 
+from newledger.appconnect.api.docs import docs_page
 from newledger.appconnect.api.guards import guard_routes
 from newledger.appconnect.api.limits import BodySizeLimit
-from newledger.appconnect.api.openapi import build_openapi, docs_page
+from newledger.appconnect.api.openapi import build_openapi
 from newledger.appconnect.api.problems import install_problem_handlers
 from newledger.appconnect.api.resources import ROUTERS
 

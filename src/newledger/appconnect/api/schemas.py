@@ -102,6 +102,8 @@ Timestamp = Annotated[
     WithJsonSchema({"type": "string", "pattern": TIMESTAMP_PATTERN}),
 ]
 WireBool = Annotated[bool, BeforeValidator(_wire_bool), WithJsonSchema({"type": "boolean"})]
+
+
 # ISO 4217 codes this server books in; the document lists them, so a client knows them upfront.
 def _known_currency(code: str) -> str:
     if code not in CURRENCIES:
