@@ -6,7 +6,7 @@ from fastapi import FastAPI
 from starlette.responses import HTMLResponse
 
 from newledger.appconnect.api.docs import docs_page
-from newledger.appconnect.api.guards import guard_routes
+from newledger.appconnect.api.guards import ApiGuard, RouteTable
 from newledger.appconnect.api.limits import BodySizeLimit
 from newledger.appconnect.api.openapi import build_openapi
 from newledger.appconnect.api.problems import install_problem_handlers
@@ -32,10 +32,11 @@ def create_api_app() -> FastAPI:
         separate_input_output_schemas=False,
     )
     install_problem_handlers(api)
+    api.state.route_table = RouteTable(ROUTERS)
+    api.add_middleware(ApiGuard, table=api.state.route_table)
     api.add_middleware(BodySizeLimit)
     for router in ROUTERS:
         api.include_router(router)
-    guard_routes(api)
     api.openapi = lambda: build_openapi(api, ROUTERS)  # type: ignore[method-assign]
     return api
 
@@ -52,4 +53,4 @@ def mount_api(app: FastAPI) -> None:
             page.append(docs_page(api))
         return page[0]
 
-    app.add_api_route("/api/docs", api_docs, methods=["GET"], include_in_schema=False)
+    app.add_api_route("/api/docs", api_docs, methods=["GET", "HEAD"], include_in_schema=False)

@@ -208,7 +208,9 @@ async def http_problem(request: Request, exc: Exception) -> Response:
     code, detail = _HTTP_CODES.get(status, ("error", HTTPStatus(status).phrase))
     headers = dict(exc.headers or {})
     if status == 405:
-        headers["Allow"] = allowed_methods(request.app, get_route_path(request.scope))
+        path = get_route_path(request.scope)
+        table = getattr(request.app.state, "route_table", None)  # the API's (api.guards)
+        headers["Allow"] = table.allow(path) if table else allowed_methods(request.app, path)
     return problem_response(status, code, detail, headers=headers)
 
 
