@@ -14,6 +14,10 @@ import httpx
 from authlib.integrations.httpx_client import OAuth2Client
 from sqlalchemy.orm import Session, sessionmaker
 
+from newledger.identity.services import user_actor
+from newledger.ledger.expenses import create_draft_expense
+from newledger.ledger.invoices import approve_invoice
+from newledger.ledger.payments import record_payment
 from tests.conftest import LiveServer
 from tests.support.api import ALL, api_for
 from tests.support.appconnect import make_app, server_key
@@ -143,6 +147,27 @@ def test_schemathesis_with_all_checks_and_stateful_links_finds_nothing(
     coverage of each keyword's edges, fuzzing, and stateful sequences following the document's
     links) and a fixed seed with deterministic generation, so a run is repeatable."""
     books = make_books(sessions, invoices=5)
+    with sessions.begin() as s:
+        # Something behind every item route: a posted invoice with a payment, expenses.
+        me = user_actor(s, books.owner, books.company_id)
+        approve_invoice(s, me, books.invoice_ids[0])
+        record_payment(
+            s,
+            me,
+            amount="40.00",
+            date="2025-02-01",
+            bank_account_id=books.checking.id,
+            invoice_id=books.invoice_ids[0],
+        )
+        for kind in ("expense", "bill"):
+            create_draft_expense(
+                s,
+                me,
+                kind=kind,
+                contact_id=books.vendor.id,
+                date="2025-02-03",
+                lines=[{"amount": "12.50", "account_id": books.acct("6500")}],
+            )
     api, _ = api_for(live_server.url, sessions, books, *ALL, name="Fuzzer")
     # Schema-valid data the server rightly refuses, as the document says: 409 (not a draft any
     # more, or the key's first request still running), 412 (a stale If-Match) and 422 (what no
@@ -178,3 +203,5 @@ def test_schemathesis_with_all_checks_and_stateful_links_finds_nothing(
     )
     Path(os.environ.get("NEWLEDGER_ST_LOG", tmp_path / "st.log")).write_text(run.stdout)
     assert run.returncode == 0, run.stdout[-20000:] + run.stderr[-5000:]
+    generated = re.search(r"(\d+) generated, \1 passed", run.stdout)
+    assert generated and int(generated.group(1)) >= 2000, run.stdout[-3000:]
