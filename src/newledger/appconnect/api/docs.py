@@ -112,7 +112,9 @@ def _docs_context(spec: dict[str, Any]) -> dict[str, Any]:
             if op is None:
                 continue
             body = op.get("requestBody", {}).get("content", {}).get("application/json", {})
-            ok = next((r for s, r in op["responses"].items() if s.startswith("2")), {})
+            ok: dict[str, Any] = next(
+                (r for s, r in op["responses"].items() if s.startswith("2")), {}
+            )
             ok_schema = ok.get("content", {}).get("application/json", {}).get("schema")
             params = [
                 {
