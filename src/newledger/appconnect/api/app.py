@@ -15,9 +15,14 @@ from newledger.appconnect.api.resources import ROUTERS
 __all__ = ["create_api_app", "mount_api"]
 
 DESCRIPTION = """\
-Read a company's books and drop in drafts for review, with an App Connect bearer token.
-Every operation states the permission it needs (`x-permission`). Amounts are decimal strings
-with their currency; errors are `application/problem+json`."""
+Read a company's books and drop in drafts for review, with an App Connect bearer token (OAuth 2.0
+client credentials; each operation names its scope, also as `x-permission`). Amounts are decimal
+strings with their currency; errors are `application/problem+json` with a stable `code`.
+
+`HEAD` answers wherever `GET` does. Reads of one object and reports carry an `ETag`, and
+`If-None-Match` with it answers 304. Draft updates and deletes need `If-Match` (428 without, 412
+when stale); creates take `Idempotency-Key`. A query parameter an operation does not take is a
+400; a body must be `application/json`. Reference: `/api/docs`."""
 
 
 def create_api_app() -> FastAPI:
