@@ -134,7 +134,7 @@ def test_the_docs_page_is_a_styled_reference_with_examples_and_no_script(
     # Copy-paste examples against this server: curl and Python (httpx).
     assert f"curl -s -X POST {live_server.url}/api/v1/invoices" in page
     assert f"{live_server.url}/oauth/token" in page
-    assert "import httpx" in page and "api.post(&#39;/invoices&#39;" in page
+    assert "import httpx" in page and "response = api.post(\n    &#34;/invoices&#34;," in page
 
 
 # --- schemathesis -------------------------------------------------------------------------

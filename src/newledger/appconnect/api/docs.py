@@ -81,7 +81,7 @@ def _curl(base: str, method: str, path: str, op: dict[str, Any]) -> str:
 
 
 def _python(method: str, path: str, op: dict[str, Any]) -> str:
-    args = [repr(_example_path(path))]
+    args = [f'"{_example_path(path)}"']
     headers: list[str] = []
     names = {p["name"] for p in op.get("parameters", [])}
     if "If-Match" in names:
@@ -92,13 +92,16 @@ def _python(method: str, path: str, op: dict[str, Any]) -> str:
         args.append("headers={" + ", ".join(headers) + "}")
     body = EXAMPLE_BODIES.get(op.get("operationId", ""))
     if body is not None:
-        args.append(f"json={body!r}")
-    call = f"response = api.{method}({', '.join(args)})"
-    return (
-        call
-        + "\nresponse.raise_for_status()"
-        + ("\nprint(response.json())" if method != "delete" else "")
-    )
+        # JSON of strings, numbers and lists reads as the same Python literal.
+        text = orjson.dumps(body, option=orjson.OPT_INDENT_2).decode().replace("\n", "\n    ")
+        args.append(f"json={text}")
+    call = f"response = api.{method}(\n    " + ",\n    ".join(args) + ",\n)"
+    if len(args) == 1:
+        call = f"response = api.{method}({args[0]})"
+    lines = [call, "response.raise_for_status()"]
+    if method != "delete":
+        lines.append("print(response.json())")
+    return "\n".join(lines)
 
 
 def _docs_context(spec: dict[str, Any]) -> dict[str, Any]:
