@@ -130,7 +130,7 @@ _IF_NONE_MATCH = {
 }
 
 
-def _links(path: str, method: str, status: str, op: dict[str, Any]) -> dict[str, Any]:
+def _links(path: str, method: str, op: dict[str, Any]) -> dict[str, Any]:
     """Links from an answer to the operations that can use it (read, update, delete)."""
     ids = LINKED_OPERATIONS.get(path.split("/")[1], {})
     links: dict[str, Any] = {}
@@ -148,8 +148,6 @@ def _links(path: str, method: str, status: str, op: dict[str, Any]) -> dict[str,
     for key in ("get", "update", "delete"):
         target = ids.get(key)
         if target is None or target == op.get("operationId"):
-            continue
-        if method == "get" and key == "get":
             continue
         params: dict[str, str] = {item_id: source}
         if key in ("update", "delete") and ids.get("if_match"):
@@ -194,7 +192,7 @@ def _success(op: dict[str, Any], path: str, method: str, etagged: bool) -> None:
             names += ["Location", "Idempotent-Replayed"]
             required.append("Location")
         response["headers"] = _headers(*names, required=required)
-        links = _links(path, method, status, op)
+        links = _links(path, method, op)
         if links:
             response["links"] = links
 
