@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fastapi import FastAPI
+from fastapi.routing import APIRoute
 from starlette.responses import HTMLResponse
 
 from newledger.appconnect.api.docs import docs_page
@@ -25,6 +26,13 @@ when stale); creates take `Idempotency-Key`. A query parameter an operation does
 400; a body must be `application/json`. Reference: `/api/docs`."""
 
 
+def operation_id(route: APIRoute) -> str:
+    """A route without its own ``operation_id`` gets its function's name in camelCase
+    (``list_changes`` → ``listChanges``), never FastAPI's ``list_changes_changes_get``."""
+    first, *rest = route.name.split("_")
+    return first + "".join(part.title() for part in rest)
+
+
 def create_api_app() -> FastAPI:
     api = FastAPI(
         title="NewLedger REST API",
@@ -35,6 +43,7 @@ def create_api_app() -> FastAPI:
         redoc_url=None,
         root_path_in_servers=False,
         separate_input_output_schemas=False,
+        generate_unique_id_function=operation_id,
     )
     install_problem_handlers(api)
     api.state.route_table = RouteTable(ROUTERS)
