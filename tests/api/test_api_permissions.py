@@ -122,15 +122,17 @@ def test_a_missing_or_bad_token_gets_401_with_a_bearer_challenge(
     books = make_books(sessions, invoices=0)
     cred = make_app(sessions, books.tenant, "invoices:read")
     good = token_for(live_server.url, cred)
-    for headers in (
-        {},
-        {"Authorization": "Basic abc"},
-        {"Authorization": "Bearer nlat_nope.nope"},
-        {"Authorization": f"Bearer {good[:-2]}xx"},
+    realm = 'Bearer realm="NewLedger API"'
+    # RFC 6750 §3.1: error="invalid_token" only when a bearer token was sent.
+    for headers, challenge in (
+        ({}, realm),
+        ({"Authorization": "Basic abc"}, realm),
+        ({"Authorization": "Bearer nlat_nope.nope"}, f'{realm}, error="invalid_token"'),
+        ({"Authorization": f"Bearer {good[:-2]}xx"}, f'{realm}, error="invalid_token"'),
     ):
         response = httpx.get(f"{live_server.url}/api/v1/invoices", headers=headers)
         assert response.status_code == 401
-        assert response.headers["www-authenticate"] == 'Bearer error="invalid_token"'
+        assert response.headers["www-authenticate"] == challenge
         problem = response.json()
         assert problem["code"] == "invalid_token"
         assert good not in response.text

@@ -143,6 +143,10 @@ def test_the_secret_is_shown_once_works_at_the_token_endpoint_and_never_appears_
             assert 'id="client-secret"' not in html
         # The detail page after the token exchange: last used is filled in.
         assert "Last used</dt><dd>never" not in detail.text
+        # The secret screen, the list and the app page each link the REST API reference.
+        for html in (response.text, listing.text, detail.text):
+            assert 'id="api-docs-link"' in html and 'href="/api/docs"' in html
+        assert c.get("/api/docs").status_code == 200
     row = app_row(sessions, page.client_id)
     assert page.secret not in (row.secret_digest, row.previous_secret_digest)
     with sessions() as s:

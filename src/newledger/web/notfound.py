@@ -2,7 +2,8 @@
 
 Starlette answers an unknown path (404), a wrong method (405) and FastAPI an unparsable path
 parameter (``/invoices/abc``: 422) with a bare JSON body. Browsers asking for HTML get the
-workspace's error page instead; the REST API, OAuth and MCP keep their JSON answers.
+workspace's error page instead; OAuth and MCP keep their JSON answers, and anything under
+``/api/`` answers ``application/problem+json`` like the REST API itself.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from fastapi.exception_handlers import (
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from newledger.appconnect.api.problems import http_problem
 from newledger.web.errors import WebRoute
 from newledger.web.templating import render_error
 
@@ -43,6 +45,8 @@ def _wants_page(request: Request) -> bool:
 def install_not_found_pages(app: Any) -> None:
     async def on_http_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, StarletteHTTPException)
+        if request.url.path.startswith("/api/"):
+            return await http_problem(request, exc)
         if exc.status_code in _PAGES and _wants_page(request):
             title, message = _PAGES[exc.status_code]
             return render_error(request, exc.status_code, title, message)

@@ -3,19 +3,34 @@
 from __future__ import annotations
 
 from fastapi import FastAPI
+from fastapi.routing import APIRoute
 from starlette.responses import HTMLResponse
 
+from newledger.appconnect.api.docs import docs_page
+from newledger.appconnect.api.guards import ApiGuard, RouteTable
 from newledger.appconnect.api.limits import BodySizeLimit
-from newledger.appconnect.api.openapi import build_openapi, docs_page
+from newledger.appconnect.api.openapi import build_openapi
 from newledger.appconnect.api.problems import install_problem_handlers
 from newledger.appconnect.api.resources import ROUTERS
 
 __all__ = ["create_api_app", "mount_api"]
 
 DESCRIPTION = """\
-Read a company's books and drop in drafts for review, with an App Connect bearer token.
-Every operation states the permission it needs (`x-permission`). Amounts are decimal strings
-with their currency; errors are `application/problem+json`."""
+Read a company's books and drop in drafts for review, with an App Connect bearer token (OAuth 2.0
+client credentials; each operation names its scope, also as `x-permission`). Amounts are decimal
+strings with their currency; errors are `application/problem+json` with a stable `code`.
+
+`HEAD` answers wherever `GET` does. Reads of one object and reports carry an `ETag`, and
+`If-None-Match` with it answers 304. Draft updates and deletes need `If-Match` (428 without, 412
+when stale); creates take `Idempotency-Key`. A query parameter an operation does not take is a
+400; a body must be `application/json`. Reference: `/api/docs`."""
+
+
+def operation_id(route: APIRoute) -> str:
+    """A route without its own ``operation_id`` gets its function's name in camelCase
+    (``list_changes`` → ``listChanges``), never FastAPI's ``list_changes_changes_get``."""
+    first, *rest = route.name.split("_")
+    return first + "".join(part.title() for part in rest)
 
 
 def create_api_app() -> FastAPI:
@@ -28,8 +43,11 @@ def create_api_app() -> FastAPI:
         redoc_url=None,
         root_path_in_servers=False,
         separate_input_output_schemas=False,
+        generate_unique_id_function=operation_id,
     )
     install_problem_handlers(api)
+    api.state.route_table = RouteTable(ROUTERS)
+    api.add_middleware(ApiGuard, table=api.state.route_table)
     api.add_middleware(BodySizeLimit)
     for router in ROUTERS:
         api.include_router(router)
@@ -49,4 +67,4 @@ def mount_api(app: FastAPI) -> None:
             page.append(docs_page(api))
         return page[0]
 
-    app.add_api_route("/api/docs", api_docs, methods=["GET"], include_in_schema=False)
+    app.add_api_route("/api/docs", api_docs, methods=["GET", "HEAD"], include_in_schema=False)

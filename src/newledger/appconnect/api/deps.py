@@ -17,6 +17,7 @@ is pushed to the thread pool explicitly.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -37,7 +38,15 @@ from newledger.errors import AuthenticationFailed
 from newledger.identity.permissions import Permission
 from newledger.runtime import get_sessionmaker
 
-__all__ = ["ApiContext", "api_session", "json_response", "requires"]
+__all__ = ["ApiContext", "api_session", "etag_matches", "json_response", "requires"]
+
+
+def etag_matches(header: str, tag: str) -> bool:
+    """``If-None-Match`` (RFC 9110 §13.1.2): ``*`` or any listed tag, compared weakly."""
+    if header.strip() == "*":
+        return True
+    mine = tag.removeprefix("W/")
+    return any(part.strip().removeprefix("W/") == mine for part in header.split(","))
 
 
 def _default(value: Any) -> Any:
@@ -71,7 +80,19 @@ class ApiContext:
     def respond(
         self, data: Any, status: int = 200, headers: dict[str, str] | None = None
     ) -> Response:
-        return json_response(data, status, {**self.headers, **(headers or {})})
+        """``data`` as JSON. A read of one object or a report carries an ``ETag`` (the
+        version's, else a digest of the body) and is a bodiless 304 when ``If-None-Match``
+        names it; a page of a list has none (a sync client reads changes with
+        ``updated_since``), so the hot path hashes nothing."""
+        merged = {**self.headers, **(headers or {})}
+        if self.request.method not in ("GET", "HEAD") or "next_cursor" in data:
+            return json_response(data, status, merged)
+        body = orjson.dumps(data, default=_default)
+        tag = merged.setdefault("ETag", f'"{hashlib.blake2b(body, digest_size=16).hexdigest()}"')
+        wanted = self.request.headers.get("if-none-match")
+        if wanted is not None and etag_matches(wanted, tag):
+            return Response(status_code=304, headers=merged)
+        return Response(body, status_code=status, media_type="application/json", headers=merged)
 
 
 async def api_session() -> AsyncIterator[Session]:
@@ -87,7 +108,9 @@ def bearer_token(request: Request) -> str:
     scheme, _, token = header.partition(" ")
     token = token.strip()
     if scheme.lower() != "bearer" or not token:
-        raise AuthenticationFailed("A bearer token is required (Authorization: Bearer <token>).")
+        raise AuthenticationFailed(
+            "A bearer token is required (Authorization: Bearer <token>).", code="token_missing"
+        )
     return token
 
 

@@ -15,6 +15,7 @@ from typing import Annotated, Any, TypeVar
 from fastapi import Query
 
 from newledger.appconnect.api.problems import ApiProblem
+from newledger.appconnect.api.schemas import Timestamp
 from newledger.pagination import DEFAULT_LIMIT, Page, PageRequest
 
 __all__ = ["API_MAX_LIMIT", "list_params", "page_json"]
@@ -42,10 +43,14 @@ async def list_params(
     ] = DEFAULT_LIMIT,
     cursor: Annotated[
         str | None,
-        Query(max_length=200, description="Opaque `next_cursor` from the previous page."),
+        Query(
+            max_length=200,
+            pattern=r"^[A-Za-z0-9_-]+=*$",
+            description="Opaque `next_cursor` from the previous page.",
+        ),
     ] = None,
     updated_since: Annotated[
-        dt.datetime | None,
+        Timestamp | None,
         Query(description="Only rows changed at or after this ISO 8601 time (UTC if no zone)."),
     ] = None,
 ) -> PageRequest:

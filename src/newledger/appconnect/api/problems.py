@@ -20,6 +20,7 @@ from typing import Any
 import orjson
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from starlette._utils import get_route_path
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
 from starlette.responses import Response
@@ -34,6 +35,7 @@ from newledger.errors import (
 __all__ = [
     "PROBLEM_CODES",
     "ApiProblem",
+    "http_problem",
     "install_problem_handlers",
     "problem_response",
 ]
@@ -57,7 +59,11 @@ PROBLEM_CODES: dict[str, str] = {
     "idempotency_key_reused": "This Idempotency-Key was used with a different request body.",
     "idempotency_request_in_progress": "The first request with this key is still running.",
     "rate_limited": "Too many requests for this app; wait Retry-After seconds.",
-    "method_not_allowed": "The route exists but not for this HTTP method.",
+    "method_not_allowed": "The route exists but not for this HTTP method (see `Allow`).",
+    "unknown_parameter": "The query names a parameter the operation does not take.",
+    "malformed_body": "The body is not UTF-8 JSON.",
+    "unsupported_media_type": "The body is not `application/json`.",
+    "payload_too_large": "The body is larger than 1 MiB.",
     "internal_error": "An unexpected error; it has been logged.",
 }
 
@@ -116,10 +122,18 @@ def _field_path(loc: Sequence[Any]) -> str:
     return ".".join(parts) or "body"
 
 
+REALM = 'Bearer realm="NewLedger API"'
+
+
 def _domain_headers(exc: DomainError, request: Request) -> dict[str, str]:
     headers: dict[str, str] = {}
     if isinstance(exc, AuthenticationFailed):
-        headers["WWW-Authenticate"] = 'Bearer error="invalid_token"'
+        # RFC 6750 §3.1: error="invalid_token" is for a token that was sent; a request with
+        # none gets the bare challenge.
+        if exc.code == "token_missing":
+            headers["WWW-Authenticate"] = REALM
+        else:
+            headers["WWW-Authenticate"] = f'{REALM}, error="invalid_token"'
     if isinstance(exc, RateLimited):
         headers["Retry-After"] = str(exc.retry_after)
     headers.update(getattr(request.state, "rate_limit_headers", {}))
@@ -168,14 +182,36 @@ async def _on_validation_error(request: Request, exc: Exception) -> Response:
     )
 
 
-async def _on_http_exception(request: Request, exc: Exception) -> Response:
+_HTTP_CODES = {
+    400: ("malformed_body", "The body is not UTF-8 JSON."),
+    404: ("not_found", "No such route."),
+    405: ("method_not_allowed", "This route does not take this method."),
+}
+
+
+def allowed_methods(app: Any, path: str) -> str:
+    """The ``Allow`` value for ``path``: every method of every route that matches it (one route
+    object per method, so the router alone names only the first)."""
+    methods: set[str] = set()
+    for route in getattr(app, "routes", ()):
+        regex = getattr(route, "path_regex", None)
+        if regex is not None and regex.match(path):
+            methods |= set(getattr(route, "methods", None) or ())
+    return ", ".join(sorted(methods))
+
+
+async def http_problem(request: Request, exc: Exception) -> Response:
+    """A routing error (404, 405) or unreadable body (400) as a problem; also used by the
+    web app for the rest of ``/api/``."""
     assert isinstance(exc, StarletteHTTPException)
     status = exc.status_code
-    code = {404: "not_found", 405: "method_not_allowed"}.get(status, "error")
-    detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(status).phrase
-    if status == 404 and detail == "Not Found":
-        detail = "No such route."
-    return problem_response(status, code, detail, headers=exc.headers)
+    code, detail = _HTTP_CODES.get(status, ("error", HTTPStatus(status).phrase))
+    headers = dict(exc.headers or {})
+    if status == 405:
+        path = get_route_path(request.scope)
+        table = getattr(request.app.state, "route_table", None)  # the API's (api.guards)
+        headers["Allow"] = table.allow(path) if table else allowed_methods(request.app, path)
+    return problem_response(status, code, detail, headers=headers)
 
 
 async def _on_unexpected(request: Request, exc: Exception) -> Response:
@@ -190,5 +226,5 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(DomainError, _on_domain_error)
     app.add_exception_handler(ApiProblem, _on_api_problem)
     app.add_exception_handler(RequestValidationError, _on_validation_error)
-    app.add_exception_handler(StarletteHTTPException, _on_http_exception)
+    app.add_exception_handler(StarletteHTTPException, http_problem)
     app.add_exception_handler(Exception, _on_unexpected)

@@ -5,22 +5,37 @@ model validation), so these models describe the wire format rather than build it
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Path
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    WithJsonSchema,
+    model_validator,
+)
+
+from newledger.money import CURRENCIES
 
 __all__ = [
     "AMOUNT_PATTERN",
     "MAX_ID",
+    "QUERY_TEXT_PATTERN",
     "TEXT_PATTERN",
     "Amount",
+    "CurrencyCode",
     "Day",
     "DbId",
     "IdPath",
     "Page",
     "Problem",
     "StrictBody",
+    "Timestamp",
+    "WireBool",
 ]
 
 T = TypeVar("T")
@@ -28,9 +43,10 @@ T = TypeVar("T")
 # A decimal string: amounts are never JSON numbers, so no float ever touches money.
 AMOUNT_PATTERN = r"^-?\d{1,13}(\.\d{1,4})?$"
 Amount = Annotated[str, Field(pattern=AMOUNT_PATTERN, examples=["1250.00"])]
-# Ids are 32-bit in the database; a larger number is a 422, never a driver overflow.
+# Ids are 32-bit in the database; a larger number is a 422, never a driver overflow. In a body an
+# id is a JSON integer: "5", 5.0 and true are refused, not coerced.
 MAX_ID = 2_147_483_647
-DbId = Annotated[int, Field(ge=1, le=MAX_ID)]
+DbId = Annotated[int, Field(ge=1, le=MAX_ID, strict=True)]
 IdPath = Annotated[int, Path(ge=1, le=MAX_ID)]
 # Books live between these days; outside them date arithmetic (terms, aging buckets, comparison
 # periods) could leave Python's date range, so such input is a 422 at the edge.
@@ -38,15 +54,76 @@ FIRST_DAY = dt.date(1900, 1, 1)
 LAST_DAY = dt.date(2999, 12, 31)
 
 
-def _bookable(day: dt.date) -> dt.date:
-    if not FIRST_DAY <= day <= LAST_DAY:
-        raise ValueError(f"must be between {FIRST_DAY} and {LAST_DAY}")
-    return day
+_DAY = r"(19\d\d|2\d\d\d)-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])"
+DAY_PATTERN = f"^{_DAY}$"
+# RFC 3339 date-time; without a zone it is read as UTC.
+_TIME = r"([01]\d|2[0-3]):[0-5]\d(:[0-5]\d(\.\d{1,6})?)?"
+_ZONE = r"([Zz]|[+-]([01]\d|2[0-3]):[0-5]\d)"
+TIMESTAMP_PATTERN = f"^{_DAY}[Tt ]{_TIME}{_ZONE}?$"
+_DAY_RE = re.compile(DAY_PATTERN)
+_TIMESTAMP_RE = re.compile(TIMESTAMP_PATTERN)
 
 
-Day = Annotated[dt.date, AfterValidator(_bookable)]
+def _iso_day(value: Any) -> Any:
+    """Only ``YYYY-MM-DD`` text is a day: ``0`` or ``1.5`` are not read as Unix times."""
+    if isinstance(value, dt.date):
+        return value
+    if not isinstance(value, str) or not _DAY_RE.match(value):
+        raise ValueError(f"must be a date, YYYY-MM-DD, between {FIRST_DAY} and {LAST_DAY}")
+    return value
+
+
+def _iso_timestamp(value: Any) -> Any:
+    if isinstance(value, dt.datetime):
+        return value
+    if not isinstance(value, str) or not _TIMESTAMP_RE.match(value):
+        raise ValueError("must be an ISO 8601 date and time, e.g. 2025-03-01T09:30:00Z")
+    return value
+
+
+def _wire_bool(value: Any) -> Any:
+    """``true`` or ``false``, as JSON or in a query string; never ``0``, ``1``, ``yes``."""
+    if isinstance(value, bool):
+        return value
+    if value in ("true", "false"):
+        return value == "true"
+    raise ValueError("must be true or false")
+
+
+Day = Annotated[
+    dt.date,
+    BeforeValidator(_iso_day),
+    WithJsonSchema({"type": "string", "format": "date", "pattern": DAY_PATTERN}),
+]
+Timestamp = Annotated[
+    dt.datetime,
+    BeforeValidator(_iso_timestamp),
+    # No ``format: date-time``: that needs a zone, and a time without one is read as UTC.
+    WithJsonSchema({"type": "string", "pattern": TIMESTAMP_PATTERN}),
+]
+WireBool = Annotated[bool, BeforeValidator(_wire_bool), WithJsonSchema({"type": "boolean"})]
+
+
+# ISO 4217 codes this server books in; the document lists them, so a client knows them upfront.
+def _known_currency(code: str) -> str:
+    if code not in CURRENCIES:
+        raise ValueError("not a currency this server books in")
+    return code
+
+
+CurrencyCode = Annotated[
+    str,
+    AfterValidator(_known_currency),
+    Field(
+        pattern=r"^[A-Z]{3}$",
+        examples=["USD"],
+        json_schema_extra={"enum": sorted(CURRENCIES)},
+    ),
+]
 # Text never contains NUL: PostgreSQL cannot store it.
 TEXT_PATTERN = r"^[^\x00]*$"
+# Query text has no control characters at all: the request guard refuses them in any address.
+QUERY_TEXT_PATTERN = r"^[^\x00-\x1f\x7f-\x9f]*$"
 
 
 def _has_nul(value: Any) -> bool:
@@ -76,6 +153,8 @@ class Problem(BaseModel):
 
 
 class Page(BaseModel, Generic[T]):
+    """One page of a list, in `(updated_at, id)` order."""
+
     data: list[T]
     next_cursor: str | None = Field(
         description="Pass as `cursor` to read the next page; null on the last page."

@@ -71,7 +71,12 @@ AsOf = Annotated[
 ]
 
 
-@router.get("/accounts", response_model=Page[AccountOut], summary="Chart of accounts")
+@router.get(
+    "/accounts",
+    operation_id="listAccounts",
+    response_model=Page[AccountOut],
+    summary="Chart of accounts",
+)
 async def list_accounts(
     params: Annotated[PageRequest, Depends(list_params)],
     as_of: AsOf = None,
@@ -88,7 +93,12 @@ async def list_accounts(
     return ctx.respond(page_json(page, lambda a: _account_dict(a, balances.get(a.id, []))))
 
 
-@router.get("/accounts/{account_id}", response_model=AccountOut, summary="One account")
+@router.get(
+    "/accounts/{account_id}",
+    operation_id="getAccount",
+    response_model=AccountOut,
+    summary="One account",
+)
 async def get_one_account(
     account_id: IdPath, as_of: AsOf = None, ctx: ApiContext = requires(Permission.ACCOUNTS_READ)
 ) -> Response:

@@ -66,7 +66,12 @@ def bank_transaction_dict(tx: BankTransaction) -> dict[str, Any]:
     return {**transaction_dict(tx), "updated_at": tx.updated_at.isoformat()}
 
 
-@router.get("/bank-accounts", response_model=Page[BankAccountOut], summary="List bank accounts")
+@router.get(
+    "/bank-accounts",
+    operation_id="listBankAccounts",
+    response_model=Page[BankAccountOut],
+    summary="List bank accounts",
+)
 async def list_bank_accounts(
     params: Annotated[PageRequest, Depends(list_params)],
     ctx: ApiContext = requires(Permission.BANK_READ),
@@ -77,6 +82,7 @@ async def list_bank_accounts(
 
 @router.get(
     "/bank-transactions",
+    operation_id="listBankTransactions",
     response_model=Page[BankTransactionOut],
     summary="List bank transactions",
 )

@@ -14,7 +14,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from newledger.appconnect.api.deps import ApiContext, requires
-from newledger.appconnect.api.schemas import TEXT_PATTERN, Amount, DbId, StrictBody
+from newledger.appconnect.api.schemas import TEXT_PATTERN, Amount, CurrencyCode, DbId, StrictBody
 from newledger.identity.permissions import Permission
 from newledger.ledger.categorize import hint_amount, suggest
 
@@ -30,7 +30,7 @@ class SuggestionRequest(StrictBody):
         default=None, description="The vendor's name when there is no contact yet."
     )
     amount: Amount | None = None
-    currency: Annotated[str | None, Field(pattern=r"^[A-Z]{3}$")] = None
+    currency: CurrencyCode | None = None
 
 
 class SuggestionOut(BaseModel):
@@ -44,6 +44,7 @@ class SuggestionOut(BaseModel):
 
 @router.post(
     "/categorization/suggestions",
+    operation_id="suggestExpenseAccount",
     response_model=SuggestionOut,
     summary="Suggest an expense account",
 )

@@ -12,7 +12,14 @@ from starlette.responses import Response
 from newledger.appconnect.api.deps import ApiContext, requires
 from newledger.appconnect.api.idempotency import Created, IdempotencyKeyHeader, run_create
 from newledger.appconnect.api.pagination import list_params, page_json
-from newledger.appconnect.api.schemas import TEXT_PATTERN, DbId, IdPath, Page, StrictBody
+from newledger.appconnect.api.schemas import (
+    QUERY_TEXT_PATTERN,
+    DbId,
+    IdPath,
+    Page,
+    StrictBody,
+    WireBool,
+)
 from newledger.identity.permissions import Permission
 from newledger.ledger import contacts as contact_service
 from newledger.ledger.contacts import (
@@ -51,7 +58,7 @@ class ContactCreate(StrictBody):
     email: str = Field(default="", max_length=320)
     phone: str = Field(default="", max_length=64)
     tax_id: str = Field(default="", max_length=64)
-    payment_terms_days: int = Field(default=30, ge=0, le=365)
+    payment_terms_days: int = Field(default=30, ge=0, le=365, strict=True)
     default_account_id: DbId | None = None
 
 
@@ -61,20 +68,25 @@ class ContactUpdate(StrictBody):
     email: str | None = Field(default=None, max_length=320)
     phone: str | None = Field(default=None, max_length=64)
     tax_id: str | None = Field(default=None, max_length=64)
-    payment_terms_days: int | None = Field(default=None, ge=0, le=365)
+    payment_terms_days: int | None = Field(default=None, ge=0, le=365, strict=True)
     default_account_id: DbId | None = None
-    is_archived: bool | None = None
+    is_archived: bool | None = Field(default=None, strict=True)
 
 
-@router.get("/contacts", response_model=Page[ContactOut], summary="List contacts")
+@router.get(
+    "/contacts",
+    operation_id="listContacts",
+    response_model=Page[ContactOut],
+    summary="List contacts",
+)
 async def list_contacts(
     params: Annotated[PageRequest, Depends(list_params)],
     kind: Annotated[Kind | None, Query(description="customer or vendor also lists both")] = None,
     q: Annotated[
         str | None,
-        Query(max_length=100, pattern=TEXT_PATTERN, description="Name or email contains"),
+        Query(max_length=100, pattern=QUERY_TEXT_PATTERN, description="Name or email contains"),
     ] = None,
-    include_archived: bool = False,
+    include_archived: WireBool = False,
     ctx: ApiContext = requires(Permission.CONTACTS_READ),
 ) -> Response:
     filters = ContactFilters(kind=kind, search=q, include_archived=include_archived)
@@ -82,14 +94,25 @@ async def list_contacts(
     return ctx.respond(page_json(page, contact_dict))
 
 
-@router.get("/contacts/{contact_id}", response_model=ContactOut, summary="One contact")
+@router.get(
+    "/contacts/{contact_id}",
+    operation_id="getContact",
+    response_model=ContactOut,
+    summary="One contact",
+)
 async def get_one_contact(
     contact_id: IdPath, ctx: ApiContext = requires(Permission.CONTACTS_READ)
 ) -> Response:
     return ctx.respond(contact_dict(get_contact(ctx.session, ctx.actor, contact_id)))
 
 
-@router.post("/contacts", status_code=201, response_model=ContactOut, summary="Create a contact")
+@router.post(
+    "/contacts",
+    operation_id="createContact",
+    status_code=201,
+    response_model=ContactOut,
+    summary="Create a contact",
+)
 async def post_contact(
     body: ContactCreate,
     idempotency_key: IdempotencyKeyHeader = None,
@@ -103,7 +126,12 @@ async def post_contact(
     return await run_create(ctx, idempotency_key, create)
 
 
-@router.patch("/contacts/{contact_id}", response_model=ContactOut, summary="Update a contact")
+@router.patch(
+    "/contacts/{contact_id}",
+    operation_id="updateContact",
+    response_model=ContactOut,
+    summary="Update a contact",
+)
 async def patch_contact(
     contact_id: IdPath, body: ContactUpdate, ctx: ApiContext = requires(Permission.CONTACTS_WRITE)
 ) -> Response:

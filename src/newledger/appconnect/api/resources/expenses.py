@@ -21,6 +21,7 @@ from newledger.appconnect.api.schemas import (
     MAX_ID,
     TEXT_PATTERN,
     Amount,
+    CurrencyCode,
     Day,
     DbId,
     IdPath,
@@ -47,7 +48,6 @@ router = APIRouter(tags=["Expenses"])
 
 Kind = Literal["expense", "bill"]
 ExpenseStatus = Literal["draft", "approved", "partially_paid", "paid", "voided", "rejected"]
-Currency = Annotated[str, Field(pattern=r"^[A-Z]{3}$", examples=["USD"])]
 Description = Annotated[str, Field(max_length=500, pattern=TEXT_PATTERN)]
 Reference = Annotated[str, Field(max_length=100, pattern=TEXT_PATTERN)]
 # Fields that may be cleared with null on update; the others ignore null.
@@ -68,7 +68,7 @@ class ExpenseCreate(StrictBody):
     payment_account_id: DbId | None = Field(
         default=None, description="Expenses: the bank account's GL account (default: the first)."
     )
-    currency: Currency | None = None
+    currency: CurrencyCode | None = None
     description: Description = ""
     reference: Reference = ""
     lines: list[ExpenseLineIn] = Field(min_length=1, max_length=200)
@@ -80,7 +80,7 @@ class ExpenseUpdate(StrictBody):
     contact_id: DbId | None = None
     due_date: Day | None = None
     payment_account_id: DbId | None = None
-    currency: Currency | None = None
+    currency: CurrencyCode | None = None
     description: Description | None = None
     reference: Reference | None = None
     lines: list[ExpenseLineIn] | None = Field(default=None, min_length=1, max_length=200)
@@ -124,8 +124,8 @@ async def expense_filters(
     status: ExpenseStatus | None = None,
     kind: Kind | None = None,
     contact_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
-    date_from: dt.date | None = None,
-    date_to: dt.date | None = None,
+    date_from: Day | None = None,
+    date_to: Day | None = None,
 ) -> ExpenseFilters:
     return ExpenseFilters(
         kind=kind, status=status, contact_id=contact_id, date_from=date_from, date_to=date_to
@@ -142,7 +142,10 @@ def _detail(expense: Expense) -> dict[str, Any]:
 
 
 @router.get(
-    "/expenses", response_model=PageModel[ExpenseSummary], summary="List expenses and bills"
+    "/expenses",
+    operation_id="listExpenses",
+    response_model=PageModel[ExpenseSummary],
+    summary="List expenses and bills",
 )
 async def list_expenses(
     params: Annotated[PageRequest, Depends(list_params)],
@@ -154,7 +157,12 @@ async def list_expenses(
     return ctx.respond(page_json(page, expense_summary))
 
 
-@router.get("/expenses/{expense_id}", response_model=ExpenseOut, summary="One expense or bill")
+@router.get(
+    "/expenses/{expense_id}",
+    operation_id="getExpense",
+    response_model=ExpenseOut,
+    summary="One expense or bill",
+)
 async def get_one_expense(
     expense_id: IdPath, ctx: ApiContext = requires(Permission.EXPENSES_READ)
 ) -> Response:
@@ -164,7 +172,11 @@ async def get_one_expense(
 
 
 @router.post(
-    "/expenses", status_code=201, response_model=ExpenseOut, summary="Create a draft expense"
+    "/expenses",
+    operation_id="createExpenseDraft",
+    status_code=201,
+    response_model=ExpenseOut,
+    summary="Create a draft expense",
 )
 async def post_expense(
     body: ExpenseCreate,
@@ -181,7 +193,12 @@ async def post_expense(
     return await run_create(ctx, idempotency_key, create)
 
 
-@router.patch("/expenses/{expense_id}", response_model=ExpenseOut, summary="Update a draft expense")
+@router.patch(
+    "/expenses/{expense_id}",
+    operation_id="updateExpenseDraft",
+    response_model=ExpenseOut,
+    summary="Update a draft expense",
+)
 async def patch_expense(
     expense_id: IdPath,
     body: ExpenseUpdate,
@@ -208,7 +225,12 @@ async def patch_expense(
     return ctx.respond(data, headers={"ETag": etag(expense.version)})
 
 
-@router.delete("/expenses/{expense_id}", status_code=204, summary="Delete a draft expense")
+@router.delete(
+    "/expenses/{expense_id}",
+    operation_id="deleteExpenseDraft",
+    status_code=204,
+    summary="Delete a draft expense",
+)
 async def delete_expense(
     expense_id: IdPath,
     if_match: IfMatchHeader = None,

@@ -24,6 +24,7 @@ from newledger.appconnect.api.schemas import (
     MAX_ID,
     TEXT_PATTERN,
     Amount,
+    CurrencyCode,
     Day,
     DbId,
     IdPath,
@@ -49,7 +50,6 @@ __all__ = ["invoice_filters", "invoice_page", "router"]
 router = APIRouter(tags=["Invoices"])
 
 InvoiceStatus = Literal["draft", "approved", "partially_paid", "paid", "voided", "rejected"]
-Currency = Annotated[str, Field(pattern=r"^[A-Z]{3}$", examples=["USD"])]
 Memo = Annotated[str, Field(max_length=5000, pattern=TEXT_PATTERN)]
 
 
@@ -66,7 +66,7 @@ class InvoiceCreate(StrictBody):
     contact_id: DbId
     issue_date: Day
     due_date: Day | None = Field(default=None, description="Default: issue date + terms.")
-    currency: Currency | None = Field(default=None, description="Default: home currency.")
+    currency: CurrencyCode | None = Field(default=None, description="Default: home currency.")
     memo: Memo = ""
     lines: list[InvoiceLineIn] = Field(min_length=1, max_length=200)
 
@@ -75,7 +75,7 @@ class InvoiceUpdate(StrictBody):
     contact_id: DbId | None = None
     issue_date: Day | None = None
     due_date: Day | None = None
-    currency: Currency | None = None
+    currency: CurrencyCode | None = None
     memo: Memo | None = None
     lines: list[InvoiceLineIn] | None = Field(
         default=None, min_length=1, max_length=200, description="Replaces every line."
@@ -119,9 +119,9 @@ class InvoiceOut(InvoiceSummary):
 async def invoice_filters(
     status: InvoiceStatus | None = None,
     contact_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
-    issue_date_from: dt.date | None = None,
-    issue_date_to: dt.date | None = None,
-    due_date_to: Annotated[dt.date | None, Query(description="Due on or before")] = None,
+    issue_date_from: Day | None = None,
+    issue_date_to: Day | None = None,
+    due_date_to: Annotated[Day | None, Query(description="Due on or before")] = None,
 ) -> InvoiceFilters:
     return InvoiceFilters(
         status=status,
@@ -149,7 +149,12 @@ def _detail(invoice: Invoice) -> dict[str, Any]:
     }
 
 
-@router.get("/invoices", response_model=PageModel[InvoiceSummary], summary="List invoices")
+@router.get(
+    "/invoices",
+    operation_id="listInvoices",
+    response_model=PageModel[InvoiceSummary],
+    summary="List invoices",
+)
 async def list_invoices(
     params: Annotated[PageRequest, Depends(list_params)],
     filters: Annotated[InvoiceFilters, Depends(invoice_filters)],
@@ -159,7 +164,12 @@ async def list_invoices(
     return ctx.respond(invoice_page(ctx.session, ctx.actor, params, filters))
 
 
-@router.get("/invoices/{invoice_id}", response_model=InvoiceOut, summary="One invoice")
+@router.get(
+    "/invoices/{invoice_id}",
+    operation_id="getInvoice",
+    response_model=InvoiceOut,
+    summary="One invoice",
+)
 async def get_one_invoice(
     invoice_id: IdPath, ctx: ApiContext = requires(Permission.INVOICES_READ)
 ) -> Response:
@@ -169,7 +179,11 @@ async def get_one_invoice(
 
 
 @router.post(
-    "/invoices", status_code=201, response_model=InvoiceOut, summary="Create a draft invoice"
+    "/invoices",
+    operation_id="createInvoiceDraft",
+    status_code=201,
+    response_model=InvoiceOut,
+    summary="Create a draft invoice",
 )
 async def post_invoice(
     body: InvoiceCreate,
@@ -187,7 +201,12 @@ async def post_invoice(
     return await run_create(ctx, idempotency_key, create)
 
 
-@router.patch("/invoices/{invoice_id}", response_model=InvoiceOut, summary="Update a draft invoice")
+@router.patch(
+    "/invoices/{invoice_id}",
+    operation_id="updateInvoiceDraft",
+    response_model=InvoiceOut,
+    summary="Update a draft invoice",
+)
 async def patch_invoice(
     invoice_id: IdPath,
     body: InvoiceUpdate,
@@ -209,7 +228,12 @@ async def patch_invoice(
     return ctx.respond(data, headers={"ETag": etag(invoice.version)})
 
 
-@router.delete("/invoices/{invoice_id}", status_code=204, summary="Delete a draft invoice")
+@router.delete(
+    "/invoices/{invoice_id}",
+    operation_id="deleteInvoiceDraft",
+    status_code=204,
+    summary="Delete a draft invoice",
+)
 async def delete_invoice(
     invoice_id: IdPath,
     if_match: IfMatchHeader = None,

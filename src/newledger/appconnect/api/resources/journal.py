@@ -11,7 +11,7 @@ from starlette.responses import Response
 
 from newledger.appconnect.api.deps import ApiContext, requires
 from newledger.appconnect.api.pagination import list_params, page_json
-from newledger.appconnect.api.schemas import TEXT_PATTERN, IdPath, Page
+from newledger.appconnect.api.schemas import QUERY_TEXT_PATTERN, Day, IdPath, Page
 from newledger.identity.permissions import Permission
 from newledger.ledger import journal as journal_service
 from newledger.ledger.journal import EntryFilters, entry_dict, get_entry
@@ -48,13 +48,16 @@ def _entry(entry: JournalEntry) -> dict[str, Any]:
 
 
 @router.get(
-    "/journal-entries", response_model=Page[JournalEntryOut], summary="List journal entries"
+    "/journal-entries",
+    operation_id="listJournalEntries",
+    response_model=Page[JournalEntryOut],
+    summary="List journal entries",
 )
 async def list_journal_entries(
     params: Annotated[PageRequest, Depends(list_params)],
-    date_from: dt.date | None = None,
-    date_to: dt.date | None = None,
-    source_type: Annotated[str | None, Query(max_length=16, pattern=TEXT_PATTERN)] = None,
+    date_from: Day | None = None,
+    date_to: Day | None = None,
+    source_type: Annotated[str | None, Query(max_length=16, pattern=QUERY_TEXT_PATTERN)] = None,
     ctx: ApiContext = requires(Permission.JOURNAL_READ),
 ) -> Response:
     """Entries in the order they were posted, each with its lines. `updated_since` filters on
@@ -65,7 +68,10 @@ async def list_journal_entries(
 
 
 @router.get(
-    "/journal-entries/{entry_id}", response_model=JournalEntryOut, summary="One journal entry"
+    "/journal-entries/{entry_id}",
+    operation_id="getJournalEntry",
+    response_model=JournalEntryOut,
+    summary="One journal entry",
 )
 async def get_journal_entry(
     entry_id: IdPath, ctx: ApiContext = requires(Permission.JOURNAL_READ)

@@ -12,7 +12,7 @@ from starlette.responses import Response
 
 from newledger.appconnect.api.deps import ApiContext, bearer_token, requires
 from newledger.appconnect.api.pagination import list_params, page_json
-from newledger.appconnect.api.schemas import TEXT_PATTERN
+from newledger.appconnect.api.schemas import QUERY_TEXT_PATTERN
 from newledger.appconnect.api.schemas import Page as PageModel
 from newledger.appconnect.models import App
 from newledger.appconnect.tokens import parse_access_token
@@ -104,7 +104,12 @@ def _iso(ts: int) -> str:
     return dt.datetime.fromtimestamp(ts, dt.UTC).isoformat()
 
 
-@router.get("/me", response_model=MeOut, summary="Which app or connection this token is")
+@router.get(
+    "/me",
+    operation_id="getMe",
+    response_model=MeOut,
+    summary="Which app or connection this token is",
+)
 async def me(ctx: ApiContext = requires(None)) -> Response:
     """The app (or OAuth connection) behind this token, its company, its effective permissions
     (token scope ∩ delegated ∩ the delegating user's current permissions) and the token's
@@ -129,7 +134,12 @@ async def me(ctx: ApiContext = requires(None)) -> Response:
     return ctx.respond(out)
 
 
-@router.get("/company", response_model=CompanyOut, summary="The company's profile")
+@router.get(
+    "/company",
+    operation_id="getCompany",
+    response_model=CompanyOut,
+    summary="The company's profile",
+)
 async def company(ctx: ApiContext = requires(Permission.COMPANY_READ)) -> Response:
     return ctx.respond(company_dict(get_company(ctx.session, ctx.actor)))
 
@@ -154,7 +164,10 @@ def activity_dict(row: Activity) -> dict[str, Any]:
 
 
 @router.get(
-    "/activity", response_model=PageModel[ActivityOut], summary="The company's activity log"
+    "/activity",
+    operation_id="listActivity",
+    response_model=PageModel[ActivityOut],
+    summary="The company's activity log",
 )
 async def list_activity(
     params: Annotated[PageRequest, Depends(list_params)],
@@ -162,7 +175,7 @@ async def list_activity(
         str | None,
         Query(
             max_length=80,
-            pattern=TEXT_PATTERN,
+            pattern=QUERY_TEXT_PATTERN,
             description="Only this event, e.g. ledger:invoice:drafted",
         ),
     ] = None,

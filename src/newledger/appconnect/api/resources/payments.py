@@ -44,7 +44,12 @@ def _payment(payment: Payment) -> dict[str, Any]:
     return {**payment_dict(payment), "updated_at": payment.updated_at.isoformat()}
 
 
-@router.get("/payments", response_model=Page[PaymentOut], summary="List payments")
+@router.get(
+    "/payments",
+    operation_id="listPayments",
+    response_model=Page[PaymentOut],
+    summary="List payments",
+)
 async def list_payments(
     params: Annotated[PageRequest, Depends(list_params)],
     direction: Literal["received", "made"] | None = None,
@@ -60,7 +65,12 @@ async def list_payments(
     return ctx.respond(page_json(page, _payment))
 
 
-@router.get("/payments/{payment_id}", response_model=PaymentOut, summary="One payment")
+@router.get(
+    "/payments/{payment_id}",
+    operation_id="getPayment",
+    response_model=PaymentOut,
+    summary="One payment",
+)
 async def get_one_payment(
     payment_id: IdPath, ctx: ApiContext = requires(Permission.PAYMENTS_READ)
 ) -> Response:

@@ -17,7 +17,15 @@ from starlette.responses import Response
 
 from newledger.appconnect.api.deps import ApiContext, requires
 from newledger.appconnect.api.problems import ApiProblem
-from newledger.appconnect.api.schemas import Day
+from newledger.appconnect.api.report_models import (
+    AgingReport,
+    BalanceSheetReport,
+    CashPositionReport,
+    ExpensesByCategoryReport,
+    ProfitAndLossReport,
+    TrialBalanceReport,
+)
+from newledger.appconnect.api.schemas import CurrencyCode, Day, WireBool
 from newledger.identity.models import Company
 from newledger.identity.permissions import Permission
 from newledger.ledger import reports
@@ -27,15 +35,13 @@ __all__ = ["router"]
 
 router = APIRouter(prefix="/reports", tags=["Reports"])
 
-Report = dict[str, Any]
 AsOf = Annotated[Day | None, Query(description="Default: today (UTC).")]
 From = Annotated[
     Day | None, Query(alias="from", description="First day. Default: see the operation.")
 ]
 To = Annotated[Day | None, Query(alias="to", description="Last day. Default: today (UTC).")]
 Currency = Annotated[
-    str | None,
-    Query(pattern=r"^[A-Z]{3}$", description="Report currency. Default: the home currency."),
+    CurrencyCode | None, Query(description="Report currency. Default: the home currency.")
 ]
 
 
@@ -89,7 +95,12 @@ def _fiscal_year_to_date(
     return start, end
 
 
-@router.get("/cash-position", response_model=Report, summary="Cash position")
+@router.get(
+    "/cash-position",
+    response_model=CashPositionReport,
+    operation_id="getCashPosition",
+    summary="Cash position",
+)
 async def cash_position(
     start: From = None, end: To = None, ctx: ApiContext = requires(Permission.REPORTS_READ)
 ) -> Response:
@@ -99,7 +110,12 @@ async def cash_position(
     return await _run(ctx, reports.cash_position, start or end.replace(day=1), end)
 
 
-@router.get("/ar-aging", response_model=Report, summary="Accounts receivable aging")
+@router.get(
+    "/ar-aging",
+    response_model=AgingReport,
+    operation_id="getArAging",
+    summary="Accounts receivable aging",
+)
 async def ar_aging(
     as_of: AsOf = None,
     currency: Currency = None,
@@ -109,7 +125,12 @@ async def ar_aging(
     return await _run(ctx, reports.ar_aging, as_of or _today(), currency=currency)
 
 
-@router.get("/ap-aging", response_model=Report, summary="Accounts payable aging")
+@router.get(
+    "/ap-aging",
+    response_model=AgingReport,
+    operation_id="getApAging",
+    summary="Accounts payable aging",
+)
 async def ap_aging(
     as_of: AsOf = None,
     currency: Currency = None,
@@ -119,7 +140,12 @@ async def ap_aging(
     return await _run(ctx, reports.ap_aging, as_of or _today(), currency=currency)
 
 
-@router.get("/expenses-by-category", response_model=Report, summary="Expenses by category")
+@router.get(
+    "/expenses-by-category",
+    response_model=ExpensesByCategoryReport,
+    operation_id="getExpensesByCategory",
+    summary="Expenses by category",
+)
 async def expenses_by_category(
     start: From = None,
     end: To = None,
@@ -131,12 +157,17 @@ async def expenses_by_category(
     return await _run(ctx, reports.expenses_by_category, *period, currency=currency)
 
 
-@router.get("/profit-and-loss", response_model=Report, summary="Profit and loss")
+@router.get(
+    "/profit-and-loss",
+    response_model=ProfitAndLossReport,
+    operation_id="getProfitAndLoss",
+    summary="Profit and loss",
+)
 async def profit_and_loss(
     start: From = None,
     end: To = None,
     compare: Annotated[int, Query(ge=0, le=12, description="Previous periods to add")] = 0,
-    compare_year: Annotated[bool, Query(description="Add the same period a year back")] = False,
+    compare_year: Annotated[WireBool, Query(description="Add the same period a year back")] = False,
     currency: Currency = None,
     ctx: ApiContext = requires(Permission.REPORTS_READ),
 ) -> Response:
@@ -152,7 +183,12 @@ async def profit_and_loss(
     )
 
 
-@router.get("/balance-sheet", response_model=Report, summary="Balance sheet")
+@router.get(
+    "/balance-sheet",
+    response_model=BalanceSheetReport,
+    operation_id="getBalanceSheet",
+    summary="Balance sheet",
+)
 async def balance_sheet(
     as_of: AsOf = None,
     currency: Currency = None,
@@ -161,7 +197,12 @@ async def balance_sheet(
     return await _run(ctx, reports.balance_sheet, as_of or _today(), currency=currency)
 
 
-@router.get("/trial-balance", response_model=Report, summary="Trial balance")
+@router.get(
+    "/trial-balance",
+    response_model=TrialBalanceReport,
+    operation_id="getTrialBalance",
+    summary="Trial balance",
+)
 async def trial_balance(
     as_of: AsOf = None, ctx: ApiContext = requires(Permission.REPORTS_READ)
 ) -> Response:
