@@ -22,6 +22,7 @@ __all__ = [
     "make_engine",
     "make_sessionmaker",
     "session_scope",
+    "unit_of_work",
     "utcnow",
 ]
 
@@ -135,8 +136,18 @@ def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
 
 @contextmanager
 def session_scope(factory: sessionmaker[Session]) -> Iterator[Session]:
-    """One unit of work: commit on success, roll back on any error."""
-    session = factory()
+    """One unit of work in a new session from ``factory``."""
+    with unit_of_work(factory()) as session:
+        yield session
+
+
+@contextmanager
+def unit_of_work(session: Session) -> Iterator[Session]:
+    """Commit ``session`` on success, roll back on any error, and close it either way.
+
+    A closed Session can begin again, so callers that keep one (``hotread.LoopConnection``)
+    use this for each unit of work too.
+    """
     try:
         yield session
         if session.in_transaction():  # a unit of work already ended (committed) has nothing left

@@ -31,7 +31,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.sql import ClauseElement
 
-from newledger.db import session_scope
+from newledger.db import session_scope, unit_of_work
 
 __all__ = ["HotReader", "LoopConnection", "Prepared", "as_utc", "session_row", "session_rows"]
 
@@ -234,17 +234,9 @@ class LoopConnection:
                 self._session = Session(bind=conn, expire_on_commit=False)
             # One Session for the connection's life: ``close`` below ends each unit of work
             # and detaches what it loaded, and a closed Session can begin again.
-            session = self._session
-            assert session is not None
-            try:
+            assert self._session is not None
+            with unit_of_work(self._session) as session:
                 yield session
-                if session.in_transaction():
-                    session.commit()
-            except BaseException:
-                session.rollback()
-                raise
-            finally:
-                session.close()
         except DBAPIError:
             self._drop()
             raise
