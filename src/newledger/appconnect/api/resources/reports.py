@@ -17,7 +17,12 @@ from starlette.responses import Response
 
 from newledger.appconnect.api.deps import ApiContext, requires
 from newledger.appconnect.api.problems import ApiProblem
-from newledger.appconnect.api.report_models import (
+from newledger.appconnect.api.schemas import CurrencyCode, Day, WireBool
+from newledger.identity.models import Company
+from newledger.identity.permissions import Permission
+from newledger.ledger import reports
+from newledger.ledger.reports.common import fiscal_year_start
+from newledger.ledger.reports.schemas import (
     AgingReport,
     BalanceSheetReport,
     CashPositionReport,
@@ -25,11 +30,6 @@ from newledger.appconnect.api.report_models import (
     ProfitAndLossReport,
     TrialBalanceReport,
 )
-from newledger.appconnect.api.schemas import CurrencyCode, Day, WireBool
-from newledger.identity.models import Company
-from newledger.identity.permissions import Permission
-from newledger.ledger import reports
-from newledger.ledger.reports.common import fiscal_year_start
 
 __all__ = ["router"]
 

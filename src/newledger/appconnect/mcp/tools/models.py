@@ -1,8 +1,8 @@
 """Output schemas of the tools (the SDK publishes them as ``outputSchema``).
 
-Report shapes are exactly the REST reports' JSON (``GET /api/v1/reports/…``), plus a ``url``
-to the page in NewLedger, so one figure reads the same over MCP and REST. Amounts are decimal
-strings in the record's ``currency``; dates are ISO 8601.
+Report shapes are the REST reports' own schemas (``newledger.ledger.reports.schemas``) plus a
+``url`` to the page in NewLedger, so one figure reads the same over MCP and REST. Amounts are
+decimal strings in the record's ``currency``; dates are ISO 8601.
 """
 
 from __future__ import annotations
@@ -10,6 +10,15 @@ from __future__ import annotations
 from typing import Literal
 
 from pydantic import BaseModel, Field
+
+from newledger.ledger.reports.schemas import (
+    AgingReport,
+    BalanceSheetReport,
+    CashPositionReport,
+    ExpensesByCategoryReport,
+    Money,
+    ProfitAndLossReport,
+)
 
 __all__ = [
     "AgingOut",
@@ -30,13 +39,7 @@ __all__ = [
     "SuggestionOut",
 ]
 
-Money = str
 DocStatus = Literal["draft", "approved", "partially_paid", "paid", "voided", "rejected"]
-
-
-class Period(BaseModel):
-    from_: str = Field(alias="from", description="First day (ISO 8601)")
-    to: str = Field(description="Last day (ISO 8601)")
 
 
 class CompanyOut(BaseModel):
@@ -49,46 +52,8 @@ class CompanyOut(BaseModel):
     url: str
 
 
-class CashAccount(BaseModel):
-    bank_account_id: int
-    account_id: int
-    name: str
-    currency: str
-    opening: Money
-    money_in: Money
-    money_out: Money
-    closing: Money
-
-
-class CashTotal(BaseModel):
-    currency: str
-    opening: Money
-    money_in: Money
-    money_out: Money
-    closing: Money
-
-
-class CashPositionOut(BaseModel):
-    report: Literal["cash_position"]
-    company_id: int
-    period: Period
-    accounts: list[CashAccount]
-    totals: list[CashTotal]
+class CashPositionOut(CashPositionReport):
     url: str
-
-
-class AgingRow(BaseModel):
-    current: Money
-    b1_30: Money = Field(alias="1_30")
-    b31_60: Money = Field(alias="31_60")
-    b61_90: Money = Field(alias="61_90")
-    b90_plus: Money = Field(alias="90_plus")
-    total: Money
-
-
-class AgingContact(AgingRow):
-    contact_id: int
-    name: str
 
 
 class LateContact(BaseModel):
@@ -99,89 +64,20 @@ class LateContact(BaseModel):
     url: str
 
 
-class AgingOut(BaseModel):
-    report: Literal["ar_aging", "ap_aging"]
-    company_id: int
-    currency: str
-    as_of: str
-    contacts: list[AgingContact]
-    totals: AgingRow
+class AgingOut(AgingReport):
     late: list[LateContact] = Field(description="Who is late, most overdue first")
     url: str
 
 
-class PnlLine(BaseModel):
-    account_id: int
-    code: str
-    name: str
-    amounts: list[Money] = Field(description="One per period, in the order of `periods`")
-
-
-class PnlSection(BaseModel):
-    key: Literal["income", "cost_of_sales", "expense", "other"]
-    title: str
-    lines: list[PnlLine]
-    totals: list[Money]
-
-
-class ProfitAndLossOut(BaseModel):
-    report: Literal["profit_and_loss"]
-    company_id: int
-    currency: str
-    periods: list[Period] = Field(description="The period asked for first, then comparisons")
-    sections: list[PnlSection]
-    gross_profit: list[Money]
-    operating_profit: list[Money]
-    net_income: list[Money]
+class ProfitAndLossOut(ProfitAndLossReport):
     url: str
 
 
-class BalanceLine(BaseModel):
-    account_id: int | None
-    code: str
-    name: str
-    amount: Money
-
-
-class BalanceSection(BaseModel):
-    lines: list[BalanceLine]
-    total: Money
-
-
-class BalanceSheetOut(BaseModel):
-    report: Literal["balance_sheet"]
-    company_id: int
-    currency: str
-    as_of: str
-    fiscal_year_start: str
-    assets: BalanceSection
-    liabilities: BalanceSection
-    equity: BalanceSection
-    current_year_earnings: Money
-    prior_years_earnings: Money
-    total_assets: Money
-    total_liabilities_and_equity: Money
-    balanced: bool
+class BalanceSheetOut(BalanceSheetReport):
     url: str
 
 
-class ExpenseCategory(BaseModel):
-    account_id: int
-    code: str
-    name: str
-    months: dict[str, Money] = Field(description="Net spend per month (YYYY-MM)")
-    total: Money
-
-
-class ExpensesByCategoryOut(BaseModel):
-    report: Literal["expenses_by_category"]
-    company_id: int
-    currency: str
-    period: Period
-    months: list[str]
-    categories: list[ExpenseCategory]
-    totals: dict[str, Money]
-    total: Money
+class ExpensesByCategoryOut(ExpensesByCategoryReport):
     url: str
 
 

@@ -1,8 +1,9 @@
-"""The wire format of the seven reports (``/reports/…``), for the OpenAPI document.
+"""The wire format of the seven reports: one schema each for REST and MCP.
 
-The reports serialise themselves (``newledger.ledger.reports.*.to_json``); these models only
-describe that JSON, so a generated client gets one typed class per report. Amounts are decimal
-strings in the report's currency.
+The reports serialise themselves (``newledger.ledger.reports.*.to_json``); these models describe
+that JSON, for the OpenAPI document (``/api/v1/reports/…``, one typed class per report in a
+generated client) and for the MCP tools' ``outputSchema`` (which add a ``url``), so one figure
+reads the same over both. Amounts are decimal strings in the report's currency.
 """
 
 from __future__ import annotations
@@ -13,11 +14,14 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 __all__ = [
+    "AgingBuckets",
     "AgingReport",
     "BalanceSheetReport",
     "CashPositionReport",
     "ExpensesByCategoryReport",
+    "Money",
     "ProfitAndLossReport",
+    "ReportPeriod",
     "TrialBalanceReport",
 ]
 
