@@ -285,6 +285,30 @@ def test_deleting_needs_a_totp_code_hides_the_app_and_restore_brings_it_back(
     assert stepups(sessions, restorer.user_id) == ["app.restore"]
 
 
+def test_restoring_a_revoked_then_deleted_app_brings_it_back_revoked_not_active(
+    live_server: LiveServer, sessions: sessionmaker[Session]
+) -> None:
+    owner = make_person(sessions, "undo@example.com", role="owner", with_2fa=True)
+    assert owner.authenticator
+    client_id, secret = make_app(sessions, owner, "reports:read", name="Leaked bot")
+    with client(live_server.url) as c:
+        sign_in(c, owner)
+        for action in ("revoke", "delete"):
+            assert act(c, client_id, action, owner.authenticator.fresh_code()).status_code == 303
+        first = act(c, client_id, "restore", owner.authenticator.fresh_code())
+        assert first.headers["location"].endswith("?done=restored-revoked")
+        page = c.get(first.headers["location"]).text
+        assert 'data-status="revoked"' in page and "still revoked" in page
+        row = app_row(sessions, client_id)
+        assert row.deleted_at is None and row.revoked_at is not None
+        assert token_response(live_server.url, client_id, secret).status_code == 401
+        # Restoring once more is a deliberate second step that gives access back.
+        second = act(c, client_id, "restore", owner.authenticator.fresh_code())
+        assert second.headers["location"].endswith("?done=restored")
+        assert 'data-status="active"' in c.get(f"{BASE}/{client_id}").text
+    assert token_response(live_server.url, client_id, secret).status_code == 200
+
+
 def test_a_user_without_2fa_is_sent_to_enrolment_before_revoking(
     live_server: LiveServer, sessions: sessionmaker[Session]
 ) -> None:

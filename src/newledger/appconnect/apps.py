@@ -226,18 +226,24 @@ def delete_app(session: Session, actor: Actor, client_id: str) -> App:
 
 
 def restore_app(session: Session, actor: Actor, client_id: str) -> App:
-    """Make a revoked or deleted app active again with its current secret.
+    """Undo the last ending step: a deleted app returns to the state it had before deletion
+    (a revoked app stays revoked, to be restored again on purpose); a revoked app becomes
+    active with its current secret.
 
     Tokens issued before the revoke stay dead (the version moves on); the client fetches new
     ones. Restoring cannot widen access: the creator's current permissions still apply.
     """
     app = get_app(session, actor, client_id)
-    if app.revoked_at is None and app.deleted_at is None:
+    if app.deleted_at is not None:
+        app.deleted_at = None
+        now = "revoked" if app.revoked_at is not None else "active"
+    elif app.revoked_at is not None:
+        app.revoked_at = None
+        now = "active"
+    else:
         raise InvalidState("The app is not revoked or deleted")
-    app.revoked_at = None
-    app.deleted_at = None
     app.version += 1
-    return _recorded(session, Event.APP_RESTORED, actor, app)
+    return _recorded(session, Event.APP_RESTORED, actor, app, status=now)
 
 
 def revoke_apps_created_by(
@@ -260,10 +266,12 @@ def revoke_apps_created_by(
     return len(ended)
 
 
-def _recorded(session: Session, event: Event, actor: Actor, app: App) -> App:
+def _recorded(
+    session: Session, event: Event, actor: Actor, app: App, **details: object
+) -> App:
     """Flush the app's change and record it in the activity log."""
     session.flush()
-    record_app_event(session, event, actor, app)
+    record_app_event(session, event, actor, app, **details)
     return app
 
 

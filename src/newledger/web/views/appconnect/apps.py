@@ -256,4 +256,6 @@ def restore(
     client_id: str,
     ctx: WebContext = Depends(_manage_step_up("app.restore", "Restore this app's access")),
 ) -> Response:
-    return _lifecycle(ctx, client_id, apps.restore_app, "restored")
+    app = apps.restore_app(ctx.db, ctx.actor, client_id)
+    ctx.db.commit()
+    return _done(client_id, "restored-revoked" if app.revoked_at is not None else "restored")
