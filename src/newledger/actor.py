@@ -11,7 +11,12 @@ from dataclasses import dataclass, field
 from newledger.errors import PermissionDenied
 from newledger.identity.permissions import Permission
 
-__all__ = ["Actor", "actor_key"]
+__all__ = ["SOURCES", "Actor", "activity_source", "actor_key"]
+
+# How an action came in, as the activity log records it; an actor that does not say takes the
+# usual one for its type (a person in the browser, an app over REST, a connection over MCP).
+SOURCES = ("web", "api", "mcp", "cli", "demo", "system")
+_USUAL_SOURCE = {"user": "web", "app": "api", "connection": "mcp", "system": "system"}
 
 
 @dataclass(frozen=True)
@@ -25,10 +30,11 @@ class Actor:
     label: str = ""
     ip: str | None = None
     user_agent: str | None = None
+    source: str = ""  # one of SOURCES; "" = the usual for ``type``
 
     @classmethod
-    def system(cls, company_id: int | None, label: str = "system") -> Actor:
-        return cls("system", company_id, frozenset(Permission), label=label)
+    def system(cls, company_id: int | None, label: str = "system", source: str = "") -> Actor:
+        return cls("system", company_id, frozenset(Permission), label=label, source=source)
 
     def can(self, permission: Permission) -> bool:
         return permission in self.permissions
@@ -61,3 +67,8 @@ def actor_key(actor: Actor) -> str:
     if actor.app_id is not None:
         return f"app:{actor.app_id}"
     return f"{actor.type}:{actor.user_id or 0}"
+
+
+def activity_source(actor: Actor) -> str:
+    """How ``actor``'s action came in (one of ``SOURCES``), for the activity log."""
+    return actor.source or _USUAL_SOURCE.get(actor.type, "system")

@@ -20,6 +20,8 @@ from newledger.ledger.invoices import approve_invoice, create_draft_invoice
 from newledger.ledger.models import BankAccount
 from newledger.ledger.payments import record_payment
 from tests.conftest import LiveServer
+from tests.support.api import invoice_body
+from tests.support.appconnect import Tenant, make_app, token_for
 from tests.support.ledger_pages import TODAY, expense, invoice, make_page_books
 from tests.support.workspace import client, csrf, make_person, sign_in
 
@@ -406,3 +408,43 @@ def test_someone_in_no_company_gets_a_dashboard_that_says_so(
         assert page.status_code == 200
         assert "not a member of any company" in page.text
         assert c.get("/invoices").status_code == 403
+
+
+def test_an_approval_in_the_browser_is_logged_via_web_and_the_log_names_the_drafting_app(
+    live_server: LiveServer, sessions: sessionmaker[Session]
+) -> None:
+    books = make_page_books(sessions)
+    with sessions() as s:
+        company = s.get(Company, books.company_id)
+        owner = s.get(User, books.owner.user_id)
+        assert company is not None and owner is not None
+        tenant = Tenant(company, owner, owner)
+    cred = make_app(sessions, tenant, "invoices:draft", name="Receipt Bot")
+    token = token_for(live_server.url, cred)
+    drafted = httpx.post(
+        f"{live_server.url}/api/v1/invoices",
+        json=invoice_body(books.customer_id),
+        headers={"Authorization": f"Bearer {token}", "Idempotency-Key": "activity-source-1"},
+    )
+    assert drafted.status_code == 201
+    invoice_id = drafted.json()["id"]
+    with client(live_server.url) as c:
+        sign_in(c, books.owner)
+        approved = c.post(
+            f"/review/invoices/{invoice_id}/approve",
+            data={"csrf_token": csrf(c.get("/review").text), "version": "1"},
+        )
+        assert approved.status_code == 303
+        page = c.get("/activity").text
+    with sessions() as s:
+        rows = {
+            row.event: row
+            for row in s.scalars(select(Activity).where(Activity.subject_id == invoice_id))
+            if row.subject_type == "invoice"
+        }
+    draft_row, approval_row = rows[Event.INVOICE_DRAFTED], rows[Event.INVOICE_APPROVED]
+    assert (draft_row.actor_type, draft_row.source) == ("app", "api")
+    assert (approval_row.actor_type, approval_row.source) == ("user", "web")
+    assert approval_row.details["draft_source"] == "api"
+    assert "(user, via web)" in page and "(app, via api)" in page
+    assert f'<a href="/settings/appconnect/apps/{cred.client_id}">Receipt Bot</a>' in page

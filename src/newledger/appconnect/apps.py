@@ -266,9 +266,7 @@ def revoke_apps_created_by(
     return len(ended)
 
 
-def _recorded(
-    session: Session, event: Event, actor: Actor, app: App, **details: object
-) -> App:
+def _recorded(session: Session, event: Event, actor: Actor, app: App, **details: object) -> App:
     """Flush the app's change and record it in the activity log."""
     session.flush()
     record_app_event(session, event, actor, app, **details)

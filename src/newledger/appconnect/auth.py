@@ -62,6 +62,7 @@ def authenticate_bearer(
     resource: str | None = None,
     company_id: int | None = None,
     origin: Origin | None = None,
+    source: str = "api",
 ) -> Actor:
     """Return the actor a bearer token acts as, or raise ``AuthenticationFailed``.
 
@@ -69,7 +70,8 @@ def authenticate_bearer(
     bound to a resource (RFC 8707) is accepted only there. ``company_id``, when given, is the
     company the request addresses (e.g. the MCP URL's company); a token for another company is
     refused. The error's ``code`` is always ``invalid_token`` (RFC 6750 §3.1) and its message
-    never echoes the token.
+    never echoes the token. ``source`` is how the request came in (``api`` or ``mcp``), for
+    the activity log.
     """
     try:
         claims = parse_access_token(token)
@@ -84,9 +86,9 @@ def authenticate_bearer(
             _refuse_resource(claims.resource, resource)
         match claims.kind:
             case "app":
-                return _app_actor(session, claims)
+                return _app_actor(session, claims, source)
             case "conn":
-                return _connection_actor(session, claims)
+                return _connection_actor(session, claims, source)
             case _:
                 raise _Refused("Unknown grant kind", "unknown_grant_kind")
     except _Refused as exc:
@@ -178,7 +180,7 @@ def _grant_state(
     return row
 
 
-def _app_actor(session: Session, claims: AccessToken) -> Actor:
+def _app_actor(session: Session, claims: AccessToken, source: str) -> Actor:
     # One statement built at import with bound parameters: SQLAlchemy compiles it once, so the
     # per-request cost is the indexed read itself, not statement construction.
     row = _grant_state(
@@ -204,6 +206,7 @@ def _app_actor(session: Session, claims: AccessToken) -> Actor:
         user_id=row.created_by_user_id,
         app_id=claims.grant_id,
         label=row.name,
+        source=source,
     )
 
 
@@ -226,7 +229,7 @@ _CONNECTION_STATE = Prepared(
 )
 
 
-def _connection_actor(session: Session, claims: AccessToken) -> Actor:
+def _connection_actor(session: Session, claims: AccessToken, source: str) -> Actor:
     """As ``_app_actor``, for an OAuth connection: one statement reads the connection, its
     user's current membership, its client and the token's deny-list entry."""
     row = _grant_state(
@@ -254,6 +257,7 @@ def _connection_actor(session: Session, claims: AccessToken) -> Actor:
         user_id=row.user_id,
         connection_id=claims.grant_id,
         label=row.name,
+        source=source,
     )
 
 

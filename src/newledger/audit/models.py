@@ -30,6 +30,8 @@ class Activity(Base):
     actor_app_id: Mapped[int | None] = mapped_column()
     actor_connection_id: Mapped[int | None] = mapped_column()
     actor_label: Mapped[str] = mapped_column(String(200), default="")
+    # How the action came in: web | api | mcp | cli | demo | system (``actor.activity_source``).
+    source: Mapped[str] = mapped_column(String(16), default="", server_default="")
     subject_type: Mapped[str | None] = mapped_column(String(32))
     subject_id: Mapped[int | None] = mapped_column()
     ip: Mapped[str | None] = mapped_column(String(64))

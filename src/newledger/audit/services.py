@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from newledger.actor import Actor
+from newledger.actor import Actor, activity_source
 from newledger.audit.models import Activity
 from newledger.audit.tags import Event
 
@@ -53,6 +53,7 @@ def activity_values(
         "actor_app_id": actor.app_id,
         "actor_connection_id": actor.connection_id,
         "actor_label": actor.label,
+        "source": activity_source(actor),
         "subject_type": subject_type,
         "subject_id": subject_id,
         "ip": actor.ip,

@@ -49,7 +49,7 @@ def _operator(session: Session, client_id: str) -> Actor:
     company_id = session.scalar(select(App.company_id).where(App.client_id == client_id))
     if company_id is None:
         raise NotFound(f"No app {client_id!r}")
-    return Actor.system(company_id, label="cli")
+    return Actor.system(company_id, label="cli", source="cli")
 
 
 def _print(data: dict[str, Any], as_json: bool) -> None:
@@ -75,7 +75,9 @@ def create(
         user = get_user_by_email(session, created_by)
         if user is None:
             raise NotFound(f"No user {created_by!r}")
-        actor = replace(user_actor(session, user, comp.id), label=f"{user.email} (cli)")
+        actor = replace(
+            user_actor(session, user, comp.id, source="cli"), label=f"{user.email} (cli)"
+        )
         created, secret = service.create_app(
             session, actor, name=name, permissions=permission, expires_at=_expiry(expires)
         )

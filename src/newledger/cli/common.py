@@ -37,4 +37,4 @@ def company_actor(session: Session, slug: str) -> tuple[Company, Actor]:
     """The company ``slug`` names and the actor CLI commands use in it: the system, labelled
     ``cli`` (the CLI runs with server access, so no user's permissions apply)."""
     company = get_company_by_slug(session, slug)
-    return company, Actor.system(company.id, label="cli")
+    return company, Actor.system(company.id, label="cli", source="cli")

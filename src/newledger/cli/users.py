@@ -46,7 +46,7 @@ def list_users() -> None:
 
 
 def _admin() -> Actor:
-    return Actor.system(None, label="cli")
+    return Actor.system(None, label="cli", source="cli")
 
 
 @app.command("deactivate")

@@ -45,7 +45,7 @@ SOURCE_GRANT = {
 def add_demo_grants(session: Session, company: Company, owner: User) -> dict[str, dict[str, Any]]:
     """Create the apps and the connection; return, per grant name, the draft source columns
     (``source_app_id`` / ``source_connection_id``) of what it drafted."""
-    actor = user_actor(session, owner, company.id)
+    actor = user_actor(session, owner, company.id, source="demo")
     made: dict[str, dict[str, Any]] = {}
     for name, permissions in _APPS.items():
         app, _secret = apps.create_app(session, actor, name=name, permissions=permissions)
@@ -64,7 +64,7 @@ def add_demo_grants(session: Session, company: Company, owner: User) -> dict[str
     session.flush()
     connection = connections.create_connection(
         session,
-        Actor.system(company.id, label="demo"),
+        Actor.system(company.id, label="demo", source="demo"),
         company_id=company.id,
         client_pk=client.id,
         user_id=owner.id,

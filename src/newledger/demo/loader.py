@@ -100,7 +100,7 @@ def load_demo(
     company = create_company(
         session, name=name, slug=slug, home_currency="USD", fiscal_year_start_month=1, owner=owner
     )
-    system = Actor.system(company.id, label="demo")
+    system = Actor.system(company.id, label="demo", source="demo")
     add_member(session, company=company, user=viewer, role=Role.VIEWER, actor=system)
     accounts = create_standard_chart(session, company)
     banks = dict(
@@ -135,10 +135,10 @@ def load_demo(
             record(
                 session,
                 Event.INVOICE_DRAFTED if kind == "invoice" else Event.EXPENSE_DRAFTED,
-                Actor.system(company.id, label=label or owner.email),
+                Actor.system(company.id, label=label or owner.email, source="demo"),
                 subject_type=kind,
                 subject_id=doc_id,
-                details={"source": source, "kind": doc_kind, "demo": True},
+                details={"draft_source": source, "kind": doc_kind, "demo": True},
             )
     record(
         session,

@@ -186,6 +186,7 @@ def user_actor(
     *,
     ip: str | None = None,
     user_agent: str | None = None,
+    source: str = "",
 ) -> Actor:
     return Actor(
         "user",
@@ -195,4 +196,5 @@ def user_actor(
         label=user.email,
         ip=ip,
         user_agent=user_agent,
+        source=source,
     )

@@ -125,7 +125,6 @@ def create_draft_expense(
             "kind": expense.kind,
             "total": format_minor(expense.total, expense.currency),
             "currency": expense.currency,
-            "source": expense.source,
         },
     )
     emit(session, company.id, EventType.EXPENSE_DRAFTED, expense.id)
@@ -284,7 +283,7 @@ def approve_expense(
             "total": format_minor(expense.total, cur),
             "currency": cur,
             "journal_entry_id": entry.id,
-            "source": expense.source,
+            "draft_source": expense.source,
         },
     )
     emit(session, company.id, EventType.EXPENSE_APPROVED, expense.id)

@@ -123,7 +123,6 @@ def create_draft_invoice(
             "number": invoice.number,
             "total": format_minor(invoice.total, cur),
             "currency": cur,
-            "source": invoice.source,
         },
     )
     emit(session, company.id, EventType.INVOICE_DRAFTED, invoice.id)
@@ -276,7 +275,7 @@ def approve_invoice(
             "total": format_minor(invoice.total, invoice.currency),
             "currency": invoice.currency,
             "journal_entry_id": entry.id,
-            "source": invoice.source,
+            "draft_source": invoice.source,
         },
     )
     emit(session, company.id, EventType.INVOICE_APPROVED, invoice.id)

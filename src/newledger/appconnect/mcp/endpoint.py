@@ -211,7 +211,7 @@ def _admit(
     to send (once the unit of work has ended)."""
     resource = company_mcp_url(slug) if slug else generic_mcp_url()
     try:
-        actor = authenticate_bearer(session, token, resource=resource, origin=origin)
+        actor = authenticate_bearer(session, token, resource=resource, origin=origin, source="mcp")
     except AuthenticationFailed as exc:
         return unauthorized(slug, str(exc), token_given=True)
     needed = _tool_permissions(message)

@@ -60,7 +60,7 @@ def check_resource(requested: str | None, consented: str, company_id: int) -> No
 
 def grant_actor(company_id: int) -> Actor:
     """Who the activity rows written by the token endpoint name."""
-    return Actor.system(company_id, "token endpoint")
+    return Actor.system(company_id, "token endpoint", source="api")
 
 
 def issue_pair(

@@ -7,12 +7,15 @@ import datetime as dt
 import io
 import itertools
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from urllib.parse import urlencode
 
 from fastapi import Depends, Request, Response
 from fastapi.responses import RedirectResponse, StreamingResponse
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
+from newledger.appconnect.models import App, OAuthClient, OAuthConnection
 from newledger.audit.models import Activity
 from newledger.audit.queries import ActivityFilters, actor_labels, iter_activity, list_activity
 from newledger.audit.tags import Event
@@ -21,6 +24,8 @@ from newledger.runtime import get_sessionmaker
 from newledger.web.deps import WebContext, require_permission, web_router
 from newledger.web.pager import page_link_errors, page_request, pager
 from newledger.web.templating import render
+from newledger.web.views.appconnect.apps import BASE as APPS_BASE
+from newledger.web.views.appconnect.connections import BASE as CONNECTIONS_BASE
 
 router = web_router()
 _read = require_permission(Permission.ACTIVITY_READ)
@@ -29,6 +34,7 @@ CSV_COLUMNS = (
     "event",
     "actor_type",
     "actor",
+    "source",
     "subject_type",
     "subject_id",
     "ip",
@@ -63,6 +69,33 @@ def _filter(request: Request) -> tuple[ActivityFilters, dict[str, str], dict[str
     return flt, raw, errors
 
 
+Link = tuple[str, str]  # (name, url)
+
+
+def grant_links(session: Session, company_id: int, rows: Sequence[Activity]) -> dict[str, Link]:
+    """Names and pages of the apps and connections ``rows`` mention, as actor or subject, keyed
+    ``app:<id>`` / ``connection:<id>``: the log stores ids, and shows what they are now."""
+    apps = {r.actor_app_id for r in rows} | {r.subject_id for r in rows if r.subject_type == "app"}
+    conns = {r.actor_connection_id for r in rows}
+    conns |= {r.subject_id for r in rows if r.subject_type == "connection"}
+    links: dict[str, Link] = {}
+    if ids := {i for i in apps if i is not None}:
+        apps_query = select(App.id, App.name, App.client_id).where(
+            App.company_id == company_id, App.id.in_(ids)
+        )
+        for app_id, name, client_id in session.execute(apps_query):
+            links[f"app:{app_id}"] = (name, f"{APPS_BASE}/{client_id}")
+    if ids := {i for i in conns if i is not None}:
+        query = (
+            select(OAuthConnection.id, OAuthClient.name)
+            .join(OAuthClient, OAuthClient.id == OAuthConnection.client_pk)
+            .where(OAuthConnection.company_id == company_id, OAuthConnection.id.in_(ids))
+        )
+        for connection_id, name in session.execute(query):
+            links[f"connection:{connection_id}"] = (name, f"{CONNECTIONS_BASE}/{connection_id}")
+    return links
+
+
 @router.get("/activity")
 def activity_page(request: Request, ctx: WebContext = Depends(_read)) -> Response:
     flt, raw, errors = _filter(request)
@@ -70,12 +103,14 @@ def activity_page(request: Request, ctx: WebContext = Depends(_read)) -> Respons
     with page_link_errors():
         page = list_activity(ctx.db, ctx.actor, flt, asked)
     query = {k: v for k, v in raw.items() if v}
+    links = grant_links(ctx.db, ctx.actor.company_scope(), page.items)
     return render(
         request,
         "activity.html",
         ctx,
         status=422 if errors else 200,
         rows=page.items,
+        links=links,
         pager=pager("/activity", raw, asked, page),
         filters=raw,
         errors=errors,
@@ -99,6 +134,7 @@ def _row(a: Activity) -> list[str]:
             a.event,
             a.actor_type,
             a.actor_label,
+            a.source,
             a.subject_type,
             a.subject_id,
             a.ip,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
@@ -72,6 +72,10 @@ class ActivityOut(BaseModel):
     id: int
     event: str
     actor: ActivityActor
+    source: Literal["web", "api", "mcp", "cli", "demo", "system", ""] = Field(
+        description="How the action came in: the browser, REST API v1, MCP, the command "
+        "line, the demo loader or the system itself; empty for rows older than this field."
+    )
     subject_type: str | None
     subject_id: int | None
     details: dict[str, Any]
@@ -155,6 +159,7 @@ def activity_dict(row: Activity) -> dict[str, Any]:
             "app_id": row.actor_app_id,
             "connection_id": row.actor_connection_id,
         },
+        "source": row.source,
         "subject_type": row.subject_type,
         "subject_id": row.subject_id,
         "details": row.details or {},

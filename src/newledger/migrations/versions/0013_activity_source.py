@@ -1,0 +1,31 @@
+"""activity source: how each logged action came in (web, api, mcp, cli, demo, system)
+
+Revision ID: 0013
+Revises: 0009
+Create Date: 2026-11-29 04:20:00
+
+Rows written before this revision keep an empty source: the activity page shows none for them
+rather than guessing.
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0013"
+down_revision: str | None = "0009"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("activity", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column("source", sa.String(length=16), server_default="", nullable=False)
+        )
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("activity", schema=None) as batch_op:
+        batch_op.drop_column("source")
