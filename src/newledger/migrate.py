@@ -3,17 +3,26 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
 
 from newledger.models import Base
 
-__all__ = ["alembic_config", "downgrade", "pending_model_changes", "upgrade"]
+__all__ = [
+    "Upgraded",
+    "alembic_config",
+    "current_revision",
+    "downgrade",
+    "pending_model_changes",
+    "upgrade",
+]
 
 _HERE = Path(__file__).parent / "migrations"
 
@@ -26,8 +35,42 @@ def alembic_config(engine: Engine | None = None) -> Config:
     return cfg
 
 
-def upgrade(engine: Engine, revision: str = "head") -> None:
+@dataclass(frozen=True)
+class Upgraded:
+    """What an upgrade did: the revision before (None: a new, empty database), the one after,
+    and how many migrations ran between them."""
+
+    before: str | None
+    after: str | None
+    applied: int
+
+    def describe(self) -> str:
+        if self.applied == 0:
+            return f"Database already up to date (revision {self.after})."
+        plural = "s" if self.applied != 1 else ""
+        if self.before is None:
+            return (
+                f"Database created: {self.applied} migration{plural} applied, now at {self.after}."
+            )
+        return (
+            f"Database upgraded from {self.before} to {self.after}: "
+            f"{self.applied} migration{plural} applied."
+        )
+
+
+def current_revision(engine: Engine) -> str | None:
+    """The database's migration revision; None for a database never migrated."""
+    with engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
+
+
+def upgrade(engine: Engine, revision: str = "head") -> Upgraded:
+    before = current_revision(engine)
     _migrate(engine, lambda cfg: command.upgrade(cfg, revision))
+    after = current_revision(engine)
+    script = ScriptDirectory.from_config(alembic_config())
+    ran = 0 if after == before else len(list(script.iterate_revisions(after, before)))
+    return Upgraded(before, after, ran)
 
 
 def downgrade(engine: Engine, revision: str) -> None:

@@ -19,8 +19,7 @@ app = typer.Typer(help="Database schema and the integrity of the books.", no_arg
 @app.command("upgrade")
 def upgrade_cmd(revision: str = "head") -> None:
     """Apply migrations up to REVISION (default: the newest)."""
-    upgrade(get_engine(), revision)
-    console.print("database is up to date")
+    console.print(upgrade(get_engine(), revision).describe())
 
 
 @app.command("check")
