@@ -309,6 +309,30 @@ def test_restoring_a_revoked_then_deleted_app_brings_it_back_revoked_not_active(
     assert token_response(live_server.url, client_id, secret).status_code == 200
 
 
+def test_each_action_asks_for_one_code_on_a_page_naming_the_app_and_the_grace_period(
+    live_server: LiveServer, sessions: sessionmaker[Session]
+) -> None:
+    owner = make_person(sessions, "confirm@example.com", role="owner", with_2fa=True)
+    assert owner.authenticator
+    client_id, _ = make_app(sessions, owner, "reports:read", name="Payroll sync")
+    with client(live_server.url) as c:
+        sign_in(c, owner)
+        detail = c.get(f"{BASE}/{client_id}").text
+        assert 'name="code"' not in detail  # no code boxes until an action is chosen
+        asked = act(c, client_id, "rotate", None, grace_seconds="86400")
+        assert asked.status_code == 200
+        assert asked.text.count('name="code"') == 1
+        for fact in ("Payroll sync", client_id, "Old secret keeps working for", "24 hours"):
+            assert fact in asked.text
+        wrong = act(c, client_id, "rotate", "000000", grace_seconds="86400")
+        assert wrong.status_code == 400
+        assert "Payroll sync" in wrong.text and "24 hours" in wrong.text
+        assert 'name="grace_seconds" value="86400"' in wrong.text
+        revoke = act(c, client_id, "revoke", None)
+        assert "Payroll sync" in revoke.text and "Old secret" not in revoke.text
+    assert app_row(sessions, client_id).revoked_at is None
+
+
 def test_a_user_without_2fa_is_sent_to_enrolment_before_revoking(
     live_server: LiveServer, sessions: sessionmaker[Session]
 ) -> None:

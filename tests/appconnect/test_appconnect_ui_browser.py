@@ -66,8 +66,10 @@ def test_an_owner_creates_an_app_uses_its_secret_then_revokes_it_with_a_code(
     page.click("#to-detail")
     expect(page.locator("h1 .badge")).to_have_text("active")
     assert secret not in page.content()
-    page.fill("#stepup-code-revoke", phone.fresh_code())
     page.click("#revoke-form button[type=submit]")
+    expect(page.locator("#stepup-facts")).to_contain_text(client_id)  # names what it confirms
+    page.fill("#stepup-form #code", phone.fresh_code())
+    page.click("#stepup-form button[type=submit]")
     expect(page.locator("#done")).to_contain_text("Access revoked")
     expect(page.locator("h1 .badge")).to_have_text("revoked")
     expect(page.locator("#app-activity tr[data-event='appconnect:app:revoked']")).to_have_count(1)

@@ -16,6 +16,7 @@ with a wrong one, the user gets the confirmation page, which posts the same form
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterator
+from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 from fastapi import APIRouter, Depends, Request
@@ -184,10 +185,18 @@ def require_2fa(request: Request, ctx: WebContext = Depends(require_user)) -> We
     return ctx
 
 
-def require_step_up(action: str, label: str) -> Callable[..., Awaitable[WebContext]]:
+# What the confirmation page says is being confirmed: (what, which) pairs, from the request's
+# path and form (e.g. ("App", "Receipt Bot"), ("Old secret keeps working for", "1 hour")).
+Describe = Callable[[Request, WebContext, dict[str, str]], list[tuple[str, str]]]
+
+
+def require_step_up(
+    action: str, label: str, describe: Describe | None = None
+) -> Callable[..., Awaitable[WebContext]]:
     """Require a fresh TOTP code for ``action`` (e.g. ``app.rotate``), recorded as
     ``identity:stepup:confirmed``. The confirmation commits on its own, so a code stays spent
-    even when the action then fails."""
+    even when the action then fails. ``describe`` names what is confirmed on the page that
+    asks for the code, and again after a wrong one."""
 
     async def dependency(request: Request, ctx: WebContext = Depends(require_2fa)) -> WebContext:
         form = await request.form()
@@ -197,27 +206,30 @@ def require_step_up(action: str, label: str) -> Callable[..., Awaitable[WebConte
             for k, v in form.multi_items()
             if k not in ("code", CSRF_FIELD) and isinstance(v, str)
         ]
+
+        def ask(**problem: Any) -> StepUpRequired:
+            facts = describe(request, ctx, dict(fields)) if describe else []
+            return StepUpRequired(action, label, fields, facts=facts, **problem)
+
         if not code:
-            raise StepUpRequired(action, label, fields)
+            raise ask()
         try:
             await run_in_threadpool(_confirm, ctx, code, action)
         except RateLimited as exc:
-            raise StepUpRequired(
-                action, label, fields, error=exc.message, status=429, retry_after=exc.retry_after
-            ) from exc
+            raise ask(error=exc.message, status=429, retry_after=exc.retry_after) from exc
         except (AuthenticationFailed, InvalidState) as exc:
-            raise StepUpRequired(action, label, fields, error=exc.message, status=400) from exc
+            raise ask(error=exc.message, status=400) from exc
         return ctx
 
     return dependency
 
 
 def require_permission_and_step_up(
-    gate: Callable[..., WebContext], action: str, label: str
+    gate: Callable[..., WebContext], action: str, label: str, describe: Describe | None = None
 ) -> Callable[..., Awaitable[WebContext]]:
     """``gate`` (a ``require_permission``) first, so a viewer gets 403 without spending a code;
-    then ``require_step_up(action, label)``."""
-    step_up = require_step_up(action, label)
+    then ``require_step_up(action, label, describe)``."""
+    step_up = require_step_up(action, label, describe)
 
     async def dependency(
         _: WebContext = Depends(gate), ctx: WebContext = Depends(step_up)

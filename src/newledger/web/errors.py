@@ -68,11 +68,13 @@ class StepUpRequired(Exception):
         error: str | None = None,
         status: int = 200,
         retry_after: int | None = None,
+        facts: list[tuple[str, str]] | None = None,
     ) -> None:
         super().__init__(action)
         self.action = action
         self.label = label
         self.fields = fields
+        self.facts = facts or []  # (what, which): names what is being confirmed
         self.error = error
         self.status = status
         self.retry_after = retry_after

@@ -84,5 +84,6 @@ def render_step_up(request: Request, exc: StepUpRequired) -> HTMLResponse:
         action_url=request.url.path,
         label=exc.label,
         fields=exc.fields,
+        facts=exc.facts,
         error=exc.error,
     )

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from newledger.actor import Actor
 from newledger.appconnect import app_views, apps
 from newledger.appconnect.models import App
-from newledger.errors import PermissionDenied, ValidationFailed
+from newledger.errors import DomainError, PermissionDenied, ValidationFailed
 from newledger.identity.permissions import CATALOGUE, Permission
 from newledger.web.deps import (
     WebContext,
@@ -50,8 +50,29 @@ GRACE_CHOICES: tuple[tuple[int, str], ...] = (
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
 
+def _describe_app(request: Request, ctx: WebContext, form: dict[str, str]) -> list[tuple[str, str]]:
+    """The app a lifecycle action confirms, and for a rotation the grace period chosen."""
+    client_id = str(request.path_params.get("client_id", ""))
+    try:
+        app = apps.get_app(ctx.db, ctx.actor, client_id)
+    except DomainError:
+        return []  # the action itself answers (404, 403) once confirmed
+    facts = [("App", app.name), ("Client ID", app.client_id)]
+    if "grace_seconds" in form:
+        grace = dict((str(s), label) for s, label in GRACE_CHOICES).get(form["grace_seconds"])
+        facts.append(("Old secret keeps working for", grace or "—"))
+    return facts
+
+
+def _describe_new_app(
+    request: Request, ctx: WebContext, form: dict[str, str]
+) -> list[tuple[str, str]]:
+    return [("App", form.get("name") or "—")]
+
+
 def _manage_step_up(action: str, label: str) -> Callable[..., Awaitable[WebContext]]:
-    return require_permission_and_step_up(_manage, action, label)
+    describe = _describe_new_app if action == "app.create" else _describe_app
+    return require_permission_and_step_up(_manage, action, label, describe)
 
 
 # ---------------------------------------------------------------------------------------- create

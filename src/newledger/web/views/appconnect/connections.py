@@ -15,6 +15,7 @@ from fastapi.responses import RedirectResponse
 
 from newledger.appconnect import connections
 from newledger.appconnect.clients import redirect_uris_of
+from newledger.errors import DomainError
 from newledger.identity.permissions import CATALOGUE
 from newledger.web.deps import WebContext, require_step_up, require_user, web_router
 from newledger.web.views.appconnect.shared import settings_page
@@ -47,10 +48,23 @@ def detail_page(
     )
 
 
+def _describe(request: Request, ctx: WebContext, form: dict[str, str]) -> list[tuple[str, str]]:
+    """The connection a delete confirms: its client's name and who connected it."""
+    try:
+        view = connections.get_connection_view(
+            ctx.db, ctx.actor, int(request.path_params["connection_id"])
+        )
+    except (DomainError, ValueError):
+        return []  # the delete itself answers (404, 403) once confirmed
+    return [("Connection", view.client.name), ("Connected by", view.user_email)]
+
+
 @router.post(f"{BASE}/{{connection_id}}/delete")
 def delete(
     connection_id: int,
-    ctx: WebContext = Depends(require_step_up("connection.delete", "Delete this OAuth connection")),
+    ctx: WebContext = Depends(
+        require_step_up("connection.delete", "Delete this OAuth connection", _describe)
+    ),
 ) -> Response:
     connections.delete_connection(ctx.db, ctx.actor, connection_id)
     ctx.db.commit()
