@@ -52,7 +52,7 @@ def test_create_app_offers_only_permissions_the_user_holds_and_may_delegate(
         person = make_person(sessions, f"{role}@example.com", role=role, with_2fa=True)
         with client(live_server.url) as c:
             sign_in(c, person)
-            page = c.get(f"{BASE}/new")
+            page = c.get(f"{BASE}/new?type=api-credentials")
             assert page.status_code == 200
             expected = {p.value for p in DELEGABLE & role_permissions(role)}
             assert offered(page.text) == expected, role
@@ -138,7 +138,7 @@ def test_the_secret_is_shown_once_works_at_the_token_endpoint_and_never_appears_
         assert detail.status_code == 200
         assert 'data-permission="invoices:read"' in detail.text
         assert 'data-event="appconnect:app:created"' in detail.text
-        for html in (listing.text, detail.text, c.get(f"{BASE}/new").text):
+        for html in (listing.text, detail.text, c.get(f"{BASE}/new?type=api-credentials").text):
             assert page.secret not in html
             assert 'id="client-secret"' not in html
         # The detail page after the token exchange: last used is filled in.

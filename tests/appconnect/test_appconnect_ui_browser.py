@@ -38,7 +38,13 @@ def test_an_owner_creates_an_app_uses_its_secret_then_revokes_it_with_a_code(
     page.goto(f"{url}/settings")
     page.click("text=App Connect")
     page.click("#create-app")
+    expect(page.locator("#choose-oauth-app")).to_have_attribute(
+        "href", "/settings/appconnect/oauth-apps/new"
+    )
+    save_screenshot(page, "appconnect-create-choose")
+    page.click("#choose-api-credentials")
     page.fill("#app-name", "Nightly CRM sync")
+    page.fill("#app-description", "Copies paid invoices to the CRM every night; run by Ops.")
     page.check("#perm-invoices-read")
     page.check("#perm-reports-read")
     expect(page.locator("#perm-ledger-post")).to_have_count(0)
@@ -65,6 +71,9 @@ def test_an_owner_creates_an_app_uses_its_secret_then_revokes_it_with_a_code(
 
     page.click("#to-detail")
     expect(page.locator("h1 .badge")).to_have_text("active")
+    expect(page.locator("#app-description")).to_have_text(
+        "Copies paid invoices to the CRM every night; run by Ops."
+    )
     assert secret not in page.content()
     page.click("#revoke-form button[type=submit]")
     expect(page.locator("#stepup-facts")).to_contain_text(client_id)  # names what it confirms

@@ -150,10 +150,11 @@ def test_create_app_points_mcp_clients_to_the_mcp_url_and_register_oauth_app(
     with client(live_server.url) as c:
         sign_in(c, person)
         html = c.get("/settings/appconnect/apps/new").text
+        assert 'id="choose-api-credentials"' in html and 'id="choose-oauth-app"' in html
         pointer = re.search(r'<p class="muted" id="create-app-not-mcp">(.*?)</p>', html, re.S)
         assert pointer
         assert 'href="/settings/appconnect?tab=mcp-server"' in pointer.group(1)
-        assert 'href="/settings/appconnect/oauth-apps/new"' in pointer.group(1)
+        assert 'id="choose-oauth-app" href="/settings/appconnect/oauth-apps/new"' in html
 
 
 @pytest.mark.parametrize("role", ["viewer", "bookkeeper"])

@@ -45,7 +45,7 @@ def create_form_data(
 ) -> dict[str, str | list[str]]:
     """What the browser posts from the Create App form, hidden fields and the step-up code
     included."""
-    page = c.get(f"{BASE}/new").text
+    page = c.get(f"{BASE}/new?type=api-credentials").text
     request_id = _REQUEST_ID.search(page)
     assert request_id, page
     return {

@@ -63,7 +63,7 @@ def test_invite_accept_create_an_app_then_removal_refuses_the_apps_token(
     save_screenshot(page, "members-accepted")
 
     # As a member, the invitee creates an API credential app (with a fresh code).
-    page.goto(f"{url}/settings/appconnect/apps/new")
+    page.goto(f"{url}/settings/appconnect/apps/new?type=api-credentials")
     page.fill("#app-name", "Invitee sync")
     page.check("#perm-invoices-read")
     page.fill("#stepup-code-create", phone.fresh_code())

@@ -39,6 +39,7 @@ __all__ = [
 ]
 
 MAX_GRACE_SECONDS = 7 * 24 * 3600
+MAX_DESCRIPTION = 500
 
 
 @dataclass(frozen=True)
@@ -94,6 +95,7 @@ def create_app(
     permissions: list[str] | tuple[str, ...],
     expires_at: dt.datetime | None = None,
     request_id: str | None = None,
+    description: str = "",
 ) -> tuple[App, str]:
     """Create an app and return it with its client secret, which is never shown again.
 
@@ -113,6 +115,12 @@ def create_app(
     name = name.strip()
     if not name or len(name) > 200:
         raise ValidationFailed("Name must be 1-200 characters", errors={"name": "invalid"})
+    description = description.strip()
+    if len(description) > MAX_DESCRIPTION:
+        raise ValidationFailed(
+            f"Description must be at most {MAX_DESCRIPTION} characters",
+            errors={"description": "too_long"},
+        )
     requested = _parse_requested(permissions)
     missing = requested - actor.permissions
     if missing:
@@ -129,6 +137,7 @@ def create_app(
         company_id=company_id,
         client_id=secrets.generate_client_id(),
         name=name,
+        description=description,
         created_by_user_id=actor.user_id,
         permissions=_serialize(requested),
         secret_digest=secrets.digest(secret),

@@ -40,6 +40,8 @@ class App(Base):
     company_id: Mapped[int] = mapped_column(ForeignKey("companies.id", ondelete="CASCADE"))
     client_id: Mapped[str] = mapped_column(String(64), unique=True)
     name: Mapped[str] = mapped_column(String(200))
+    # What the app is for and who runs it, for the people who review it later.
+    description: Mapped[str] = mapped_column(String(500), default="", server_default="")
     created_by_user_id: Mapped[int] = mapped_column(
         ForeignKey("users.id", ondelete="CASCADE"), index=True
     )

@@ -67,6 +67,7 @@ def create(
     permission: list[str] = typer.Option(..., help="Delegated permission (repeat)"),
     created_by: str = typer.Option(..., help="Email of the delegating user"),
     expires: str | None = typer.Option(None, help="Expiry date YYYY-MM-DD (UTC) or timestamp"),
+    description: str = typer.Option("", help="What the app is for (shown to reviewers)"),
     as_json: bool = typer.Option(False, "--json", help="Print JSON"),
 ) -> None:
     """Create an app; prints the client id and the secret, which is shown only this once."""
@@ -79,7 +80,12 @@ def create(
             user_actor(session, user, comp.id, source="cli"), label=f"{user.email} (cli)"
         )
         created, secret = service.create_app(
-            session, actor, name=name, permissions=permission, expires_at=_expiry(expires)
+            session,
+            actor,
+            name=name,
+            permissions=permission,
+            expires_at=_expiry(expires),
+            description=description,
         )
     _print(
         {

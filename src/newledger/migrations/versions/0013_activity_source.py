@@ -1,4 +1,5 @@
-"""activity source: how each logged action came in (web, api, mcp, cli, demo, system)
+"""activity source (how each logged action came in: web, api, mcp, cli, demo, system) and
+an app's description
 
 Revision ID: 0013
 Revises: 0009
@@ -24,8 +25,14 @@ def upgrade() -> None:
         batch_op.add_column(
             sa.Column("source", sa.String(length=16), server_default="", nullable=False)
         )
+    with op.batch_alter_table("appconnect_apps", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column("description", sa.String(length=500), server_default="", nullable=False)
+        )
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("appconnect_apps", schema=None) as batch_op:
+        batch_op.drop_column("description")
     with op.batch_alter_table("activity", schema=None) as batch_op:
         batch_op.drop_column("source")

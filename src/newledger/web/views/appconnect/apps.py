@@ -32,7 +32,12 @@ from newledger.web.deps import (
     web_router,
 )
 from newledger.web.errors import PageError
-from newledger.web.views.appconnect.shared import api_url, settings_page, token_url
+from newledger.web.views.appconnect.shared import (
+    REGISTER_OAUTH_APP_PATH,
+    api_url,
+    settings_page,
+    token_url,
+)
 from newledger.web.views.appconnect.webhooks import webhook_section
 
 router = web_router()
@@ -106,7 +111,15 @@ def _create_form(
 
 @router.get(f"{BASE}/new")
 def create_page(request: Request, ctx: WebContext = Depends(_manage_with_2fa)) -> Response:
-    return _create_form(request, ctx)
+    """First the kind of app (API credentials or an OAuth app), then the API credentials form."""
+    if request.query_params.get("type") == "api-credentials":
+        return _create_form(request, ctx)
+    return settings_page(
+        request,
+        "settings/appconnect_new.html",
+        ctx,
+        register_oauth_app_path=REGISTER_OAUTH_APP_PATH,
+    )
 
 
 def _parse_expiry(value: str) -> dt.datetime | None:
@@ -126,6 +139,7 @@ def _parse_expiry(value: str) -> dt.datetime | None:
 _FIELD_MESSAGES = {
     "name": "Enter a name of 1 to 200 characters.",
     "permissions": "Choose at least one permission this app may use.",
+    "description": "Keep the description to 500 characters.",
 }
 
 
@@ -136,10 +150,16 @@ async def create_submit(
 ) -> Response:
     submitted = await request.form()
     name = str(submitted.get("name") or "")
+    description = str(submitted.get("description") or "")
     expires = str(submitted.get("expires_at") or "")
     chosen = [str(v) for v in submitted.getlist("permissions")]
     request_id = str(submitted.get("request_id") or "")[:64] or None
-    form = {"name": name, "expires_at": expires, "request_id": request_id or ""}
+    form = {
+        "name": name,
+        "description": description,
+        "expires_at": expires,
+        "request_id": request_id or "",
+    }
     try:
         app, secret = apps.create_app(
             ctx.db,
@@ -148,6 +168,7 @@ async def create_submit(
             permissions=chosen,
             expires_at=_parse_expiry(expires),
             request_id=request_id,
+            description=description,
         )
     except apps.AlreadyCreated as exc:
         ctx.db.rollback()
