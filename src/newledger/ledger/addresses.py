@@ -14,7 +14,7 @@ from typing import Any
 
 import pycountry
 
-__all__ = ["ADDRESS_LIMITS", "Address", "clean_address", "country_name"]
+__all__ = ["ADDRESS_LIMITS", "COUNTRY_CODES", "Address", "clean_address", "country_name"]
 
 # Field → longest value stored (the column widths in ``ledger.models.Contact``).
 ADDRESS_LIMITS: dict[str, int] = {
@@ -25,6 +25,8 @@ ADDRESS_LIMITS: dict[str, int] = {
     "postal_code": 20,
     "country": 2,
 }
+
+COUNTRY_CODES = frozenset(str(c.alpha_2) for c in pycountry.countries)
 
 
 @dataclass(frozen=True)
@@ -54,7 +56,7 @@ class Address:
 
 
 def country_name(code: str) -> str:
-    country = pycountry.countries.get(alpha_2=code) if code else None
+    country = pycountry.countries.get(alpha_2=code) if code in COUNTRY_CODES else None
     return str(country.name) if country is not None else code
 
 
@@ -84,11 +86,7 @@ def clean_address(
         parts[key] = part
     address = Address(**parts)
     country = address.country.upper()
-    if country and (
-        len(country) != 2
-        or not country.isascii()
-        or pycountry.countries.get(alpha_2=country) is None
-    ):
+    if country and country not in COUNTRY_CODES:
         errors[f"{field}.country"] = "not an ISO 3166-1 alpha-2 country code"
     elif not country and not address.is_empty:
         errors[f"{field}.country"] = "required for an address"

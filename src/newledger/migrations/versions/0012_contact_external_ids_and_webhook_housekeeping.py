@@ -46,9 +46,7 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("external_id", sa.String(length=100), nullable=True))
         for column in _address_columns():
             batch_op.add_column(column)
-        batch_op.add_column(
-            sa.Column("version", sa.Integer(), nullable=False, server_default="1")
-        )
+        batch_op.add_column(sa.Column("version", sa.Integer(), nullable=False, server_default="1"))
         batch_op.create_unique_constraint(
             batch_op.f("uq_contacts_company_id_external_id"), ["company_id", "external_id"]
         )
