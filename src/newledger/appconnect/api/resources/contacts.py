@@ -12,7 +12,7 @@ import datetime as dt
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.responses import Response
 
 from newledger.appconnect.api.deps import ApiContext, requires
@@ -69,6 +69,9 @@ def _text(limit: int) -> Any:
 
 class Address(StrictBody):
     """A postal address; the country is an ISO 3166-1 alpha-2 code."""
+
+    # One ``Address`` schema for requests and answers (not ``Address-Input``/``-Output``).
+    model_config = ConfigDict(extra="forbid", json_schema_mode_override="validation")
 
     line1: str = _text(200)
     line2: str = _text(200)
