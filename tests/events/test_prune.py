@@ -91,6 +91,10 @@ def test_a_cursor_older_than_the_pruned_changes_is_answered_410(
     books, _ = _scenario(sessions)
     api, _ = api_for(live_server.url, sessions, books, "contacts:read")
     assert api.get("/changes", params={"since": "2"}).status_code == 200  # nothing pruned yet
+    with sessions.begin() as session:  # a prune between raising the mark and deleting the rows
+        session.execute(update(ChangeCounter).values(pruned_seq=4))
+    started = api.get("/changes").json()["data"]
+    assert [c["cursor"] for c in started] == ["5", "6"]  # not the rows about to go
     prune(sessions)
     expired = api.get("/changes", params={"since": "2"})
     assert expired.status_code == 410, expired.text

@@ -81,7 +81,8 @@ def read_changes(
     (none given: every readable type)."""
     company_id = actor.company_scope()
     chosen = _types(actor, types)
-    after = parse_cursor(since)
+    # From the start: past what pruning is about to delete, so the cursors handed out stay valid.
+    after = parse_cursor(since) if since else _pruned_seq(session, company_id)
     limit = max(1, min(limit, MAX_LIMIT))
     rows = list(
         session.scalars(
@@ -97,10 +98,7 @@ def read_changes(
     )
     # Read after the rows: a prune that committed before them is seen here, so the answer is
     # either complete or refused, never a page with a silent gap.
-    pruned = session.scalar(
-        select(ChangeCounter.pruned_seq).where(ChangeCounter.company_id == company_id)
-    )
-    if since and pruned is not None and after < pruned:
+    if since and after < _pruned_seq(session, company_id):
         raise Gone(
             "This cursor is older than the oldest change kept; resync: list the records "
             "again, then read the feed from its start (without `since`)",
@@ -110,6 +108,15 @@ def read_changes(
     rows = rows[:limit]
     cursor = str(rows[-1].seq) if rows else str(after)
     return ChangePage(rows, cursor, more)
+
+
+def _pruned_seq(session: Session, company_id: int) -> int:
+    return (
+        session.scalar(
+            select(ChangeCounter.pruned_seq).where(ChangeCounter.company_id == company_id)
+        )
+        or 0
+    )
 
 
 def change_dict(event: ChangeEvent) -> dict[str, Any]:
