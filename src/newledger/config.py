@@ -12,7 +12,7 @@ import tempfile
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import SecretStr
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 __all__ = ["Settings", "get_settings", "load_or_create_secret_key"]
@@ -60,6 +60,15 @@ class Settings(BaseSettings):
     webhook_retry_base_seconds: float = 5.0
     webhook_lease_seconds: float = 60.0
     webhook_poll_seconds: float = 1.0
+    # Housekeeping (``events.prune``, run by every worker about once per interval and by
+    # `newledger events prune`): delivered and failed webhook deliveries older than their
+    # retention go, with their attempts; so do changes older than the feed's retention (a
+    # cursor from before then is answered 410, so a reader resyncs instead of skipping). A
+    # rotated webhook secret keeps signing beside the new one for the overlap.
+    webhook_retention_days: int = Field(default=30, ge=1)
+    change_feed_retention_days: int = Field(default=90, ge=1)
+    prune_interval_seconds: float = Field(default=3600.0, gt=0)
+    webhook_secret_overlap_hours: float = Field(default=24.0, ge=0)
     # redis://[:password@]host:port/db: every rate-limit counter is shared through it by all
     # workers and instances. Unset, token and API counters are per worker and sign-in and TOTP
     # counters live in the database. A SecretStr: the URL may carry a password.

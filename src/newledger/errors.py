@@ -5,6 +5,7 @@ DomainError
 ├── NotFound              no such object in this company         → 404
 ├── InvalidState          not allowed in the object's status     → 409
 ├── Conflict              stale version / duplicate              → 409 / 412
+├── Gone                  existed, but is no longer kept          → 410
 ├── PermissionDenied      the actor lacks a permission           → 403
 ├── AuthenticationFailed  bad credentials                        → 401
 └── RateLimited           too many attempts                      → 429
@@ -16,6 +17,7 @@ __all__ = [
     "AuthenticationFailed",
     "Conflict",
     "DomainError",
+    "Gone",
     "InvalidState",
     "NotFound",
     "PermissionDenied",
@@ -59,6 +61,11 @@ class InvalidState(DomainError):
 class Conflict(DomainError):
     code = "conflict"
     status = 409
+
+
+class Gone(DomainError):
+    code = "gone"
+    status = 410
 
 
 class PermissionDenied(DomainError):

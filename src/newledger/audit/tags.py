@@ -83,6 +83,7 @@ class Event(StrEnum):
     # Webhooks (newledger/events)
     WEBHOOK_ENDPOINT_CREATED = "appconnect:webhook_endpoint:created"
     WEBHOOK_ENDPOINT_DELETED = "appconnect:webhook_endpoint:deleted"
+    WEBHOOK_ENDPOINT_SECRET_ROTATED = "appconnect:webhook_endpoint:secret_rotated"
     WEBHOOK_DELIVERY_RESENT = "appconnect:webhook_delivery:resent"
 
 

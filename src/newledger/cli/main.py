@@ -1,10 +1,22 @@
-"""Entry point: ``newledger serve | worker | db | demo | users | report | export | apps``."""
+"""Entry point: ``newledger serve | worker | events | db | demo | users | report | export |
+apps``."""
 
 from __future__ import annotations
 
 import typer
 
-from newledger.cli import apps, categorize, db, demo, export, reports, serve, users, worker
+from newledger.cli import (
+    apps,
+    categorize,
+    db,
+    demo,
+    events,
+    export,
+    reports,
+    serve,
+    users,
+    worker,
+)
 
 app = typer.Typer(help="NewLedger: double-entry accounting with App Connect.", no_args_is_help=True)
 app.add_typer(db.app, name="db")
@@ -12,6 +24,7 @@ app.add_typer(users.app, name="users")
 app.add_typer(apps.app, name="apps")
 app.command("serve")(serve.serve)
 app.command("worker")(worker.worker)
+app.add_typer(events.app, name="events")
 app.add_typer(reports.app, name="report")
 app.command("export")(export.export)
 app.command("demo")(demo.demo)

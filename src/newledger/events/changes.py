@@ -8,6 +8,7 @@ updates is then held only for the commit, and no service waits for a row lock wh
 from __future__ import annotations
 
 import secrets
+from collections.abc import Iterable
 from typing import Any
 
 import orjson
@@ -23,7 +24,7 @@ from newledger.events.catalogue import READ_PERMISSION, EventType, resource_of
 from newledger.events.models import ChangeCounter, ChangeEvent, WebhookDelivery, WebhookEndpoint
 from newledger.identity.permissions import Permission
 
-__all__ = ["app_permissions", "emit", "new_message_id", "payload"]
+__all__ = ["app_permissions", "change_details", "emit", "new_message_id", "payload"]
 
 
 def _next_seq(session: Session, company_id: int) -> int:
@@ -58,9 +59,22 @@ def payload(event: ChangeEvent) -> str:
             "id": event.resource_id,
             "company_id": event.company_id,
             "change": str(event.seq),
+            **change_details(event),
         },
     }
     return orjson.dumps(body).decode()
+
+
+def change_details(event: ChangeEvent) -> dict[str, Any]:
+    """What a change says beyond "this record changed", where the service said it: the
+    record's ``external_id`` and, for an update, the names of the ``changed`` fields (never
+    their values, for the reason ``payload`` gives)."""
+    details: dict[str, Any] = {}
+    if event.external_id is not None:
+        details["external_id"] = event.external_id
+    if event.changed_fields is not None:
+        details["changed"] = event.changed_fields.split()
+    return details
 
 
 def app_permissions(session: Session, app_ids: set[int]) -> dict[int, frozenset[Permission]]:
@@ -78,8 +92,17 @@ def app_permissions(session: Session, app_ids: set[int]) -> dict[int, frozenset[
     }
 
 
-def emit(session: Session, company_id: int, event_type: EventType, resource_id: int) -> ChangeEvent:
-    """Record that ``resource_id`` changed (``event_type`` names the resource and the action)."""
+def emit(
+    session: Session,
+    company_id: int,
+    event_type: EventType,
+    resource_id: int,
+    *,
+    external_id: str | None = None,
+    changed: Iterable[str] | None = None,
+) -> ChangeEvent:
+    """Record that ``resource_id`` changed (``event_type`` names the resource and the action);
+    ``external_id`` and the ``changed`` field names travel with it (see ``change_details``)."""
     resource = resource_of(event_type)
     event = ChangeEvent(
         company_id=company_id,
@@ -87,6 +110,8 @@ def emit(session: Session, company_id: int, event_type: EventType, resource_id: 
         resource_type=resource,
         resource_id=resource_id,
         event_type=event_type.value,
+        external_id=external_id,
+        changed_fields=None if changed is None else " ".join(sorted(changed)),
         created_at=utcnow(),
     )
     session.add(event)

@@ -1,12 +1,14 @@
 """Webhook endpoints of an API credential app, their delivery log, and "resend".
 
 Managing them is a person's job with ``appconnect:manage`` (``apps.get_app`` checks it), and
-creating or deleting one is recorded in the activity log: the URL and the event types, never
-the signing secret, which exists in clear only in ``create_endpoint``'s return value.
+creating, deleting or rotating one's secret is recorded in the activity log: the URL and the
+event types, never the signing secret, which exists in clear only in the return value of
+``create_endpoint`` and ``rotate_secret``.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import ipaddress
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -35,6 +37,7 @@ __all__ = [
     "list_endpoints",
     "offered_event_types",
     "resend_delivery",
+    "rotate_secret",
 ]
 
 MAX_ENDPOINTS_PER_APP = 10
@@ -144,6 +147,29 @@ def _endpoint(session: Session, app: App, endpoint_id: int) -> WebhookEndpoint:
     if endpoint is None:
         raise NotFound("No such webhook endpoint for this app", code="unknown_endpoint")
     return endpoint
+
+
+def rotate_secret(
+    session: Session, actor: Actor, client_id: str, endpoint_id: int
+) -> tuple[WebhookEndpoint, str]:
+    """Give an endpoint a new signing secret (returned, shown once). The one it replaces keeps
+    signing beside it for ``webhook_secret_overlap_hours``, so the receiver can switch at its
+    own pace; a rotation within the overlap drops the older secret at once."""
+    app = apps.get_app(session, actor, client_id)
+    if app.deleted_at is not None:
+        raise ValidationFailed("The app is deleted", errors={"app": "deleted"})
+    endpoint = _endpoint(session, app, endpoint_id)
+    secret = signing.new_secret()
+    overlap = dt.timedelta(hours=get_settings().webhook_secret_overlap_hours)
+    endpoint.previous_sealed_secret = endpoint.sealed_secret
+    endpoint.previous_secret_expires_at = utcnow() + overlap
+    endpoint.sealed_secret = signing.seal(secret)
+    session.flush()
+    _record(
+        session, Event.WEBHOOK_ENDPOINT_SECRET_ROTATED, actor, app, endpoint,
+        previous_valid_until=endpoint.previous_secret_expires_at.isoformat(),
+    )  # fmt: skip
+    return endpoint, secret
 
 
 def delete_endpoint(session: Session, actor: Actor, client_id: str, endpoint_id: int) -> None:

@@ -15,9 +15,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from newledger.actor import Actor
-from newledger.errors import PermissionDenied, ValidationFailed
+from newledger.errors import Gone, PermissionDenied, ValidationFailed
 from newledger.events.catalogue import READ_PERMISSION, TOMBSTONES
-from newledger.events.models import ChangeEvent
+from newledger.events.changes import change_details
+from newledger.events.models import ChangeCounter, ChangeEvent
 
 __all__ = ["ChangePage", "change_dict", "read_changes"]
 
@@ -73,11 +74,15 @@ def read_changes(
     limit: int = 100,
     types: Iterable[str] | None = None,
 ) -> ChangePage:
-    """Changes after ``since`` (a ``next_cursor``; none: from the start), at most ``limit``.
-    Needs the read permission of each type asked for (none given: every readable type)."""
+    """Changes after ``since`` (a ``next_cursor``; none: from the oldest change kept), at most
+    ``limit``. A cursor older than the oldest change kept (``events.prune`` removed what
+    followed it) raises ``Gone`` (``cursor_expired``): the reader must resync, since continuing
+    would silently skip what was pruned. Needs the read permission of each type asked for
+    (none given: every readable type)."""
     company_id = actor.company_scope()
     chosen = _types(actor, types)
-    after = parse_cursor(since)
+    # From the start: past what pruning is about to delete, so the cursors handed out stay valid.
+    after = parse_cursor(since) if since else _pruned_seq(session, company_id)
     limit = max(1, min(limit, MAX_LIMIT))
     rows = list(
         session.scalars(
@@ -91,10 +96,27 @@ def read_changes(
             .limit(limit + 1)
         )
     )
+    # Read after the rows: a prune that committed before them is seen here, so the answer is
+    # either complete or refused, never a page with a silent gap.
+    if since and after < _pruned_seq(session, company_id):
+        raise Gone(
+            "This cursor is older than the oldest change kept; resync: list the records "
+            "again, then read the feed from its start (without `since`)",
+            code="cursor_expired",
+        )
     more = len(rows) > limit
     rows = rows[:limit]
     cursor = str(rows[-1].seq) if rows else str(after)
     return ChangePage(rows, cursor, more)
+
+
+def _pruned_seq(session: Session, company_id: int) -> int:
+    return (
+        session.scalar(
+            select(ChangeCounter.pruned_seq).where(ChangeCounter.company_id == company_id)
+        )
+        or 0
+    )
 
 
 def change_dict(event: ChangeEvent) -> dict[str, Any]:
@@ -105,4 +127,5 @@ def change_dict(event: ChangeEvent) -> dict[str, Any]:
         "event": event.event_type,
         "deleted": event.event_type in TOMBSTONES,
         "occurred_at": event.created_at,
+        **change_details(event),
     }

@@ -1,11 +1,12 @@
 """Change feed and webhook outbox tables, written in the same transaction as the change.
 
-- ``change_counters``: one row per company holding the last change number handed out. The
-  row is updated (so locked) by every change, which makes the numbers of one company commit in
-  order: a reader that sees number n has seen every number below it, so a cursor never skips
-  a change that committed late. (A plain autoincrement id would: PostgreSQL hands out sequence
-  values at insert time, not at commit.)
-- ``change_events``: the feed, append-only, tombstones included.
+- ``change_counters``: one row per company holding the last change number handed out (and
+  the last one pruned). The row is updated (so locked) by every change, which makes the
+  numbers of one company commit in order: a reader that sees number n has seen every number
+  below it, so a cursor never skips a change that committed late. (A plain autoincrement id
+  would: PostgreSQL hands out sequence values at insert time, not at commit.)
+- ``change_events``: the feed, append-only, tombstones included; only pruning
+  (``events.prune``) removes the oldest.
 - ``webhook_endpoints``: an API credential app's HTTPS endpoints and the event types they take.
 - ``webhook_deliveries``: the outbox; one row per (change, endpoint), claimed by workers with a
   lease and marked delivered only after a 2xx answer.
@@ -31,11 +32,17 @@ class ChangeCounter(Base):
         ForeignKey("companies.id", ondelete="CASCADE"), primary_key=True
     )
     last_seq: Mapped[int] = mapped_column(default=0)
+    # Every change up to this number has been pruned (``events.prune``): a cursor below it
+    # cannot be continued, and the feed says so (410) instead of skipping what is gone.
+    pruned_seq: Mapped[int] = mapped_column(default=0)
 
 
 class ChangeEvent(Base):
     __tablename__ = "change_events"
-    __table_args__ = (UniqueConstraint("company_id", "seq"),)
+    __table_args__ = (
+        UniqueConstraint("company_id", "seq"),
+        Index("ix_change_events_created", "created_at"),  # pruning finds the old ones
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     company_id: Mapped[int] = mapped_column(ForeignKey("companies.id", ondelete="CASCADE"))
@@ -45,6 +52,11 @@ class ChangeEvent(Base):
     resource_id: Mapped[int] = mapped_column()
     # ``invoice.voided``, ``contact.updated``… (``events.catalogue.EventType``)
     event_type: Mapped[str] = mapped_column(String(64))
+    # The record's own external id at the time (contacts have one), so a sync client can
+    # match it to its copy before it fetches the record.
+    external_id: Mapped[str | None] = mapped_column(String(100))
+    # Space-separated names of the fields an ``*.updated`` change changed (None: not said).
+    changed_fields: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
@@ -60,6 +72,10 @@ class WebhookEndpoint(Base):
     event_types: Mapped[str] = mapped_column(Text)
     # The signing secret sealed with AES-GCM (``events.secrets``): it must be read back to sign.
     sealed_secret: Mapped[str] = mapped_column(String(200))
+    # After a rotation, the secret before it, still signing beside the new one until then, so a
+    # receiver can switch to the new secret without refusing a delivery meanwhile.
+    previous_sealed_secret: Mapped[str | None] = mapped_column(String(200))
+    previous_secret_expires_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     created_by_user_id: Mapped[int | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL")
     )

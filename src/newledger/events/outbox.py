@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
@@ -27,7 +28,7 @@ from newledger.events.catalogue import READ_PERMISSION, resource_of
 from newledger.events.changes import app_permissions
 from newledger.events.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
-__all__ = ["RETRY_STEPS", "Claimed", "Outcome", "claim", "finish"]
+__all__ = ["RETRY_STEPS", "Claimed", "Outcome", "claim", "finish", "signing_secrets"]
 
 # Multiples of the base delay between one attempt and the next.
 RETRY_STEPS = (1, 60, 360, 1440, 3600, 7200, 7200)
@@ -39,7 +40,7 @@ class Claimed:
     message_id: str
     payload: str
     url: str
-    sealed_secret: str
+    sealed_secrets: tuple[str, ...]  # the endpoint's secret, and a rotated one still valid
     allowed: bool  # the app may still read this event's resource
 
 
@@ -75,6 +76,8 @@ def claim(session: Session, worker: str, limit: int, lease_seconds: float) -> li
             WebhookDelivery.event_type,
             WebhookEndpoint.url,
             WebhookEndpoint.sealed_secret,
+            WebhookEndpoint.previous_sealed_secret,
+            WebhookEndpoint.previous_secret_expires_at,
             WebhookEndpoint.app_id,
         )
         .join(WebhookEndpoint, WebhookEndpoint.id == WebhookDelivery.endpoint_id)
@@ -89,11 +92,20 @@ def claim(session: Session, worker: str, limit: int, lease_seconds: float) -> li
             row.message_id,
             row.payload,
             row.url,
-            row.sealed_secret,
+            signing_secrets(row, now),
             READ_PERMISSION[resource_of(row.event_type)] in permissions.get(row.app_id, ()),
         )
         for row in rows
     ]
+
+
+def signing_secrets(row: Any, now: dt.datetime) -> tuple[str, ...]:
+    """An endpoint's sealed secrets that sign now: its own, and the one it replaced until
+    that one's overlap ends."""
+    expires = row.previous_secret_expires_at
+    if row.previous_sealed_secret is None or expires is None or expires <= now:
+        return (row.sealed_secret,)
+    return (row.sealed_secret, row.previous_sealed_secret)
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,7 +7,8 @@
   are (``identity/sealed.py``), so a copy of the database alone cannot forge deliveries.
 - Each attempt carries ``webhook-id`` (the message id, the same on every retry),
   ``webhook-timestamp`` (seconds, this attempt) and ``webhook-signature``:
-  ``v1,`` + base64 HMAC-SHA256 of ``id.timestamp.body`` under the secret's bytes. The signature
+  ``v1,`` + base64 HMAC-SHA256 of ``id.timestamp.body`` under the secret's bytes; after a
+  rotation, for a while, one such signature per secret, separated by a space. The signature
   comes from the ``standardwebhooks`` package (the specification's reference library: one small
   module, no dependencies), so what receivers verify with it is what is sent.
 """
@@ -17,6 +18,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import os
+from collections.abc import Sequence
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from standardwebhooks.webhooks import Webhook
@@ -51,10 +53,15 @@ def unseal(stored: str) -> str:
     return PREFIX + base64.b64encode(raw).decode()
 
 
-def signed_headers(secret: str, message_id: str, body: str, now: dt.datetime) -> dict[str, str]:
+def signed_headers(
+    secrets: Sequence[str], message_id: str, body: str, now: dt.datetime
+) -> dict[str, str]:
+    """The headers of one attempt, signed with each of ``secrets``: during a rotation's
+    overlap the new and the previous secret, space-separated as the specification allows, so a
+    receiver holding either one verifies the delivery."""
     return {
         "content-type": "application/json",
         "webhook-id": message_id,
         "webhook-timestamp": str(int(now.timestamp())),
-        "webhook-signature": Webhook(secret).sign(message_id, now, body),
+        "webhook-signature": " ".join(Webhook(s).sign(message_id, now, body) for s in secrets),
     }

@@ -8,6 +8,7 @@ import logging
 import os
 import socket
 import threading
+import time
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
@@ -20,6 +21,7 @@ from newledger.config import get_settings
 from newledger.db import session_scope, utcnow
 from newledger.events import signing
 from newledger.events.outbox import Claimed, Outcome, claim, finish
+from newledger.events.prune import prune
 from newledger.runtime import get_sessionmaker
 
 __all__ = ["Worker", "serve_lifespan"]
@@ -37,8 +39,8 @@ def send(delivery: Claimed) -> Outcome:
     if client is None:
         client = _local.client = keep_alive_client()
     try:
-        secret = signing.unseal(delivery.sealed_secret)
-        headers = signing.signed_headers(secret, delivery.message_id, delivery.payload, utcnow())
+        secrets = [signing.unseal(sealed) for sealed in delivery.sealed_secrets]
+        headers = signing.signed_headers(secrets, delivery.message_id, delivery.payload, utcnow())
         answer = post(delivery.url, delivery.payload.encode(), headers, client=client)
     except OutboundRefused as exc:
         return Outcome(delivery.id, None, exc.reason)
@@ -80,8 +82,16 @@ class Worker:
         return len(claimed)
 
     def run(self, stop: threading.Event) -> None:
-        """Deliver until ``stop`` is set, resting ``webhook_poll_seconds`` when there is none."""
+        """Deliver until ``stop`` is set, resting ``webhook_poll_seconds`` when there is none;
+        prune (``events.prune``) at start and every ``prune_interval_seconds``."""
+        next_prune = time.monotonic()
         while not stop.is_set():
+            if time.monotonic() >= next_prune:
+                next_prune = time.monotonic() + self._settings.prune_interval_seconds
+                try:
+                    prune(self.sessions)
+                except Exception:  # tried again next interval; delivering goes on
+                    log.exception("webhook worker: pruning failed")
             try:
                 done = self.run_once()
             except Exception:  # the database went away, say: keep the worker alive

@@ -1,4 +1,7 @@
-"""Contacts: the company's customers and vendors (``kind`` customer | vendor | both)."""
+"""Contacts: the company's customers and vendors (``kind`` customer | vendor | both), with
+billing and shipping addresses and, optionally, another system's id for them (``external_id``,
+say the CRM's): one contact per external id in a company, so "create or update the contact
+with this id" (``upsert_contact``) is safe to repeat and to run twice at once."""
 
 from __future__ import annotations
 
@@ -6,91 +9,49 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import bindparam, func, or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from newledger.actor import Actor
 from newledger.audit.services import record
 from newledger.audit.tags import Event
-from newledger.errors import NotFound, ValidationFailed
+from newledger.errors import Conflict, ValidationFailed
 from newledger.events.catalogue import EventType
 from newledger.events.changes import emit
 from newledger.identity.permissions import Permission
-from newledger.identity.services import looks_like_email
-from newledger.ledger._common import company_for, company_row, load_account, readable_row
+from newledger.ledger._common import (
+    check_version,
+    company_for,
+    company_row,
+    flush_versioned,
+    for_update,
+    readable_row,
+)
+from newledger.ledger.contact_fields import (
+    CONTACT_KINDS,
+    clean_contact_fields,
+    clean_external_id,
+    refuse_taken,
+    refuse_unknown,
+    unique_external_id,
+)
 from newledger.ledger.models import Contact
 from newledger.pagination import Listing, Order, Page, PageRequest
 
 __all__ = [
-    "CONTACT_KINDS",
     "CONTACT_ORDERS",
     "ContactFilters",
     "contact_dict",
+    "contact_version",
     "count_contacts",
     "create_contact",
     "get_contact",
     "list_contacts",
     "update_contact",
+    "upsert_contact",
 ]
 
-CONTACT_KINDS = ("customer", "vendor", "both")
-_FIELDS = (
-    "name",
-    "kind",
-    "email",
-    "phone",
-    "tax_id",
-    "payment_terms_days",
-    "default_account_id",
-    "is_archived",
-)
-
-
-def _clean(session: Session, company_id: int, values: dict[str, Any]) -> dict[str, Any]:
-    """Validate the given fields; every problem is reported at once, per field."""
-    errors: dict[str, str] = {}
-    out: dict[str, Any] = {}
-    if "name" in values:
-        name = (values["name"] or "").strip()
-        if not name:
-            errors["name"] = "required"
-        elif len(name) > 200:
-            errors["name"] = "at most 200 characters"
-        out["name"] = name
-    if "kind" in values:
-        if values["kind"] not in CONTACT_KINDS:
-            errors["kind"] = "must be customer, vendor or both"
-        out["kind"] = values["kind"]
-    if "email" in values:
-        email = (values["email"] or "").strip()
-        if email and (not looks_like_email(email) or len(email) > 320):
-            errors["email"] = "not a valid email address"
-        out["email"] = email
-    for key, limit in (("phone", 64), ("tax_id", 64)):
-        if key in values:
-            text = (values[key] or "").strip()
-            if len(text) > limit:
-                errors[key] = f"at most {limit} characters"
-            out[key] = text
-    if "payment_terms_days" in values:
-        terms = values["payment_terms_days"]
-        if not isinstance(terms, int) or isinstance(terms, bool) or not 0 <= terms <= 365:
-            errors["payment_terms_days"] = "must be a whole number of days from 0 to 365"
-        out["payment_terms_days"] = terms
-    if "default_account_id" in values:
-        account_id = values["default_account_id"]
-        if account_id is not None:
-            try:
-                load_account(session, company_id, account_id, field="default_account_id")
-            except (NotFound, ValidationFailed) as exc:
-                errors["default_account_id"] = exc.message
-        out["default_account_id"] = account_id
-    if "is_archived" in values:
-        out["is_archived"] = bool(values["is_archived"])
-    if errors:
-        raise ValidationFailed(
-            "Invalid contact: " + ", ".join(f"{k} {v}" for k, v in errors.items()), errors=errors
-        )
-    return out
+_ATTEMPTS = 3  # upsert: insert, or (having lost the race to insert) update
 
 
 def create_contact(
@@ -104,12 +65,16 @@ def create_contact(
     tax_id: str = "",
     payment_terms_days: int = 30,
     default_account_id: int | None = None,
+    external_id: str | None = None,
+    billing_address: Any = None,
+    shipping_address: Any = None,
     company_id: int | None = None,
 ) -> Contact:
-    """Create a customer, vendor or both. Needs ``contacts:write``."""
+    """Create a customer, vendor or both. Needs ``contacts:write``. An ``external_id`` another
+    contact has already raises ``ExternalIdTaken``."""
     actor.require(Permission.CONTACTS_WRITE)
     company = company_for(session, actor, company_id)
-    values = _clean(
+    values = clean_contact_fields(
         session,
         company.id,
         {
@@ -120,21 +85,36 @@ def create_contact(
             "tax_id": tax_id,
             "payment_terms_days": payment_terms_days,
             "default_account_id": default_account_id,
+            "external_id": external_id,
+            "billing_address": billing_address,
+            "shipping_address": shipping_address,
         },
     )
-    contact = Contact(company_id=company.id, **values)
-    session.add(contact)
-    session.flush()
+    if values["external_id"] is not None:
+        refuse_taken(session, company.id, values["external_id"], None)
+    contact = Contact(company_id=company.id, version=1, **values)
+    with unique_external_id(session, company.id, contact.external_id):
+        session.add(contact)
+        session.flush()
+    _created(session, actor, company.id, contact)
+    return contact
+
+
+def _created(session: Session, actor: Actor, company_id: int, contact: Contact) -> None:
+    details: dict[str, Any] = {"name": contact.name, "kind": contact.kind}
+    if contact.external_id is not None:
+        details["external_id"] = contact.external_id
     record(
         session,
         Event.CONTACT_CREATED,
         actor,
         subject_type="contact",
         subject_id=contact.id,
-        details={"name": contact.name, "kind": contact.kind},
+        details=details,
     )
-    emit(session, company.id, EventType.CONTACT_CREATED, contact.id)
-    return contact
+    emit(
+        session, company_id, EventType.CONTACT_CREATED, contact.id, external_id=contact.external_id
+    )
 
 
 def get_contact(
@@ -146,41 +126,147 @@ def get_contact(
     )
 
 
+def contact_version(
+    session: Session,
+    actor: Actor,
+    *,
+    contact_id: int | None = None,
+    external_id: str | None = None,
+    company_id: int | None = None,
+) -> int | None:
+    """The stored version of the contact with this id or external id (``None``: no such
+    contact), which an update compares with ``If-Match``. Needs ``contacts:write``."""
+    actor.require(Permission.CONTACTS_WRITE)
+    query = select(Contact.version).where(Contact.company_id == actor.company_scope(company_id))
+    if contact_id is not None:
+        query = query.where(Contact.id == contact_id)
+    if external_id is not None:
+        query = query.where(Contact.external_id == external_id)
+    return session.scalar(query)
+
+
 def update_contact(
     session: Session,
     actor: Actor,
     contact_id: int,
     changes: dict[str, Any],
     *,
+    expected_version: int | None = None,
     company_id: int | None = None,
 ) -> Contact:
     """Change some of: name, kind, email, phone, tax_id, payment_terms_days,
-    default_account_id, is_archived. Needs ``contacts:write``."""
+    default_account_id, is_archived, external_id, billing_address, shipping_address (an
+    address: a mapping of its fields, ``None`` to remove it). A stale ``expected_version``
+    raises ``Conflict("version_mismatch")``. Needs ``contacts:write``."""
     actor.require(Permission.CONTACTS_WRITE)
     company = company_for(session, actor, company_id)
-    unknown = sorted(set(changes) - set(_FIELDS))
-    if unknown:
-        raise ValidationFailed(
-            f"Unknown contact fields: {', '.join(unknown)}",
-            errors={k: "unknown field" for k in unknown},
-        )
-    contact = company_row(session, Contact, company.id, contact_id)
-    values = _clean(session, company.id, changes)
+    refuse_unknown(changes)
+    # Read fresh and locked until commit: the version compared and written is the latest.
+    contact = company_row(session, Contact, company.id, contact_id, lock=True)
+    return _apply(session, actor, company.id, contact, changes, expected_version)
+
+
+def _by_external_id(session: Session, company_id: int, external_id: str) -> Contact | None:
+    """The contact with this external id, read fresh and locked until commit."""
+    query = select(Contact).where(
+        Contact.company_id == company_id, Contact.external_id == external_id
+    )
+    return session.scalar(for_update(session, query))
+
+
+def _apply(
+    session: Session,
+    actor: Actor,
+    company_id: int,
+    contact: Contact,
+    changes: dict[str, Any],
+    expected_version: int | None,
+) -> Contact:
+    check_version(contact, expected_version)
+    values = clean_contact_fields(session, company_id, changes)
     changed = {k: v for k, v in values.items() if getattr(contact, k) != v}
+    if changed.get("external_id") is not None:
+        refuse_taken(session, company_id, changed["external_id"], contact.id)
+    if not changed:
+        return contact
     for key, value in changed.items():
         setattr(contact, key, value)
-    session.flush()
-    if changed:
-        record(
-            session,
-            Event.CONTACT_UPDATED,
-            actor,
-            subject_type="contact",
-            subject_id=contact.id,
-            details={"changed": sorted(changed)},
-        )
-        emit(session, company.id, EventType.CONTACT_UPDATED, contact.id)
+    contact.version += 1
+    with unique_external_id(session, company_id, contact.external_id):
+        flush_versioned(session, "contact")
+    record(
+        session,
+        Event.CONTACT_UPDATED,
+        actor,
+        subject_type="contact",
+        subject_id=contact.id,
+        details={"changed": sorted(changed), "version": contact.version},
+    )
+    emit(
+        session,
+        company_id,
+        EventType.CONTACT_UPDATED,
+        contact.id,
+        external_id=contact.external_id,
+        changed=changed,
+    )
     return contact
+
+
+def upsert_contact(
+    session: Session,
+    actor: Actor,
+    external_id: str,
+    values: dict[str, Any],
+    *,
+    expected_version: int | None = None,
+    company_id: int | None = None,
+) -> tuple[Contact, bool]:
+    """Create the contact with this ``external_id`` from ``values`` (``name`` required), or
+    change the one that has it (only the fields given; a stale ``expected_version`` raises
+    ``Conflict("version_mismatch")``). Returns the contact and whether it was created.
+
+    Race-safe: of two transactions upserting one new external id at once, one inserts and the
+    other's insert meets the unique constraint (on PostgreSQL it waits for the first to
+    commit), rolls back to its savepoint and updates the contact the first one made. SQLite
+    runs writers one at a time (``for_update`` takes its write lock), so the second sees it.
+    Needs ``contacts:write``."""
+    actor.require(Permission.CONTACTS_WRITE)
+    company = company_for(session, actor, company_id)
+    errors: dict[str, str] = {}
+    key = clean_external_id(external_id, errors)
+    if errors or key is None:
+        raise ValidationFailed("Invalid external_id", errors=errors or {"external_id": "required"})
+    refuse_unknown(values)
+    if values.get("external_id", key) != key:
+        raise ValidationFailed(
+            "The external_id is the one in the address",
+            errors={"external_id": "differs from the address"},
+        )
+    fields = {k: v for k, v in values.items() if k != "external_id"}
+    for _attempt in range(_ATTEMPTS):
+        contact = _by_external_id(session, company.id, key)
+        if contact is not None:
+            return _apply(session, actor, company.id, contact, fields, expected_version), False
+        if expected_version is not None:
+            raise Conflict(f"No contact has external_id {key!r} yet", code="version_mismatch")
+        if "name" not in fields:
+            raise ValidationFailed("A new contact needs a name", errors={"name": "required"})
+        defaults = {"kind": "customer", "billing_address": None, "shipping_address": None}
+        cleaned = clean_contact_fields(session, company.id, {**defaults, **fields})
+        contact = Contact(company_id=company.id, version=1, external_id=key, **cleaned)
+        try:
+            with session.begin_nested():
+                session.add(contact)
+                session.flush()
+        except IntegrityError:
+            continue  # made meanwhile by another transaction: update that one
+        _created(session, actor, company.id, contact)
+        return contact, True
+    raise Conflict(
+        "The contact was changed by someone else at the same time; retry",
+        code="concurrent_update",
+    )
 
 
 CONTACT_ORDERS: dict[str, Order] = {
@@ -194,6 +280,7 @@ class ContactFilters:
     kind: str | None = None  # customer or vendor also lists both
     search: str | None = None  # name or email contains, any case
     include_archived: bool = False
+    external_id: str | None = None  # exactly this one, archived or not
 
 
 _LISTING = Listing(
@@ -206,6 +293,7 @@ _LISTING = Listing(
             func.lower(Contact.name).like(v), func.lower(Contact.email).like(v)
         ),
         "archived": lambda v: Contact.is_archived == v,
+        "external_id": lambda v: Contact.external_id == v,
     },
     CONTACT_ORDERS,
     entities=True,
@@ -231,10 +319,13 @@ def _contact_params(filters: ContactFilters) -> dict[str, Any]:
     if filters.kind is not None and filters.kind not in CONTACT_KINDS:
         raise ValidationFailed("Unknown contact kind", errors={"kind": "unknown"})
     search = (filters.search or "").strip().lower()
+    # A look-up by external id finds the contact whether or not it is archived.
+    by_id = filters.external_id is not None
     return {
         "kind": filters.kind,
         "pattern": f"%{search}%" if search else None,
-        "archived": None if filters.include_archived else False,
+        "archived": None if filters.include_archived or by_id else False,
+        "external_id": filters.external_id,
     }
 
 
@@ -249,6 +340,10 @@ def contact_dict(contact: Contact) -> dict[str, Any]:
         "payment_terms_days": contact.payment_terms_days,
         "default_account_id": contact.default_account_id,
         "is_archived": contact.is_archived,
+        "external_id": contact.external_id,
+        "billing_address": contact.billing_address.as_dict(),
+        "shipping_address": contact.shipping_address.as_dict(),
+        "version": contact.version,
         "created_at": contact.created_at.isoformat(),
         "updated_at": contact.updated_at.isoformat(),
     }

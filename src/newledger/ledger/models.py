@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import (
     BigInteger,
@@ -23,9 +24,10 @@ from sqlalchemy import (
     UniqueConstraint,
     text,
 )
-from sqlalchemy.orm import Mapped, declared_attr, mapped_column, relationship
+from sqlalchemy.orm import Mapped, composite, declared_attr, mapped_column, relationship
 
 from newledger.db import Base, UTCDateTime, utcnow
+from newledger.ledger.addresses import ADDRESS_LIMITS, Address
 from newledger.money import MAX_MINOR
 
 __all__ = [
@@ -96,9 +98,25 @@ class BankAccount(Base):
     account: Mapped[Account] = relationship()
 
 
+def _address(prefix: str) -> Any:
+    """An ``Address`` kept in six columns ``{prefix}_line1`` … ``{prefix}_country``."""
+    return composite(
+        Address,
+        *(
+            mapped_column(f"{prefix}_{name}", String(limit), default="")
+            for name, limit in ADDRESS_LIMITS.items()
+        ),
+    )
+
+
 class Contact(Base):
     __tablename__ = "contacts"
-    __table_args__ = (Index("ix_contacts_company_updated", "company_id", "updated_at"),)
+    __table_args__ = (
+        Index("ix_contacts_company_updated", "company_id", "updated_at"),
+        # The CRM's (or any other system's) id: one contact per id in a company, so an
+        # upsert by it finds or makes exactly one. NULLs (no external id) never collide.
+        UniqueConstraint("company_id", "external_id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     company_id: Mapped[int] = mapped_column(ForeignKey("companies.id", ondelete="CASCADE"))
@@ -111,8 +129,16 @@ class Contact(Base):
     payment_terms_days: Mapped[int] = mapped_column(Integer, default=30)
     default_account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
     is_archived: Mapped[bool] = mapped_column(Boolean, default=False)
+    external_id: Mapped[str | None] = mapped_column(String(100))
+    billing_address: Mapped[Address] = _address("billing")
+    shipping_address: Mapped[Address] = _address("shipping")
+    # The ETag: bumped by every change, and every UPDATE is a compare-and-set on it (as for
+    # invoices), so an upsert or update racing another cannot silently overwrite it.
+    version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+    __mapper_args__ = {"version_id_col": version, "version_id_generator": False}
 
 
 class _DocumentSource:

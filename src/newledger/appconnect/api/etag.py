@@ -1,8 +1,10 @@
-"""``ETag`` / ``If-Match`` for drafts (RFC 9110 §13.1.1): the ETag is the document's version.
+"""``ETag`` / ``If-Match`` (RFC 9110 §13.1.1): the ETag is the record's version.
 
 A draft update or delete must send ``If-Match`` (428 without it, RFC 6585 §3) and it must name
 the current version (412 otherwise), so two people or apps cannot silently overwrite each
 other. The service re-checks the version under a row lock, so a race still ends in a 412.
+Contacts take ``If-Match`` when it is sent (``OptionalIfMatchHeader``): the same check, but a
+write without it goes ahead as the latest.
 """
 
 from __future__ import annotations
@@ -15,7 +17,15 @@ from fastapi import Header
 from newledger.appconnect.api.problems import ApiProblem
 from newledger.errors import Conflict
 
-__all__ = ["IfMatchHeader", "etag", "expected_version", "if_match_write", "stale_to_412"]
+__all__ = [
+    "IfMatchHeader",
+    "OptionalIfMatchHeader",
+    "etag",
+    "expected_version",
+    "if_match_write",
+    "stale",
+    "stale_to_412",
+]
 
 T = TypeVar("T")
 
@@ -33,11 +43,27 @@ def etag(version: int) -> str:
     return f'W/"{version}"'
 
 
-def _stale(current: int) -> ApiProblem:
+OptionalIfMatchHeader = Annotated[
+    str | None,
+    Header(
+        alias="If-Match",
+        max_length=200,
+        description='Optional: the ETag from the last read, e.g. `W/"3"`; the write then '
+        "happens only if nothing changed since.",
+    ),
+]
+
+
+def stale(current: int | None) -> ApiProblem:
+    """412: ``If-Match`` names another version than ``current`` (``None``: there is none)."""
+    if current is None:
+        return ApiProblem(
+            412, "precondition_failed", "There is no such object yet, so If-Match cannot match."
+        )
     return ApiProblem(
         412,
         "precondition_failed",
-        "The draft changed since you read it; read it again and retry.",
+        "It changed since you read it; read it again and retry.",
         headers={"ETag": etag(current)},
     )
 
@@ -61,7 +87,7 @@ def expected_version(if_match: str | None, current: int | None) -> int | None:
         tag = part.strip().removeprefix("W/").strip('"')
         if tag.isdigit() and len(tag) < 10 and int(tag) == current:
             return current
-    raise _stale(current)
+    raise stale(current)
 
 
 def stale_to_412(call: Callable[[], T], current: int | None) -> T:
@@ -72,7 +98,7 @@ def stale_to_412(call: Callable[[], T], current: int | None) -> T:
     except Conflict as exc:
         if exc.code not in ("version_mismatch", "concurrent_update"):
             raise
-        raise _stale(current or 0) from None
+        raise stale(current) from None
 
 
 def if_match_write(

@@ -21,6 +21,7 @@ from newledger.appconnect.api.problems import PROBLEM_MEDIA_TYPE
 from newledger.appconnect.api.schemas import Page, Problem
 from newledger.config import get_settings
 from newledger.identity.permissions import CATALOGUE, Permission
+from newledger.ledger.addresses import COUNTRY_CODES
 from newledger.money import CURRENCIES
 
 __all__ = ["API_PREFIX", "build_openapi", "route_permission"]
@@ -36,6 +37,7 @@ NAMED_ENUMS: dict[str, tuple[str, ...]] = {
     "AccountType": ("asset", "liability", "equity", "income", "expense"),
     "BankTransactionStatus": ("uncategorized", "categorized", "matched"),
     "CurrencyCode": tuple(sorted(CURRENCIES)),
+    "CountryCode": tuple(sorted(COUNTRY_CODES)),
 }
 _ENUM_NAMES = {frozenset(values): name for name, values in NAMED_ENUMS.items()}
 
@@ -107,7 +109,7 @@ def _name_enums(node: Any) -> Any:
     return {k: _name_enums(v) for k, v in node.items()}
 
 
-def _plain_parameter(param: dict[str, Any]) -> None:
+def _plain_parameter(param: dict[str, Any], if_match_required: bool) -> None:
     """A query or header value is never JSON ``null``: ``anyOf [X, null]`` is just ``X``."""
     schema = param.get("schema", {})
     alternatives = schema.get("anyOf")
@@ -118,7 +120,7 @@ def _plain_parameter(param: dict[str, Any]) -> None:
             param["schema"] = {**rest[0], **kept}
     param["schema"].pop("title", None)
     if param["name"] == "If-Match":
-        param["required"] = True
+        param["required"] = if_match_required
 
 
 _IF_NONE_MATCH = {
@@ -172,7 +174,12 @@ LINKED_OPERATIONS: dict[str, dict[str, str]] = {
         "delete": "deleteExpenseDraft",
         "if_match": "required",
     },
-    "contacts": {"param": "contact_id", "get": "getContact", "update": "updateContact"},
+    "contacts": {
+        "param": "contact_id",
+        "get": "getContact",
+        "update": "updateContact",
+        "if_match": "optional",
+    },
     "accounts": {"param": "account_id", "get": "getAccount"},
     "payments": {"param": "payment_id", "get": "getPayment"},
     "journal-entries": {"param": "entry_id", "get": "getJournalEntry"},
@@ -198,12 +205,24 @@ def _success(op: dict[str, Any], path: str, method: str, etagged: bool) -> None:
 
 
 def _declare_responses(
-    op: dict[str, Any], path: str, method: str, permission: Permission | None
+    op: dict[str, Any],
+    path: str,
+    method: str,
+    permission: Permission | None,
+    if_match_required: bool,
 ) -> None:
     names = {p["name"] for p in op.get("parameters", [])}
     has_body = "requestBody" in op
     rate = _RATE
     responses = op["responses"]
+    # The route's own errors (its ``responses=``, e.g. 409 for a taken external id, 410 for an
+    # expired cursor) are problems too; a 409 also lists the API's own reasons below.
+    conflicts: list[str] = []
+    for status, response in list(responses.items()):
+        if status.startswith("4"):
+            responses[status] = _problem(response["description"], *rate)
+            if status == "409":
+                conflicts.append(response["description"])
     responses["400"] = _problem(
         "Unknown query parameter (`unknown_parameter`) or a body that is not UTF-8 JSON "
         "(`malformed_body`)",
@@ -233,17 +252,20 @@ def _declare_responses(
         *rate,
     )
     if "If-Match" in names:
-        responses["409"] = _problem("Not a draft any more (`invalid_state`)", *rate)
         responses["412"] = _problem(
             "Stale If-Match (`precondition_failed`): read again and retry", "ETag", *rate
         )
+    if "If-Match" in names and if_match_required:
+        conflicts.append("Not a draft any more (`invalid_state`)")
         responses["428"] = _problem("If-Match is required (`precondition_required`)", *rate)
+    conflict_headers: tuple[str, ...] = rate
     if "Idempotency-Key" in names:
-        responses["409"] = _problem(
-            "The first request with this key is still running (`idempotency_request_in_progress`)",
-            "Retry-After",
-            *rate,
+        conflicts.append(
+            "The first request with this key is still running (`idempotency_request_in_progress`)"
         )
+        conflict_headers = ("Retry-After", *rate)
+    if conflicts:
+        responses["409"] = _problem(". ".join(conflicts), *conflict_headers)
     responses["429"] = _problem(
         "Rate limit exceeded (`rate_limited`): wait `Retry-After` seconds", "Retry-After", *rate
     )
@@ -299,9 +321,10 @@ def build_openapi(app: FastAPI, routers: Sequence[APIRouter]) -> dict[str, Any]:
             op = item.get(method.lower())
             if op is None:
                 continue
-            for param in op.get("parameters", []):
-                _plain_parameter(param)
             collection = LINKED_OPERATIONS.get(route.path_format.split("/")[1], {})
+            if_match_required = collection.get("if_match") == "required"
+            for param in op.get("parameters", []):
+                _plain_parameter(param, if_match_required)
             # A page of a list (``Page[...]``, or any page with a ``next_cursor``, such as the
             # change feed's) has no ETag: ``ApiContext.respond``'s own rule.
             model = route.response_model
@@ -309,7 +332,7 @@ def build_openapi(app: FastAPI, routers: Sequence[APIRouter]) -> dict[str, Any]:
                 issubclass(model, Page) or "next_cursor" in getattr(model, "model_fields", {})
             )
             etagged = (method == "GET" and not is_list) or (
-                "if_match" in collection and method in ("POST", "PATCH")
+                "if_match" in collection and method in ("POST", "PATCH", "PUT")
             )
             if method == "GET" and not is_list:
                 op.setdefault("parameters", []).append(dict(_IF_NONE_MATCH))
@@ -318,7 +341,7 @@ def build_openapi(app: FastAPI, routers: Sequence[APIRouter]) -> dict[str, Any]:
                     "headers": _headers("ETag", *_RATE),
                 }
             _success(op, route.path_format, method.lower(), etagged)
-            _declare_responses(op, route.path_format, method.lower(), permission)
+            _declare_responses(op, route.path_format, method.lower(), permission, if_match_required)
             if not authenticated:
                 continue
             scopes = [permission.value] if permission is not None else []

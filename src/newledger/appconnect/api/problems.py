@@ -56,6 +56,8 @@ PROBLEM_CODES: dict[str, str] = {
     "conflict": "The request conflicts with the current state.",
     "precondition_failed": "If-Match does not match the current ETag: re-read and retry.",
     "precondition_required": "Draft updates and deletes need an If-Match header.",
+    "external_id_taken": "Another contact of the company already has this `external_id`.",
+    "cursor_expired": "The change-feed cursor is older than the changes kept: resync.",
     "idempotency_key_reused": "This Idempotency-Key was used with a different request body.",
     "idempotency_request_in_progress": "The first request with this key is still running.",
     "rate_limited": "Too many requests for this app; wait Retry-After seconds.",

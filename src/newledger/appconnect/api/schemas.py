@@ -19,6 +19,7 @@ from pydantic import (
     model_validator,
 )
 
+from newledger.ledger.addresses import COUNTRY_CODES
 from newledger.money import CURRENCIES
 
 __all__ = [
@@ -27,6 +28,7 @@ __all__ = [
     "QUERY_TEXT_PATTERN",
     "TEXT_PATTERN",
     "Amount",
+    "CountryCode",
     "CurrencyCode",
     "Day",
     "DbId",
@@ -118,6 +120,24 @@ CurrencyCode = Annotated[
         pattern=r"^[A-Z]{3}$",
         examples=["USD"],
         json_schema_extra={"enum": sorted(CURRENCIES)},
+    ),
+]
+
+
+# ISO 3166-1 alpha-2, as the ledger checks it (``ledger.addresses``), listed like currencies.
+def _known_country(code: str) -> str:
+    if code not in COUNTRY_CODES:
+        raise ValueError("not an ISO 3166-1 alpha-2 country code")
+    return code
+
+
+CountryCode = Annotated[
+    str,
+    AfterValidator(_known_country),
+    Field(
+        pattern=r"^[A-Z]{2}$",
+        examples=["DE"],
+        json_schema_extra={"enum": sorted(COUNTRY_CODES)},
     ),
 ]
 # Text never contains NUL: PostgreSQL cannot store it.

@@ -3,6 +3,7 @@
 Read it from ``since`` (the last answer's ``next_cursor``) until ``has_more`` is false, then poll
 again later with that cursor; fetch each changed record, and drop it when ``deleted`` is true
 (or when fetching it answers 404: it was deleted after that change, and its tombstone follows).
+Changes are kept for ``change_feed_retention_days``; a cursor older than that is a 410.
 """
 
 from __future__ import annotations
@@ -32,6 +33,14 @@ class ChangeOut(BaseModel):
     event: EventType
     deleted: bool = Field(description="The record is gone (a deleted draft): drop your copy.")
     occurred_at: dt.datetime
+    external_id: str | None = Field(
+        default=None, description="The record's `external_id` then (contacts that have one)."
+    )
+    changed: list[str] | None = Field(
+        default=None,
+        description="The fields this update changed (contact updates), so a client can tell "
+        "an address change from a rename before it fetches the record.",
+    )
 
 
 class ChangePageOut(BaseModel):
@@ -51,6 +60,13 @@ class ChangePageOut(BaseModel):
     ),
     # One of these, per type asked for: ``requires`` states a single permission.
     openapi_extra={"x-permission-per-type": {t: p.value for t, p in READ_PERMISSION.items()}},
+    responses={
+        410: {
+            "description": "`since` is older than the oldest change kept (`cursor_expired`): "
+            "changes are kept for a while, then pruned; list the records again and read the "
+            "feed from its start"
+        }
+    },
 )
 async def list_changes(
     since: Annotated[

@@ -1,9 +1,10 @@
 """Settings → App Connect → an app → Webhooks: its endpoints, the one-time signing secret, the
 delivery log and "resend", over ``events.endpoints`` (every rule lives there).
 
-Adding an endpoint hands out a signing secret and deleting one stops an integration, so both
-need TOTP step-up, as the app's own lifecycle actions do. Resending re-queues a message the
-receiver was already meant to get, so it needs ``appconnect:manage`` only.
+Adding an endpoint or rotating its secret hands out a signing secret, and deleting one stops an
+integration, so all three need TOTP step-up, as the app's own lifecycle actions do. Resending
+re-queues a message the receiver was already meant to get, so it needs ``appconnect:manage``
+only.
 """
 
 from __future__ import annotations
@@ -87,6 +88,32 @@ async def add_endpoint(
         ctx,
         endpoint=endpoint,
         secret=secret,
+        detail_url=f"{BASE}/{client_id}#webhooks",
+        headers=NO_STORE,
+    )
+
+
+@router.post(f"{BASE}/{{client_id}}/webhooks/{{endpoint_id}}/rotate")
+def rotate_secret(
+    request: Request,
+    client_id: str,
+    endpoint_id: int,
+    ctx: WebContext = Depends(
+        require_permission_and_step_up(_manage, "webhook.rotate", "Rotate the signing secret")
+    ),
+) -> Response:
+    try:
+        endpoint, secret = endpoints.rotate_secret(ctx.db, ctx.actor, client_id, endpoint_id)
+    except ValidationFailed as exc:
+        raise PageError(422, "The secret was not rotated", exc.message) from None
+    ctx.db.commit()
+    return settings_page(
+        request,
+        "settings/appconnect_webhook_secret.html",
+        ctx,
+        endpoint=endpoint,
+        secret=secret,
+        rotated=True,
         detail_url=f"{BASE}/{client_id}#webhooks",
         headers=NO_STORE,
     )

@@ -1,23 +1,36 @@
-"""Contacts: customers and vendors, searchable, with each one's recent documents."""
+"""Contacts: customers and vendors, searchable, with each one's addresses and recent documents,
+and the form that edits them (``contacts:write``)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from fastapi import Depends, Request, Response
+from fastapi.responses import RedirectResponse
 
+from newledger.errors import Conflict, ValidationFailed
 from newledger.identity.permissions import Permission
 from newledger.ledger import contacts as contact_service
 from newledger.ledger.contacts import ContactFilters
 from newledger.ledger.expense_list import ExpenseFilters, list_expenses
 from newledger.ledger.invoice_list import InvoiceFilters, list_invoices
+from newledger.ledger.models import Contact
 from newledger.pagination import PageRequest
 from newledger.web.deps import WebContext, require_permission, web_router
 from newledger.web.pager import page_link_errors, page_request, pager
 from newledger.web.templating import render
+from newledger.web.views.ledger.contact_form import (
+    ADDRESS_KINDS,
+    COUNTRIES,
+    ContactForm,
+    contact_changes,
+    contact_form,
+)
+from newledger.web.views.ledger.forms import form_version
 
 router = web_router()
 _read = require_permission(Permission.CONTACTS_READ)
+_write = require_permission(Permission.CONTACTS_READ, Permission.CONTACTS_WRITE)
 KINDS = ("customer", "vendor", "both")
 RECENT = PageRequest(limit=10, order="newest")
 
@@ -65,4 +78,52 @@ def contact_detail(request: Request, contact_id: int, ctx: WebContext = Depends(
         contact=contact,
         invoices=invoices,
         expenses=expenses,
+        saved=request.query_params.get("saved") == "1",
     )
+
+
+def _edit_page(
+    request: Request, ctx: WebContext, contact: Contact, form: ContactForm, status: int = 200
+) -> Response:
+    return render(
+        request,
+        "ledger/contact_edit.html",
+        ctx,
+        status=status,
+        contact=contact,
+        form=form,
+        kinds=KINDS,
+        address_kinds=ADDRESS_KINDS,
+        countries=COUNTRIES,
+    )
+
+
+@router.get("/contacts/{contact_id}/edit")
+def contact_edit_page(
+    request: Request, contact_id: int, ctx: WebContext = Depends(_write)
+) -> Response:
+    contact = contact_service.get_contact(ctx.db, ctx.actor, contact_id)
+    return _edit_page(request, ctx, contact, contact_form(contact))
+
+
+@router.post("/contacts/{contact_id}/edit")
+async def contact_edit(
+    request: Request, contact_id: int, ctx: WebContext = Depends(_write)
+) -> Response:
+    """Save the form, or show it again with what was wrong (422) or what changed (409: edited
+    meanwhile by someone else, or the external id belongs to another contact)."""
+    form = await request.form()
+    submitted, changes = contact_changes(form)
+    try:
+        contact_service.update_contact(
+            ctx.db, ctx.actor, contact_id, changes, expected_version=form_version(form)
+        )
+    except (ValidationFailed, Conflict) as exc:
+        ctx.db.rollback()
+        contact = contact_service.get_contact(ctx.db, ctx.actor, contact_id)
+        submitted.errors = dict(getattr(exc, "errors", {}))
+        submitted.message = "Check the fields marked below." if submitted.errors else exc.message
+        status = 422 if isinstance(exc, ValidationFailed) else 409
+        return _edit_page(request, ctx, contact, submitted, status)
+    ctx.db.commit()
+    return RedirectResponse(f"/contacts/{contact_id}?saved=1", status_code=303)
