@@ -2,7 +2,7 @@
 an app's description
 
 Revision ID: 0013
-Revises: 0009
+Revises: 0012
 Create Date: 2026-11-29 04:20:00
 
 Rows written before this revision keep an empty source: the activity page shows none for them
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0013"
-down_revision: str | None = "0009"
+down_revision: str | None = "0012"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
