@@ -1,22 +1,38 @@
-"""Money: integer minor units inside, decimal strings at every edge. Never floats."""
+"""Money: integer minor units inside, decimal strings at every edge. Never floats.
+
+Machines get ``format_minor`` (``-1234.50``); people get ``display_money`` (``($1,234.50)``,
+``-1.234,50 €``), in the company's locale.
+"""
 
 from __future__ import annotations
 
+import copy
 import re
 from decimal import ROUND_HALF_EVEN, Decimal
+from functools import cache
+
+from babel import Locale, UnknownLocaleError
+from babel.numbers import NumberPattern, parse_pattern
 
 from newledger.errors import ValidationFailed
 
 __all__ = [
     "CURRENCIES",
+    "DEFAULT_LOCALE",
     "MAX_MINOR",
     "check_bounded",
+    "display_money",
     "format_minor",
     "minor_digits",
     "parse_amount",
     "parse_decimal",
     "validate_currency",
+    "validate_locale",
 ]
+
+DEFAULT_LOCALE = "en_US"
+# language, optional script, optional territory: en, en_US, de-DE, zh_Hant_TW
+_LOCALE_CODE = re.compile(r"[a-z]{2,3}(?:[_-][A-Z][a-z]{3})?(?:[_-](?:[A-Z]{2}|[0-9]{3}))?")
 
 # ISO 4217 minor-unit exponents for the currencies we accept.
 CURRENCIES: dict[str, int] = {
@@ -108,3 +124,37 @@ def format_minor(minor: int, currency: str) -> str:
     sign = "-" if minor < 0 else ""
     whole, frac = divmod(abs(minor), 10**digits)
     return f"{sign}{whole}.{frac:0{digits}d}"
+
+
+def validate_locale(code: str, field: str = "locale") -> str:
+    """A locale Babel knows (``en_US``, ``de-DE``, ``fr``), in its canonical ``ll_CC`` form."""
+    refused = ValidationFailed(
+        f"Unknown locale {code[:40]!r}", errors={field: "use a code like en_US or de_DE"}
+    )
+    if not _LOCALE_CODE.fullmatch(code):
+        raise refused
+    try:
+        return str(Locale.parse(code.replace("-", "_")))
+    except (ValueError, TypeError, UnknownLocaleError) as exc:
+        raise refused from exc
+
+
+@cache
+def _pattern(locale: str, digits: int) -> tuple[Locale, NumberPattern]:
+    """The locale's accounting currency pattern with exactly ``digits`` decimals."""
+    parsed = Locale.parse(locale)
+    # A copy: Babel caches parsed patterns, and this one's decimals are the currency's.
+    pattern = copy.copy(parse_pattern(parsed.currency_formats["accounting"]))
+    pattern.frac_prec = (digits, digits)
+    return parsed, pattern
+
+
+def display_money(minor: int, currency: str, locale: str = DEFAULT_LOCALE) -> str:
+    """Minor units for people: the locale's grouping, decimal mark, currency symbol and
+    negative style (accounting: ``($1,234.50)`` in en_US, ``-1.234,50 €`` in de_DE), with the
+    currency's own number of decimals (none for JPY), as stored here rather than as CLDR
+    rounds cash."""
+    digits = CURRENCIES.get(currency, 2)
+    parsed, pattern = _pattern(locale, digits)
+    amount = Decimal(minor).scaleb(-digits)
+    return pattern.apply(amount, parsed, currency=currency, currency_digits=False)

@@ -55,6 +55,8 @@ class Company(Base):
     name: Mapped[str] = mapped_column(String(200))
     slug: Mapped[str] = mapped_column(String(64), unique=True)
     home_currency: Mapped[str] = mapped_column(String(3))
+    # How amounts and dates read on its pages (a Babel locale, e.g. en_US, de_DE).
+    locale: Mapped[str] = mapped_column(String(16), default="en_US", server_default="en_US")
     fiscal_year_start_month: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)

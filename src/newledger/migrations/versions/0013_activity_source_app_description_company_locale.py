@@ -1,5 +1,5 @@
 """activity source (how each logged action came in: web, api, mcp, cli, demo, system) and
-an app's description
+an app's description, and a company's locale (how its amounts read)
 
 Revision ID: 0013
 Revises: 0012
@@ -31,7 +31,15 @@ def upgrade() -> None:
         )
 
 
+    with op.batch_alter_table("companies", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column("locale", sa.String(length=16), server_default="en_US", nullable=False)
+        )
+
+
 def downgrade() -> None:
+    with op.batch_alter_table("companies", schema=None) as batch_op:
+        batch_op.drop_column("locale")
     with op.batch_alter_table("appconnect_apps", schema=None) as batch_op:
         batch_op.drop_column("description")
     with op.batch_alter_table("activity", schema=None) as batch_op:
