@@ -157,4 +157,4 @@ def display_money(minor: int, currency: str, locale: str = DEFAULT_LOCALE) -> st
     digits = CURRENCIES.get(currency, 2)
     parsed, pattern = _pattern(locale, digits)
     amount = Decimal(minor).scaleb(-digits)
-    return pattern.apply(amount, parsed, currency=currency, currency_digits=False)
+    return str(pattern.apply(amount, parsed, currency=currency, currency_digits=False))
