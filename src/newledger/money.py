@@ -149,12 +149,17 @@ def _pattern(locale: str, digits: int) -> tuple[Locale, NumberPattern]:
     return parsed, pattern
 
 
-def display_money(minor: int, currency: str, locale: str = DEFAULT_LOCALE) -> str:
+def display_money(
+    minor: int, currency: str, locale: str = DEFAULT_LOCALE, *, whole: bool = False
+) -> str:
     """Minor units for people: the locale's grouping, decimal mark, currency symbol and
     negative style (accounting: ``($1,234.50)`` in en_US, ``-1.234,50 €`` in de_DE), with the
     currency's own number of decimals (none for JPY), as stored here rather than as CLDR
-    rounds cash."""
+    rounds cash. ``whole``: rounded to whole units (a chart axis: ``$60,000``)."""
     digits = CURRENCIES.get(currency, 2)
-    parsed, pattern = _pattern(locale, digits)
     amount = Decimal(minor).scaleb(-digits)
+    if whole:
+        amount = amount.to_integral_value(rounding=ROUND_HALF_EVEN)
+        digits = 0
+    parsed, pattern = _pattern(locale, digits)
     return str(pattern.apply(amount, parsed, currency=currency, currency_digits=False))

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 import httpx
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from newledger.appconnect.apps import create_app, revoke_app
@@ -396,6 +396,16 @@ def test_an_invoice_page_lists_only_its_own_payments_and_the_dashboard_counts_ac
         assert amount(dashboard, "apps-count") == "1"
         assert amount(dashboard, "drafts-count") == "1"
         assert amount(dashboard, "ar-total") == "700.00"
+        # Headline figures, formatted for the company's locale (en_US): cash is both payments.
+        assert amount(dashboard, "cash-total") == "$600.00"
+        assert amount(dashboard, "overdue-receivables") == "$0.00"
+        assert amount(dashboard, "payables-due") == "$0.00"
+    with sessions() as s:
+        s.execute(update(Company).where(Company.id == books.company_id).values(locale="de_DE"))
+        s.commit()
+    with client(live_server.url) as c:
+        sign_in(c, books.owner)
+        assert amount(c.get("/").text, "cash-total") == "600,00\u00a0$"
 
 
 def test_someone_in_no_company_gets_a_dashboard_that_says_so(
@@ -448,3 +458,26 @@ def test_an_approval_in_the_browser_is_logged_via_web_and_the_log_names_the_draf
     assert approval_row.details["draft_source"] == "api"
     assert "(user, via web)" in page and "(app, via api)" in page
     assert f'<a href="/settings/appconnect/apps/{cred.client_id}">Receipt Bot</a>' in page
+
+
+def test_an_approved_invoice_past_its_due_date_is_flagged_overdue_and_counted(
+    live_server: LiveServer, sessions: sessionmaker[Session]
+) -> None:
+    books = make_page_books(sessions)  # the UI invoice was issued 40 days ago on 30-day terms
+    with sessions() as s:
+        owner = s.get(User, books.owner.user_id)
+        assert owner is not None
+        approve_invoice(s, user_actor(s, owner, books.company_id), books.ui_invoice_id)
+        s.commit()
+    with client(live_server.url) as c:
+        sign_in(c, books.owner)
+        listing = c.get("/invoices").text
+        row = re.search(
+            rf'<tr[^>]*>(?:(?!</tr>).)*?/invoices/{books.ui_invoice_id}".*?</tr>', listing, re.S
+        )
+        assert row and 'class="status status-overdue"' in row.group(0)
+        assert "overdue 10 d" in row.group(0)
+        detail = c.get(f"/invoices/{books.ui_invoice_id}").text
+        assert "status-overdue" in detail
+        assert "status-overdue" not in c.get(f"/invoices/{books.app_invoice_id}").text  # a draft
+        assert amount(c.get("/").text, "overdue-receivables") == "$100.00"

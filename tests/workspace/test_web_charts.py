@@ -30,10 +30,18 @@ def bars(svg: str, cls: str = "bar") -> list[ET.Element]:
 
 @pytest.mark.parametrize(
     ("value", "expected"),
-    [(0, 0), (1, 1), (3, 5), (7, 10), (10, 10), (11, 20), (150_00, 200_00), (500_001, 1_000_000)],
+    [(0, 0), (1, 1), (3, 3), (7, 8), (10, 10), (11, 15), (150_00, 150_00), (500_001, 600_000)],
 )
 def test_axis_maximum_is_a_round_number_at_least_the_value(value: int, expected: int) -> None:
     assert nice_ceiling(value) == expected
+
+
+def test_the_axis_ends_one_gridline_above_the_largest_bar_with_grouped_labels() -> None:
+    svg = bar_chart("Spend", ["Jan", "Feb"], [50_123_45, 12_000_00], "USD", chart_id="spend")
+    labels = [t.text for t in parse(svg).iter(f"{SVG}text") if t.get("text-anchor") == "end"]
+    assert labels == ["$60,000", "$40,000", "$20,000", "$0"]  # not 100,000
+    euro = bar_chart("Spend", ["Jan"], [50_123_45], "EUR", locale="de_DE")
+    assert "60.000\u00a0€" in euro
 
 
 def test_expenses_by_month_chart_is_titled_and_reads_every_month_aloud() -> None:

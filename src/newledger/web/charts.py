@@ -18,7 +18,7 @@ from html import escape
 
 from markupsafe import Markup
 
-from newledger.money import format_minor
+from newledger.money import DEFAULT_LOCALE, display_money, format_minor
 
 __all__ = [
     "PALETTE",
@@ -45,17 +45,31 @@ def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "chart"
 
 
-def nice_ceiling(value: int) -> int:
-    """The smallest 1, 2 or 5 x 10^k that is >= ``value`` (0 stays 0): a round axis maximum."""
+# At most this many gridline intervals on each side of zero.
+MAX_INTERVALS = 5
+
+
+def nice_step(value: int, intervals: int = MAX_INTERVALS) -> int:
+    """The smallest 1, 2, 2.5 or 5 x 10^k (in minor units) that covers ``value`` in at most
+    ``intervals`` steps: a round gridline spacing (0 for 0)."""
     if value <= 0:
         return 0
+    raw = -(-value // intervals)  # ceiling division
     magnitude = 1
-    while magnitude * 10 <= value:
+    while magnitude * 10 <= raw:
         magnitude *= 10
-    for step in (1, 2, 5, 10):
-        if step * magnitude >= value:
-            return step * magnitude
-    return 10 * magnitude  # pragma: no cover - the loop always returns
+    for tenths in (10, 20, 25, 50, 100):
+        step = tenths * magnitude // 10
+        if step >= raw and step * 10 == tenths * magnitude:  # 2.5 only from 10 upwards
+            return step
+    return 10 * magnitude  # pragma: no cover - 100 tenths always covers raw
+
+
+def nice_ceiling(value: int) -> int:
+    """The axis maximum for ``value``: the first gridline at or above it, so the axis ends
+    within one gridline of the largest bar (about 60,000 for 50,000, not 100,000)."""
+    step = nice_step(value)
+    return 0 if step == 0 else -(-value // step) * step
 
 
 def _amount(value: int, currency: str) -> str:
@@ -95,8 +109,21 @@ def _empty(parts: list[str], width: int, height: int, message: str) -> Markup:
 
 
 def _scale(values: Sequence[int]) -> tuple[int, int]:
-    """Round axis bounds above and below zero (both >= 0) for non-empty ``values``."""
-    return nice_ceiling(max(max(values), 0)), nice_ceiling(max(-min(values), 0))
+    """Round axis bounds above and below zero (both >= 0) for non-empty ``values``, on one
+    gridline spacing, so the ticks of both sides line up."""
+    high, low = max(max(values), 0), max(-min(values), 0)
+    step = nice_step(max(high, low))
+    if step == 0:
+        return 0, 0
+    return -(-high // step) * step, -(-low // step) * step
+
+
+def _ticks(high: int, low: int) -> list[int]:
+    """Gridline values from the top of the scale down to its bottom."""
+    step = nice_step(max(high, low))
+    if step == 0:
+        return [0]
+    return list(range(high, -low - 1, -step))
 
 
 def _bar_title(label: str, value: int, currency: str) -> str:
@@ -120,8 +147,10 @@ def bar_chart(
     width: int = 640,
     height: int = 260,
     empty_message: str = "Nothing to show yet",
+    locale: str = DEFAULT_LOCALE,
 ) -> Markup:
-    """Vertical bars, one per label (expenses by month). Negative values hang below zero."""
+    """Vertical bars, one per label (expenses by month), over labelled gridlines in whole
+    units of ``locale``. Negative values hang below zero."""
     cid = _chart_id(title, chart_id, labels, values)
     parts = _open(cid, title, _summary(labels, values, currency) or empty_message, width, height)
     if not values or not any(values):
@@ -136,8 +165,8 @@ def bar_chart(
     def y_of(v: int) -> int:
         return top + plot_h * (high - v) // span
 
-    # Axis labels at the top, zero and bottom of the scale.
-    for tick in sorted({high, 0, -low}, reverse=True):
+    # A labelled gridline at every step, from the top of the scale to its bottom.
+    for tick in _ticks(high, low):
         y = y_of(tick)
         parts.append(
             f'<line x1="{left}" y1="{y}" x2="{width - right}" y2="{y}" stroke="{AXIS}" '
@@ -145,7 +174,7 @@ def bar_chart(
         )
         parts.append(
             f'<text x="{left - 6}" y="{y + 4}" text-anchor="end" {FONT} font-size="11" '
-            f'fill="{AXIS}">{_esc(format_minor(tick, currency))}</text>'
+            f'fill="{AXIS}">{_esc(display_money(tick, currency, locale, whole=True))}</text>'
         )
     slot = plot_w // len(values)
     bar_w = max(2, slot * 7 // 10)

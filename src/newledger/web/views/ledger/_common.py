@@ -6,11 +6,13 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Mapping
 
+from jinja2 import pass_context
+from jinja2.runtime import Context
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from newledger.ledger.models import Account, BankAccount, Contact
-from newledger.money import format_minor
+from newledger.money import DEFAULT_LOCALE, display_money, format_minor
 from newledger.web.errors import MAX_DB_ID
 from newledger.web.templating import templates
 
@@ -28,6 +30,15 @@ def _money(minor: int | None, currency: str) -> str:
     return "" if minor is None else format_minor(minor, currency)
 
 
+@pass_context
+def _amount(context: Context, minor: int | None, currency: str) -> str:
+    """``minor`` for people, in the current company's locale: ``$1,234.50``, ``1.234,50 €``."""
+    if minor is None:
+        return ""
+    company = getattr(context.get("ctx"), "company", None)
+    return display_money(minor, currency, company.locale if company else DEFAULT_LOCALE)
+
+
 def source_text(source: str, label: str) -> str:
     """Where a draft came from, in words: the app or connection by name, or the UI."""
     if source == "api":
@@ -42,6 +53,8 @@ def source_text(source: str, label: str) -> str:
 
 
 templates.env.filters.setdefault("money", _money)
+templates.env.filters.setdefault("amount", _amount)
+templates.env.globals.setdefault("today", dt.date.today)
 templates.env.filters.setdefault("source_text", source_text)
 
 

@@ -10,7 +10,7 @@ from fastapi import Depends, Request, Response
 
 from newledger.identity import invitations
 from newledger.identity.permissions import Permission
-from newledger.ledger.reports import ar_aging, cash_position, expenses_by_category
+from newledger.ledger.reports import ap_aging, ar_aging, cash_position, expenses_by_category
 from newledger.ledger.reports.common import add_months
 from newledger.ledger.review import count_drafts_awaiting_review
 from newledger.web.charts import bar_chart, horizontal_bar_chart, stacked_bar_chart
@@ -36,6 +36,7 @@ def _charts(ctx: WebContext, today: dt.date) -> dict[str, Any]:
     company_id, home = ctx.company.id, ctx.company.home_currency
     first = add_months(today.replace(day=1), -(MONTHS_SHOWN - 1))
 
+    locale = ctx.company.locale
     cash = cash_position(ctx.db, ctx.actor, company_id, first, today)
     in_home = [a for a in cash.accounts if a.currency == home]
     cash_svg = horizontal_bar_chart(
@@ -65,9 +66,17 @@ def _charts(ctx: WebContext, today: dt.date) -> dict[str, Any]:
         chart_id="chart-expenses",
         width=760,
         empty_message="No expenses in the last 12 months",
+        locale=locale,
     )
     other = [a for a in cash.accounts if a.currency != home]
+    payables = ap_aging(ctx.db, ctx.actor, company_id, today)
     return {
+        "headline": {
+            "cash": (sum(a.closing for a in in_home), home),
+            "overdue_receivables": (sum(aging.totals[1:]), aging.currency),
+            "payables_due": (payables.total, payables.currency),
+            "payables_overdue": (sum(payables.totals[1:]), payables.currency),
+        },
         "cash_chart": cash_svg,
         "aging_chart": aging_svg,
         "expenses_chart": spend_svg,
