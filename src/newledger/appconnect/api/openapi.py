@@ -30,6 +30,7 @@ API_PREFIX = "/api/v1"
 # Enums a client sees once, by name, however many fields use them (keyed by their values).
 NAMED_ENUMS: dict[str, tuple[str, ...]] = {
     "DocumentStatus": ("draft", "approved", "partially_paid", "paid", "voided", "rejected"),
+    "DraftStatus": ("draft", "approved", "rejected"),
     "ContactKind": ("customer", "vendor", "both"),
     "ExpenseKind": ("expense", "bill"),
     "PaymentDirection": ("received", "made"),
@@ -175,6 +176,19 @@ LINKED_OPERATIONS: dict[str, dict[str, str]] = {
     "contacts": {"param": "contact_id", "get": "getContact", "update": "updateContact"},
     "accounts": {"param": "account_id", "get": "getAccount"},
     "payments": {"param": "payment_id", "get": "getPayment"},
+    "payment-drafts": {
+        "param": "draft_id",
+        "get": "getPaymentDraft",
+        "delete": "deletePaymentDraft",
+        "if_match": "required",
+    },
+    "categorization-drafts": {
+        "param": "draft_id",
+        "get": "getCategorizationDraft",
+        "delete": "deleteCategorizationDraft",
+        "if_match": "required",
+    },
+    "bank-transactions": {"param": "transaction_id", "get": "getBankTransaction"},
     "journal-entries": {"param": "entry_id", "get": "getJournalEntry"},
 }
 
@@ -240,7 +254,9 @@ def _declare_responses(
         responses["428"] = _problem("If-Match is required (`precondition_required`)", *rate)
     if "Idempotency-Key" in names:
         responses["409"] = _problem(
-            "The first request with this key is still running (`idempotency_request_in_progress`)",
+            "The first request with this key is still running (`idempotency_request_in_progress`, "
+            "with `Retry-After`), or what the body names does not allow it now (e.g. "
+            "`not_payable`, `draft_exists`)",
             "Retry-After",
             *rate,
         )
