@@ -72,7 +72,7 @@ def _office(sessions: sessionmaker[Session]) -> Office:
                     "description": "Wire 5521",
                     "amount": "-9.00",
                 },
-            ],  # fmt: skip
+            ],
         ).transactions
         return Office(books, owner, inv.id, new[0].id, new[1].id)
 

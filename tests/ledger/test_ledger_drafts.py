@@ -222,7 +222,8 @@ HISTORY = [
     for i in range(1, 5)
 ]  # fmt: skip
 NEW = [
-    {"external_id": "n1", "date": "2026-05-01", "description": "STAPLES STORE 99", "amount": "-37.25"},
+    {"external_id": "n1", "date": "2026-05-01", "description": "STAPLES STORE 99",
+     "amount": "-37.25"},
     {"external_id": "n2", "date": "2026-05-02", "description": "Mystery wire", "amount": "-9.00"},
 ]  # fmt: skip
 
