@@ -3,78 +3,20 @@ token, a person decides in the review queue over HTTP, and the books show the ou
 
 from __future__ import annotations
 
-import datetime as dt
 import re
-from dataclasses import dataclass
 
 import httpx
 from sqlalchemy.orm import Session, sessionmaker
 
-from newledger.identity.models import Company, User
-from newledger.ledger import bank, invoices
+from newledger.ledger import invoices
 from tests.conftest import LiveServer
 from tests.support.api import Api, api_for
 from tests.support.appconnect import server_key
-from tests.support.books import Books, make_books, net, row_counts
-from tests.support.workspace import Person, client, csrf, make_person, sign_in
+from tests.support.books import net, row_counts
+from tests.support.proposals import make_office
+from tests.support.workspace import client, csrf, sign_in
 
 __all__ = ["server_key"]
-
-D = dt.date(2026, 5, 4)
-
-
-@dataclass
-class Office:
-    books: Books
-    owner: Person  # can sign in and decide drafts
-    invoice_id: int  # approved, 500.00 open
-    staples_id: int  # an uncategorized bank line like four categorized to 6500 before
-    mystery_id: int  # an uncategorized bank line like nothing before
-
-
-def _office(sessions: sessionmaker[Session]) -> Office:
-    owner = make_person(sessions, "owner@example.com", company="drafts")
-    with sessions.begin() as s:
-        company, user = s.get(Company, owner.company_id), s.get(User, owner.user_id)
-        assert company is not None and user is not None
-        books = make_books(s, company=company, owner=user)
-        inv = invoices.create_draft_invoice(
-            s,
-            books.actor,
-            contact_id=books.customer.id,
-            issue_date=D,
-            lines=[{"description": "Design sprint", "unit_price": "500.00"}],
-        )
-        invoices.approve_invoice(s, books.actor, inv.id)
-        history = [
-            {"external_id": f"h{i}", "date": f"2026-04-0{i}", "description": f"STAPLES #{i}",
-             "amount": f"-2{i}.00"}
-            for i in range(1, 5)
-        ]  # fmt: skip
-        for txn in bank.import_transactions(
-            s, books.actor, books.checking.id, history
-        ).transactions:
-            bank.categorize_transaction(s, books.actor, txn.id, books.acct("6500"))
-        new = bank.import_transactions(
-            s,
-            books.actor,
-            books.checking.id,
-            [
-                {
-                    "external_id": "n1",
-                    "date": "2026-05-01",
-                    "description": "STAPLES #9",
-                    "amount": "-37.25",
-                },
-                {
-                    "external_id": "n2",
-                    "date": "2026-05-02",
-                    "description": "Wire 5521",
-                    "amount": "-9.00",
-                },
-            ],
-        ).transactions
-        return Office(books, owner, inv.id, new[0].id, new[1].id)
 
 
 def _decide(c: httpx.Client, path: str, **form: str) -> httpx.Response:
@@ -97,7 +39,7 @@ def _book_figures(api: Api, invoice_id: int) -> tuple[str, str]:
 def test_a_part_payment_proposed_by_an_app_is_recorded_when_a_person_approves_it(
     live_server: LiveServer, sessions: sessionmaker[Session], server_key: None
 ) -> None:
-    office = _office(sessions)
+    office = make_office(sessions)
     api, _ = api_for(live_server.url, sessions, office.books, name="AI Bookkeeper")
     body = {
         "invoice_id": office.invoice_id,
@@ -151,7 +93,7 @@ def test_a_part_payment_proposed_by_an_app_is_recorded_when_a_person_approves_it
 def test_approving_a_payment_after_the_invoice_was_voided_is_refused_and_changes_nothing(
     live_server: LiveServer, sessions: sessionmaker[Session], server_key: None
 ) -> None:
-    office = _office(sessions)
+    office = make_office(sessions)
     api, _ = api_for(live_server.url, sessions, office.books)
     draft = api.post(
         "/payment-drafts",
@@ -186,7 +128,7 @@ def test_approving_a_payment_after_the_invoice_was_voided_is_refused_and_changes
 def test_a_categorization_from_a_hint_is_posted_on_approval_and_a_rejection_posts_nothing(
     live_server: LiveServer, sessions: sessionmaker[Session], server_key: None
 ) -> None:
-    office = _office(sessions)
+    office = make_office(sessions)
     api, _ = api_for(live_server.url, sessions, office.books, "bank:draft", "bank:read")
     hinted = api.post("/categorization-drafts", json={"bank_transaction_id": office.staples_id})
     assert hinted.status_code == 201, hinted.text
@@ -241,7 +183,7 @@ def test_a_categorization_from_a_hint_is_posted_on_approval_and_a_rejection_post
 def test_an_app_without_the_draft_scope_is_refused_with_the_scope_named(
     live_server: LiveServer, sessions: sessionmaker[Session], server_key: None
 ) -> None:
-    office = _office(sessions)
+    office = make_office(sessions)
     reader, _ = api_for(live_server.url, sessions, office.books, "payments:read", "bank:read")
     payment = reader.post(
         "/payment-drafts",
@@ -267,7 +209,7 @@ def test_an_app_without_the_draft_scope_is_refused_with_the_scope_named(
 def test_a_waiting_draft_is_withdrawn_with_if_match_and_the_feed_tells_of_it(
     live_server: LiveServer, sessions: sessionmaker[Session], server_key: None
 ) -> None:
-    office = _office(sessions)
+    office = make_office(sessions)
     api, _ = api_for(live_server.url, sessions, office.books)
     created = api.post(
         "/categorization-drafts",
