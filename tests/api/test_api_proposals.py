@@ -4,10 +4,13 @@ token, a person decides in the review queue over HTTP, and the books show the ou
 from __future__ import annotations
 
 import re
+from typing import get_args
 
 import httpx
 from sqlalchemy.orm import Session, sessionmaker
 
+from newledger.appconnect.api.resources.changes import ResourceType
+from newledger.events.catalogue import READ_PERMISSION
 from newledger.ledger import invoices
 from tests.conftest import LiveServer
 from tests.support.api import Api, api_for
@@ -225,3 +228,5 @@ def test_a_waiting_draft_is_withdrawn_with_if_match_and_the_feed_tells_of_it(
         ("categorization_draft.created", False),
         ("categorization_draft.deleted", True),
     ]
+    # The feed's documented types are exactly the catalogue's.
+    assert set(get_args(ResourceType)) == set(READ_PERMISSION)
