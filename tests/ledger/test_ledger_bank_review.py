@@ -210,6 +210,8 @@ def test_the_review_queue_lists_drafts_with_the_app_that_made_them(
         "invoice": 1,
         "expense": 1,
         "bill": 1,
+        "payment": 0,
+        "categorization": 0,
         "external": 2,
         "total": 3,
     }
@@ -219,4 +221,4 @@ def test_the_review_queue_lists_drafts_with_the_app_that_made_them(
         "bill",
     }
     with pytest.raises(PermissionDenied):
-        list_drafts_awaiting_review(session, books.app(Permission.BANK_READ))
+        list_drafts_awaiting_review(session, books.app(Permission.JOURNAL_READ))

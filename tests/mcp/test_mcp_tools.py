@@ -44,6 +44,8 @@ EXPECTED_TOOLS = {
     "suggest_category",
     "create_invoice_draft",
     "create_expense_draft",
+    "draft_payment",
+    "draft_categorization",
     "create_contact",
 }
 

@@ -52,6 +52,8 @@ _SCOPE_BITS: tuple[Permission, ...] = (
     Permission.JOURNAL_READ,
     Permission.REPORTS_READ,
     Permission.ACTIVITY_READ,
+    Permission.PAYMENTS_DRAFT,
+    Permission.BANK_DRAFT,
 )
 _BIT_OF = {p: 1 << i for i, p in enumerate(_SCOPE_BITS)}
 _PREFIX_B = ACCESS_TOKEN_PREFIX.encode()

@@ -33,6 +33,16 @@ class EventType(StrEnum):
     CONTACT_CREATED = "contact.created"
     CONTACT_UPDATED = "contact.updated"
     PAYMENT_RECORDED = "payment.recorded"
+    PAYMENT_DRAFT_CREATED = "payment_draft.created"
+    PAYMENT_DRAFT_DELETED = "payment_draft.deleted"
+    PAYMENT_DRAFT_APPROVED = "payment_draft.approved"
+    PAYMENT_DRAFT_REJECTED = "payment_draft.rejected"
+    CATEGORIZATION_DRAFT_CREATED = "categorization_draft.created"
+    CATEGORIZATION_DRAFT_DELETED = "categorization_draft.deleted"
+    CATEGORIZATION_DRAFT_APPROVED = "categorization_draft.approved"
+    CATEGORIZATION_DRAFT_REJECTED = "categorization_draft.rejected"
+    BANK_TRANSACTION_CATEGORIZED = "bank_transaction.categorized"
+    BANK_TRANSACTION_MATCHED = "bank_transaction.matched"
 
 
 DESCRIPTIONS: dict[EventType, str] = {
@@ -55,6 +65,16 @@ DESCRIPTIONS: dict[EventType, str] = {
     EventType.CONTACT_CREATED: "A contact was created",
     EventType.CONTACT_UPDATED: "A contact was changed",
     EventType.PAYMENT_RECORDED: "A payment was recorded",
+    EventType.PAYMENT_DRAFT_CREATED: "A payment was proposed for review",
+    EventType.PAYMENT_DRAFT_DELETED: "A proposed payment was withdrawn",
+    EventType.PAYMENT_DRAFT_APPROVED: "A proposed payment was approved and recorded",
+    EventType.PAYMENT_DRAFT_REJECTED: "A proposed payment was rejected",
+    EventType.CATEGORIZATION_DRAFT_CREATED: "A bank transaction's category was proposed",
+    EventType.CATEGORIZATION_DRAFT_DELETED: "A proposed categorization was withdrawn",
+    EventType.CATEGORIZATION_DRAFT_APPROVED: "A proposed categorization was approved and posted",
+    EventType.CATEGORIZATION_DRAFT_REJECTED: "A proposed categorization was rejected",
+    EventType.BANK_TRANSACTION_CATEGORIZED: "A bank transaction was categorized and posted",
+    EventType.BANK_TRANSACTION_MATCHED: "A bank transaction was matched to a payment",
 }
 
 # The permission that reads a resource: the feed shows, and webhooks send, only those types.
@@ -63,10 +83,20 @@ READ_PERMISSION: dict[str, Permission] = {
     "expense": Permission.EXPENSES_READ,
     "contact": Permission.CONTACTS_READ,
     "payment": Permission.PAYMENTS_READ,
+    "payment_draft": Permission.PAYMENTS_READ,
+    "bank_transaction": Permission.BANK_READ,
+    "categorization_draft": Permission.BANK_READ,
 }
 
 # After these the record is gone: the feed marks them ``deleted`` so a sync client drops it.
-TOMBSTONES = frozenset({EventType.INVOICE_DELETED, EventType.EXPENSE_DELETED})
+TOMBSTONES = frozenset(
+    {
+        EventType.INVOICE_DELETED,
+        EventType.EXPENSE_DELETED,
+        EventType.PAYMENT_DRAFT_DELETED,
+        EventType.CATEGORIZATION_DRAFT_DELETED,
+    }
+)
 
 
 def resource_of(event_type: str) -> str:

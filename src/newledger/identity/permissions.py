@@ -31,7 +31,9 @@ class Permission(StrEnum):
     EXPENSES_READ = "expenses:read"
     EXPENSES_DRAFT = "expenses:draft"
     PAYMENTS_READ = "payments:read"
+    PAYMENTS_DRAFT = "payments:draft"
     BANK_READ = "bank:read"
+    BANK_DRAFT = "bank:draft"
     JOURNAL_READ = "journal:read"
     REPORTS_READ = "reports:read"
     ACTIVITY_READ = "activity:read"
@@ -63,7 +65,15 @@ CATALOGUE: dict[Permission, PermissionInfo] = {
         PermissionInfo(Permission.EXPENSES_READ, "Expenses and bills", True),
         PermissionInfo(Permission.EXPENSES_DRAFT, "Create, edit and delete draft expenses", True),
         PermissionInfo(Permission.PAYMENTS_READ, "Payments received and made", True),
+        PermissionInfo(
+            Permission.PAYMENTS_DRAFT,
+            "Propose payments against invoices and bills, for review",
+            True,
+        ),
         PermissionInfo(Permission.BANK_READ, "Bank accounts and bank transactions", True),
+        PermissionInfo(
+            Permission.BANK_DRAFT, "Propose categorizations of bank transactions, for review", True
+        ),
         PermissionInfo(Permission.JOURNAL_READ, "Journal entries and the general ledger", True),
         PermissionInfo(
             Permission.REPORTS_READ,
@@ -84,7 +94,13 @@ DELEGABLE: frozenset[Permission] = frozenset(p for p, i in CATALOGUE.items() if 
 
 _READ = frozenset(p for p in DELEGABLE if p.value.endswith(":read"))
 _DRAFT = frozenset(
-    {Permission.INVOICES_DRAFT, Permission.EXPENSES_DRAFT, Permission.CONTACTS_WRITE}
+    {
+        Permission.INVOICES_DRAFT,
+        Permission.EXPENSES_DRAFT,
+        Permission.PAYMENTS_DRAFT,
+        Permission.BANK_DRAFT,
+        Permission.CONTACTS_WRITE,
+    }
 )
 
 

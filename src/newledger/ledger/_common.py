@@ -25,11 +25,13 @@ from newledger.ledger.models import (
     Account,
     BankAccount,
     BankTransaction,
+    CategorizationDraft,
     Contact,
     Expense,
     Invoice,
     JournalEntry,
     Payment,
+    PaymentDraft,
 )
 from newledger.money import format_minor, parse_amount, parse_decimal
 
@@ -194,11 +196,13 @@ _UNKNOWN: dict[type[Any], tuple[str, str]] = {
     Account: ("account", "unknown_account"),
     BankAccount: ("bank account", "unknown_bank_account"),
     BankTransaction: ("bank transaction", "unknown_transaction"),
+    CategorizationDraft: ("categorization draft", "unknown_categorization_draft"),
     Contact: ("contact", "unknown_contact"),
     Expense: ("expense", "unknown_expense"),
     Invoice: ("invoice", "unknown_invoice"),
     JournalEntry: ("journal entry", "unknown_entry"),
     Payment: ("payment", "unknown_payment"),
+    PaymentDraft: ("payment draft", "unknown_payment_draft"),
 }
 
 

@@ -11,12 +11,21 @@ from newledger.actor import Actor
 from newledger.db import utcnow
 from newledger.errors import InvalidState, ValidationFailed
 from newledger.ledger._common import parse_date, require_draft
-from newledger.ledger.models import Expense, Invoice, JournalEntry, Payment
+from newledger.ledger.models import (
+    CategorizationDraft,
+    Expense,
+    Invoice,
+    JournalEntry,
+    Payment,
+    PaymentDraft,
+)
 from newledger.ledger.posting import reverse_entry
 
-__all__ = ["mark_approved", "mark_rejected", "post_void"]
+__all__ = ["mark_approved", "mark_proposal_approved", "mark_rejected", "post_void"]
 
 Document = Invoice | Expense
+# A proposal in the review queue: it is decided, never posted itself.
+Proposal = PaymentDraft | CategorizationDraft
 
 
 def _label(document: Document) -> str:
@@ -33,12 +42,20 @@ def mark_approved(document: Document, entry: JournalEntry, actor: Actor) -> None
     document.version += 1
 
 
-def mark_rejected(document: Document, reason: str) -> str:
-    """Reject a draft in review; the reason is required and kept for whoever drafted it."""
+def mark_proposal_approved(proposal: Proposal, actor: Actor) -> None:
+    proposal.status = "approved"
+    proposal.approved_by_user_id = actor.user_id
+    proposal.approved_at = utcnow()
+    proposal.version += 1
+
+
+def mark_rejected(document: Document | Proposal, reason: str, what: str | None = None) -> str:
+    """Reject a draft in review; the reason is required and kept for whoever drafted it.
+    ``what`` names it in a refusal (default: the model's name, ``invoice`` / ``expense``)."""
     reason = (reason or "").strip()
     if not reason:
         raise ValidationFailed("Say why the draft is rejected", errors={"reason": "required"})
-    require_draft(document, type(document).__name__.lower())
+    require_draft(document, what or type(document).__name__.lower())
     document.status = "rejected"
     document.rejected_reason = reason[:2000]
     document.version += 1

@@ -2,7 +2,8 @@
 
 Categorizing posts (source_type ``bank``) the bank account's GL against the chosen account:
 money in (amount > 0) is Dr bank / Cr category; money out is Dr category / Cr bank.
-Matching links a transaction to a payment already posted, so it posts nothing.
+Matching links a transaction to a payment already posted, so it posts nothing. Both emit a
+``bank_transaction`` change event.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from newledger.actor import Actor
 from newledger.audit.services import record
 from newledger.audit.tags import Event
 from newledger.errors import InvalidState, ValidationFailed
+from newledger.events.catalogue import EventType
+from newledger.events.changes import emit
 from newledger.identity.permissions import Permission
 from newledger.ledger._common import (
     company_for,
@@ -202,6 +205,7 @@ def categorize_transaction(
             "journal_entry_id": entry.id,
         },
     )
+    emit(session, company.id, EventType.BANK_TRANSACTION_CATEGORIZED, txn.id)
     return txn
 
 
@@ -256,6 +260,7 @@ def match_transaction(
         subject_id=txn.id,
         details={"payment_id": payment.id, "amount": format_minor(txn.amount, txn.currency)},
     )
+    emit(session, company.id, EventType.BANK_TRANSACTION_MATCHED, txn.id)
     return txn
 
 

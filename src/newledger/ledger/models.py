@@ -37,6 +37,7 @@ __all__ = [
     "AccountDailyBalance",
     "BankAccount",
     "BankTransaction",
+    "CategorizationDraft",
     "Contact",
     "Expense",
     "ExpenseLine",
@@ -45,6 +46,7 @@ __all__ = [
     "JournalEntry",
     "JournalLine",
     "Payment",
+    "PaymentDraft",
 ]
 
 # A daily total is the sum of one account's bounded lines on one day; this cap (below 2**63)
@@ -326,6 +328,87 @@ class BankTransaction(Base):
     journal_entry_id: Mapped[int | None] = mapped_column(ForeignKey("journal_entries.id"))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+
+class _Reviewed(_DocumentSource):
+    """A proposal waiting in the review queue: draft → approved | rejected. Only a person holding
+    ``ledger:post`` decides it; approval is what writes to the ledger, through the service that
+    does the same for a person's own input."""
+
+    # draft | approved | rejected
+    status: Mapped[str] = mapped_column(String(16), default="draft")
+    created_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    approved_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    approved_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    rejected_reason: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+
+class PaymentDraft(_Reviewed, Base):
+    """A proposed payment against one invoice (received) or one bill (made). Approval records
+    it through ``ledger.payments.record_payment`` and links the ``Payment`` it made."""
+
+    __tablename__ = "payment_drafts"
+    __table_args__ = (
+        Index("ix_payment_drafts_company_status", "company_id", "status"),
+        Index("ix_payment_drafts_company_updated", "company_id", "updated_at"),
+        bounded("amount"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    company_id: Mapped[int] = mapped_column(ForeignKey("companies.id", ondelete="CASCADE"))
+    # received | made
+    direction: Mapped[str] = mapped_column(String(16))
+    invoice_id: Mapped[int | None] = mapped_column(ForeignKey("invoices.id"), index=True)
+    expense_id: Mapped[int | None] = mapped_column(ForeignKey("expenses.id"), index=True)
+    bank_account_id: Mapped[int] = mapped_column(ForeignKey("bank_accounts.id"))
+    date: Mapped[dt.date] = mapped_column(Date)
+    amount: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(String(3))
+    reference: Mapped[str] = mapped_column(String(100), default="")
+    payment_id: Mapped[int | None] = mapped_column(ForeignKey("payments.id"))
+
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    # Every UPDATE and DELETE is a compare-and-set on the version the writer read.
+    __mapper_args__ = {"version_id_col": version, "version_id_generator": False}
+
+
+class CategorizationDraft(_Reviewed, Base):
+    """A proposed account for one uncategorized bank transaction, with the hint behind it.
+    Approval categorizes the transaction through ``ledger.bank.categorize_transaction``.
+
+    At most one proposal per transaction is open (status ``draft``) at a time: a second is
+    refused while the first waits, so a reviewer never sees one replaced under their eyes."""
+
+    __tablename__ = "categorization_drafts"
+    __table_args__ = (
+        Index("ix_categorization_drafts_company_status", "company_id", "status"),
+        Index("ix_categorization_drafts_company_updated", "company_id", "updated_at"),
+        Index(
+            "uq_categorization_drafts_open",
+            "bank_transaction_id",
+            unique=True,
+            sqlite_where=text("status = 'draft'"),
+            postgresql_where=text("status = 'draft'"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    company_id: Mapped[int] = mapped_column(ForeignKey("companies.id", ondelete="CASCADE"))
+    bank_transaction_id: Mapped[int] = mapped_column(ForeignKey("bank_transactions.id"))
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
+    # The hint: how sure its maker was (0 to 1), why, and whose it is: ``history`` (NewLedger's
+    # own hint from the company's approved history) or ``app`` (the proposing app's reasoning).
+    confidence: Mapped[Decimal | None] = mapped_column(Numeric(4, 3))
+    evidence: Mapped[str] = mapped_column(String(1000), default="")
+    hint_origin: Mapped[str] = mapped_column(String(16), default="app")
+
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    # Every UPDATE and DELETE is a compare-and-set on the version the writer read.
+    __mapper_args__ = {"version_id_col": version, "version_id_generator": False}
 
 
 class JournalEntry(Base):

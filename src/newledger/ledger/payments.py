@@ -33,14 +33,17 @@ from newledger.ledger._common import (
     require_poster,
 )
 from newledger.ledger.chart import account_by_subtype
-from newledger.ledger.models import Expense, Invoice, Payment
+from newledger.ledger.models import BankAccount, Expense, Invoice, Payment
 from newledger.ledger.posting import LineSpec, post_entry
 from newledger.money import format_minor, validate_currency
 from newledger.pagination import Listing, Order, Page, PageRequest
 
 __all__ = [
     "PAYMENT_ORDERS",
+    "CheckedPayment",
     "PaymentFilters",
+    "check_payment",
+    "document_label",
     "get_payment",
     "list_payments",
     "payment_dict",
@@ -51,33 +54,33 @@ _PAYABLE = ("approved", "partially_paid")
 
 
 def _document(
-    session: Session, company_id: int, invoice_id: int | None, expense_id: int | None
+    session: Session, company_id: int, invoice_id: int | None, expense_id: int | None, lock: bool
 ) -> Invoice | Expense:
     if (invoice_id is None) == (expense_id is None):
         raise ValidationFailed(
             "A payment applies to exactly one invoice or one bill",
             errors={"invoice_id": "give invoice_id or expense_id", "expense_id": "or this"},
         )
+    query: Any = (
+        select(Invoice).where(Invoice.company_id == company_id, Invoice.id == invoice_id)
+        if invoice_id is not None
+        else select(Expense).where(Expense.company_id == company_id, Expense.id == expense_id)
+    )
     # Lock the document: two concurrent payments must not both see the old amount due.
-    document: Invoice | Expense | None
-    if invoice_id is not None:
-        document = session.scalar(
-            for_update(
-                session,
-                select(Invoice).where(Invoice.company_id == company_id, Invoice.id == invoice_id),
-            )
-        )
-    else:
-        document = session.scalar(
-            for_update(
-                session,
-                select(Expense).where(Expense.company_id == company_id, Expense.id == expense_id),
-            )
-        )
+    document: Invoice | Expense | None = session.scalar(
+        for_update(session, query) if lock else query
+    )
     if document is None:
         what = f"invoice {invoice_id}" if invoice_id is not None else f"bill {expense_id}"
         raise NotFound(f"Unknown {what}", code="unknown_document")
     return document
+
+
+def document_label(document: Invoice | Expense) -> str:
+    """``invoice INV-00001`` or ``bill #7``: how a payment names what it pays."""
+    if isinstance(document, Invoice):
+        return f"invoice {document.number}"
+    return f"bill #{document.id}"
 
 
 _PAID = {
@@ -86,6 +89,80 @@ _PAID = {
     (False, True): EventType.EXPENSE_PAID,
     (False, False): EventType.EXPENSE_PARTIALLY_PAID,
 }
+
+
+@dataclass(frozen=True, slots=True)
+class CheckedPayment:
+    """A payment that may be recorded now: its document, bank account and parsed values."""
+
+    document: Invoice | Expense
+    label: str  # "invoice INV-00001" | "bill #7"
+    bank: BankAccount
+    amount: int  # minor units, more than zero and at most what is due
+    currency: str
+    day: dt.date
+
+    @property
+    def is_invoice(self) -> bool:
+        return isinstance(self.document, Invoice)
+
+
+def check_payment(
+    session: Session,
+    company_id: int,
+    *,
+    amount: Any,
+    date: Any,
+    bank_account_id: Any,
+    invoice_id: int | None = None,
+    expense_id: int | None = None,
+    currency: str | None = None,
+    lock: bool = True,
+) -> CheckedPayment:
+    """Every rule a payment must meet, without writing anything: what ``record_payment`` checks
+    (under a lock on the document, ``lock``) and what a payment draft is checked against when it
+    is proposed. See ``record_payment`` for the refusals."""
+    document = _document(session, company_id, invoice_id, expense_id, lock)
+    label = document_label(document)
+    if isinstance(document, Expense) and document.kind != "bill":
+        raise InvalidState(
+            "This expense was paid when it was approved; payments apply to bills",
+            code="not_a_bill",
+        )
+    if document.status not in _PAYABLE:
+        why = {"paid": "already fully paid"}.get(document.status, f"{document.status}")
+        raise InvalidState(
+            f"Payments can only be recorded on approved documents; the {label} is {why}",
+            code="not_payable",
+        )
+    cur = validate_currency(currency or document.currency)
+    if cur != document.currency:
+        raise ValidationFailed(
+            f"The {label} is in {document.currency}, not {cur}",
+            errors={"currency": f"must be {document.currency}"},
+            code="currency_mismatch",
+        )
+    bank = load_bank_account(session, company_id, bank_account_id)
+    if bank.currency != cur:
+        raise ValidationFailed(
+            f"Bank account {bank.name} holds {bank.currency}, not {cur}",
+            errors={"bank_account_id": f"not a {cur} account"},
+            code="currency_mismatch",
+        )
+    load_account(session, company_id, bank.account_id, field="bank_account_id")  # still active
+    minor = parse_positive_amount(amount, cur, "amount")
+    due = document.total - document.amount_paid
+    if minor > due:
+        raise ValidationFailed(
+            f"The payment of {format_minor(minor, cur)} {cur} is more than the "
+            f"{format_minor(due, cur)} {cur} due on the {label}",
+            errors={"amount": f"at most {format_minor(due, cur)}"},
+            code="overpayment",
+        )
+    day = parse_date(date, "date")
+    if document.contact_id is None:
+        raise InvalidState(f"The {label} has no contact", code="no_contact")
+    return CheckedPayment(document, label, bank, minor, cur, day)
 
 
 def record_payment(
@@ -113,49 +190,18 @@ def record_payment(
     """
     require_poster(actor)
     company = company_for(session, actor, company_id)
-    document = _document(session, company.id, invoice_id, expense_id)
-    is_invoice = isinstance(document, Invoice)
-    label = (
-        f"invoice {document.number}" if isinstance(document, Invoice) else f"bill #{document.id}"
+    checked = check_payment(
+        session,
+        company.id,
+        amount=amount,
+        date=date,
+        bank_account_id=bank_account_id,
+        invoice_id=invoice_id,
+        expense_id=expense_id,
+        currency=currency,
     )
-    if isinstance(document, Expense) and document.kind != "bill":
-        raise InvalidState(
-            "This expense was paid when it was approved; payments apply to bills",
-            code="not_a_bill",
-        )
-    if document.status not in _PAYABLE:
-        why = {"paid": "already fully paid"}.get(document.status, f"{document.status}")
-        raise InvalidState(
-            f"Payments can only be recorded on approved documents; the {label} is {why}",
-            code="not_payable",
-        )
-    cur = validate_currency(currency or document.currency)
-    if cur != document.currency:
-        raise ValidationFailed(
-            f"The {label} is in {document.currency}, not {cur}",
-            errors={"currency": f"must be {document.currency}"},
-            code="currency_mismatch",
-        )
-    bank = load_bank_account(session, company.id, bank_account_id)
-    if bank.currency != cur:
-        raise ValidationFailed(
-            f"Bank account {bank.name} holds {bank.currency}, not {cur}",
-            errors={"bank_account_id": f"not a {cur} account"},
-            code="currency_mismatch",
-        )
-    load_account(session, company.id, bank.account_id, field="bank_account_id")  # still active
-    minor = parse_positive_amount(amount, cur, "amount")
-    due = document.total - document.amount_paid
-    if minor > due:
-        raise ValidationFailed(
-            f"The payment of {format_minor(minor, cur)} {cur} is more than the "
-            f"{format_minor(due, cur)} {cur} due on the {label}",
-            errors={"amount": f"at most {format_minor(due, cur)}"},
-            code="overpayment",
-        )
-    day = parse_date(date, "date")
-    if document.contact_id is None:
-        raise InvalidState(f"The {label} has no contact", code="no_contact")
+    document, label, bank = checked.document, checked.label, checked.bank
+    minor, cur, day, is_invoice = checked.amount, checked.currency, checked.day, checked.is_invoice
     payment = Payment(
         company_id=company.id,
         direction="received" if is_invoice else "made",

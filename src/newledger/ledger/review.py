@@ -1,7 +1,10 @@
-"""The review queue: draft invoices and expenses waiting for a person to approve or reject.
+"""The review queue: draft invoices and expenses, proposed payments and proposed bank
+categorizations waiting for a person to approve or reject.
 
 Drafts made by an app or connection name it (``source_label``), and stay in the queue even if
-that app or connection is later deleted.
+that app or connection is later deleted. Each kind shows only to those who may read what it is
+about: invoices (``invoices:read``), expenses and bills (``expenses:read``), payment drafts
+(``payments:read``), categorization drafts (``bank:read``).
 """
 
 from __future__ import annotations
@@ -18,7 +21,17 @@ from newledger.actor import Actor
 from newledger.errors import PermissionDenied
 from newledger.identity.permissions import Permission
 from newledger.ledger._common import company_for
-from newledger.ledger.models import Contact, Expense, Invoice
+from newledger.ledger.models import (
+    Account,
+    BankAccount,
+    BankTransaction,
+    CategorizationDraft,
+    Contact,
+    Expense,
+    Invoice,
+    PaymentDraft,
+)
+from newledger.ledger.payments import document_label
 from newledger.money import format_minor
 
 __all__ = ["ReviewItem", "count_drafts_awaiting_review", "list_drafts_awaiting_review"]
@@ -26,9 +39,10 @@ __all__ = ["ReviewItem", "count_drafts_awaiting_review", "list_drafts_awaiting_r
 
 @dataclass(frozen=True)
 class ReviewItem:
-    type: str  # invoice | expense | bill
+    type: str  # invoice | expense | bill | payment | categorization
     id: int
-    title: str  # invoice number, or the expense's description / reference
+    # invoice number, the expense's description / reference, what a payment pays, the bank line
+    title: str
     contact_id: int | None
     contact_name: str
     date: dt.date
@@ -40,6 +54,10 @@ class ReviewItem:
     source_connection_id: int | None
     created_at: dt.datetime
     version: int
+    # What else a reviewer needs, as (label, value): a payment's document and its open amount,
+    # a bank line's account, the proposed account and the hint's confidence and evidence.
+    facts: tuple[tuple[str, str], ...] = ()
+    link: str = ""  # the page of what a proposal is about, if it has one
 
     def as_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -49,15 +67,23 @@ class ReviewItem:
         return data
 
 
-def _readable(actor: Actor) -> tuple[bool, bool]:
-    invoices = actor.can(Permission.INVOICES_READ)
-    expenses = actor.can(Permission.EXPENSES_READ)
-    if not (invoices or expenses):
+_KINDS = {
+    "invoice": Permission.INVOICES_READ,
+    "expense": Permission.EXPENSES_READ,
+    "payment": Permission.PAYMENTS_READ,
+    "categorization": Permission.BANK_READ,
+}
+
+
+def _readable(actor: Actor) -> frozenset[str]:
+    """The kinds of draft the actor may see (``_KINDS``); none at all is refused."""
+    kinds = frozenset(kind for kind, permission in _KINDS.items() if actor.can(permission))
+    if not kinds:
         raise PermissionDenied(
-            "Missing permission: invoices:read or expenses:read",
-            required=(Permission.INVOICES_READ, Permission.EXPENSES_READ),
+            "Missing permission: " + " or ".join(p.value for p in _KINDS.values()),
+            required=tuple(_KINDS.values()),
         )
-    return invoices, expenses
+    return kinds
 
 
 def _drafts(
@@ -108,49 +134,176 @@ def list_drafts_awaiting_review(
     limit: int = 200,
     company_id: int | None = None,
 ) -> list[ReviewItem]:
-    """Drafts oldest first (the order a reviewer works through them), invoices and expenses
-    together; only the kinds the actor may read (``invoices:read`` / ``expenses:read``).
-    ``source`` keeps only drafts from ``ui`` / ``api`` / ``mcp`` / …"""
-    see_invoices, see_expenses = _readable(actor)
+    """Drafts oldest first (the order a reviewer works through them), every kind together;
+    only the kinds the actor may read (see the module's docstring). ``source`` keeps only
+    drafts from ``ui`` / ``api`` / ``mcp`` / …"""
+    kinds = _readable(actor)
     company = company_for(session, actor, company_id)
     limit = max(1, min(limit, 1000))
     items: list[ReviewItem] = []
-    if see_invoices:
+    if "invoice" in kinds:
         for inv, name in _drafts(session, Invoice, company.id, source, limit):
             items.append(_item("invoice", inv, inv.number, name, inv.issue_date))
-    if see_expenses:
+    if "expense" in kinds:
         for exp, name in _drafts(session, Expense, company.id, source, limit):
             title = exp.description or exp.reference or f"{exp.kind.capitalize()} #{exp.id}"
             items.append(_item(exp.kind, exp, title, name or "", exp.date))
+    if "payment" in kinds:
+        items += _payment_items(session, company.id, source, limit)
+    if "categorization" in kinds:
+        items += _categorization_items(session, company.id, source, limit)
     items.sort(key=lambda item: (item.created_at, item.type, item.id))
     return items[:limit]
+
+
+def _open(model: type[PaymentDraft] | type[CategorizationDraft], company_id: int) -> Any:
+    return (
+        select(model)
+        .where(model.company_id == company_id, model.status == "draft")
+        .order_by(model.created_at)
+    )
+
+
+def _source(query: Any, model: Any, source: str | None) -> Any:
+    return query if source is None else query.where(model.source == source)
+
+
+def _proposal(draft: PaymentDraft | CategorizationDraft) -> dict[str, Any]:
+    return {
+        "source": draft.source,
+        "source_label": draft.source_label,
+        "source_app_id": draft.source_app_id,
+        "source_connection_id": draft.source_connection_id,
+        "created_at": draft.created_at,
+        "version": draft.version,
+    }
+
+
+def _payment_items(
+    session: Session, company_id: int, source: str | None, limit: int
+) -> list[ReviewItem]:
+    """Open payment drafts, each with the invoice or bill it pays and what is open on it now."""
+    rows = session.execute(
+        _source(_open(PaymentDraft, company_id), PaymentDraft, source)
+        .add_columns(Invoice, Expense, Contact.name, BankAccount.name)
+        .outerjoin(Invoice, Invoice.id == PaymentDraft.invoice_id)
+        .outerjoin(Expense, Expense.id == PaymentDraft.expense_id)
+        .outerjoin(Contact, Contact.id == func.coalesce(Invoice.contact_id, Expense.contact_id))
+        .join(BankAccount, BankAccount.id == PaymentDraft.bank_account_id)
+        .limit(limit)
+    )
+    items = []
+    for draft, invoice, bill, contact_name, bank_name in rows:
+        document: Invoice | Expense = invoice if invoice is not None else bill
+        cur = document.currency
+        label = document_label(document)
+        open_now = document.total - document.amount_paid
+        facts = [
+            ("Pays", f"{label[0].upper()}{label[1:]} ({document.status.replace('_', ' ')})"),
+            (
+                "Open on it",
+                f"{format_minor(open_now, cur)} {cur} of {format_minor(document.total, cur)} {cur}",
+            ),
+            ("Bank account", bank_name),
+        ]
+        if draft.reference:
+            facts.append(("Reference", draft.reference))
+        verb = "received for" if invoice is not None else "made on"
+        items.append(
+            ReviewItem(
+                "payment",
+                draft.id,
+                f"Payment {verb} {label}",
+                document.contact_id,
+                contact_name or "",
+                draft.date,
+                draft.amount,
+                draft.currency,
+                facts=tuple(facts),
+                link=f"/{'invoices' if invoice is not None else 'expenses'}/{document.id}",
+                **_proposal(draft),
+            )
+        )
+    return items
+
+
+def _categorization_items(
+    session: Session, company_id: int, source: str | None, limit: int
+) -> list[ReviewItem]:
+    """Open categorization drafts with their bank line, the proposed account and the hint."""
+    rows = session.execute(
+        _source(_open(CategorizationDraft, company_id), CategorizationDraft, source)
+        .add_columns(BankTransaction, BankAccount.name, Account.code, Account.name)
+        .join(BankTransaction, BankTransaction.id == CategorizationDraft.bank_transaction_id)
+        .join(BankAccount, BankAccount.id == BankTransaction.bank_account_id)
+        .join(Account, Account.id == CategorizationDraft.account_id)
+        .limit(limit)
+    )
+    items = []
+    for draft, txn, bank_name, code, name in rows:
+        hint_by = (
+            "NewLedger, from past categorizations"
+            if draft.hint_origin == "history"
+            else (draft.source_label or "the proposer")
+        )
+        facts = [
+            ("Bank line", f"{bank_name} · {txn.external_id} · {txn.status}"),
+            ("Proposed account", f"{code} {name}"),
+            (
+                "Confidence",
+                f"{round(float(draft.confidence) * 100)}%"
+                if draft.confidence is not None
+                else "not given",
+            ),
+            ("Evidence", draft.evidence or "none given"),
+            ("Hint by", hint_by),
+        ]
+        items.append(
+            ReviewItem(
+                "categorization",
+                draft.id,
+                txn.description or f"Bank transaction {txn.external_id}",
+                None,
+                "",
+                txn.date,
+                txn.amount,
+                txn.currency,
+                facts=tuple(facts),
+                **_proposal(draft),
+            )
+        )
+    return items
 
 
 def count_drafts_awaiting_review(
     session: Session, actor: Actor, *, company_id: int | None = None
 ) -> dict[str, int]:
-    """Counts for the dashboard: ``{"invoice": n, "expense": n, "bill": n, "external": n,
-    "total": n}`` where ``external`` counts drafts from apps and connections."""
-    see_invoices, see_expenses = _readable(actor)
+    """Counts for the dashboard: ``{"invoice": n, "expense": n, "bill": n, "payment": n,
+    "categorization": n, "external": n, "total": n}`` where ``external`` counts drafts from
+    apps and connections."""
+    kinds = _readable(actor)
     company = company_for(session, actor, company_id)
-    counts = {"invoice": 0, "expense": 0, "bill": 0, "external": 0}
-    if see_invoices:
+    counts = {"invoice": 0, "expense": 0, "bill": 0, "payment": 0, "categorization": 0}
+    counts["external"] = 0
+    queries: list[tuple[str, Any, Any]] = []
+    if "invoice" in kinds:
+        queries.append(("invoice", Invoice, None))
+    if "expense" in kinds:
+        queries.append(("expense", Expense, Expense.kind))  # counted by kind: expense | bill
+    if "payment" in kinds:
+        queries.append(("payment", PaymentDraft, None))
+    if "categorization" in kinds:
+        queries.append(("categorization", CategorizationDraft, None))
+    for kind, model, by in queries:
+        columns = (model.source,) if by is None else (by, model.source)
         rows = session.execute(
-            select(Invoice.source, func.count())
-            .where(Invoice.company_id == company.id, Invoice.status == "draft")
-            .group_by(Invoice.source)
+            select(*columns, func.count())
+            .where(model.company_id == company.id, model.status == "draft")
+            .group_by(*columns)
         )
-        for source, n in rows:
-            counts["invoice"] += n
+        for *key, source, n in rows:
+            name: str = key[0] if key else kind
+            counts[name] = counts.get(name, 0) + n
             counts["external"] += n if source in ("api", "mcp") else 0
-    if see_expenses:
-        expense_rows = session.execute(
-            select(Expense.kind, Expense.source, func.count())
-            .where(Expense.company_id == company.id, Expense.status == "draft")
-            .group_by(Expense.kind, Expense.source)
-        )
-        for kind, source, n in expense_rows:
-            counts[kind] = counts.get(kind, 0) + n
-            counts["external"] += n if source in ("api", "mcp") else 0
-    counts["total"] = counts["invoice"] + counts["expense"] + counts["bill"]
+    counts["total"] = sum(n for name, n in counts.items() if name != "external")
     return counts

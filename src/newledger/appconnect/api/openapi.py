@@ -31,6 +31,7 @@ API_PREFIX = "/api/v1"
 # Enums a client sees once, by name, however many fields use them (keyed by their values).
 NAMED_ENUMS: dict[str, tuple[str, ...]] = {
     "DocumentStatus": ("draft", "approved", "partially_paid", "paid", "voided", "rejected"),
+    "DraftStatus": ("draft", "approved", "rejected"),
     "ContactKind": ("customer", "vendor", "both"),
     "ExpenseKind": ("expense", "bill"),
     "PaymentDirection": ("received", "made"),
@@ -182,6 +183,19 @@ LINKED_OPERATIONS: dict[str, dict[str, str]] = {
     },
     "accounts": {"param": "account_id", "get": "getAccount"},
     "payments": {"param": "payment_id", "get": "getPayment"},
+    "payment-drafts": {
+        "param": "draft_id",
+        "get": "getPaymentDraft",
+        "delete": "deletePaymentDraft",
+        "if_match": "required",
+    },
+    "categorization-drafts": {
+        "param": "draft_id",
+        "get": "getCategorizationDraft",
+        "delete": "deleteCategorizationDraft",
+        "if_match": "required",
+    },
+    "bank-transactions": {"param": "transaction_id", "get": "getBankTransaction"},
     "journal-entries": {"param": "entry_id", "get": "getJournalEntry"},
 }
 
@@ -261,7 +275,9 @@ def _declare_responses(
     conflict_headers: tuple[str, ...] = rate
     if "Idempotency-Key" in names:
         conflicts.append(
-            "The first request with this key is still running (`idempotency_request_in_progress`)"
+            "The first request with this key is still running (`idempotency_request_in_progress`,"
+            " with `Retry-After`), or what the body names does not allow it now (e.g. "
+            "`not_payable`, `draft_exists`)"
         )
         conflict_headers = ("Retry-After", *rate)
     if conflicts:

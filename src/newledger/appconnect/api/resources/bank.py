@@ -1,4 +1,5 @@
-"""``/bank-accounts`` and ``/bank-transactions`` (read only)."""
+"""``/bank-accounts`` and ``/bank-transactions`` (read only; ``/categorization-drafts``
+proposes a transaction's account)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from starlette.responses import Response
 
 from newledger.appconnect.api.deps import ApiContext, requires
 from newledger.appconnect.api.pagination import list_params, page_json
-from newledger.appconnect.api.schemas import MAX_ID, Page
+from newledger.appconnect.api.schemas import MAX_ID, IdPath, Page
 from newledger.identity.permissions import Permission
 from newledger.ledger import bank as bank_service
 from newledger.ledger.bank import TransactionFilters, transaction_dict
@@ -96,3 +97,17 @@ async def list_bank_transactions(
     filters = TransactionFilters(bank_account_id=bank_account_id, status=status)
     page = bank_service.list_transactions(ctx.session, ctx.actor, filters, params)
     return ctx.respond(page_json(page, bank_transaction_dict))
+
+
+@router.get(
+    "/bank-transactions/{transaction_id}",
+    operation_id="getBankTransaction",
+    response_model=BankTransactionOut,
+    summary="One bank transaction",
+)
+async def get_bank_transaction(
+    transaction_id: IdPath, ctx: ApiContext = requires(Permission.BANK_READ)
+) -> Response:
+    """What a `bank_transaction` change in the feed names."""
+    txn = bank_service.get_transaction(ctx.session, ctx.actor, transaction_id)
+    return ctx.respond(bank_transaction_dict(txn))

@@ -23,7 +23,15 @@ __all__ = ["router"]
 
 router = APIRouter(tags=["Changes"])
 
-ResourceType = Literal["invoice", "expense", "contact", "payment"]
+ResourceType = Literal[
+    "invoice",
+    "expense",
+    "contact",
+    "payment",
+    "payment_draft",
+    "bank_transaction",
+    "categorization_draft",
+]
 
 
 class ChangeOut(BaseModel):
@@ -54,9 +62,10 @@ class ChangePageOut(BaseModel):
     response_model=ChangePageOut,
     summary="Changes since a cursor, deletions included",
     description=(
-        "What changed in the company's invoices, expenses, contacts and payments after "
-        "`since`, oldest first. Each type needs its read permission (`invoices:read`, …); "
-        "without `types`, every type the token may read is listed."
+        "What changed in the company's invoices, expenses, contacts, payments, payment drafts, "
+        "bank transactions and categorization drafts after `since`, oldest first. Each type "
+        "needs its read permission (`invoices:read`, …); without `types`, every type the "
+        "token may read is listed."
     ),
     # One of these, per type asked for: ``requires`` states a single permission.
     openapi_extra={"x-permission-per-type": {t: p.value for t, p in READ_PERMISSION.items()}},
@@ -78,7 +87,7 @@ async def list_changes(
         str | None,
         Query(
             max_length=100,
-            pattern=r"^[a-z]+(,[a-z]+)*$",
+            pattern=r"^[a-z_]+(,[a-z_]+)*$",
             description="Comma-separated: " + ",".join(READ_PERMISSION),
         ),
     ] = None,

@@ -1,6 +1,7 @@
-"""Write tools: an invoice draft, an expense or bill draft, a contact. Nothing here posts to the
-ledger: a draft waits in the review queue, marked with the app or connection that made it, until
-a person approves it (DESIGN §1, the governance rule).
+"""Write tools: an invoice draft, an expense or bill draft, a proposed payment, a proposed bank
+categorization, a contact. Nothing here posts to the ledger: a draft waits in the review queue,
+marked with the app or connection that made it, until a person approves it (DESIGN §1, the
+governance rule).
 
 Each takes an ``idempotency_key``: the shared ``newledger.idempotency`` module runs the create
 once per key and this grant, and a retry with the same key and arguments returns the first
@@ -31,9 +32,14 @@ from newledger.idempotency.service import (
     run_once,
 )
 from newledger.identity.permissions import Permission
+from newledger.ledger.categorization_drafts import (
+    categorization_draft_dict,
+    create_categorization_draft,
+)
 from newledger.ledger.contacts import contact_dict, create_contact
 from newledger.ledger.expenses import create_draft_expense, expense_dict
 from newledger.ledger.invoices import create_draft_invoice, invoice_dict
+from newledger.ledger.payment_drafts import create_payment_draft, payment_draft_dict
 
 __all__: list[str] = []
 
@@ -212,6 +218,101 @@ async def create_expense_draft(
 
         done = _once(call, "create_expense_draft", idempotency_key, arguments, create)
         return _drafted(done, models.ExpenseDraftOut, summary)
+
+    return await guarded(work)
+
+
+def _proposal(row: dict[str, Any]) -> dict[str, Any]:
+    """A proposal's JSON for a tool: without the REST-only version and timestamps."""
+    dropped = ("version", "created_at", "updated_at", "rejected_reason", "payment_id")
+    return {k: v for k, v in row.items() if k not in dropped}
+
+
+@tool("draft_payment", "Propose a payment for review", Permission.PAYMENTS_DRAFT, writes=True)
+async def draft_payment(
+    idempotency_key: IdempotencyKey,
+    amount: Annotated[str, Field(pattern=AMOUNT, description="e.g. 200.00; at most what is due")],
+    bank_account_id: Annotated[Id, Field(description="The bank account the money moved through")],
+    invoice_id: Annotated[Id | None, Field(description="The invoice paid (money in)")] = None,
+    expense_id: Annotated[
+        Id | None, Field(description="Or the bill paid (money out): exactly one of the two")
+    ] = None,
+    date: Annotated[dt.date | None, Field(description="ISO 8601 date; default: today")] = None,
+    reference: Annotated[str, Field(max_length=100)] = "",
+) -> Annotated[CallToolResult, models.PaymentDraftOut]:
+    """Propose that a customer paid an invoice, or that a bill was paid, in full or in part.
+    It is checked like a payment (approved and open, at most what is due) and waits for a
+    person to approve it, which records the payment; nothing is recorded by this tool."""
+
+    def work(call: McpCall) -> CallToolResult:
+        arguments: dict[str, Any] = {
+            "amount": amount,
+            "bank_account_id": bank_account_id,
+            "invoice_id": invoice_id,
+            "expense_id": expense_id,
+            "date": (date or dt.datetime.now(dt.UTC).date()).isoformat(),
+            "reference": reference,
+        }
+
+        def create() -> dict[str, Any]:
+            draft = create_payment_draft(call.session, call.actor, **arguments)
+            return _proposal(payment_draft_dict(draft))
+
+        def summary(b: dict[str, Any]) -> str:
+            what = f"invoice {b['invoice_id']}" if b["invoice_id"] else f"bill {b['expense_id']}"
+            return f"Proposed a payment of {b['amount']} {b['currency']} for {what} ({b['date']})"
+
+        done = _once(call, "draft_payment", idempotency_key, arguments, create)
+        return _drafted(done, models.PaymentDraftOut, summary)
+
+    return await guarded(work)
+
+
+@tool(
+    "draft_categorization",
+    "Propose a bank transaction's account for review",
+    Permission.BANK_DRAFT,
+    writes=True,
+)
+async def draft_categorization(
+    idempotency_key: IdempotencyKey,
+    bank_transaction_id: Annotated[
+        Id, Field(description="An uncategorized bank transaction (see the bank tools)")
+    ],
+    account_id: Annotated[
+        Id | None, Field(description="The account you propose; leave out for NewLedger's hint")
+    ] = None,
+    confidence: Annotated[
+        float | None, Field(ge=0, le=1, description="How sure you are, 0 to 1")
+    ] = None,
+    evidence: Annotated[str, Field(max_length=1000, description="Why, for the reviewer")] = "",
+) -> Annotated[CallToolResult, models.CategorizationDraftOut]:
+    """Propose the account of an uncategorized bank transaction, with your confidence and
+    evidence; without account_id, NewLedger's own hint from the company's history is proposed
+    (it refuses when unsure). One proposal per transaction waits at a time. A person approves
+    it, which posts the transaction; nothing is posted by this tool."""
+
+    def work(call: McpCall) -> CallToolResult:
+        arguments: dict[str, Any] = {
+            "bank_transaction_id": bank_transaction_id,
+            "account_id": account_id,
+            "confidence": confidence,
+            "evidence": evidence,
+        }
+
+        def create() -> dict[str, Any]:
+            draft = create_categorization_draft(call.session, call.actor, **arguments)
+            return _proposal(categorization_draft_dict(draft))
+
+        def summary(b: dict[str, Any]) -> str:
+            sure = f", confidence {b['confidence']}" if b["confidence"] is not None else ""
+            return (
+                f"Proposed account {b['account_id']} for bank transaction "
+                f"{b['bank_transaction_id']}{sure}"
+            )
+
+        done = _once(call, "draft_categorization", idempotency_key, arguments, create)
+        return _drafted(done, models.CategorizationDraftOut, summary)
 
     return await guarded(work)
 

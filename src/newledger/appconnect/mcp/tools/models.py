@@ -25,6 +25,7 @@ __all__ = [
     "BalanceSheetOut",
     "BankTransactionsOut",
     "CashPositionOut",
+    "CategorizationDraftOut",
     "CompanyOut",
     "ContactCreatedOut",
     "ContactOut",
@@ -35,6 +36,7 @@ __all__ = [
     "InvoiceDetailOut",
     "InvoiceDraftOut",
     "InvoicesOut",
+    "PaymentDraftOut",
     "ProfitAndLossOut",
     "SuggestionOut",
 ]
@@ -190,6 +192,36 @@ class ContactsOut(Paged):
 
 class ContactCreatedOut(ContactOut):
     replayed: bool
+
+
+class _Proposal(BaseModel):
+    id: int
+    status: Literal["draft", "approved", "rejected"]
+    source: str
+    source_label: str
+    replayed: bool = Field(description="True when this idempotency key had already made it")
+    review_url: str
+
+
+class PaymentDraftOut(_Proposal):
+    direction: Literal["received", "made"]
+    invoice_id: int | None
+    expense_id: int | None
+    bank_account_id: int
+    date: str
+    amount: Money
+    currency: str
+    reference: str
+
+
+class CategorizationDraftOut(_Proposal):
+    bank_transaction_id: int
+    account_id: int
+    confidence: float | None = Field(ge=0, le=1)
+    evidence: str
+    hint_origin: Literal["history", "app"] = Field(
+        description="history: NewLedger's hint from past categorizations; app: yours"
+    )
 
 
 class BankTransaction(BaseModel):

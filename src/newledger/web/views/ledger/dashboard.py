@@ -85,8 +85,16 @@ def _charts(ctx: WebContext, today: dt.date) -> dict[str, Any]:
     }
 
 
+_REVIEWABLE = (
+    Permission.INVOICES_READ,
+    Permission.EXPENSES_READ,
+    Permission.PAYMENTS_READ,
+    Permission.BANK_READ,
+)
+
+
 def _drafts(ctx: WebContext) -> dict[str, int]:
-    if not (ctx.can(Permission.INVOICES_READ) or ctx.can(Permission.EXPENSES_READ)):
+    if not any(ctx.can(p) for p in _REVIEWABLE):
         return {"total": 0, "external": 0}
     return count_drafts_awaiting_review(ctx.db, ctx.actor)
 

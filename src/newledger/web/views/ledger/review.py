@@ -1,5 +1,6 @@
-"""The draft review queue: every draft invoice and expense awaiting a person, where it came from,
-and the three decisions: approve (posts to the ledger), edit, or reject with a reason.
+"""The draft review queue: every draft invoice and expense, proposed payment and proposed bank
+categorization awaiting a person, where it came from, and the decisions: approve (posts to the
+ledger), edit (invoices and expenses), or reject with a reason.
 
 Nothing from outside ever posts: apps and connections only draft (DESIGN §1); approving needs
 ``ledger:post``, which only people hold. The services enforce that; these views only show the
@@ -21,11 +22,12 @@ from starlette.datastructures import FormData
 from newledger.actor import Actor
 from newledger.errors import Conflict, InvalidState, NotFound, ValidationFailed
 from newledger.identity.permissions import Permission
+from newledger.ledger import categorization_drafts, payment_drafts
 from newledger.ledger import expenses as expense_service
 from newledger.ledger import invoices as invoice_service
 from newledger.ledger.accounts import AccountFilters, list_accounts
 from newledger.ledger.contacts import ContactFilters, list_contacts
-from newledger.ledger.models import Account, Expense, Invoice
+from newledger.ledger.models import Account, CategorizationDraft, Expense, Invoice, PaymentDraft
 from newledger.ledger.review import list_drafts_awaiting_review
 from newledger.web.deps import WebContext, require_any, require_permission, web_router
 from newledger.web.pager import choices
@@ -44,7 +46,12 @@ from newledger.web.views.ledger.forms import (
 from newledger.web.views.ledger.listing import draft_lines
 
 router = web_router()
-_read = require_any(Permission.INVOICES_READ, Permission.EXPENSES_READ)
+_read = require_any(
+    Permission.INVOICES_READ,
+    Permission.EXPENSES_READ,
+    Permission.PAYMENTS_READ,
+    Permission.BANK_READ,
+)
 _post = require_permission(Permission.LEDGER_POST)
 _draft_invoices = require_permission(Permission.INVOICES_DRAFT, Permission.INVOICES_READ)
 _draft_expenses = require_permission(Permission.EXPENSES_DRAFT, Permission.EXPENSES_READ)
@@ -54,9 +61,16 @@ async def _form(request: Request) -> FormData:
     return await request.form()
 
 
-def _label(document: Invoice | Expense) -> str:
+Decided = Invoice | Expense | PaymentDraft | CategorizationDraft
+
+
+def _label(document: Decided) -> str:
     if isinstance(document, Invoice):
         return f"Invoice {document.number}"
+    if isinstance(document, PaymentDraft):
+        return f"Proposed payment #{document.id}"
+    if isinstance(document, CategorizationDraft):
+        return f"Proposed categorization #{document.id}"
     return f"{document.kind.capitalize()} #{document.id}"
 
 
@@ -110,7 +124,7 @@ def _decide(
     request: Request,
     ctx: WebContext,
     anchor: str,
-    action: Callable[[], Invoice | Expense],
+    action: Callable[[], Decided],
     verb: str,
     reason: str = "",
 ) -> Response:
@@ -225,10 +239,17 @@ class _Kind:
     changes: Callable[[FormData], tuple[DraftForm, dict[str, Any]]]
 
 
-def _add_routes(kind: _Kind) -> None:
-    base = f"/review/{kind.path}/{{document_id}}"
+def _add_decisions(
+    path: str,
+    anchor: str,
+    approve_with: Callable[..., Decided],
+    reject_with: Callable[..., Decided],
+) -> None:
+    """Approve and reject for one kind of draft: ``/review/{path}/{id}/approve`` and
+    ``…/reject``, answered with the queue."""
+    base = f"/review/{path}/{{document_id}}"
 
-    @router.post(f"{base}/approve", name=f"approve_{kind.anchor}")
+    @router.post(f"{base}/approve", name=f"approve_{anchor}")
     def approve(
         request: Request,
         document_id: int,
@@ -238,14 +259,14 @@ def _add_routes(kind: _Kind) -> None:
         return _decide(
             request,
             ctx,
-            f"{kind.anchor}-{document_id}",
-            lambda: kind.approve(
+            f"{anchor}-{document_id}",
+            lambda: approve_with(
                 ctx.db, ctx.actor, document_id, expected_version=form_version(form)
             ),
             "approved and posted",
         )
 
-    @router.post(f"{base}/reject", name=f"reject_{kind.anchor}")
+    @router.post(f"{base}/reject", name=f"reject_{anchor}")
     def reject(
         request: Request,
         document_id: int,
@@ -256,11 +277,16 @@ def _add_routes(kind: _Kind) -> None:
         return _decide(
             request,
             ctx,
-            f"{kind.anchor}-{document_id}",
-            lambda: kind.reject(ctx.db, ctx.actor, document_id, reason=reason),
+            f"{anchor}-{document_id}",
+            lambda: reject_with(ctx.db, ctx.actor, document_id, reason=reason),
             "rejected",
             reason,
         )
+
+
+def _add_routes(kind: _Kind) -> None:
+    _add_decisions(kind.path, kind.anchor, kind.approve, kind.reject)
+    base = f"/review/{kind.path}/{{document_id}}"
 
     @router.get(f"{base}/edit", name=f"edit_{kind.anchor}_page")
     def edit_page(
@@ -306,4 +332,16 @@ _add_routes(
         expense_form,
         expense_changes,
     )
+)
+_add_decisions(
+    "payment-drafts",
+    "payment-draft",
+    payment_drafts.approve_payment_draft,
+    payment_drafts.reject_payment_draft,
+)
+_add_decisions(
+    "categorization-drafts",
+    "categorization-draft",
+    categorization_drafts.approve_categorization_draft,
+    categorization_drafts.reject_categorization_draft,
 )
