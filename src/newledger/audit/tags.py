@@ -46,6 +46,9 @@ class Event(StrEnum):
     EXPENSE_APPROVED = "ledger:expense:approved"
     EXPENSE_REJECTED = "ledger:expense:rejected"
     EXPENSE_VOIDED = "ledger:expense:voided"
+    # A file kept with an invoice or expense (its subject is the document).
+    ATTACHMENT_ADDED = "ledger:attachment:added"
+    ATTACHMENT_DELETED = "ledger:attachment:deleted"
     PAYMENT_RECORDED = "ledger:payment:recorded"
     JOURNAL_POSTED = "ledger:journal:posted"
     CONTACT_CREATED = "ledger:contact:created"

@@ -48,7 +48,7 @@ def create_api_app() -> FastAPI:
     install_problem_handlers(api)
     api.state.route_table = RouteTable(ROUTERS)
     api.add_middleware(ApiGuard, table=api.state.route_table)
-    api.add_middleware(BodySizeLimit)
+    api.add_middleware(BodySizeLimit, table=api.state.route_table)
     for router in ROUTERS:
         api.include_router(router)
     api.openapi = lambda: build_openapi(api, ROUTERS)  # type: ignore[method-assign]

@@ -6,6 +6,7 @@ from fastapi import APIRouter
 
 from newledger.appconnect.api.resources import (
     accounts,
+    attachments,
     bank,
     categorization,
     changes,
@@ -26,6 +27,7 @@ ROUTERS: list[APIRouter] = [
     contacts.router,
     invoices.router,
     expenses.router,
+    attachments.router,
     payments.router,
     bank.router,
     journal.router,
