@@ -20,9 +20,7 @@ class Attachment(Base):
     __tablename__ = "attachments"
     __table_args__ = (
         # Exactly one document owns each file.
-        CheckConstraint(
-            "(invoice_id IS NULL) <> (expense_id IS NULL)", name="one_document"
-        ),
+        CheckConstraint("(invoice_id IS NULL) <> (expense_id IS NULL)", name="one_document"),
         CheckConstraint("size > 0", name="size_positive"),
         Index("ix_attachments_company_invoice", "company_id", "invoice_id"),
         Index("ix_attachments_company_expense", "company_id", "expense_id"),

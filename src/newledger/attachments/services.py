@@ -95,7 +95,7 @@ def _document(
     return company_row(session, kind.model, company.id, document_id, lock=lock)
 
 
-def _rows(session: Session, kind: DocumentKind, document: Invoice | Expense) -> Any:
+def _rows(kind: DocumentKind, document: Invoice | Expense) -> Any:
     return select(Attachment).where(
         Attachment.company_id == document.company_id, kind.column() == document.id
     )
@@ -107,7 +107,7 @@ def list_attachments(
     """The document's files, oldest first. Needs the document's read permission."""
     actor.require(kind.read)
     document = _document(session, actor, kind, document_id)
-    return list(session.scalars(_rows(session, kind, document).order_by(Attachment.id)))
+    return list(session.scalars(_rows(kind, document).order_by(Attachment.id)))
 
 
 def get_attachment(
@@ -122,7 +122,9 @@ def get_attachment(
 def _one(
     session: Session, kind: DocumentKind, document: Invoice | Expense, attachment_id: int
 ) -> Attachment:
-    row = session.scalar(_rows(session, kind, document).where(Attachment.id == attachment_id))
+    row: Attachment | None = session.scalar(
+        _rows(kind, document).where(Attachment.id == attachment_id)
+    )
     if row is None:
         raise NotFound(
             f"Unknown attachment {attachment_id} on {kind.name} {document.id}",
@@ -133,9 +135,7 @@ def _one(
 
 def _check_room(session: Session, kind: DocumentKind, document: Invoice | Expense) -> None:
     limit = get_settings().attachment_max_per_document
-    count = session.scalar(
-        select(func.count()).select_from(_rows(session, kind, document).subquery())
-    )
+    count = session.scalar(select(func.count()).select_from(_rows(kind, document).subquery()))
     if (count or 0) >= limit:
         raise Conflict(
             f"This {kind.name} already has {limit} attachments, the most it may have; "

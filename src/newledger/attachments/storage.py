@@ -23,6 +23,7 @@ import secrets
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+
 from sqlalchemy import event
 from sqlalchemy.orm import Session, SessionTransaction
 

@@ -133,9 +133,7 @@ class _Parts:
         self.ended = True
 
 
-async def read_upload(
-    stream: AsyncIterator[bytes], content_type: str | None, limit: int
-) -> Upload:
+async def read_upload(stream: AsyncIterator[bytes], content_type: str | None, limit: int) -> Upload:
     """The ``file`` part of the body, in a temporary file (``Upload.staged``; the caller
     ``discard``s it when done). Raises ``NotMultipart``, ``BadUpload``, or ``FileTooLarge``
     when the file passes ``limit`` bytes (or the body passes it by more than the framing)."""

@@ -167,7 +167,6 @@ def _add_routes(kind: DocumentKind, collection: str, noun: str) -> None:
         finally:
             upload.staged.discard()
 
-
     @router.get(
         base,
         operation_id=f"list{noun}Attachments",
@@ -179,7 +178,6 @@ def _add_routes(kind: DocumentKind, collection: str, noun: str) -> None:
     ) -> Response:
         rows = list_attachments(ctx.session, ctx.actor, kind, document_id)
         return ctx.respond({"data": [_row_json(r) for r in rows]})
-
 
     @router.get(
         item,
@@ -195,7 +193,6 @@ def _add_routes(kind: DocumentKind, collection: str, noun: str) -> None:
         """The `ETag` is the file's SHA-256, as on its content."""
         row = get_attachment(ctx.session, ctx.actor, kind, document_id, attachment_id)
         return ctx.respond(_row_json(row), headers={"ETag": attachment_etag(row)})
-
 
     @router.get(
         f"{item}/content",
@@ -213,7 +210,6 @@ def _add_routes(kind: DocumentKind, collection: str, noun: str) -> None:
         and the SHA-256 as `ETag`."""
         row = get_attachment(ctx.session, ctx.actor, kind, document_id, attachment_id)
         return file_response(ctx.request, row, ctx.headers)
-
 
     @router.delete(
         item,
@@ -252,7 +248,6 @@ def _add_routes(kind: DocumentKind, collection: str, noun: str) -> None:
         )
         ctx.session.commit()
         return Response(status_code=204, headers=ctx.headers)
-
 
 
 _add_routes(INVOICE, "invoices", "Invoice")

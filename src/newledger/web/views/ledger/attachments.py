@@ -51,7 +51,9 @@ def _add_routes(k: _Kind) -> None:
         return RedirectResponse(f"/{k.path}/{document_id}#attachments", status_code=303)
 
     @router.post(base, name=f"upload_{k.kind.name}_attachment")
-    async def upload(request: Request, document_id: int, ctx: WebContext = Depends(draft)) -> Response:
+    async def upload(
+        request: Request, document_id: int, ctx: WebContext = Depends(draft)
+    ) -> Response:
         check_upload(ctx.db, ctx.actor, k.kind, document_id)
         ctx.db.rollback()  # end the read while the file arrives
         try:
