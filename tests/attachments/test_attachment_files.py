@@ -105,7 +105,8 @@ def test_names_are_cleaned_and_end_in_the_extension_of_the_sniffed_type() -> Non
 def test_the_download_name_has_an_ascii_fallback_and_the_exact_name() -> None:
     header = content_disposition("Reçu café 10€.pdf")
     assert header == (
-        "attachment; filename=\"Recu cafe 10.pdf\"; filename*=UTF-8''Re%C3%A7u%20caf%C3%A9%2010%E2%82%AC.pdf"
+        'attachment; filename="Recu cafe 10.pdf"; '
+        "filename*=UTF-8''Re%C3%A7u%20caf%C3%A9%2010%E2%82%AC.pdf"
     )
     assert content_disposition("収据.pdf").startswith('attachment; filename="download.pdf";')
 

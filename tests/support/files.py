@@ -38,7 +38,7 @@ def pdf(text: str = "Receipt 42.50 USD") -> bytes:
 
 
 def png(width: int = 2, height: int = 2, seed: int = 0) -> bytes:
-    """An RGB PNG of ``width`` × ``height``; ``seed`` changes its pixels (and so its digest)."""
+    """An RGB PNG, ``width`` by ``height``; ``seed`` changes its pixels (and so its digest)."""
 
     def chunk(kind: bytes, data: bytes) -> bytes:
         return (
@@ -71,7 +71,9 @@ GIF = (
     b"GIF89a\x01\x00\x01\x00\x80\x00\x00\xff\xff\xff\x00\x00\x00!\xf9\x04\x01\x00\x00\x00\x00"
     b",\x00\x00\x00\x00\x01\x00\x01\x00\x00\x02\x02D\x01\x00;"
 )
-WEBP_HEAD = b"RIFF\x1a\x00\x00\x00WEBPVP8L\r\x00\x00\x00/\x00\x00\x00\x10\x07\x10\x11\x11\x88\x88\xfe\x07\x00"
+WEBP_HEAD = (
+    b"RIFF\x1a\x00\x00\x00WEBPVP8L\r\x00\x00\x00/\x00\x00\x00\x10\x07\x10\x11\x11\x88\x88\xfe\x07\x00"
+)
 HEIC_HEAD = b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic" + b"\x00" * 32
 # Things that must be refused, whatever they are called.
 EXE = (
