@@ -89,6 +89,8 @@ def test_the_openapi_document_is_3_1_and_states_each_operations_scope(
         ("post", "/invoices"),
         ("patch", "/invoices/{invoice_id}"),
         ("delete", "/invoices/{invoice_id}"),
+        ("post", "/invoices/{invoice_id}/attachments"),
+        ("delete", "/invoices/{invoice_id}/attachments/{attachment_id}"),
     }
     create = spec["paths"]["/invoices"]["post"]
     assert {"404", "409", "413", "415"} <= set(create["responses"])
