@@ -73,6 +73,8 @@ class AttachmentList(BaseModel):
     data: list[AttachmentOut]
 
 
+# The smallest PDF a reader takes, as the upload's example (all ASCII, so JSON can carry it).
+EXAMPLE_PDF = "%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
 # The request body, declared by hand: the handler streams it rather than have FastAPI read it.
 UPLOAD_BODY: dict[str, Any] = {
     "required": True,
@@ -88,6 +90,7 @@ UPLOAD_BODY: dict[str, Any] = {
                         "format": "binary",
                         "description": f"A {allowed_names()} file; its type is read from its "
                         "bytes. The part's `filename` becomes the attachment's name.",
+                        "examples": [EXAMPLE_PDF],
                     }
                 },
             },
