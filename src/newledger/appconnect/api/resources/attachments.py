@@ -117,10 +117,6 @@ DOWNLOAD_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
-def _row_json(row: Attachment) -> dict[str, Any]:
-    return attachment_dict(row)
-
-
 def _add_routes(kind: DocumentKind, collection: str, noun: str) -> None:
     """The five operations on one kind of document's files."""
     param = f"{kind.name}_id"
@@ -163,7 +159,7 @@ def _add_routes(kind: DocumentKind, collection: str, noun: str) -> None:
                     ctx.session, ctx.actor, kind, document_id, upload.staged, upload.filename
                 )
                 headers = {"Location": location(document_id, row.id), "ETag": attachment_etag(row)}
-                return 201, _row_json(row), headers
+                return 201, attachment_dict(row), headers
 
             fingerprint = f"{upload.staged.sha256}\n{upload.filename}".encode()
             return await run_create(ctx, idempotency_key, create, payload=fingerprint)
@@ -180,7 +176,7 @@ def _add_routes(kind: DocumentKind, collection: str, noun: str) -> None:
         document_id: int = document_path, ctx: ApiContext = requires(kind.read)
     ) -> Response:
         rows = list_attachments(ctx.session, ctx.actor, kind, document_id)
-        return ctx.respond({"data": [_row_json(r) for r in rows]})
+        return ctx.respond({"data": [attachment_dict(r) for r in rows]})
 
     @router.get(
         item,
@@ -195,7 +191,7 @@ def _add_routes(kind: DocumentKind, collection: str, noun: str) -> None:
     ) -> Response:
         """The `ETag` is the file's SHA-256, as on its content."""
         row = get_attachment(ctx.session, ctx.actor, kind, document_id, attachment_id)
-        return ctx.respond(_row_json(row), headers={"ETag": attachment_etag(row)})
+        return ctx.respond(attachment_dict(row), headers={"ETag": attachment_etag(row)})
 
     @router.get(
         f"{item}/content",
