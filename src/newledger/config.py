@@ -75,12 +75,21 @@ class Settings(BaseSettings):
     redis_url: SecretStr | None = None
     # Shows demo accounts their current TOTP code at sign-in; `make run` turns it on for the demo.
     demo_mode: bool = False
+    # Attachments (newledger/attachments): the largest file accepted, how many files one invoice
+    # or expense may carry, and where they are kept (default: ``data_dir / "attachments"``).
+    attachment_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1)
+    attachment_max_per_document: int = Field(default=20, ge=1)
+    attachment_dir: Path | None = None
 
     @property
     def resolved_database_url(self) -> str:
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'newledger.db').resolve()}"
+
+    @property
+    def resolved_attachment_dir(self) -> Path:
+        return self.attachment_dir or self.data_dir / "attachments"
 
     @property
     def issuer(self) -> str:

@@ -7,6 +7,8 @@ DomainError
 ├── Conflict              stale version / duplicate              → 409 / 412
 ├── Gone                  existed, but is no longer kept          → 410
 ├── PermissionDenied      the actor lacks a permission           → 403
+├── TooLarge              a file or body over its size limit     → 413
+├── UnsupportedType       a file or body of a type not taken     → 415
 ├── AuthenticationFailed  bad credentials                        → 401
 └── RateLimited           too many attempts                      → 429
 """
@@ -22,6 +24,8 @@ __all__ = [
     "NotFound",
     "PermissionDenied",
     "RateLimited",
+    "TooLarge",
+    "UnsupportedType",
     "ValidationFailed",
 ]
 
@@ -75,6 +79,16 @@ class PermissionDenied(DomainError):
     def __init__(self, message: str, *, required: tuple[str, ...] = (), code: str | None = None):
         super().__init__(message, code=code)
         self.required = required
+
+
+class TooLarge(DomainError):
+    code = "payload_too_large"
+    status = 413
+
+
+class UnsupportedType(DomainError):
+    code = "unsupported_media_type"
+    status = 415
 
 
 class AuthenticationFailed(DomainError):

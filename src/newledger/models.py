@@ -1,6 +1,7 @@
 """Every table, imported in one place so Alembic and ``create_all`` see the whole schema."""
 
 from newledger.appconnect.models import App, RevokedToken
+from newledger.attachments.models import Attachment
 from newledger.audit.models import Activity
 from newledger.db import Base
 from newledger.events.models import (
@@ -41,6 +42,7 @@ __all__ = [
     "AccountDailyBalance",
     "Activity",
     "App",
+    "Attachment",
     "BankAccount",
     "BankTransaction",
     "Base",

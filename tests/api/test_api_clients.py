@@ -89,6 +89,8 @@ def test_the_openapi_document_is_3_1_and_states_each_operations_scope(
         ("post", "/invoices"),
         ("patch", "/invoices/{invoice_id}"),
         ("delete", "/invoices/{invoice_id}"),
+        ("post", "/invoices/{invoice_id}/attachments"),
+        ("delete", "/invoices/{invoice_id}/attachments/{attachment_id}"),
     }
     create = spec["paths"]["/invoices"]["post"]
     assert {"404", "409", "413", "415"} <= set(create["responses"])
@@ -174,12 +176,15 @@ def test_schemathesis_with_all_checks_and_stateful_links_finds_nothing(
             )
     api, _ = api_for(live_server.url, sessions, books, *ALL, name="Fuzzer")
     # Schema-valid data the server rightly refuses, as the document says: 409 (not a draft any
-    # more, or the key's first request still running), 412 (a stale If-Match) and 422 (what no
-    # schema can judge: an account of the wrong type, dates out of order, an undecodable
-    # cursor). Everything else is the default.
+    # more, the key's first request still running, a document with all the files it may hold),
+    # 412 (a stale If-Match), 415 (an uploaded file whose bytes are not a PDF or an image: a type
+    # is told from the bytes, which no schema can state) and 422 (what no schema can judge: an
+    # account of the wrong type, dates out of order, an undecodable cursor). Everything else is
+    # the default.
     (tmp_path / "schemathesis.toml").write_text(
         "[checks.positive_data_acceptance]\n"
-        'expected-statuses = ["2xx", "304", "401", "403", "404", "409", "412", "422", "429"]\n'
+        'expected-statuses = ["2xx", "304", "401", "403", "404", "409", "412", "415", "422", '
+        '"429"]\n'
         # A draft write without If-Match is 428 Precondition Required (RFC 6585 §3).
         "[checks.missing_required_header]\n"
         'expected-statuses = ["400", "401", "403", "415", "422", "428"]\n'

@@ -46,6 +46,9 @@ class Event(StrEnum):
     EXPENSE_APPROVED = "ledger:expense:approved"
     EXPENSE_REJECTED = "ledger:expense:rejected"
     EXPENSE_VOIDED = "ledger:expense:voided"
+    # A file kept with an invoice or expense (its subject is the document).
+    ATTACHMENT_ADDED = "ledger:attachment:added"
+    ATTACHMENT_DELETED = "ledger:attachment:deleted"
     PAYMENT_RECORDED = "ledger:payment:recorded"
     PAYMENT_DRAFT_CREATED = "ledger:payment_draft:created"
     PAYMENT_DRAFT_DELETED = "ledger:payment_draft:deleted"

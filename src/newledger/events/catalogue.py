@@ -22,6 +22,8 @@ class EventType(StrEnum):
     INVOICE_PARTIALLY_PAID = "invoice.partially_paid"
     INVOICE_PAID = "invoice.paid"
     INVOICE_VOIDED = "invoice.voided"
+    INVOICE_ATTACHMENT_ADDED = "invoice.attachment_added"
+    INVOICE_ATTACHMENT_DELETED = "invoice.attachment_deleted"
     EXPENSE_DRAFTED = "expense.drafted"
     EXPENSE_UPDATED = "expense.updated"
     EXPENSE_DELETED = "expense.deleted"
@@ -30,6 +32,8 @@ class EventType(StrEnum):
     EXPENSE_PARTIALLY_PAID = "expense.partially_paid"
     EXPENSE_PAID = "expense.paid"
     EXPENSE_VOIDED = "expense.voided"
+    EXPENSE_ATTACHMENT_ADDED = "expense.attachment_added"
+    EXPENSE_ATTACHMENT_DELETED = "expense.attachment_deleted"
     CONTACT_CREATED = "contact.created"
     CONTACT_UPDATED = "contact.updated"
     PAYMENT_RECORDED = "payment.recorded"
@@ -54,6 +58,8 @@ DESCRIPTIONS: dict[EventType, str] = {
     EventType.INVOICE_PARTIALLY_PAID: "Part of an invoice was paid",
     EventType.INVOICE_PAID: "An invoice was paid in full",
     EventType.INVOICE_VOIDED: "An invoice was voided",
+    EventType.INVOICE_ATTACHMENT_ADDED: "A file was attached to an invoice",
+    EventType.INVOICE_ATTACHMENT_DELETED: "A file was removed from an invoice",
     EventType.EXPENSE_DRAFTED: "An expense or bill draft was created",
     EventType.EXPENSE_UPDATED: "An expense or bill draft was edited",
     EventType.EXPENSE_DELETED: "An expense or bill draft was deleted",
@@ -62,6 +68,8 @@ DESCRIPTIONS: dict[EventType, str] = {
     EventType.EXPENSE_PARTIALLY_PAID: "Part of a bill was paid",
     EventType.EXPENSE_PAID: "A bill was paid in full",
     EventType.EXPENSE_VOIDED: "An expense or bill was voided",
+    EventType.EXPENSE_ATTACHMENT_ADDED: "A file (a receipt) was attached to an expense or bill",
+    EventType.EXPENSE_ATTACHMENT_DELETED: "A file was removed from an expense or bill",
     EventType.CONTACT_CREATED: "A contact was created",
     EventType.CONTACT_UPDATED: "A contact was changed",
     EventType.PAYMENT_RECORDED: "A payment was recorded",

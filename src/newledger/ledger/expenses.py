@@ -19,6 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from newledger.actor import Actor
+from newledger.attachments.services import EXPENSE, remove_document_attachments
 from newledger.audit.services import record
 from newledger.audit.tags import Event
 from newledger.errors import InvalidState, ValidationFailed
@@ -200,19 +201,25 @@ def delete_draft_expense(
     expected_version: int | None = None,
     company_id: int | None = None,
 ) -> None:
-    """Delete a draft (and its lines). Needs ``expenses:draft``."""
+    """Delete a draft (with its lines and attached files). Needs ``expenses:draft``."""
     actor.require(Permission.EXPENSES_DRAFT)
     company = company_for(session, actor, company_id)
     expense = _load(session, company.id, expense_id, lock=True)
     require_draft(expense, "expense")
     check_version(expense, expected_version)
+    # Its files go with it (each once the deletion commits).
+    files = remove_document_attachments(session, EXPENSE, company.id, expense.id)
     record(
         session,
         Event.EXPENSE_DELETED,
         actor,
         subject_type="expense",
         subject_id=expense.id,
-        details={"kind": expense.kind, "total": format_minor(expense.total, expense.currency)},
+        details={
+            "kind": expense.kind,
+            "total": format_minor(expense.total, expense.currency),
+            "attachments": files,
+        },
     )
     session.delete(expense)
     flush_versioned(session, "expense")

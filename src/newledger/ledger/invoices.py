@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from newledger.actor import Actor
+from newledger.attachments.services import INVOICE, remove_document_attachments
 from newledger.audit.services import record
 from newledger.audit.tags import Event
 from newledger.errors import InvalidState, ValidationFailed
@@ -206,19 +207,25 @@ def delete_draft_invoice(
     expected_version: int | None = None,
     company_id: int | None = None,
 ) -> None:
-    """Delete a draft (and its lines). Needs ``invoices:draft``."""
+    """Delete a draft (with its lines and attached files). Needs ``invoices:draft``."""
     actor.require(Permission.INVOICES_DRAFT)
     company = company_for(session, actor, company_id)
     invoice = _load(session, company.id, invoice_id, lock=True)
     require_draft(invoice, "invoice")
     check_version(invoice, expected_version)
+    # Its files go with it (each once the deletion commits).
+    files = remove_document_attachments(session, INVOICE, company.id, invoice.id)
     record(
         session,
         Event.INVOICE_DELETED,
         actor,
         subject_type="invoice",
         subject_id=invoice.id,
-        details={"number": invoice.number, "total": format_minor(invoice.total, invoice.currency)},
+        details={
+            "number": invoice.number,
+            "total": format_minor(invoice.total, invoice.currency),
+            "attachments": files,
+        },
     )
     session.delete(invoice)
     flush_versioned(session, "invoice")

@@ -23,7 +23,8 @@ strings with their currency; errors are `application/problem+json` with a stable
 `HEAD` answers wherever `GET` does. Reads of one object and reports carry an `ETag`, and
 `If-None-Match` with it answers 304. Draft updates and deletes need `If-Match` (428 without, 412
 when stale); creates take `Idempotency-Key`. A query parameter an operation does not take is a
-400; a body must be `application/json`. Reference: `/api/docs`."""
+400; a body must be `application/json`, except a file upload's (`multipart/form-data`).
+Reference: `/api/docs`."""
 
 
 def operation_id(route: APIRoute) -> str:
@@ -48,7 +49,7 @@ def create_api_app() -> FastAPI:
     install_problem_handlers(api)
     api.state.route_table = RouteTable(ROUTERS)
     api.add_middleware(ApiGuard, table=api.state.route_table)
-    api.add_middleware(BodySizeLimit)
+    api.add_middleware(BodySizeLimit, table=api.state.route_table)
     for router in ROUTERS:
         api.include_router(router)
     api.openapi = lambda: build_openapi(api, ROUTERS)  # type: ignore[method-assign]

@@ -77,7 +77,20 @@ def _curl(base: str, method: str, path: str, op: dict[str, Any]) -> str:
     if body is not None:
         lines.append('  -H "Content-Type: application/json"')
         lines.append(f"  -d '{orjson.dumps(body).decode()}'")
+    if _uploads(op):
+        lines.append('  -F "file=@receipt.pdf"')
+    elif _downloads(op):
+        lines.append("  -o receipt.pdf")
     return " \\\n".join(lines)
+
+
+def _uploads(op: dict[str, Any]) -> bool:
+    return "multipart/form-data" in op.get("requestBody", {}).get("content", {})
+
+
+def _downloads(op: dict[str, Any]) -> bool:
+    ok = op.get("responses", {}).get("200", {}).get("content", {})
+    return bool(ok) and "application/json" not in ok
 
 
 def _python(method: str, path: str, op: dict[str, Any]) -> str:
@@ -95,11 +108,15 @@ def _python(method: str, path: str, op: dict[str, Any]) -> str:
         # JSON of strings, numbers and lists reads as the same Python literal.
         text = orjson.dumps(body, option=orjson.OPT_INDENT_2).decode().replace("\n", "\n    ")
         args.append(f"json={text}")
+    if _uploads(op):
+        args.append('files={"file": open("receipt.pdf", "rb")}')
     call = f"response = api.{method}(\n    " + ",\n    ".join(args) + ",\n)"
     if len(args) == 1:
         call = f"response = api.{method}({args[0]})"
     lines = [call, "response.raise_for_status()"]
-    if method != "delete":
+    if _downloads(op):
+        lines.append('open("receipt.pdf", "wb").write(response.content)')
+    elif method != "delete":
         lines.append("print(response.json())")
     return "\n".join(lines)
 
@@ -138,7 +155,9 @@ def _docs_context(spec: dict[str, Any]) -> dict[str, Any]:
                     "description": op.get("description", ""),
                     "permission": op.get("x-permission"),
                     "params": params,
-                    "body": _schema_name(body.get("schema")),
+                    "body": "multipart/form-data (a part named file)"
+                    if _uploads(op)
+                    else _schema_name(body.get("schema")),
                     "returns": _schema_name(ok_schema),
                     "statuses": sorted(op["responses"]),
                     "curl": _curl(base, method, path, op),

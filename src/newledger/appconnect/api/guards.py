@@ -4,7 +4,9 @@
   ``?stauts=paid`` would otherwise list everything). The check is one set difference on the
   names in the query string; a request without a query string pays nothing.
 - A body sent as anything but JSON (``application/json`` or ``…+json``) is a 415
-  ``unsupported_media_type`` rather than a 422 about the body's fields.
+  ``unsupported_media_type`` rather than a 422 about the body's fields. Uploads (a
+  ``multipart/form-data`` request body in the route's ``openapi_extra``) are read by their
+  handler, which judges their type itself.
 - ``HEAD`` is answered wherever ``GET`` is: the ``GET`` handler runs and the HTTP server sends
   its headers without the body.
 - A 405 names every method of the path in ``Allow`` (``RouteTable.allow``): FastAPI keeps one
@@ -35,7 +37,8 @@ __all__ = ["ApiGuard", "RouteTable"]
 class _Operation:
     methods: frozenset[str]
     query: frozenset[str]
-    takes_body: bool
+    takes_body: bool  # a JSON body FastAPI reads
+    streams_body: bool  # a multipart upload its handler streams (``attachments.upload``)
 
 
 def _query_names(dependant: Dependant) -> set[str]:
@@ -43,6 +46,11 @@ def _query_names(dependant: Dependant) -> set[str]:
     for sub in dependant.dependencies:
         names |= _query_names(sub)
     return names
+
+
+def _streams_body(route: APIRoute) -> bool:
+    body = (route.openapi_extra or {}).get("requestBody", {})
+    return "multipart/form-data" in body.get("content", {})
 
 
 def _is_json(content_type: bytes) -> bool:
@@ -65,7 +73,10 @@ class RouteTable:
             if "GET" in methods:
                 methods.add("HEAD")
             op = _Operation(
-                frozenset(methods), frozenset(_query_names(route.dependant)), bool(route.body_field)
+                frozenset(methods),
+                frozenset(_query_names(route.dependant)),
+                bool(route.body_field),
+                _streams_body(route),
             )
             by_path.setdefault(route.path_format, []).append(op)
             regexes[route.path_format] = route.path_regex
@@ -80,6 +91,11 @@ class RouteTable:
             if regex.match(path):
                 return templated
         return []
+
+    def streams_body(self, path: str, method: str) -> bool:
+        """Whether ``method`` on ``path`` is an upload whose handler reads (and limits) its
+        own body."""
+        return any(op.streams_body and method in op.methods for op in self.operations(path))
 
     def allow(self, path: str) -> str:
         return ", ".join(sorted({m for op in self.operations(path) for m in op.methods}))

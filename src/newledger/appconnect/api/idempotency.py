@@ -47,12 +47,21 @@ IdempotencyKeyHeader = Annotated[
 Created = tuple[int, dict[str, Any], dict[str, str]]
 
 
-async def run_create(ctx: ApiContext, key: str | None, create: Callable[[], Created]) -> Response:
-    """Run ``create`` once per ``key`` and commit; replay the stored result for a repeat."""
+async def run_create(
+    ctx: ApiContext,
+    key: str | None,
+    create: Callable[[], Created],
+    *,
+    payload: bytes | None = None,
+) -> Response:
+    """Run ``create`` once per ``key`` and commit; replay the stored result for a repeat.
+    ``payload`` stands for the body in the fingerprint where the body is not JSON held in
+    memory (an upload: its digest and name)."""
     request = ctx.request
     fp = ""
     if key is not None:
-        fp = fingerprint(request.method, request.url.path, payload=await request.body())
+        body = payload if payload is not None else await request.body()
+        fp = fingerprint(request.method, request.url.path, payload=body)
     sent: dict[str, str] = {}
 
     def created() -> Outcome:

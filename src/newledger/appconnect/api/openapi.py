@@ -19,12 +19,13 @@ from fastapi.routing import APIRoute
 
 from newledger.appconnect.api.problems import PROBLEM_MEDIA_TYPE
 from newledger.appconnect.api.schemas import Page, Problem
+from newledger.attachments.kinds import allowed_names
 from newledger.config import get_settings
 from newledger.identity.permissions import CATALOGUE, Permission
 from newledger.ledger.addresses import COUNTRY_CODES
 from newledger.money import CURRENCIES
 
-__all__ = ["API_PREFIX", "build_openapi", "route_permission"]
+__all__ = ["API_PREFIX", "build_openapi", "collection_key", "route_permission"]
 
 API_PREFIX = "/api/v1"
 
@@ -133,26 +134,36 @@ _IF_NONE_MATCH = {
 }
 
 
+def collection_key(path: str) -> str:
+    """The collection a path belongs to, by its literal segments: ``/invoices/{invoice_id}`` →
+    ``invoices``, ``/invoices/{invoice_id}/attachments/{attachment_id}`` →
+    ``invoices/attachments`` (the key of ``LINKED_OPERATIONS``)."""
+    return "/".join(seg for seg in path.split("/")[1:] if seg and not seg.startswith("{"))
+
+
 def _links(path: str, method: str, op: dict[str, Any]) -> dict[str, Any]:
     """Links from an answer to the operations that can use it (read, update, delete)."""
-    ids = LINKED_OPERATIONS.get(path.split("/")[1], {})
+    ids = LINKED_OPERATIONS.get(collection_key(path), {})
     links: dict[str, Any] = {}
     item_id = ids.get("param")
     if item_id is None:
         return links
-    if "{" not in path and method == "get":
+    # A sub-resource's operations also take its parent's id, the same as in this request.
+    parent = ids.get("parent")
+    inherited = {parent: f"$request.path.{parent}"} if parent else {}
+    if not path.endswith("}") and method == "get":
         if "get" in ids:
             links[ids["get"]] = {
                 "operationId": ids["get"],
-                "parameters": {item_id: "$response.body#/data/0/id"},
+                "parameters": {item_id: "$response.body#/data/0/id", **inherited},
             }
         return links
     source = "$response.body#/id"
-    for key in ("get", "update", "delete"):
+    for key in ("get", "content", "update", "delete"):
         target = ids.get(key)
         if target is None or target == op.get("operationId"):
             continue
-        params: dict[str, str] = {item_id: source}
+        params: dict[str, str] = {item_id: source, **inherited}
         if key in ("update", "delete") and ids.get("if_match"):
             params["header.If-Match"] = "$response.header.ETag"
         links[target] = {"operationId": target, "parameters": params}
@@ -173,6 +184,22 @@ LINKED_OPERATIONS: dict[str, dict[str, str]] = {
         "get": "getExpense",
         "update": "updateExpenseDraft",
         "delete": "deleteExpenseDraft",
+        "if_match": "required",
+    },
+    "invoices/attachments": {
+        "param": "attachment_id",
+        "parent": "invoice_id",
+        "get": "getInvoiceAttachment",
+        "content": "downloadInvoiceAttachment",
+        "delete": "deleteInvoiceAttachment",
+        "if_match": "required",
+    },
+    "expenses/attachments": {
+        "param": "attachment_id",
+        "parent": "expense_id",
+        "get": "getExpenseAttachment",
+        "content": "downloadExpenseAttachment",
+        "delete": "deleteExpenseAttachment",
         "if_match": "required",
     },
     "contacts": {
@@ -212,7 +239,7 @@ def _success(op: dict[str, Any], path: str, method: str, etagged: bool) -> None:
         if status == "201":
             names += ["Location", "Idempotent-Replayed"]
             required.append("Location")
-        response["headers"] = _headers(*names, required=required)
+        response["headers"] = {**response.get("headers", {}), **_headers(*names, required=required)}
         links = _links(path, method, op)
         if links:
             response["links"] = links
@@ -246,7 +273,13 @@ def _declare_responses(
         "Missing, invalid, expired or revoked token (`invalid_token`)", "WWW-Authenticate"
     )
     if permission is not None:
-        responses["403"] = _problem(f"The token lacks `{permission.value}`", *rate)
+        lacks = f"The token lacks `{permission.value}`"
+        if method == "delete" and "/attachments" in path:
+            lacks += (
+                ", or the document is no longer a draft and only a person may remove its "
+                "files (`external_cannot_remove_evidence`)"
+            )
+        responses["403"] = _problem(lacks, *rate)
     elif "x-permission-per-type" in op:
         responses["403"] = _problem("The token may read none of the types asked for", *rate)
     if "{" in path or has_body:
@@ -255,7 +288,18 @@ def _declare_responses(
             "exist (e.g. `unknown_contact`, `unknown_account`)",
             *rate,
         )
-    if has_body:
+    upload = "multipart/form-data" in op.get("requestBody", {}).get("content", {})
+    if upload:
+        responses["413"] = _problem(
+            "The file is larger than the server's limit (`file_too_large`; "
+            "`NEWLEDGER_ATTACHMENT_MAX_BYTES`, 10 MiB unless configured)"
+        )
+        responses["415"] = _problem(
+            f"The file's bytes are not a {allowed_names()} file (`unsupported_file_type`), "
+            "or the body is not `multipart/form-data` (`unsupported_media_type`)",
+            *rate,
+        )
+    elif has_body:
         responses["413"] = _problem("The body is larger than 1 MiB (`payload_too_large`)")
         responses["415"] = _problem(
             "The body is not `application/json` (`unsupported_media_type`)", *rate
@@ -269,8 +313,9 @@ def _declare_responses(
         responses["412"] = _problem(
             "Stale If-Match (`precondition_failed`): read again and retry", "ETag", *rate
         )
-    if "If-Match" in names and if_match_required:
+    if "If-Match" in names and if_match_required and "/attachments" not in path:
         conflicts.append("Not a draft any more (`invalid_state`)")
+    if "If-Match" in names and if_match_required:
         responses["428"] = _problem("If-Match is required (`precondition_required`)", *rate)
     conflict_headers: tuple[str, ...] = rate
     if "Idempotency-Key" in names:
@@ -278,6 +323,11 @@ def _declare_responses(
             "The first request with this key is still running (`idempotency_request_in_progress`,"
             " with `Retry-After`), or what the body names does not allow it now (e.g. "
             "`not_payable`, `draft_exists`)"
+            + (
+                ", or the document holds the most files it may (`too_many_attachments`)"
+                if upload
+                else ""
+            )
         )
         conflict_headers = ("Retry-After", *rate)
     if conflicts:
@@ -337,7 +387,11 @@ def build_openapi(app: FastAPI, routers: Sequence[APIRouter]) -> dict[str, Any]:
             op = item.get(method.lower())
             if op is None:
                 continue
-            collection = LINKED_OPERATIONS.get(route.path_format.split("/")[1], {})
+            # A nested collection (``invoices/attachments``) by its own key, else the
+            # top-level one (``/contacts/by-external-id/{…}`` belongs to ``contacts``).
+            collection = LINKED_OPERATIONS.get(
+                collection_key(route.path_format)
+            ) or LINKED_OPERATIONS.get(route.path_format.split("/")[1], {})
             if_match_required = collection.get("if_match") == "required"
             for param in op.get("parameters", []):
                 _plain_parameter(param, if_match_required)

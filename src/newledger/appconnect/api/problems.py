@@ -66,6 +66,10 @@ PROBLEM_CODES: dict[str, str] = {
     "malformed_body": "The body is not UTF-8 JSON.",
     "unsupported_media_type": "The body is not `application/json`.",
     "payload_too_large": "The body is larger than 1 MiB.",
+    "file_too_large": "The uploaded file is larger than the server's attachment limit.",
+    "unsupported_file_type": "The uploaded file's bytes are not an allowed type (PDF or image).",
+    "invalid_upload": "The upload is not one complete file in the multipart part `file`.",
+    "too_many_attachments": "The document holds the most files it may; remove one first.",
     "internal_error": "An unexpected error; it has been logged.",
 }
 

@@ -1,7 +1,7 @@
 """payment and categorization drafts: proposals from apps that wait in the review queue
 
 Revision ID: 0011
-Revises: 0009
+Revises: 0010
 Create Date: 2026-11-29 03:54:46.999310
 
 New tables only; the amount bound (``ledger.models.bounded``) is written out so this revision
@@ -16,7 +16,7 @@ from alembic import op
 import newledger.db
 
 revision: str = "0011"
-down_revision: str | None = "0009"
+down_revision: str | None = "0010"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

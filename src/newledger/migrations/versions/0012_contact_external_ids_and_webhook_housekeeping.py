@@ -3,7 +3,7 @@ change feed: external id and changed fields per change, the last pruned change p
 webhook endpoints: the previous signing secret during a rotation's overlap
 
 Revision ID: 0012
-Revises: 0009
+Revises: 0011
 Create Date: 2026-11-29 04:10:00
 
 Existing contacts get version 1, no external id and empty addresses; existing changes no
@@ -18,7 +18,7 @@ from alembic import op
 import newledger.db
 
 revision: str = "0012"
-down_revision: str | None = "0009"
+down_revision: str | None = "0011"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -30,7 +30,6 @@ def upgrade() -> None:
             sa.Column("description", sa.String(length=500), server_default="", nullable=False)
         )
 
-
     with op.batch_alter_table("companies", schema=None) as batch_op:
         batch_op.add_column(
             sa.Column("locale", sa.String(length=16), server_default="en_US", nullable=False)

@@ -6,6 +6,7 @@ from fastapi import APIRouter
 
 from newledger.appconnect.api.resources import (
     accounts,
+    attachments,
     bank,
     categorization,
     categorization_drafts,
@@ -28,6 +29,7 @@ ROUTERS: list[APIRouter] = [
     contacts.router,
     invoices.router,
     expenses.router,
+    attachments.router,
     payments.router,
     payment_drafts.router,
     bank.router,

@@ -7,10 +7,17 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from newledger.web.views.ledger import contacts, dashboard, documents, reports, review
+from newledger.web.views.ledger import (
+    attachments,
+    contacts,
+    dashboard,
+    documents,
+    reports,
+    review,
+)
 
 __all__ = ["router"]
 
 router = APIRouter()
-for _module in (dashboard, documents, contacts, review, reports):
+for _module in (dashboard, documents, attachments, contacts, review, reports):
     router.include_router(_module.router)

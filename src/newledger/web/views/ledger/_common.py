@@ -1,5 +1,5 @@
-"""Pieces the ledger pages share: query-string parsing, names for ids, and the ``money`` and
-``source`` template filters."""
+"""Pieces the ledger pages share: query-string parsing, names for ids, and the ``money``,
+``source`` and ``filesize`` template filters."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ __all__ = [
     "bank_names",
     "contact_names",
     "date_param",
+    "filesize",
     "int_param",
     "source_text",
 ]
@@ -52,9 +53,19 @@ def source_text(source: str, label: str) -> str:
     return f"Import · {label}" if label else "Import"
 
 
+def filesize(size: int) -> str:
+    """``532 bytes``, ``48 KB``, ``2.4 MB`` (1 KB = 1024 bytes)."""
+    if size < 1024:
+        return f"{size} bytes"
+    if size < 1024 * 1024:
+        return f"{size / 1024:.0f} KB"
+    return f"{size / (1024 * 1024):.1f} MB"
+
+
 templates.env.filters.setdefault("money", _money)
 templates.env.filters.setdefault("amount", _amount)
 templates.env.globals.setdefault("today", dt.date.today)
+templates.env.filters.setdefault("filesize", filesize)
 templates.env.filters.setdefault("source_text", source_text)
 
 

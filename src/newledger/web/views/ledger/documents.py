@@ -1,4 +1,4 @@
-"""Invoices and expenses: filtered lists and detail pages."""
+"""Invoices and expenses: filtered lists and detail pages (with their attached files)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,9 @@ from typing import Any
 
 from fastapi import Depends, Request, Response
 
+from newledger.attachments.kinds import ALLOWED
+from newledger.attachments.services import EXPENSE, INVOICE, DocumentKind, list_attachments
+from newledger.config import get_settings
 from newledger.identity.permissions import Permission
 from newledger.ledger import contacts as contact_service
 from newledger.ledger import expenses as expense_service
@@ -29,6 +32,8 @@ from newledger.web.views.ledger._common import (
     int_param,
 )
 from newledger.web.views.ledger.listing import EXPENSE_KINDS, EXPENSE_STATUSES, INVOICE_STATUSES
+
+__all__ = ["expense_page", "invoice_page", "router"]
 
 router = web_router()
 _invoices = require_permission(Permission.INVOICES_READ)
@@ -104,11 +109,13 @@ def _detail_page(
     template: str,
     document: Invoice | Expense,
     payments: PaymentFilters,
-    edit: Permission,
+    kind: DocumentKind,
+    *,
+    status: int = 200,
     **values: Any,
 ) -> Response:
-    """An invoice's or expense's page, with the names it shows, its payments and whether this
-    person may approve or edit it."""
+    """An invoice's or expense's page, with the names it shows, its payments, its attached
+    files and whether this person may approve or edit it."""
     assert ctx.company is not None
     company_id = ctx.company.id
     contact_id = document.contact_id
@@ -116,12 +123,16 @@ def _detail_page(
         request,
         template,
         ctx,
+        status=status,
         contact_name=contact_names(ctx.db, company_id, [contact_id]).get(contact_id or 0, ""),
         accounts=account_names(ctx.db, company_id),
         payments=_payments(ctx, payments),
         banks=bank_names(ctx.db, company_id),
+        attachments=list_attachments(ctx.db, ctx.actor, kind, document.id),
+        attachment_types=ALLOWED,
+        attachment_max_bytes=get_settings().attachment_max_bytes,
         can_post=ctx.can(Permission.LEDGER_POST),
-        can_edit=ctx.can(edit),
+        can_edit=ctx.can(kind.draft),
         **values,
     )
 
@@ -146,10 +157,10 @@ def invoice_list(request: Request, ctx: WebContext = Depends(_invoices)) -> Resp
     )
 
 
-@router.get("/invoices/{invoice_id}")
-def invoice_detail(
-    request: Request, invoice_id: int, ctx: WebContext = Depends(_invoices)
+def invoice_page(
+    request: Request, ctx: WebContext, invoice_id: int, *, status: int = 200, **values: Any
 ) -> Response:
+    """An invoice's page (``values``: e.g. an upload's ``attachment_error``)."""
     invoice = invoice_service.get_invoice(ctx.db, ctx.actor, invoice_id)
     return _detail_page(
         request,
@@ -157,9 +168,18 @@ def invoice_detail(
         "ledger/invoice.html",
         invoice,
         PaymentFilters(invoice_id=invoice.id),
-        Permission.INVOICES_DRAFT,
+        INVOICE,
+        status=status,
         invoice=invoice,
+        **values,
     )
+
+
+@router.get("/invoices/{invoice_id}")
+def invoice_detail(
+    request: Request, invoice_id: int, ctx: WebContext = Depends(_invoices)
+) -> Response:
+    return invoice_page(request, ctx, invoice_id)
 
 
 @router.get("/expenses")
@@ -184,10 +204,10 @@ def expense_list(request: Request, ctx: WebContext = Depends(_expenses)) -> Resp
     )
 
 
-@router.get("/expenses/{expense_id}")
-def expense_detail(
-    request: Request, expense_id: int, ctx: WebContext = Depends(_expenses)
+def expense_page(
+    request: Request, ctx: WebContext, expense_id: int, *, status: int = 200, **values: Any
 ) -> Response:
+    """An expense's or bill's page (``values``: e.g. an upload's ``attachment_error``)."""
     expense = expense_service.get_expense(ctx.db, ctx.actor, expense_id)
     return _detail_page(
         request,
@@ -195,6 +215,15 @@ def expense_detail(
         "ledger/expense.html",
         expense,
         PaymentFilters(expense_id=expense.id),
-        Permission.EXPENSES_DRAFT,
+        EXPENSE,
+        status=status,
         expense=expense,
+        **values,
     )
+
+
+@router.get("/expenses/{expense_id}")
+def expense_detail(
+    request: Request, expense_id: int, ctx: WebContext = Depends(_expenses)
+) -> Response:
+    return expense_page(request, ctx, expense_id)

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
 from newledger.actor import Actor
+from newledger.attachments.services import attachments_by_document
 from newledger.errors import Conflict, InvalidState, NotFound, ValidationFailed
 from newledger.identity.permissions import Permission
 from newledger.ledger import categorization_drafts, payment_drafts
@@ -98,6 +99,13 @@ def _queue(
         status=status,
         items=items,
         lines=draft_lines(ctx.db, ctx.company.id, items),
+        # The files of each draft (a receipt to check against the lines), in one query.
+        files=attachments_by_document(
+            ctx.db,
+            ctx.company.id,
+            [i.id for i in items if i.type == "invoice"],
+            [i.id for i in items if i.type != "invoice"],
+        ),
         accounts=account_names(ctx.db, ctx.company.id),
         sources=SOURCES,
         source=source,
