@@ -81,7 +81,7 @@ def test_a_draft_approved_from_the_queue_changes_the_balance_sheet(
 
     page.goto(f"{url}/reports")
     after = page.inner_text("#bs-total-assets").strip()
-    assert (before, after) == ("0.00", "1200.00")
+    assert (before, after) == ("$0.00", "$1,200.00")
     expect(page.locator("#balance-sheet")).to_contain_text("balanced")
     assert invoice(sessions, books.app_invoice_id).status == "approved"
 
@@ -93,8 +93,8 @@ def test_a_draft_approved_from_the_queue_changes_the_balance_sheet(
     expect(page.locator("#review-empty")).to_be_visible()
     page.goto(url)
     expect(page.locator("#drafts-count")).to_have_text("0")
-    expect(page.locator("#ar-total")).to_have_text("1300.00")
-    expect(page.locator("#chart-expenses-desc")).to_contain_text("42.50 USD")
+    expect(page.locator("#ar-total")).to_have_text("$1,300.00")
+    expect(page.locator("#chart-expenses-desc")).to_contain_text("$42.50")
     save_screenshot(page, "dashboard")
 
     events = activity_events(page, url)

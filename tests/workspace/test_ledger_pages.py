@@ -194,7 +194,7 @@ def test_approving_from_the_queue_posts_and_the_balance_sheet_moves(
         )
         assert expense_ok.status_code == 303
         assert amount(c.get("/").text, "drafts-count") == "1"
-    assert (before, after) == ("0.00", "1200.00")
+    assert (before, after) == ("$0.00", "$1,200.00")
     approved = invoice(sessions, books.app_invoice_id)
     assert approved.status == "approved" and approved.journal_entry_id is not None
     assert expense(sessions, books.expense_id).status == "paid"
@@ -395,7 +395,7 @@ def test_an_invoice_page_lists_only_its_own_payments_and_the_dashboard_counts_ac
         dashboard = c.get("/").text
         assert amount(dashboard, "apps-count") == "1"
         assert amount(dashboard, "drafts-count") == "1"
-        assert amount(dashboard, "ar-total") == "700.00"
+        assert amount(dashboard, "ar-total") == "$700.00"
         # Headline figures, formatted for the company's locale (en_US): cash is both payments.
         assert amount(dashboard, "cash-total") == "$600.00"
         assert amount(dashboard, "overdue-receivables") == "$0.00"

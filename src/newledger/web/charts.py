@@ -18,7 +18,7 @@ from html import escape
 
 from markupsafe import Markup
 
-from newledger.money import DEFAULT_LOCALE, display_money, format_minor
+from newledger.money import DEFAULT_LOCALE, display_money
 
 __all__ = [
     "PALETTE",
@@ -72,8 +72,8 @@ def nice_ceiling(value: int) -> int:
     return 0 if step == 0 else -(-value // step) * step
 
 
-def _amount(value: int, currency: str) -> str:
-    return f"{format_minor(value, currency)} {currency}"
+def _amount(value: int, currency: str, locale: str) -> str:
+    return display_money(value, currency, locale)
 
 
 def _open(chart_id: str, title: str, desc: str, width: int, height: int) -> list[str]:
@@ -126,14 +126,14 @@ def _ticks(high: int, low: int) -> list[int]:
     return list(range(high, -low - 1, -step))
 
 
-def _bar_title(label: str, value: int, currency: str) -> str:
+def _bar_title(label: str, value: int, currency: str, locale: str) -> str:
     """A bar's own ``<title>``: the hover tooltip with its label and amount."""
-    return f"<title>{_esc(label)}: {_esc(_amount(value, currency))}</title>"
+    return f"<title>{_esc(label)}: {_esc(_amount(value, currency, locale))}</title>"
 
 
-def _summary(labels: Sequence[str], values: Sequence[int], currency: str) -> str:
+def _summary(labels: Sequence[str], values: Sequence[int], currency: str, locale: str) -> str:
     return "; ".join(
-        f"{label}: {_amount(v, currency)}" for label, v in zip(labels, values, strict=True)
+        f"{label}: {_amount(v, currency, locale)}" for label, v in zip(labels, values, strict=True)
     )
 
 
@@ -152,7 +152,9 @@ def bar_chart(
     """Vertical bars, one per label (expenses by month), over labelled gridlines in whole
     units of ``locale``. Negative values hang below zero."""
     cid = _chart_id(title, chart_id, labels, values)
-    parts = _open(cid, title, _summary(labels, values, currency) or empty_message, width, height)
+    parts = _open(
+        cid, title, _summary(labels, values, currency, locale) or empty_message, width, height
+    )
     if not values or not any(values):
         return _empty(parts, width, height, empty_message)
 
@@ -185,7 +187,7 @@ def bar_chart(
         parts.append(
             f'<rect class="bar" x="{x}" y="{y_top}" width="{bar_w}" '
             f'height="{max(y_bottom - y_top, 1 if value else 0)}" fill="{fill}">'
-            f"{_bar_title(label, value, currency)}</rect>"
+            f"{_bar_title(label, value, currency, locale)}</rect>"
         )
         parts.append(
             f'<text x="{x + bar_w // 2}" y="{height - bottom + 16}" text-anchor="middle" '
@@ -204,11 +206,14 @@ def horizontal_bar_chart(
     width: int = 640,
     row_height: int = 34,
     empty_message: str = "Nothing to show yet",
+    locale: str = DEFAULT_LOCALE,
 ) -> Markup:
     """One horizontal bar per label (cash per bank account), negatives left of zero in red."""
     cid = _chart_id(title, chart_id, labels, values)
     height = max(80, 24 + row_height * len(values))
-    parts = _open(cid, title, _summary(labels, values, currency) or empty_message, width, height)
+    parts = _open(
+        cid, title, _summary(labels, values, currency, locale) or empty_message, width, height
+    )
     if not values:
         return _empty(parts, width, height, empty_message)
 
@@ -234,11 +239,11 @@ def horizontal_bar_chart(
         parts.append(
             f'<rect class="bar" x="{x}" y="{y}" width="{max(length, 1 if value else 0)}" '
             f'height="{bar_h}" fill="{fill}">'
-            f"{_bar_title(label, value, currency)}</rect>"
+            f"{_bar_title(label, value, currency, locale)}</rect>"
         )
         parts.append(
             f'<text x="{width - right + 8}" y="{y + bar_h - 6}" {FONT} font-size="12" '
-            f'fill="{TEXT}">{_esc(_amount(value, currency))}</text>'
+            f'fill="{TEXT}">{_esc(_amount(value, currency, locale))}</text>'
         )
     return _close(parts)
 
@@ -252,6 +257,7 @@ def stacked_bar_chart(
     chart_id: str | None = None,
     width: int = 640,
     empty_message: str = "Nothing outstanding",
+    locale: str = DEFAULT_LOCALE,
 ) -> Markup:
     """One bar split into segments (AR aging buckets) with a legend giving each amount.
 
@@ -259,14 +265,14 @@ def stacked_bar_chart(
     cannot be stacked meaningfully, so they count as zero in the bar but keep their legend value.
     """
     cid = _chart_id(title, chart_id, labels, values)
-    # A legend entry ("1-30 days: 12345.67 USD") needs about 200 px: fewer columns when narrow.
+    # A legend entry ("1-30 days: $12,345.67") needs about 200 px: fewer columns when narrow.
     columns = max(1, min(3, (width - 24) // LEGEND_ENTRY_WIDTH))
     legend_rows = (len(labels) + columns - 1) // columns
     height = 64 + 22 * legend_rows
     total = sum(values)
-    desc = _summary(labels, values, currency)
+    desc = _summary(labels, values, currency, locale)
     if labels:
-        desc += f"; total: {_amount(total, currency)}"
+        desc += f"; total: {_amount(total, currency, locale)}"
     parts = _open(cid, title, desc, width, height)
     positive = [max(v, 0) for v in values]
     whole = sum(positive)
@@ -286,7 +292,7 @@ def stacked_bar_chart(
         parts.append(
             f'<rect class="segment" x="{x}" y="{top}" width="{end - x}" height="{bar_h}" '
             f'fill="{PALETTE[i % len(PALETTE)]}">'
-            f"{_bar_title(label, values[i], currency)}</rect>"
+            f"{_bar_title(label, values[i], currency, locale)}</rect>"
         )
         x = end
     col_w = plot_w // columns
@@ -299,6 +305,6 @@ def stacked_bar_chart(
         )
         parts.append(
             f'<text x="{lx + 18}" y="{ly}" {FONT} font-size="12" fill="{TEXT}">'
-            f"{_esc(label)}: {_esc(_amount(value, currency))}</text>"
+            f"{_esc(label)}: {_esc(_amount(value, currency, locale))}</text>"
         )
     return _close(parts)

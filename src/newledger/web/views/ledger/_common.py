@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from newledger.ledger.models import Account, BankAccount, Contact
-from newledger.money import DEFAULT_LOCALE, display_money, format_minor
+from newledger.money import DEFAULT_LOCALE, display_money
 from newledger.web.errors import MAX_DB_ID
 from newledger.web.templating import templates
 
@@ -27,13 +27,11 @@ __all__ = [
 ]
 
 
-def _money(minor: int | None, currency: str) -> str:
-    return "" if minor is None else format_minor(minor, currency)
-
-
 @pass_context
-def _amount(context: Context, minor: int | None, currency: str) -> str:
-    """``minor`` for people, in the current company's locale: ``$1,234.50``, ``1.234,50 €``."""
+def _money(context: Context, minor: int | None, currency: str) -> str:
+    """``minor`` for people, in the current company's locale: ``$1,234.50``, ``1.234,50 €``,
+    negatives as the locale's accounting style writes them. Form fields take
+    ``money.format_minor`` (``1234.50``) instead, which is what they read back."""
     if minor is None:
         return ""
     company = getattr(context.get("ctx"), "company", None)
@@ -63,7 +61,6 @@ def filesize(size: int) -> str:
 
 
 templates.env.filters.setdefault("money", _money)
-templates.env.filters.setdefault("amount", _amount)
 templates.env.globals.setdefault("today", dt.date.today)
 templates.env.filters.setdefault("filesize", filesize)
 templates.env.filters.setdefault("source_text", source_text)

@@ -47,6 +47,7 @@ def _charts(ctx: WebContext, today: dt.date) -> dict[str, Any]:
         chart_id="chart-cash",
         width=520,
         empty_message="No bank accounts yet",
+        locale=locale,
     )
     aging = ar_aging(ctx.db, ctx.actor, company_id, today)
     aging_svg = stacked_bar_chart(
@@ -56,6 +57,7 @@ def _charts(ctx: WebContext, today: dt.date) -> dict[str, Any]:
         aging.currency,
         chart_id="chart-aging",
         width=520,
+        locale=locale,
     )
     spend = expenses_by_category(ctx.db, ctx.actor, company_id, first, today)
     spend_svg = bar_chart(
