@@ -1,6 +1,11 @@
 // Progressive enhancement only: every form works without this file.
+// Print buttons: <button data-print hidden> is revealed and prints the page (reports).
 // Copy buttons: <button class="copy" data-copy="#id" hidden> is revealed and copies #id's text.
 document.addEventListener("DOMContentLoaded", () => {
+  for (const button of document.querySelectorAll("button[data-print]")) {
+    button.hidden = false;
+    button.addEventListener("click", () => window.print());
+  }
   for (const button of document.querySelectorAll("button.copy[data-copy]")) {
     const target = document.querySelector(button.dataset.copy);
     if (!target || !navigator.clipboard) continue;
