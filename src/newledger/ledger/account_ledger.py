@@ -201,30 +201,19 @@ def entry_documents(
         )
     ).all()
     reversed_ids = [r.reverses_entry_id for r in rows if r.reverses_entry_id is not None]
-    original_types = (
-        dict(
-            session.execute(
-                select(je.id, je.source_type).where(
-                    je.company_id == company_id, je.id.in_(reversed_ids)
-                )
-            ).tuples()
+    original_types: dict[int, str] = {}
+    if reversed_ids:
+        query = select(je.id, je.source_type).where(
+            je.company_id == company_id, je.id.in_(reversed_ids)
         )
-        if reversed_ids
-        else {}
-    )
+        original_types = {entry_id: kind for entry_id, kind in session.execute(query)}
     payment_ids = [r.source_id for r in rows if r.source_type == "payment" and r.source_id]
-    payments = (
-        {
-            pid: (invoice_id, expense_id)
-            for pid, invoice_id, expense_id in session.execute(
-                select(Payment.id, Payment.invoice_id, Payment.expense_id).where(
-                    Payment.company_id == company_id, Payment.id.in_(payment_ids)
-                )
-            )
-        }
-        if payment_ids
-        else {}
-    )
+    payments: dict[int, tuple[int | None, int | None]] = {}
+    if payment_ids:
+        applied = select(Payment.id, Payment.invoice_id, Payment.expense_id).where(
+            Payment.company_id == company_id, Payment.id.in_(payment_ids)
+        )
+        payments = {pid: (inv, exp) for pid, inv, exp in session.execute(applied)}
     found: dict[int, tuple[str, int]] = {}
     for r in rows:
         kind = r.source_type
