@@ -249,3 +249,43 @@ def random_books(session: Session, seed: int) -> Books:
             b.receive(inv, issued + dt.timedelta(days=rng.randrange(90)), inv.total // 2)
     session.flush()
     return b
+
+
+@dataclass
+class Sample:
+    """What ``post_sample`` made, for tests that follow a figure to its documents."""
+
+    services_invoice: Invoice  # the one invoice on 4100 Services Revenue, open at the end
+    paid_invoice: Invoice
+    open_bill: Expense
+
+
+def post_sample(b: Books) -> Sample:
+    """Demo-like books over 2023 and 2024: an opening balance, invoices paid and open, bills
+    paid and open, rent, a refund, a transfer, other income, and last year's results (so prior
+    year earnings and year-ago comparisons have something to show). Everything is in the home
+    currency; the latest date is 2024-03-15."""
+    b.post(D(2024, 1, 1), ("1000", 1_000_000), ("3000", -1_000_000), source="opening")
+    paid = b.invoice("Globex", D(2024, 1, 10), D(2024, 2, 9), 250_000)
+    b.receive(paid, D(2024, 2, 5), 250_000)
+    services = b.invoice("Initech", D(2024, 2, 15), D(2024, 3, 16), 120_000, income="4100")
+    partly = b.invoice("Globex", D(2023, 11, 1), D(2023, 12, 1), 80_000)
+    b.receive(partly, D(2024, 1, 15), 30_000)
+    b.post(D(2024, 1, 20), ("5000", 40_000), ("1000", -40_000))
+    b.post(D(2024, 1, 31), ("6700", 150_000), ("1000", -150_000))
+    b.post(D(2024, 2, 29), ("6700", 150_000), ("1000", -150_000))
+    b.post(D(2024, 2, 12), ("6500", 12_345), ("2100", -12_345))
+    b.post(D(2024, 2, 13), ("6500", -2_345), ("2100", 2_345))  # a refund
+    b.post(D(2024, 2, 20), ("1000", 500), ("4900", -500))
+    b.post(D(2024, 2, 21), ("8000", 1_000), ("1000", -1_000))
+    b.post(D(2024, 2, 28), ("1010", 100_000), ("1000", -100_000))
+    paid_bill = b.bill("Staples", D(2024, 1, 5), D(2024, 2, 4), 33_300, expense="6500")
+    b.pay_bill(paid_bill, D(2024, 2, 1), 33_300)
+    open_bill = b.bill("Landlord", D(2024, 3, 1), None, 75_000, expense="6700")
+    b.bill("Staples", D(2023, 12, 20), D(2024, 1, 19), 4_400, expense="6500")
+    # Last year, to test prior-year earnings and year-ago comparisons.
+    b.post(D(2023, 2, 10), ("1000", 77_700), ("4000", -77_700))
+    b.post(D(2023, 12, 31), ("1000", -7_700), ("7900", 7_700))
+    b.post(D(2024, 3, 15), ("1000", 9_900), ("4000", -9_900))
+    b.session.flush()
+    return Sample(services, paid, open_bill)

@@ -68,7 +68,7 @@ def test_a_draft_approved_from_the_queue_changes_the_balance_sheet(
     url = live_server.url
     sign_in(page, url, books.owner.email, PASSWORD, code=phone.fresh_code())
 
-    page.goto(f"{url}/reports")
+    page.goto(f"{url}/reports/balance-sheet")
     before = page.inner_text("#bs-total-assets").strip()
 
     page.goto(f"{url}/review")
@@ -79,7 +79,7 @@ def test_a_draft_approved_from_the_queue_changes_the_balance_sheet(
     expect(page.locator("#review-done")).to_contain_text("approved and posted")
     expect(page.locator(f"#invoice-{books.app_invoice_id}")).to_have_count(0)
 
-    page.goto(f"{url}/reports")
+    page.goto(f"{url}/reports/balance-sheet")
     after = page.inner_text("#bs-total-assets").strip()
     assert (before, after) == ("$0.00", "$1,200.00")
     expect(page.locator("#balance-sheet")).to_contain_text("balanced")

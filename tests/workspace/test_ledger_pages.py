@@ -59,6 +59,14 @@ def test_every_ledger_page_renders_for_the_owner_without_inline_script_or_style(
             f"/review/invoices/{books.app_invoice_id}/edit",
             f"/review/expenses/{books.expense_id}/edit",
             "/reports",
+            "/reports/profit-and-loss",
+            "/reports/balance-sheet",
+            "/reports/trial-balance",
+            "/reports/cash-position",
+            "/reports/ar-aging",
+            "/reports/ap-aging",
+            "/reports/expenses-by-category",
+            f"/reports/accounts/{books.income_account_id}",
         ):
             response = c.get(path)
             assert response.status_code == 200, (path, response.text[:500])
@@ -175,7 +183,7 @@ def test_approving_from_the_queue_posts_and_the_balance_sheet_moves(
     books = make_page_books(sessions)
     with client(live_server.url) as c:
         sign_in(c, books.owner)
-        before = amount(c.get("/reports").text, "bs-total-assets")
+        before = amount(c.get("/reports/balance-sheet").text, "bs-total-assets")
         token = csrf(c.get("/review").text)
         stale = c.post(
             f"/review/invoices/{books.app_invoice_id}/approve",
@@ -187,7 +195,7 @@ def test_approving_from_the_queue_posts_and_the_balance_sheet_moves(
             data={"csrf_token": token, "version": "1"},
         )
         assert ok.status_code == 303
-        after = amount(c.get("/reports").text, "bs-total-assets")
+        after = amount(c.get("/reports/balance-sheet").text, "bs-total-assets")
         expense_ok = c.post(
             f"/review/expenses/{books.expense_id}/approve",
             data={"csrf_token": token, "version": "1"},

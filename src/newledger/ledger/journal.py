@@ -129,6 +129,8 @@ ENTRY_ORDERS: dict[str, Order] = {
     # Entries never change after posting: the order they were posted in.
     "changed": Order(JournalEntry.created_at, JournalEntry.id),
     "newest": Order(JournalEntry.date, JournalEntry.id, descending=True),
+    # An account's ledger: in date order, so a running balance reads down the page.
+    "dated": Order(JournalEntry.date, JournalEntry.id),
 }
 
 

@@ -22,11 +22,22 @@ from sqlalchemy import ColumnElement, Select, case, func, select
 from sqlalchemy.orm import Session
 
 from newledger.actor import Actor
+from newledger.errors import NotFound
 from newledger.identity.permissions import Permission
 from newledger.ledger.models import Contact, Expense, Invoice, JournalEntry, Payment
 from newledger.ledger.reports.common import authorize, money, report_currency
 
-__all__ = ["BUCKETS", "Aging", "AgingContact", "ap_aging", "ar_aging", "bucket_for"]
+__all__ = [
+    "BUCKETS",
+    "Aging",
+    "AgingContact",
+    "AgingDocument",
+    "AgingDocuments",
+    "aging_documents",
+    "ap_aging",
+    "ar_aging",
+    "bucket_for",
+]
 
 BUCKETS: tuple[str, ...] = ("current", "1_30", "31_60", "61_90", "90_plus")
 _OPEN = ("approved", "partially_paid")
@@ -91,6 +102,45 @@ class Aging:
                 "total": money(self.total, c),
             },
         }
+
+
+@dataclass(frozen=True)
+class AgingDocument:
+    """One invoice or bill behind an aging row: what was still owed on it at the date."""
+
+    id: int
+    label: str  # the invoice number, or "Bill #7"
+    issued: dt.date
+    due: dt.date
+    days_past_due: int
+    owed: int
+
+    @property
+    def bucket(self) -> int:
+        return bucket_for(self.days_past_due)
+
+
+@dataclass(frozen=True)
+class AgingDocuments:
+    """The documents behind one contact's aging row; their buckets sum to the row's."""
+
+    kind: str  # receivable | payable
+    currency: str
+    as_of: dt.date
+    contact_id: int  # 0: documents without a contact
+    name: str
+    documents: tuple[AgingDocument, ...]
+
+    @property
+    def totals(self) -> tuple[int, int, int, int, int]:
+        sums = [0, 0, 0, 0, 0]
+        for d in self.documents:
+            sums[d.bucket] += d.owed
+        return _five(sums)
+
+    @property
+    def total(self) -> int:
+        return sum(d.owed for d in self.documents)
 
 
 @dataclass(frozen=True)
@@ -165,6 +215,60 @@ def ap_aging(
     return _aging(session, actor, "payable", company_id, currency, as_of, _BILLS)
 
 
+def aging_documents(
+    session: Session,
+    actor: Actor,
+    kind: str,
+    company_id: int,
+    contact_id: int,
+    as_of: dt.date,
+    *,
+    currency: str | None = None,
+) -> AgingDocuments:
+    """The invoices (``kind`` receivable) or bills (payable) of one contact (0: those without a
+    contact) that make up its row of the aging at ``as_of``, oldest due first."""
+    company = authorize(session, actor, company_id, Permission.REPORTS_READ)
+    currency = report_currency(company, currency)
+    docs = _INVOICES if kind == "receivable" else _BILLS
+    name = "(no contact)"
+    if contact_id:
+        found = session.execute(
+            select(Contact.name).where(Contact.company_id == company_id, Contact.id == contact_id)
+        ).scalar_one_or_none()
+        if found is None:
+            raise NotFound(f"Unknown contact {contact_id}", code="unknown_contact")
+        name = found
+    contact = docs.contact_id == contact_id if contact_id else docs.contact_id.is_(None)
+    owed: dict[int, int] = {}
+    for statement in _owed(docs, company_id, currency, as_of, contact=contact):
+        for doc_id, _bucket, amount in session.execute(statement):
+            owed[doc_id] = owed.get(doc_id, 0) + int(amount)
+    owed = {d: a for d, a in owed.items() if a}
+    label = Invoice.number if kind == "receivable" else Expense.kind
+    details = (
+        session.execute(
+            select(docs.id, label, docs.issued_on, docs.due).where(
+                docs.company_id == company_id, docs.id.in_(sorted(owed))
+            )
+        ).all()
+        if owed
+        else []
+    )
+    documents = [
+        AgingDocument(
+            doc_id,
+            str(text) if kind == "receivable" else f"{str(text).capitalize()} #{doc_id}",
+            issued,
+            due,
+            (as_of - due).days,
+            owed[doc_id],
+        )
+        for doc_id, text, issued, due in details
+    ]
+    documents.sort(key=lambda d: (d.due, d.id))
+    return AgingDocuments(kind, currency, as_of, contact_id, name, tuple(documents))
+
+
 def _aging(
     session: Session,
     actor: Actor,
@@ -176,8 +280,30 @@ def _aging(
 ) -> Aging:
     company = authorize(session, actor, company_id, Permission.REPORTS_READ)
     currency = report_currency(company, currency)
+    grid: dict[int | None, list[int]] = {}
+    for statement in _owed(docs, company_id, currency, as_of):
+        for contact_id, b, amount in session.execute(statement):
+            grid.setdefault(contact_id, [0, 0, 0, 0, 0])[int(b)] += int(amount)
+    return _result(session, kind, company_id, currency, as_of, grid)
+
+
+def _owed(
+    docs: _Docs,
+    company_id: int,
+    currency: str,
+    as_of: dt.date,
+    *,
+    contact: ColumnElement[bool] | None = None,
+) -> list[Select[Any]]:
+    """The statements that find what was owed at ``as_of``: rows of (contact, bucket, amount)
+    summed per contact and bucket, or, for one ``contact``, (document, bucket, amount) per
+    document. The report and its drill-down read the same conditions, so they agree."""
+    per_document = contact is not None
+    key = docs.id if per_document else docs.contact_id
     issued = (docs.issued_on <= as_of, docs.currency == currency)
     where = (docs.company_id == company_id, *docs.filters, *issued)
+    if contact is not None:
+        where = (*where, contact)
     # Bucket boundaries as dates, so the database can bucket without date arithmetic.
     bucket = case(
         (docs.due >= as_of, 0),
@@ -186,26 +312,21 @@ def _aging(
         (docs.due >= as_of - dt.timedelta(days=90), 3),
         else_=4,
     )
-    grid: dict[int | None, list[int]] = {}
-
-    def fold(stmt: Select[Any]) -> None:
-        for contact_id, b, amount in session.execute(stmt):
-            grid.setdefault(contact_id, [0, 0, 0, 0, 0])[int(b)] += int(amount)
 
     def summed(*conditions: ColumnElement[bool]) -> Select[Any]:
+        if per_document:
+            return select(key, bucket, docs.total).where(*where, *conditions)
         return (
-            select(docs.contact_id, bucket, func.sum(docs.total))
+            select(key, bucket, func.sum(docs.total))
             .where(*where, *conditions)
-            .group_by(docs.contact_id, bucket)
+            .group_by(key, bucket)
         )
 
     # Open now and never paid: owed in full at as_of too (payments only ever add).
-    fold(summed(docs.status.in_(_OPEN), docs.amount_paid == 0))
+    never_paid = summed(docs.status.in_(_OPEN), docs.amount_paid == 0)
     # Voided after as_of (a document with payments cannot be voided): owed in full then.
-    fold(
-        summed(docs.status == "voided", JournalEntry.date > as_of).join(
-            JournalEntry, JournalEntry.id == docs.void_entry_id
-        )
+    voided_later = summed(docs.status == "voided", JournalEntry.date > as_of).join(
+        JournalEntry, JournalEntry.id == docs.void_entry_id
     )
     # Open now with some payments, or paid off by a payment dated after as_of: each less the
     # payments dated on or before as_of. The payment look-up is correlated on the document,
@@ -215,8 +336,7 @@ def _aging(
         .where(docs.payment_fk == docs.id, Payment.date <= as_of)
         .scalar_subquery()
     )
-    owed = select(docs.contact_id, bucket, docs.total - paid).where(*where)
-    fold(owed.where(docs.status.in_(_OPEN), docs.amount_paid != 0))
+    owed = select(key, bucket, docs.total - paid).where(*where)
     later = (
         select(docs.payment_fk.label("doc_id"))
         .join(JournalEntry, JournalEntry.source_id == Payment.id)
@@ -231,12 +351,13 @@ def _aging(
         .subquery()
     )
     # Driven from the (few) later payments, not from every paid document.
-    fold(
+    paid_later = (
         owed.select_from(later)
         .join(docs.id.table, docs.id == later.c.doc_id)
         .where(docs.status == "paid")
     )
-    return _result(session, kind, company_id, currency, as_of, grid)
+    part_paid = owed.where(docs.status.in_(_OPEN), docs.amount_paid != 0)
+    return [never_paid, voided_later, part_paid, paid_later]
 
 
 def _result(

@@ -1,4 +1,5 @@
 // Progressive enhancement only: every form works without this file.
+// Print buttons: <button data-print hidden> is revealed and prints the page (reports).
 // Copy buttons: <button class="copy" data-copy="#id" hidden> is revealed and copies #id's text.
 document.documentElement.classList.add("js");
 
@@ -24,6 +25,10 @@ document.addEventListener("DOMContentLoaded", () => {
       const open = document.documentElement.classList.toggle("menu-open");
       toggle.setAttribute("aria-expanded", String(open));
     });
+  }
+  for (const button of document.querySelectorAll("button[data-print]")) {
+    button.hidden = false;
+    button.addEventListener("click", () => window.print());
   }
   for (const button of document.querySelectorAll("button.copy[data-copy]")) {
     const target = document.querySelector(button.dataset.copy);

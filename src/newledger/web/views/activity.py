@@ -21,6 +21,7 @@ from newledger.audit.queries import ActivityFilters, actor_labels, iter_activity
 from newledger.audit.tags import Event
 from newledger.identity.permissions import Permission
 from newledger.runtime import get_sessionmaker
+from newledger.web.csvcells import csv_cell
 from newledger.web.deps import WebContext, require_permission, web_router
 from newledger.web.pager import page_link_errors, page_request, pager
 from newledger.web.templating import render
@@ -120,15 +121,9 @@ def activity_page(request: Request, ctx: WebContext = Depends(_read)) -> Respons
     )
 
 
-def _cell(value: object) -> str:
-    text = "" if value is None else str(value)
-    # A leading = + - @ makes spreadsheets run the cell as a formula (CSV injection).
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
 def _row(a: Activity) -> list[str]:
     return [
-        _cell(v)
+        csv_cell(v)
         for v in (
             a.created_at.isoformat(),
             a.event,
