@@ -42,7 +42,7 @@ def test_a_pnl_line_leads_to_its_entries_and_on_to_the_invoice(
         "Profit and loss 2024-01-01 to 2024-03-31"
     )
     line = page.locator(f"#pnl-account-{services}")
-    expect(line).to_have_text("1200.00")
+    expect(line).to_have_text("$1,200.00")
     expect(page.locator("button[data-print]")).to_be_visible()  # app.js revealed it
     save_screenshot(page, "report-profit-and-loss")
 
@@ -53,13 +53,13 @@ def test_a_pnl_line_leads_to_its_entries_and_on_to_the_invoice(
     rows = page.locator("#ledger-lines tbody tr[id^=line-]")
     expect(rows).to_have_count(1)
     expect(rows.first).to_contain_text("2024-02-15")
-    expect(page.locator("#ledger-closing")).to_have_text("1200.00")
+    expect(page.locator("#ledger-closing")).to_have_text("$1,200.00")
     save_screenshot(page, "report-account-ledger")
 
     rows.first.locator("a.document").click()
     page.wait_for_url(re.compile(rf"/invoices/{invoice.id}$"))
     expect(page.locator("h1")).to_contain_text(f"Invoice {invoice.number}")
-    expect(page.locator("#invoice-total")).to_contain_text("1200.00")
+    expect(page.locator("#invoice-total")).to_contain_text("$1,200.00")
 
 
 def test_a_printed_report_has_the_figures_without_navigation_or_forms(

@@ -64,9 +64,18 @@ def post_sample_committed(session: Session, books: reports_books.Books) -> repor
     return sample
 
 
+def plain(shown: str) -> str:
+    """An en_US amount as shown (``$1,200.00``, ``($5.00)``) as REST writes it (``-5.00``)."""
+    text = shown.strip()
+    negative = text.startswith("(") and text.endswith(")") or text.startswith("-")
+    digits = re.sub(r"[^0-9.]", "", text)
+    return f"-{digits}" if negative and digits else digits
+
+
 def page_figures(html: str) -> list[tuple[str, str, str | None]]:
-    """(key, text, drill link) of every figure on a report page, in page order."""
-    return [(key, text.strip(), link) for key, link, text in _FIGURE.findall(html)]
+    """(key, amount as REST writes it, drill link) of every figure on a report page, in page
+    order."""
+    return [(key, plain(text), link) for key, link, text in _FIGURE.findall(html)]
 
 
 def drill_links(html: str) -> dict[str, str]:
