@@ -67,7 +67,7 @@ def post_sample_committed(session: Session, books: reports_books.Books) -> repor
 def plain(shown: str) -> str:
     """An en_US amount as shown (``$1,200.00``, ``($5.00)``) as REST writes it (``-5.00``)."""
     text = shown.strip()
-    negative = text.startswith("(") and text.endswith(")") or text.startswith("-")
+    negative = (text.startswith("(") and text.endswith(")")) or text.startswith("-")
     digits = re.sub(r"[^0-9.]", "", text)
     return f"-{digits}" if negative and digits else digits
 
