@@ -35,6 +35,7 @@ PAGES = {
     "reports": "/reports",
     "activity": "/activity",
     "appconnect": "/settings/appconnect?tab=api-credentials",
+    "mcp-server": "/settings/appconnect?tab=mcp-server",
     "security": "/account/security",
 }
 
@@ -61,6 +62,20 @@ def _sticking_out(page: Page) -> list[str]:
     )
 
 
+def _outside_cards(page: Page) -> list[str]:
+    """Elements that run out of the card they sit in (a long URL, a cut-off select)."""
+    return list(
+        page.evaluate(
+            """() => [...document.querySelectorAll(".card *")].filter((e) => {
+                 const card = e.closest(".card").getBoundingClientRect();
+                 const box = e.getBoundingClientRect();
+                 return box.width > 0 && box.right > card.right + 1
+                   && !e.closest("table, .chart-card, pre");
+               }).slice(0, 5).map((e) => e.tagName + "#" + e.id)"""
+        )
+    )
+
+
 @pytest.mark.parametrize("width", [390, 1280])
 def test_main_pages_fit_the_screen_and_pass_axe(
     page: Page, live_server: LiveServer, sessions: sessionmaker[Session], width: int
@@ -82,6 +97,8 @@ def test_main_pages_fit_the_screen_and_pass_axe(
         page.goto(url + path)
         if _overflow(page):
             problems[f"{name}: wider than the screen by {_overflow(page)} px"] = _sticking_out(page)
+        if outside := _outside_cards(page):
+            problems[f"{name}: out of its card"] = outside
         if found := serious_violations(page):
             problems[f"{name}: axe"] = found
         save_screenshot(page, f"{name}-{width}")

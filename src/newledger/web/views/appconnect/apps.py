@@ -47,7 +47,7 @@ _manage_with_2fa = require_permission(Permission.APPCONNECT_MANAGE, two_factor=T
 
 BASE = "/settings/appconnect/apps"
 GRACE_CHOICES: tuple[tuple[int, str], ...] = (
-    (0, "None: the old secret stops now"),
+    (0, "No time: it stops now"),
     (3600, "1 hour"),
     (24 * 3600, "24 hours"),
     (7 * 24 * 3600, "7 days"),
