@@ -33,6 +33,7 @@ class Event(StrEnum):
     PASSWORD_CHANGED = "identity:password:changed"
     PASSWORD_RESET = "identity:password:reset"
     COMPANY_CREATED = "identity:company:created"
+    COMPANY_UPDATED = "identity:company:updated"
     # ledger
     INVOICE_DRAFTED = "ledger:invoice:drafted"
     INVOICE_UPDATED = "ledger:invoice:updated"

@@ -15,9 +15,10 @@ from newledger.errors import Conflict, NotFound, ValidationFailed
 from newledger.identity.models import Company, Membership, MembershipPeriod, User
 from newledger.identity.passwords import hash_password
 from newledger.identity.permissions import Permission, Role, role_permissions
-from newledger.money import validate_currency
+from newledger.money import DEFAULT_LOCALE, validate_currency, validate_locale
 
 __all__ = [
+    "COMMON_LOCALES",
     "add_member",
     "create_company",
     "create_user",
@@ -26,6 +27,7 @@ __all__ = [
     "get_user_by_email",
     "looks_like_email",
     "permissions_for",
+    "update_company_profile",
     "user_actor",
 ]
 
@@ -95,6 +97,73 @@ def get_company_by_slug(session: Session, slug: str) -> Company:
     return company
 
 
+# Offered on Settings → Company; any locale Babel knows is accepted through the service.
+COMMON_LOCALES = (
+    ("en_US", "English (United States)"),
+    ("en_GB", "English (United Kingdom)"),
+    ("en_CA", "English (Canada)"),
+    ("en_AU", "English (Australia)"),
+    ("en_NZ", "English (New Zealand)"),
+    ("en_IE", "English (Ireland)"),
+    ("de_DE", "Deutsch (Deutschland)"),
+    ("de_AT", "Deutsch (Österreich)"),
+    ("de_CH", "Deutsch (Schweiz)"),
+    ("fr_FR", "Français (France)"),
+    ("fr_CA", "Français (Canada)"),
+    ("es_ES", "Español (España)"),
+    ("es_MX", "Español (México)"),
+    ("it_IT", "Italiano (Italia)"),
+    ("nl_NL", "Nederlands (Nederland)"),
+    ("pt_BR", "Português (Brasil)"),
+    ("sv_SE", "Svenska (Sverige)"),
+    ("ja_JP", "日本語 (日本)"),
+)
+
+
+def update_company_profile(
+    session: Session,
+    actor: Actor,
+    *,
+    name: str,
+    fiscal_year_start_month: int,
+    locale: str,
+) -> Company:
+    """Change the company's name, fiscal year start and locale (how its amounts read). Needs
+    ``company:manage``; the home currency and slug never change here (the books and every URL
+    depend on them). Records what changed, old and new."""
+    actor.require(Permission.COMPANY_MANAGE)
+    company = session.get(Company, actor.company_scope(), with_for_update=True)
+    if company is None:
+        raise NotFound("This company no longer exists.")
+    errors: dict[str, str] = {}
+    name = name.strip()
+    if not name or len(name) > 200:
+        errors["name"] = "1-200 characters"
+    if not 1 <= fiscal_year_start_month <= 12:
+        errors["fiscal_year_start_month"] = "a month, 1-12"
+    try:
+        locale = validate_locale(locale)
+    except ValidationFailed:
+        errors["locale"] = "use a code like en_US or de_DE"
+    if errors:
+        raise ValidationFailed("Check the company profile", errors=errors)
+    wanted = {"name": name, "fiscal_year_start_month": fiscal_year_start_month, "locale": locale}
+    changed = {k: [getattr(company, k), v] for k, v in wanted.items() if getattr(company, k) != v}
+    for key, (_old, new) in changed.items():
+        setattr(company, key, new)
+    if changed:
+        session.flush()
+        record(
+            session,
+            Event.COMPANY_UPDATED,
+            actor,
+            subject_type="company",
+            subject_id=company.id,
+            details={"changed": changed},
+        )
+    return company
+
+
 def create_company(
     session: Session,
     *,
@@ -103,6 +172,7 @@ def create_company(
     home_currency: str = "USD",
     fiscal_year_start_month: int = 1,
     owner: User | None = None,
+    locale: str = DEFAULT_LOCALE,
 ) -> Company:
     if not _SLUG.match(slug):
         raise ValidationFailed(
@@ -119,6 +189,7 @@ def create_company(
         slug=slug,
         home_currency=validate_currency(home_currency),
         fiscal_year_start_month=fiscal_year_start_month,
+        locale=validate_locale(locale),
     )
     session.add(company)
     session.flush()
