@@ -114,11 +114,12 @@ def line_action(form: FormData) -> bool:
 
 
 def _spare(form: FormData, rows: list[dict[str, str]]) -> int:
-    """Empty rows to show again: one more after "Add line" than were sent empty."""
+    """Empty rows to show again: after "Add line", one more than were sent empty (the form
+    grows by one row); else the usual few."""
     if "add_line" not in form:
         return SPARE_ROWS
     sent_empty = len(_indices(form)) - len(rows)
-    return min(MAX_SPARE_ROWS, max(SPARE_ROWS, sent_empty) + 1)
+    return min(MAX_SPARE_ROWS, sent_empty + 1)
 
 
 def select_id(value: str) -> int | str | None:
