@@ -238,7 +238,7 @@ def test_bad_input_comes_back_in_the_form_with_the_field_named(
     assert _books(sessions) == before
 
 
-def test_a_stale_version_is_a_clear_conflict_and_keeps_what_was_typed(
+def test_a_stale_version_is_a_clear_conflict_that_keeps_what_was_typed(
     live_server: LiveServer, sessions: sessionmaker[Session]
 ) -> None:
     ui = make_ui_books(sessions)
@@ -272,14 +272,27 @@ def test_a_stale_version_is_a_clear_conflict_and_keeps_what_was_typed(
         approve = c.post(
             f"/invoices/{invoice_id}/approve", data={"csrf_token": csrf(doc_page), "version": "1"}
         )
+        # Reloaded, the same edit goes through and comes back to the invoice's page.
+        again = submit(
+            c,
+            f"/invoices/{invoice_id}/edit",
+            f"/invoices/{invoice_id}/edit",
+            {
+                **invoice_fields(ui.books.customer_id, ("Design", "3", "100.00")),
+                "memo": "Mine",
+                "version": "2",
+            },
+        )
     assert edit.status_code == 409
     assert "changed since you loaded it" in _text(edit)
     assert 'value="Mine"' in edit.text and 'value="3"' in edit.text
     assert approve.status_code == 409
     assert 'id="action-error"' in approve.text
     assert "changed since you loaded it" in _text(approve)
+    assert again.status_code == 303
+    assert again.headers["location"].startswith(f"/invoices/{invoice_id}?done=")
     kept = invoice_row(sessions, invoice_id)
-    assert (kept.status, kept.memo, kept.total, kept.version) == ("draft", "Theirs", 100_00, 2)
+    assert (kept.status, kept.memo, kept.total, kept.version) == ("draft", "Mine", 300_00, 3)
 
 
 def test_a_part_payment_leaves_the_rest_open_and_an_overpayment_is_refused(
