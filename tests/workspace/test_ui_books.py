@@ -279,6 +279,7 @@ def test_a_stale_version_is_a_clear_conflict_that_keeps_what_was_typed(
             f"/invoices/{invoice_id}/edit",
             {
                 **invoice_fields(ui.books.customer_id, ("Design", "3", "100.00")),
+                "due_date": TODAY.isoformat(),  # an edit shows the draft's own
                 "memo": "Mine",
                 "version": "2",
             },
