@@ -43,7 +43,8 @@ __all__ = [
 
 INVOICE_LINE_FIELDS = ("description", "quantity", "unit_price", "account_id")
 EXPENSE_LINE_FIELDS = ("description", "amount", "account_id")
-SPARE_ROWS = 2
+SPARE_ROWS = 2  # empty rows after a draft's lines, for new ones
+NEW_FORM_ROWS = 3  # empty rows a new draft starts with
 MAX_SPARE_ROWS = 20
 _LINE_KEY = re.compile(r"^lines-(\d{1,3})-([a-z_]+)$")
 
@@ -181,7 +182,7 @@ def invoice_changes(form: FormData) -> tuple[DraftForm, dict[str, Any]]:
 def new_invoice_form(today: dt.date, contact_id: str = "") -> DraftForm:
     """A blank invoice: issued today, due by the customer's terms unless a date is given."""
     values = {"contact_id": contact_id, "issue_date": today.isoformat(), "due_date": ""}
-    return DraftForm({**values, "memo": "", "version": ""}, [], spare=3)
+    return DraftForm({**values, "memo": "", "version": ""}, [], spare=NEW_FORM_ROWS)
 
 
 def expense_form(expense: Expense) -> DraftForm:
@@ -250,7 +251,7 @@ def new_expense_form(kind: str, today: dt.date, contact_id: str = "") -> DraftFo
     dated today."""
     keys = ("due_date", "payment_account_id", "description", "reference", "version")
     values = {"kind": kind, "contact_id": contact_id, "date": today.isoformat()}
-    return DraftForm({**values, **dict.fromkeys(keys, "")}, [], spare=3)
+    return DraftForm({**values, **dict.fromkeys(keys, "")}, [], spare=NEW_FORM_ROWS)
 
 
 def form_version(form: FormData) -> int | None:
