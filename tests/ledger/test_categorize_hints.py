@@ -17,9 +17,9 @@ from newledger.demo import load_demo
 from newledger.errors import PermissionDenied
 from newledger.identity.permissions import Permission, role_permissions
 from newledger.identity.services import create_company
-from newledger.ledger.categorize import THRESHOLD, evaluate, suggest
+from newledger.ledger.categorize import THRESHOLD, evaluate, suggest, suggest_for_bank
 from newledger.ledger.chart import create_standard_chart
-from newledger.ledger.models import Contact, Expense, ExpenseLine
+from newledger.ledger.models import BankTransaction, Contact, Expense, ExpenseLine
 
 AS_OF = dt.date(2026, 3, 14)
 
@@ -148,3 +148,40 @@ def test_categorize_eval_reports_accuracy_and_coverage(session: Session, databas
     figures = json.loads(run.stdout)
     assert set(figures) >= {"accuracy", "coverage", "train", "test", "suggested", "correct"}
     assert 0 < figures["accuracy"] < 1 and 0 < figures["coverage"] <= 1
+
+
+def test_the_bank_pages_hints_are_suggests_own_for_money_out_and_none_for_money_in(
+    session: Session,
+) -> None:
+    cid = _demo(session)
+    viewer = _viewer(cid)
+    waiting = list(
+        session.scalars(
+            select(BankTransaction)
+            .where(BankTransaction.company_id == cid, BankTransaction.status == "uncategorized")
+            .order_by(BankTransaction.id)
+        )
+    )
+    money_in = BankTransaction(
+        company_id=cid,
+        bank_account_id=waiting[0].bank_account_id,
+        external_id="refund-1",
+        date=AS_OF,
+        description="STAPLES REFUND",
+        amount=12_00,
+        currency=waiting[0].currency,
+        status="uncategorized",
+    )
+    session.add(money_in)
+    session.flush()
+    hints = suggest_for_bank(session, viewer, cid, [*waiting, money_in])
+    assert set(hints) == {t.id for t in waiting} | {money_in.id}
+    for txn in waiting[:5]:
+        # One model for the page, the same answer as asking for each line alone.
+        assert txn.amount < 0
+        alone = suggest(session, viewer, cid, txn.description, None, -txn.amount)
+        assert hints[txn.id] == alone
+    assert sum(not h.abstained for h in hints.values()) > 0
+    assert hints[money_in.id].abstained and hints[money_in.id].account_id is None
+    with pytest.raises(PermissionDenied):
+        suggest_for_bank(session, Actor("user", cid, frozenset(), label="nobody"), cid, waiting)

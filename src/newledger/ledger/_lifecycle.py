@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -21,7 +22,14 @@ from newledger.ledger.models import (
 )
 from newledger.ledger.posting import reverse_entry
 
-__all__ = ["mark_approved", "mark_proposal_approved", "mark_rejected", "post_void"]
+__all__ = [
+    "VoidNote",
+    "mark_approved",
+    "mark_proposal_approved",
+    "mark_rejected",
+    "post_void",
+    "void_note",
+]
 
 Document = Invoice | Expense
 # A proposal in the review queue: it is decided, never posted itself.
@@ -99,10 +107,40 @@ def post_void(
         session,
         original,
         date=day,
-        memo=f"Void {label}" + (f": {reason}" if reason else ""),
+        memo=_void_prefix(label) + (f"{_REASON_SEP}{reason}" if reason else ""),
         posted_by_user_id=actor.user_id,
     )
     document.status = "voided"
     document.void_entry_id = entry.id
     document.version += 1
     return entry
+
+
+# The reversing entry's memo names the document and carries the reason: "Void invoice
+# INV-00001: Customer cancelled the order". ``void_note`` reads the reason back from it.
+_REASON_SEP = ": "
+
+
+def _void_prefix(label: str) -> str:
+    return f"Void {label}"
+
+
+@dataclass(frozen=True, slots=True)
+class VoidNote:
+    """When a voided document was reversed, and why (empty when no reason was given)."""
+
+    date: dt.date
+    reason: str
+
+
+def void_note(session: Session, document: Document) -> VoidNote | None:
+    """The void of ``document`` (``None`` unless it is voided): its reversing entry's date and
+    the reason given, as the entry's memo keeps it."""
+    if document.void_entry_id is None:
+        return None
+    entry = session.get(JournalEntry, document.void_entry_id)
+    if entry is None or entry.company_id != document.company_id:
+        return None
+    prefix = _void_prefix(_label(document)) + _REASON_SEP
+    reason = entry.memo[len(prefix) :] if entry.memo.startswith(prefix) else ""
+    return VoidNote(entry.date, reason)

@@ -39,6 +39,7 @@ __all__ = [
     "hint_amount",
     "load_examples",
     "suggest",
+    "suggest_for_bank",
 ]
 
 THRESHOLD = 0.6
@@ -330,16 +331,40 @@ def suggest(
             .limit(1)
         )
     name = contact.name if contact else (vendor if isinstance(vendor, str) else "") or ""
-    model = CategoryModel(
-        load_examples(session, company_id, RECENT_EXAMPLES), _accounts(session, company_id)
-    )
-    return model.predict(
+    return _model(session, company_id).predict(
         description,
         contact_id=contact.id if contact else None,
         vendor=name,
         amount=abs(amount),
         default_account_id=contact.default_account_id if contact else None,
     )
+
+
+def _model(session: Session, company_id: int) -> CategoryModel:
+    return CategoryModel(
+        load_examples(session, company_id, RECENT_EXAMPLES), _accounts(session, company_id)
+    )
+
+
+def suggest_for_bank(
+    session: Session, actor: Actor, company_id: int, transactions: Sequence[BankTransaction]
+) -> dict[int, Suggestion]:
+    """``suggest`` for each bank transaction (by id), learning the history once for them all.
+
+    The history is of expenses, so only money out gets a hint; money in (a customer paying,
+    a refund) abstains rather than point at an expense account."""
+    _require_read(actor, company_id)
+    if not transactions:
+        return {}
+    model = _model(session, company_id)
+    return {
+        txn.id: (
+            model.predict(txn.description, amount=-txn.amount)
+            if txn.amount < 0
+            else Suggestion.abstain("Hints cover money out; choose the account for money in")
+        )
+        for txn in transactions
+    }
 
 
 @dataclass(frozen=True)

@@ -36,7 +36,7 @@ from newledger.ledger._common import (
     require_poster,
     source_fields,
 )
-from newledger.ledger._lifecycle import mark_approved, mark_rejected, post_void
+from newledger.ledger._lifecycle import mark_approved, mark_rejected, post_void, void_note
 from newledger.ledger.chart import account_by_subtype
 from newledger.ledger.expense_lines import (
     EXPENSE_FIELDS,
@@ -60,6 +60,7 @@ __all__ = [
     "reject_expense",
     "update_draft_expense",
     "void_expense",
+    "void_note",
 ]
 
 

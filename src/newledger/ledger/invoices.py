@@ -33,7 +33,7 @@ from newledger.ledger._common import (
     require_poster,
     source_fields,
 )
-from newledger.ledger._lifecycle import mark_approved, mark_rejected, post_void
+from newledger.ledger._lifecycle import mark_approved, mark_rejected, post_void, void_note
 from newledger.ledger.chart import account_by_subtype
 from newledger.ledger.invoice_lines import (
     build_invoice_lines,
@@ -55,6 +55,7 @@ __all__ = [
     "reject_invoice",
     "update_draft_invoice",
     "void_invoice",
+    "void_note",
 ]
 
 CUSTOMER_KINDS = ("customer", "both")

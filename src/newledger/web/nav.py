@@ -25,6 +25,7 @@ NAV: tuple[NavItem, ...] = (
     NavItem("Invoices", "/invoices", (Permission.INVOICES_READ,)),
     NavItem("Expenses", "/expenses", (Permission.EXPENSES_READ,)),
     NavItem("Contacts", "/contacts", (Permission.CONTACTS_READ,)),
+    NavItem("Bank", "/bank", (Permission.BANK_READ,)),
     NavItem("Review", "/review", (Permission.INVOICES_READ, Permission.EXPENSES_READ)),
     NavItem("Reports", "/reports", (Permission.REPORTS_READ,)),
     NavItem("Activity", "/activity", (Permission.ACTIVITY_READ,)),

@@ -1,15 +1,17 @@
-"""Pieces the ledger pages share: query-string parsing, names for ids, and the ``money``,
-``source`` and ``filesize`` template filters."""
+"""Pieces the ledger pages share: query-string parsing, the posted form, names for ids, and the
+``money``, ``amount``, ``source`` and ``filesize`` template filters."""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping
 
+from fastapi import Request
 from jinja2 import pass_context
 from jinja2.runtime import Context
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from starlette.datastructures import FormData
 
 from newledger.ledger.models import Account, BankAccount, Contact
 from newledger.money import DEFAULT_LOCALE, display_money
@@ -18,11 +20,13 @@ from newledger.web.templating import templates
 
 __all__ = [
     "account_names",
+    "bank_choices",
     "bank_names",
     "contact_names",
     "date_param",
     "filesize",
     "int_param",
+    "posted_form",
     "source_text",
 ]
 
@@ -64,6 +68,12 @@ templates.env.filters.setdefault("money", _money)
 templates.env.globals.setdefault("today", dt.date.today)
 templates.env.filters.setdefault("filesize", filesize)
 templates.env.filters.setdefault("source_text", source_text)
+
+
+async def posted_form(request: Request) -> FormData:
+    """The submitted form, as a dependency: the view itself can then be a plain function, which
+    runs in the thread pool (the services are synchronous)."""
+    return await request.form()
 
 
 def date_param(
@@ -120,3 +130,14 @@ def bank_names(session: Session, company_id: int) -> dict[int, str]:
         select(BankAccount.id, BankAccount.name).where(BankAccount.company_id == company_id)
     )
     return {row.id: row.name for row in rows}
+
+
+def bank_choices(session: Session, company_id: int, currency: str) -> list[tuple[int, str]]:
+    """(bank account id, name) of the bank accounts holding ``currency``, by name: where a
+    payment in that currency can go through."""
+    rows = session.execute(
+        select(BankAccount.id, BankAccount.name)
+        .where(BankAccount.company_id == company_id, BankAccount.currency == currency)
+        .order_by(BankAccount.name, BankAccount.id)
+    )
+    return [(row.id, row.name) for row in rows]

@@ -1,4 +1,5 @@
-"""The contact edit form: a plain HTML form (no JavaScript) over ``ledger.contacts``.
+"""The contact form, for a new contact and for an edit: a plain HTML form (no JavaScript) over
+``ledger.contacts``.
 
 Addresses are fields named ``billing-line1`` … ``shipping-country``; an address left entirely
 blank is removed. The service validates everything (the country against ISO 3166-1) and names
@@ -15,7 +16,14 @@ from starlette.datastructures import FormData
 from newledger.ledger.addresses import ADDRESS_LIMITS, COUNTRY_CODES, country_name
 from newledger.ledger.models import Contact
 
-__all__ = ["ADDRESS_KINDS", "COUNTRIES", "ContactForm", "contact_changes", "contact_form"]
+__all__ = [
+    "ADDRESS_KINDS",
+    "COUNTRIES",
+    "ContactForm",
+    "contact_changes",
+    "contact_form",
+    "new_contact_form",
+]
 
 ADDRESS_KINDS = ("billing", "shipping")
 TEXT_FIELDS = ("name", "kind", "email", "phone", "tax_id", "payment_terms_days", "external_id")
@@ -49,6 +57,15 @@ def contact_form(contact: Contact) -> ContactForm:
         for part in ADDRESS_LIMITS:
             values[f"{kind}-{part}"] = getattr(address, part)
     values["version"] = str(contact.version)
+    return ContactForm(values)
+
+
+def new_contact_form(kind: str) -> ContactForm:
+    """A blank contact of ``kind`` (customer, vendor or both), on 30 days' terms."""
+    values = dict.fromkeys(TEXT_FIELDS, "")
+    values.update(kind=kind, payment_terms_days="30", version="")
+    for address in ADDRESS_KINDS:
+        values.update({f"{address}-{part}": "" for part in ADDRESS_LIMITS})
     return ContactForm(values)
 
 

@@ -1,12 +1,14 @@
 """Contacts: customers and vendors, searchable, with each one's addresses and recent documents,
-and the form that edits them (``contacts:write``)."""
+and the form that creates and edits them (``contacts:write``)."""
 
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import Depends, Request, Response
 from fastapi.responses import RedirectResponse
+from starlette.datastructures import FormData
 
 from newledger.errors import Conflict, ValidationFailed
 from newledger.identity.permissions import Permission
@@ -19,12 +21,14 @@ from newledger.pagination import PageRequest
 from newledger.web.deps import WebContext, require_permission, web_router
 from newledger.web.pager import page_link_errors, page_request, pager
 from newledger.web.templating import render
+from newledger.web.views.ledger._common import posted_form
 from newledger.web.views.ledger.contact_form import (
     ADDRESS_KINDS,
     COUNTRIES,
     ContactForm,
     contact_changes,
     contact_form,
+    new_contact_form,
 )
 from newledger.web.views.ledger.forms import form_version
 
@@ -60,6 +64,69 @@ def contact_list(request: Request, ctx: WebContext = Depends(_read)) -> Response
     )
 
 
+# Where a new contact may lead: back to the draft form that asked for it, with it chosen.
+_NEXT = {
+    "invoice": ("/invoices/new", {}),
+    "expense": ("/expenses/new", {"kind": "expense"}),
+    "bill": ("/expenses/new", {"kind": "bill"}),
+}
+
+
+def _new_page(
+    request: Request, ctx: WebContext, form: ContactForm, next_to: str, status: int = 200
+) -> Response:
+    kind = form.values["kind"]
+    return render(
+        request,
+        "ledger/contact_edit.html",
+        ctx,
+        status=status,
+        contact=None,
+        title=f"New {kind if kind in ('customer', 'vendor') else 'contact'}",
+        back="/contacts",
+        action="/contacts/new",
+        form=form,
+        kinds=KINDS,
+        address_kinds=ADDRESS_KINDS,
+        countries=COUNTRIES,
+        next_to=next_to if next_to in _NEXT else "",
+    )
+
+
+@router.get("/contacts/new")
+def contact_new_page(request: Request, ctx: WebContext = Depends(_write)) -> Response:
+    q = request.query_params
+    kind = q.get("kind", "")
+    form = new_contact_form(kind if kind in KINDS else "customer")
+    return _new_page(request, ctx, form, q.get("next", ""))
+
+
+@router.post("/contacts/new")
+def contact_new(
+    request: Request, form: FormData = Depends(posted_form), ctx: WebContext = Depends(_write)
+) -> Response:
+    """Create the contact and show it (or go back to the draft form that asked for it, with it
+    chosen); or show the form again with what was wrong (422) or the external id's holder
+    (409)."""
+    submitted, changes = contact_changes(form)
+    next_to = str(form.get("next") or "")
+    try:
+        contact = contact_service.create_contact(ctx.db, ctx.actor, **changes)
+    except (ValidationFailed, Conflict) as exc:
+        ctx.db.rollback()
+        submitted.errors = dict(getattr(exc, "errors", {}))
+        submitted.message = "Check the fields marked below." if submitted.errors else exc.message
+        status = 422 if isinstance(exc, ValidationFailed) else 409
+        return _new_page(request, ctx, submitted, next_to, status)
+    ctx.db.commit()
+    if next_to in _NEXT:
+        path, query = _NEXT[next_to]
+        return RedirectResponse(
+            f"{path}?{urlencode({**query, 'contact_id': contact.id})}", status_code=303
+        )
+    return RedirectResponse(f"/contacts/{contact.id}?saved=1", status_code=303)
+
+
 @router.get("/contacts/{contact_id}")
 def contact_detail(request: Request, contact_id: int, ctx: WebContext = Depends(_read)) -> Response:
     contact = contact_service.get_contact(ctx.db, ctx.actor, contact_id)
@@ -91,6 +158,9 @@ def _edit_page(
         ctx,
         status=status,
         contact=contact,
+        title=f"Edit {contact.name}",
+        back=f"/contacts/{contact.id}",
+        action=f"/contacts/{contact.id}/edit",
         form=form,
         kinds=KINDS,
         address_kinds=ADDRESS_KINDS,
@@ -107,12 +177,14 @@ def contact_edit_page(
 
 
 @router.post("/contacts/{contact_id}/edit")
-async def contact_edit(
-    request: Request, contact_id: int, ctx: WebContext = Depends(_write)
+def contact_edit(
+    request: Request,
+    contact_id: int,
+    form: FormData = Depends(posted_form),
+    ctx: WebContext = Depends(_write),
 ) -> Response:
     """Save the form, or show it again with what was wrong (422) or what changed (409: edited
     meanwhile by someone else, or the external id belongs to another contact)."""
-    form = await request.form()
     submitted, changes = contact_changes(form)
     try:
         contact_service.update_contact(

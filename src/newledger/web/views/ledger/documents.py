@@ -1,9 +1,11 @@
-"""Invoices and expenses: filtered lists and detail pages (with their attached files)."""
+"""Invoices and expenses: filtered lists and detail pages (with their attached files, and the
+forms that act on the document: approve, record a payment, void; see ``document_actions``)."""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from fastapi import Depends, Request, Response
@@ -20,12 +22,14 @@ from newledger.ledger.expense_list import ExpenseFilters, list_expenses
 from newledger.ledger.invoice_list import InvoiceFilters, list_invoices
 from newledger.ledger.models import Contact, Expense, Invoice, Payment
 from newledger.ledger.payments import PaymentFilters, list_payments
+from newledger.money import format_minor
 from newledger.pagination import Page, PageRequest
 from newledger.web.deps import WebContext, require_permission, web_router
 from newledger.web.pager import choices, page_link_errors, page_request, pager
 from newledger.web.templating import render
 from newledger.web.views.ledger._common import (
     account_names,
+    bank_choices,
     bank_names,
     contact_names,
     date_param,
@@ -33,7 +37,7 @@ from newledger.web.views.ledger._common import (
 )
 from newledger.web.views.ledger.listing import EXPENSE_KINDS, EXPENSE_STATUSES, INVOICE_STATUSES
 
-__all__ = ["expense_page", "invoice_page", "router"]
+__all__ = ["ActionForm", "expense_page", "invoice_page", "router"]
 
 router = web_router()
 _invoices = require_permission(Permission.INVOICES_READ)
@@ -103,6 +107,54 @@ def _list_page(
     )
 
 
+@dataclass
+class ActionForm:
+    """One of a document page's action forms (record a payment, void) as shown: its values as
+    strings, and what was wrong with them after a refused submission."""
+
+    values: dict[str, str]
+    errors: dict[str, str] = field(default_factory=dict)
+    message: str | None = None
+
+
+def _payable(document: Invoice | Expense) -> bool:
+    is_bill = isinstance(document, Invoice) or document.kind == "bill"
+    return is_bill and document.status in ("approved", "partially_paid")
+
+
+def _voidable(document: Invoice | Expense) -> bool:
+    # An expense is paid when approved (no payment rows); anything else with money received or
+    # paid against it keeps its payments, which must be dealt with first.
+    paid_at_once = isinstance(document, Expense) and document.kind == "expense"
+    return document.status in ("approved", "paid") and (paid_at_once or document.amount_paid == 0)
+
+
+def _action_forms(ctx: WebContext, document: Invoice | Expense, values: dict[str, Any]) -> None:
+    """The payment and void forms the page offers this person (``ledger:post``), as submitted
+    when ``values`` carries a refused one, else with their defaults: the payment is what is
+    still open, today, through the first bank account in the document's currency."""
+    if not ctx.can(Permission.LEDGER_POST):
+        return
+    if _payable(document):
+        banks = bank_choices(ctx.db, document.company_id, document.currency)
+        values["bank_accounts"] = banks
+        values.setdefault(
+            "payment_form",
+            ActionForm(
+                {
+                    "amount": format_minor(
+                        document.total - document.amount_paid, document.currency
+                    ),
+                    "date": dt.date.today().isoformat(),
+                    "bank_account_id": str(banks[0][0]) if banks else "",
+                    "reference": "",
+                }
+            ),
+        )
+    if _voidable(document):
+        values.setdefault("void_form", ActionForm({"reason": ""}))
+
+
 def _detail_page(
     request: Request,
     ctx: WebContext,
@@ -119,6 +171,7 @@ def _detail_page(
     assert ctx.company is not None
     company_id = ctx.company.id
     contact_id = document.contact_id
+    _action_forms(ctx, document, values)
     return render(
         request,
         template,
@@ -133,6 +186,9 @@ def _detail_page(
         attachment_max_bytes=get_settings().attachment_max_bytes,
         can_post=ctx.can(Permission.LEDGER_POST),
         can_edit=ctx.can(kind.draft),
+        # void_note is the same in both services: when and why the document was voided.
+        voided=invoice_service.void_note(ctx.db, document),
+        done=request.query_params.get("done"),
         **values,
     )
 

@@ -1,12 +1,18 @@
-"""The draft edit forms: plain HTML forms (no JavaScript) with numbered line rows.
+"""The draft forms (a new invoice, bill or expense, or an edit of a draft): plain HTML forms
+(no JavaScript) with numbered line rows.
 
 A line's fields are named ``lines-<n>-<field>``. Rows left entirely blank are dropped, so the
 form can offer spare rows for new lines; the remaining rows are renumbered in order, and the
 service's per-line errors (``lines[0].amount``) then point at the rows as re-displayed.
+
+Rows come and go without JavaScript: the form's "Add line" button (``add_line``) and each row's
+"Remove" button (``remove_line=<n>``) submit the form, which comes back with the rows changed
+and nothing saved (``line_action``).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -16,6 +22,7 @@ from starlette.datastructures import FormData
 
 from newledger.ledger.models import Expense, Invoice
 from newledger.money import format_minor
+from newledger.web.errors import MAX_DB_ID
 
 __all__ = [
     "EXPENSE_LINE_FIELDS",
@@ -25,13 +32,20 @@ __all__ = [
     "expense_changes",
     "expense_form",
     "field_label",
+    "form_version",
     "invoice_changes",
     "invoice_form",
+    "line_action",
+    "new_expense_form",
+    "new_invoice_form",
+    "select_id",
 ]
 
 INVOICE_LINE_FIELDS = ("description", "quantity", "unit_price", "account_id")
 EXPENSE_LINE_FIELDS = ("description", "amount", "account_id")
-SPARE_ROWS = 2
+SPARE_ROWS = 2  # empty rows after a draft's lines, for new ones
+NEW_FORM_ROWS = 3  # empty rows a new draft starts with
+MAX_SPARE_ROWS = 20
 _LINE_KEY = re.compile(r"^lines-(\d{1,3})-([a-z_]+)$")
 
 
@@ -43,14 +57,15 @@ class DraftForm:
     lines: list[dict[str, str]]
     errors: dict[str, str] = field(default_factory=dict)
     message: str | None = None
+    spare: int = SPARE_ROWS  # the empty rows shown after the lines, for new ones
 
     def error_list(self) -> list[tuple[str, str]]:
         """The errors as (label a person reads, message): ``lines[0].amount`` is "Line 1 amount"."""
         return [(field_label(key), message) for key, message in self.errors.items()]
 
     def with_spare_rows(self, fields: tuple[str, ...]) -> DraftForm:
-        blank = [dict.fromkeys(fields, "") for _ in range(SPARE_ROWS)]
-        return DraftForm(self.values, self.lines + blank, self.errors, self.message)
+        blank = [dict.fromkeys(fields, "") for _ in range(self.spare)]
+        return DraftForm(self.values, self.lines + blank, self.errors, self.message, self.spare)
 
 
 _LABELS = {
@@ -74,18 +89,48 @@ def _text(form: FormData, name: str) -> str:
     return value.strip() if isinstance(value, str) else ""
 
 
+def _indices(form: FormData) -> list[int]:
+    return sorted({int(m.group(1)) for key in form if (m := _LINE_KEY.match(key)) is not None})
+
+
 def _rows(form: FormData, fields: tuple[str, ...]) -> list[dict[str, str]]:
-    indices = sorted({int(m.group(1)) for key in form if (m := _LINE_KEY.match(key)) is not None})
-    rows = [{f: _text(form, f"lines-{i}-{f}") for f in fields} for i in indices]
+    removed = _removed_row(form)
+    rows = [
+        {f: _text(form, f"lines-{i}-{f}") for f in fields} for i in _indices(form) if i != removed
+    ]
     return [row for row in rows if any(row.values())]
 
 
-def _int_or_text(value: str) -> int | str | None:
-    """Ids from <select>s: an int when it is one; anything else goes to the service as is,
-    which reports it as invalid for that field."""
+def _removed_row(form: FormData) -> int | None:
+    value = _text(form, "remove_line")
+    return int(value) if value.isascii() and value.isdigit() and len(value) <= 3 else None
+
+
+def line_action(form: FormData) -> bool:
+    """Whether the form was submitted to add or remove a line row rather than to be saved.
+
+    Either way the submitted form is shown again (``_rows`` has dropped a removed row); for
+    "Add line" it comes back with one more empty row than it was sent with."""
+    return "add_line" in form or _removed_row(form) is not None
+
+
+def _spare(form: FormData, rows: list[dict[str, str]]) -> int:
+    """Empty rows to show again: after "Add line", one more than were sent empty (the form
+    grows by one row); else the usual few."""
+    if "add_line" not in form:
+        return SPARE_ROWS
+    sent_empty = len(_indices(form)) - len(rows)
+    return min(MAX_SPARE_ROWS, sent_empty + 1)
+
+
+def select_id(value: str) -> int | str | None:
+    """An id from a <select>: an int when it is one; anything else (also a number no row can have)
+    goes to the service as is, which reports it as invalid for that field."""
     if not value:
         return None
-    return int(value) if value.isdigit() else value
+    if value.isascii() and value.isdigit() and len(value) <= 10 and int(value) <= MAX_DB_ID:
+        return int(value)
+    return value
 
 
 def invoice_form(invoice: Invoice) -> DraftForm:
@@ -117,7 +162,7 @@ def invoice_changes(form: FormData) -> tuple[DraftForm, dict[str, Any]]:
     }
     rows = _rows(form, INVOICE_LINE_FIELDS)
     changes: dict[str, Any] = {
-        "contact_id": _int_or_text(values["contact_id"]),
+        "contact_id": select_id(values["contact_id"]),
         "issue_date": values["issue_date"],
         "due_date": values["due_date"],
         "memo": values["memo"],
@@ -126,12 +171,18 @@ def invoice_changes(form: FormData) -> tuple[DraftForm, dict[str, Any]]:
                 "description": row["description"],
                 "quantity": row["quantity"] or "1",
                 "unit_price": row["unit_price"],
-                "account_id": _int_or_text(row["account_id"]),
+                "account_id": select_id(row["account_id"]),
             }
             for row in rows
         ],
     }
-    return DraftForm(values, rows), changes
+    return DraftForm(values, rows, spare=_spare(form, rows)), changes
+
+
+def new_invoice_form(today: dt.date, contact_id: str = "") -> DraftForm:
+    """A blank invoice: issued today, due by the customer's terms unless a date is given."""
+    values = {"contact_id": contact_id, "issue_date": today.isoformat(), "due_date": ""}
+    return DraftForm({**values, "memo": "", "version": ""}, [], spare=NEW_FORM_ROWS)
 
 
 def expense_form(expense: Expense) -> DraftForm:
@@ -174,7 +225,7 @@ def expense_changes(form: FormData) -> tuple[DraftForm, dict[str, Any]]:
     kind = values["kind"] or "expense"
     changes: dict[str, Any] = {
         "kind": kind,
-        "contact_id": _int_or_text(values["contact_id"]),
+        "contact_id": select_id(values["contact_id"]),
         "date": values["date"],
         "description": values["description"],
         "reference": values["reference"],
@@ -182,7 +233,7 @@ def expense_changes(form: FormData) -> tuple[DraftForm, dict[str, Any]]:
             {
                 "description": row["description"],
                 "amount": row["amount"],
-                "account_id": _int_or_text(row["account_id"]),
+                "account_id": select_id(row["account_id"]),
             }
             for row in rows
         ],
@@ -191,8 +242,16 @@ def expense_changes(form: FormData) -> tuple[DraftForm, dict[str, Any]]:
     if kind == "bill":
         changes["due_date"] = values["due_date"] or None
     else:
-        changes["payment_account_id"] = _int_or_text(values["payment_account_id"])
-    return DraftForm(values, rows), changes
+        changes["payment_account_id"] = select_id(values["payment_account_id"])
+    return DraftForm(values, rows, spare=_spare(form, rows)), changes
+
+
+def new_expense_form(kind: str, today: dt.date, contact_id: str = "") -> DraftForm:
+    """A blank expense (paid from the default bank account) or bill (due by the vendor's terms),
+    dated today."""
+    keys = ("due_date", "payment_account_id", "description", "reference", "version")
+    values = {"kind": kind, "contact_id": contact_id, "date": today.isoformat()}
+    return DraftForm({**values, **dict.fromkeys(keys, "")}, [], spare=NEW_FORM_ROWS)
 
 
 def form_version(form: FormData) -> int | None:

@@ -9,41 +9,34 @@ buttons to those who may press them and translate the outcome into pages.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Callable
 from urllib.parse import urlencode
 
 from fastapi import Depends, Request, Response
 from fastapi.responses import RedirectResponse
-from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
-from newledger.actor import Actor
 from newledger.attachments.services import attachments_by_document
 from newledger.errors import Conflict, InvalidState, NotFound, ValidationFailed
 from newledger.identity.permissions import Permission
 from newledger.ledger import categorization_drafts, payment_drafts
 from newledger.ledger import expenses as expense_service
 from newledger.ledger import invoices as invoice_service
-from newledger.ledger.accounts import AccountFilters, list_accounts
-from newledger.ledger.contacts import ContactFilters, list_contacts
-from newledger.ledger.models import Account, CategorizationDraft, Expense, Invoice, PaymentDraft
+from newledger.ledger.models import CategorizationDraft, Expense, Invoice, PaymentDraft
 from newledger.ledger.review import list_drafts_awaiting_review
 from newledger.web.deps import WebContext, require_any, require_permission, web_router
-from newledger.web.pager import choices
 from newledger.web.templating import render
-from newledger.web.views.ledger._common import account_names
-from newledger.web.views.ledger.forms import (
-    EXPENSE_LINE_FIELDS,
-    INVOICE_LINE_FIELDS,
-    DraftForm,
-    expense_changes,
-    expense_form,
-    form_version,
-    invoice_changes,
-    invoice_form,
+from newledger.web.views.ledger._common import account_names, posted_form
+from newledger.web.views.ledger.draft_pages import (
+    EXPENSES,
+    INVOICES,
+    DraftKind,
+    Place,
+    document_label,
+    draft_page,
+    save_draft,
 )
+from newledger.web.views.ledger.forms import form_version
 from newledger.web.views.ledger.listing import draft_lines
 
 router = web_router()
@@ -54,25 +47,17 @@ _read = require_any(
     Permission.BANK_READ,
 )
 _post = require_permission(Permission.LEDGER_POST)
-_draft_invoices = require_permission(Permission.INVOICES_DRAFT, Permission.INVOICES_READ)
-_draft_expenses = require_permission(Permission.EXPENSES_DRAFT, Permission.EXPENSES_READ)
-
-
-async def _form(request: Request) -> FormData:
-    return await request.form()
 
 
 Decided = Invoice | Expense | PaymentDraft | CategorizationDraft
 
 
 def _label(document: Decided) -> str:
-    if isinstance(document, Invoice):
-        return f"Invoice {document.number}"
     if isinstance(document, PaymentDraft):
         return f"Proposed payment #{document.id}"
     if isinstance(document, CategorizationDraft):
         return f"Proposed categorization #{document.id}"
-    return f"{document.kind.capitalize()} #{document.id}"
+    return document_label(document)
 
 
 SOURCES = ("ui", "api", "mcp", "demo", "import")
@@ -161,90 +146,7 @@ def _reason(form: FormData) -> str:
     return value.strip() if isinstance(value, str) else ""
 
 
-# -- edit -----------------------------------------------------------------------------------
-
-
-def _edit_page(
-    request: Request,
-    ctx: WebContext,
-    document: Invoice | Expense,
-    form: DraftForm,
-    *,
-    status: int = 200,
-) -> Response:
-    is_invoice = isinstance(document, Invoice)
-    kind = "customer" if is_invoice else "vendor"
-    return render(
-        request,
-        "ledger/review_edit.html",
-        ctx,
-        status=status,
-        document=document,
-        is_invoice=is_invoice,
-        label=_label(document),
-        form=form.with_spare_rows(INVOICE_LINE_FIELDS if is_invoice else EXPENSE_LINE_FIELDS),
-        contacts=list_contacts(ctx.db, ctx.actor, ContactFilters(kind=kind), choices("name")).items,
-        line_accounts=_accounts(ctx, AccountFilters(type="income" if is_invoice else "expense")),
-        bank_accounts=_accounts(ctx, AccountFilters(type="asset", subtype="bank")),
-        action=f"/review/{'invoices' if is_invoice else 'expenses'}/{document.id}/edit",
-    )
-
-
-def _accounts(ctx: WebContext, filters: AccountFilters) -> Sequence[Account]:
-    return list_accounts(ctx.db, ctx.actor, filters, choices("code")).items
-
-
-def _save(
-    request: Request,
-    ctx: WebContext,
-    form: FormData,
-    document: Invoice | Expense,
-    parse: Callable[[FormData], tuple[DraftForm, dict[str, Any]]],
-    update: Callable[..., Any],
-) -> Response:
-    """Apply the edit form's changes to the draft (``update`` is the service's update_draft_*),
-    or show the form again with what was wrong."""
-    submitted, changes = parse(form)
-    try:
-        update(ctx.db, ctx.actor, document.id, changes, expected_version=form_version(form))
-    except ValidationFailed as exc:
-        ctx.db.rollback()
-        submitted.errors = exc.errors
-        # The service names fields by their data path (lines[0].amount); the page lists them
-        # by label and marks each field, so the summary only points there.
-        submitted.message = "Check the fields marked below." if exc.errors else exc.message
-        return _edit_page(request, ctx, document, submitted, status=422)
-    except (Conflict, InvalidState) as exc:
-        ctx.db.rollback()
-        if isinstance(exc, InvalidState):
-            return _queue(request, ctx, status=409, error=exc.message)
-        submitted.message = exc.message
-        return _edit_page(request, ctx, document, submitted, status=409)
-    ctx.db.commit()
-    return _done(f"{_label(document)} saved; it is still a draft awaiting review.")
-
-
-def _draft_or_404(document: Invoice | Expense) -> None:
-    if document.status != "draft":
-        raise NotFound(f"{_label(document)} is {document.status}, not a draft in review")
-
-
-# -- routes, once per kind of draft --------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class _Kind:
-    """What the review routes of one kind of draft call: its services and its edit form."""
-
-    path: str  # "invoices" | "expenses"
-    anchor: str  # the id prefix of its row in the queue
-    draft: Callable[..., WebContext]  # the dependency that may edit it
-    get: Callable[[Session, Actor, int], Invoice | Expense]
-    approve: Callable[..., Invoice | Expense]
-    reject: Callable[..., Invoice | Expense]
-    update: Callable[..., Any]
-    form: Callable[[Any], DraftForm]
-    changes: Callable[[FormData], tuple[DraftForm, dict[str, Any]]]
+# -- decisions ----------------------------------------------------------------------------
 
 
 def _add_decisions(
@@ -261,7 +163,7 @@ def _add_decisions(
     def approve(
         request: Request,
         document_id: int,
-        form: FormData = Depends(_form),
+        form: FormData = Depends(posted_form),
         ctx: WebContext = Depends(_post),
     ) -> Response:
         return _decide(
@@ -278,7 +180,7 @@ def _add_decisions(
     def reject(
         request: Request,
         document_id: int,
-        form: FormData = Depends(_form),
+        form: FormData = Depends(posted_form),
         ctx: WebContext = Depends(_post),
     ) -> Response:
         reason = _reason(form)
@@ -292,55 +194,52 @@ def _add_decisions(
         )
 
 
-def _add_routes(kind: _Kind) -> None:
-    _add_decisions(kind.path, kind.anchor, kind.approve, kind.reject)
+# -- edit (the draft form of ``draft_pages``, answered with the queue) ----------------------
+
+
+def _queue_place(kind: DraftKind, document_id: int) -> Place:
+    return Place(f"/review/{kind.path}/{document_id}/edit", "/review", "Review queue")
+
+
+def _add_routes(
+    kind: DraftKind, anchor: str, approve: Callable[..., Decided], reject: Callable[..., Decided]
+) -> None:
+    _add_decisions(kind.path, anchor, approve, reject)
     base = f"/review/{kind.path}/{{document_id}}"
 
-    @router.get(f"{base}/edit", name=f"edit_{kind.anchor}_page")
+    @router.get(f"{base}/edit", name=f"edit_{anchor}_page")
     def edit_page(
         request: Request, document_id: int, ctx: WebContext = Depends(kind.draft)
     ) -> Response:
         document = kind.get(ctx.db, ctx.actor, document_id)
-        _draft_or_404(document)
-        return _edit_page(request, ctx, document, kind.form(document))
+        if document.status != "draft":
+            raise NotFound(f"{_label(document)} is {document.status}, not a draft in review")
+        place = _queue_place(kind, document_id)
+        return draft_page(request, ctx, kind, kind.form(document), place, document=document)
 
-    @router.post(f"{base}/edit", name=f"edit_{kind.anchor}")
+    @router.post(f"{base}/edit", name=f"edit_{anchor}")
     def edit(
         request: Request,
         document_id: int,
-        form: FormData = Depends(_form),
+        form: FormData = Depends(posted_form),
         ctx: WebContext = Depends(kind.draft),
     ) -> Response:
         document = kind.get(ctx.db, ctx.actor, document_id)
-        return _save(request, ctx, form, document, kind.changes, kind.update)
+        return save_draft(
+            request,
+            ctx,
+            form,
+            kind,
+            _queue_place(kind, document_id),
+            lambda draft: _done(f"{_label(draft)} saved; it is still a draft awaiting review."),
+            document=document,
+            # Decided meanwhile: the queue shows what is still waiting, and why not this one.
+            not_a_draft=lambda message: _queue(request, ctx, status=409, error=message),
+        )
 
 
-_add_routes(
-    _Kind(
-        "invoices",
-        "invoice",
-        _draft_invoices,
-        invoice_service.get_invoice,
-        invoice_service.approve_invoice,
-        invoice_service.reject_invoice,
-        invoice_service.update_draft_invoice,
-        invoice_form,
-        invoice_changes,
-    )
-)
-_add_routes(
-    _Kind(
-        "expenses",
-        "expense",
-        _draft_expenses,
-        expense_service.get_expense,
-        expense_service.approve_expense,
-        expense_service.reject_expense,
-        expense_service.update_draft_expense,
-        expense_form,
-        expense_changes,
-    )
-)
+_add_routes(INVOICES, "invoice", invoice_service.approve_invoice, invoice_service.reject_invoice)
+_add_routes(EXPENSES, "expense", expense_service.approve_expense, expense_service.reject_expense)
 _add_decisions(
     "payment-drafts",
     "payment-draft",

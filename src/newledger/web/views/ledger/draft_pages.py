@@ -1,0 +1,338 @@
+"""The draft form, one for every way to reach it: a new invoice, bill or expense (from the
+Invoices and Expenses lists), and an edit of a draft (from its own page, or from the review
+queue, whose routes live in ``review.py``).
+
+Saving goes through the same services as the API (``create_draft_*`` / ``update_draft_*``), so a
+person's draft is a draft like an app's: it waits in the review queue until someone holding
+``ledger:post`` approves it. A refused form comes back with what was typed and each field's
+message; "Add line" and "Remove" come back with the rows changed and nothing saved.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import Depends, Request, Response
+from fastapi.responses import RedirectResponse
+from sqlalchemy.orm import Session
+from starlette.datastructures import FormData
+
+from newledger.actor import Actor
+from newledger.errors import Conflict, InvalidState, NotFound, ValidationFailed
+from newledger.identity.permissions import Permission
+from newledger.ledger import expenses as expense_service
+from newledger.ledger import invoices as invoice_service
+from newledger.ledger.accounts import AccountFilters, list_accounts
+from newledger.ledger.contacts import ContactFilters, list_contacts
+from newledger.ledger.expense_lines import EXPENSE_KINDS
+from newledger.ledger.models import Account, Expense, Invoice
+from newledger.web.deps import WebContext, require_permission, web_router
+from newledger.web.pager import choices
+from newledger.web.templating import render
+from newledger.web.views.ledger._common import posted_form
+from newledger.web.views.ledger.forms import (
+    EXPENSE_LINE_FIELDS,
+    INVOICE_LINE_FIELDS,
+    DraftForm,
+    expense_changes,
+    expense_form,
+    form_version,
+    invoice_changes,
+    invoice_form,
+    line_action,
+    new_expense_form,
+    new_invoice_form,
+)
+
+__all__ = [
+    "EXPENSES",
+    "INVOICES",
+    "DraftKind",
+    "Place",
+    "document_label",
+    "done_url",
+    "draft_page",
+    "router",
+    "save_draft",
+]
+
+router = web_router()
+Document = Invoice | Expense
+
+
+def document_label(document: Document) -> str:
+    """``Invoice INV-00001``, ``Bill #7``, ``Expense #8``."""
+    if isinstance(document, Invoice):
+        return f"Invoice {document.number}"
+    return f"{document.kind.capitalize()} #{document.id}"
+
+
+def _create_invoice(db: Session, actor: Actor, changes: dict[str, Any]) -> Invoice:
+    # An empty due date means "by the customer's payment terms" (the service's default).
+    return invoice_service.create_draft_invoice(
+        db, actor, **{**changes, "due_date": changes["due_date"] or None}
+    )
+
+
+def _create_expense(db: Session, actor: Actor, changes: dict[str, Any]) -> Expense:
+    return expense_service.create_draft_expense(db, actor, **changes)
+
+
+@dataclass(frozen=True)
+class DraftKind:
+    """One kind of draft document: its services, its form, and who may draft it."""
+
+    path: str  # "invoices" | "expenses": its list, its pages' URLs
+    is_invoice: bool
+    draft: Callable[..., WebContext]  # the dependency that may draft and edit it
+    get: Callable[[Session, Actor, int], Document]
+    create: Callable[[Session, Actor, dict[str, Any]], Document]
+    update: Callable[..., Document]
+    form: Callable[[Any], DraftForm]
+    changes: Callable[[FormData], tuple[DraftForm, dict[str, Any]]]
+
+    @property
+    def line_fields(self) -> tuple[str, ...]:
+        return INVOICE_LINE_FIELDS if self.is_invoice else EXPENSE_LINE_FIELDS
+
+    def page_url(self, document: Document) -> str:
+        return f"/{self.path}/{document.id}"
+
+
+INVOICES = DraftKind(
+    "invoices",
+    True,
+    require_permission(Permission.INVOICES_DRAFT, Permission.INVOICES_READ),
+    invoice_service.get_invoice,
+    _create_invoice,
+    invoice_service.update_draft_invoice,
+    invoice_form,
+    invoice_changes,
+)
+EXPENSES = DraftKind(
+    "expenses",
+    False,
+    require_permission(Permission.EXPENSES_DRAFT, Permission.EXPENSES_READ),
+    expense_service.get_expense,
+    _create_expense,
+    expense_service.update_draft_expense,
+    expense_form,
+    expense_changes,
+)
+
+
+@dataclass(frozen=True)
+class Place:
+    """Where the form posts, and where Cancel goes back to."""
+
+    action: str
+    back: str
+    back_label: str
+
+
+def _accounts(ctx: WebContext, filters: AccountFilters) -> Sequence[Account]:
+    return list_accounts(ctx.db, ctx.actor, filters, choices("code")).items
+
+
+def draft_page(
+    request: Request,
+    ctx: WebContext,
+    kind: DraftKind,
+    form: DraftForm,
+    place: Place,
+    *,
+    document: Document | None = None,
+    status: int = 200,
+) -> Response:
+    """The form for a new draft (``document`` None) or for editing ``document``."""
+    is_invoice = kind.is_invoice
+    if document is not None:
+        title = f"Edit {document_label(document)}"
+    elif is_invoice:
+        title = "New invoice"
+    else:
+        title = "New bill" if form.values.get("kind") == "bill" else "New expense"
+    return render(
+        request,
+        "ledger/draft_form.html",
+        ctx,
+        status=status,
+        document=document,
+        is_invoice=is_invoice,
+        title=title,
+        form=form.with_spare_rows(kind.line_fields),
+        contacts=list_contacts(
+            ctx.db,
+            ctx.actor,
+            ContactFilters(kind="customer" if is_invoice else "vendor"),
+            choices("name"),
+        ).items,
+        can_add_contacts=ctx.can(Permission.CONTACTS_WRITE),
+        line_accounts=_accounts(ctx, AccountFilters(type="income" if is_invoice else "expense")),
+        bank_accounts=_accounts(ctx, AccountFilters(type="asset", subtype="bank")),
+        place=place,
+    )
+
+
+def save_draft(
+    request: Request,
+    ctx: WebContext,
+    form: FormData,
+    kind: DraftKind,
+    place: Place,
+    saved: Callable[[Document], Response],
+    *,
+    document: Document | None = None,
+    not_a_draft: Callable[[str], Response] | None = None,
+) -> Response:
+    """Create a draft (``document`` None) or apply the form's changes to ``document``, then
+    answer ``saved(draft)``; or show the form again with what was wrong. ``not_a_draft``
+    answers an edit of a document decided meanwhile (default: the form with the message)."""
+    submitted, changes = kind.changes(form)
+
+    def again(status: int) -> Response:
+        return draft_page(request, ctx, kind, submitted, place, document=document, status=status)
+
+    if line_action(form):
+        return again(200)
+    try:
+        if document is None:
+            draft = kind.create(ctx.db, ctx.actor, changes)
+        else:
+            draft = kind.update(
+                ctx.db, ctx.actor, document.id, changes, expected_version=form_version(form)
+            )
+    except ValidationFailed as exc:
+        ctx.db.rollback()
+        submitted.errors = exc.errors
+        # The service names fields by their data path (lines[0].amount); the page lists them
+        # by label and marks each field, so the summary only points there.
+        submitted.message = "Check the fields marked below." if exc.errors else exc.message
+        return again(422)
+    except NotFound as exc:
+        # A customer, vendor or account chosen on the form is gone (or never was this
+        # company's): the form is still the place to choose another.
+        ctx.db.rollback()
+        submitted.message = f"{exc.message}. Choose another and save again."
+        return again(422)
+    except InvalidState as exc:
+        ctx.db.rollback()
+        if not_a_draft is not None:
+            return not_a_draft(exc.message)
+        submitted.message = exc.message
+        return again(409)
+    except Conflict as exc:
+        # Edited meanwhile: the message says to reload; what was typed stays on the form.
+        ctx.db.rollback()
+        submitted.message = exc.message
+        return again(409)
+    ctx.db.commit()
+    return saved(draft)
+
+
+def done_url(path: str, message: str) -> str:
+    return f"{path}?{urlencode({'done': message})}"
+
+
+def _saved_to_page(kind: DraftKind, verb: str) -> Callable[[Document], Response]:
+    def saved(document: Document) -> Response:
+        message = f"{document_label(document)} {verb}; it is a draft until someone approves it."
+        return RedirectResponse(done_url(kind.page_url(document), message), status_code=303)
+
+    return saved
+
+
+def _draft_or_404(document: Document) -> None:
+    if document.status != "draft":
+        raise NotFound(f"{document_label(document)} is {document.status}, not a draft")
+
+
+# -- routes: new drafts from the lists, edits from the document's page ------------------------
+
+
+def _contact_param(request: Request) -> str:
+    value = request.query_params.get("contact_id", "").strip()
+    return value if value.isascii() and value.isdigit() and len(value) <= 10 else ""
+
+
+def _new_place(kind: DraftKind, query: str = "") -> Place:
+    label = "Invoices" if kind.is_invoice else "Expenses"
+    return Place(f"/{kind.path}/new{query}", f"/{kind.path}", label)
+
+
+@router.get("/invoices/new")
+def new_invoice_page(request: Request, ctx: WebContext = Depends(INVOICES.draft)) -> Response:
+    form = new_invoice_form(dt.date.today(), _contact_param(request))
+    return draft_page(request, ctx, INVOICES, form, _new_place(INVOICES))
+
+
+@router.post("/invoices/new")
+def new_invoice(
+    request: Request,
+    form: FormData = Depends(posted_form),
+    ctx: WebContext = Depends(INVOICES.draft),
+) -> Response:
+    return save_draft(
+        request, ctx, form, INVOICES, _new_place(INVOICES), _saved_to_page(INVOICES, "saved")
+    )
+
+
+def _expense_kind(value: str) -> str:
+    return value if value in EXPENSE_KINDS else "expense"
+
+
+@router.get("/expenses/new")
+def new_expense_page(request: Request, ctx: WebContext = Depends(EXPENSES.draft)) -> Response:
+    kind = _expense_kind(request.query_params.get("kind", ""))
+    form = new_expense_form(kind, dt.date.today(), _contact_param(request))
+    return draft_page(request, ctx, EXPENSES, form, _new_place(EXPENSES))
+
+
+@router.post("/expenses/new")
+def new_expense(
+    request: Request,
+    form: FormData = Depends(posted_form),
+    ctx: WebContext = Depends(EXPENSES.draft),
+) -> Response:
+    return save_draft(
+        request, ctx, form, EXPENSES, _new_place(EXPENSES), _saved_to_page(EXPENSES, "saved")
+    )
+
+
+def _edit_place(kind: DraftKind, document: Document) -> Place:
+    page = kind.page_url(document)
+    return Place(f"{page}/edit", page, document_label(document))
+
+
+def _add_edit_routes(kind: DraftKind) -> None:
+    path = f"/{kind.path}/{{document_id}}/edit"
+
+    @router.get(path, name=f"edit_{kind.path}_draft_page")
+    def edit_page(
+        request: Request, document_id: int, ctx: WebContext = Depends(kind.draft)
+    ) -> Response:
+        document = kind.get(ctx.db, ctx.actor, document_id)
+        _draft_or_404(document)
+        place = _edit_place(kind, document)
+        return draft_page(request, ctx, kind, kind.form(document), place, document=document)
+
+    @router.post(path, name=f"edit_{kind.path}_draft")
+    def edit(
+        request: Request,
+        document_id: int,
+        form: FormData = Depends(posted_form),
+        ctx: WebContext = Depends(kind.draft),
+    ) -> Response:
+        document = kind.get(ctx.db, ctx.actor, document_id)
+        place = _edit_place(kind, document)
+        return save_draft(
+            request, ctx, form, kind, place, _saved_to_page(kind, "saved"), document=document
+        )
+
+
+_add_edit_routes(INVOICES)
+_add_edit_routes(EXPENSES)
