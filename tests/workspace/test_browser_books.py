@@ -25,29 +25,47 @@ from tests.support.browser import (  # noqa: F401  (pytest fixtures)
     sign_in,
     sign_out,
 )
+from tests.support.report_pages import plain
 from tests.support.workspace import PASSWORD
 
 pytestmark = pytest.mark.browser
 
 
 def figures(tab: Page, url: str) -> dict[str, str]:
-    """The balance sheet's totals and the P&L's net income on /reports, and AR on the dashboard."""
-    tab.goto(f"{url}/reports")
+    """The balance sheet's totals, the P&L's net income (this fiscal year) and AR on the
+    dashboard, as REST writes amounts (the pages show ``$1,200.00``)."""
+    tab.goto(f"{url}/reports/balance-sheet")
     out = {
-        name: tab.inner_text(f"#{name}").strip()
-        for name in ("bs-total-assets", "bs-total-liabilities", "pnl-net-income")
+        name: plain(tab.inner_text(f"#{name}"))
+        for name in ("bs-total-assets", "bs-total-liabilities")
     }
     expect(tab.locator("#balance-sheet")).to_contain_text("balanced")
+    tab.goto(f"{url}/reports/profit-and-loss")
+    out["pnl-net-income"] = plain(tab.inner_text("#pnl-net-income"))
     tab.goto(url)
-    out["ar-total"] = tab.inner_text("#ar-total").strip()
+    out["ar-total"] = plain(tab.inner_text("#ar-total"))
     return out
 
 
+def _note_overflow(tab: Page, found: list[str]) -> None:
+    """After each page load: note the page if it is wider than the window."""
+    wider = tab.evaluate(
+        "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+    )
+    if wider > 0:
+        found.append(f"{tab.url} by {wider} px")
+
+
+@pytest.mark.parametrize("width", [390, 1280])
 def test_an_owner_keeps_the_books_in_the_ui_and_sees_each_step_in_the_reports(
-    page: Page, live_server: LiveServer, sessions: sessionmaker[Session]
+    page: Page, live_server: LiveServer, sessions: sessionmaker[Session], width: int
 ) -> None:
+    """The whole flow on a phone and on a desktop: no page is wider than the window."""
     ui = make_ui_books(sessions)
     url = live_server.url
+    page.set_viewport_size({"width": width, "height": 844 if width < 500 else 900})
+    too_wide: list[str] = []
+    page.on("load", lambda tab: _note_overflow(tab, too_wide))
     sign_in(page, url, ui.owner.email, PASSWORD)
     assert figures(page, url) == {
         "bs-total-assets": "0.00",
@@ -82,10 +100,10 @@ def test_an_owner_keeps_the_books_in_the_ui_and_sees_each_step_in_the_reports(
     page.click("button[aria-label='Remove line 3']")
     expect(page.locator("[name=lines-2-description]")).to_have_value("")
     page.fill("[name=memo]", "Spring project")
-    save_screenshot(page, "books-new-invoice")
+    save_screenshot(page, f"books-new-invoice-{width}")
     page.click("#save-draft")
     expect(page.locator("#done")).to_contain_text("it is a draft until someone approves it")
-    expect(page.locator("#invoice-total")).to_contain_text("1200.00")
+    expect(page.locator("#invoice-total")).to_contain_text("$1,200.00")
     expect(page.locator("h1 .status").first).to_have_text("draft")
     invoice_url = page.url.split("?")[0]
     assert figures(page, url)["bs-total-assets"] == "0.00"  # a draft is not in the books
@@ -124,7 +142,7 @@ def test_an_owner_keeps_the_books_in_the_ui_and_sees_each_step_in_the_reports(
     expect(page.locator("#done")).to_contain_text("is partially paid")
     expect(page.locator("#amount-open")).to_have_text("$800.00")
     expect(page.locator("table.payments")).to_contain_text("Wire 1187")
-    save_screenshot(page, "books-invoice-part-paid")
+    save_screenshot(page, f"books-invoice-part-paid-{width}")
     assert figures(page, url) == {
         "bs-total-assets": "1200.00",  # 400.00 in the bank, 800.00 still receivable
         "bs-total-liabilities": "300.00",
@@ -147,7 +165,8 @@ def test_an_owner_keeps_the_books_in_the_ui_and_sees_each_step_in_the_reports(
         "pnl-net-income": "1200.00",
         "ar-total": "800.00",
     }
-    save_screenshot(page, "books-dashboard-after")
+    save_screenshot(page, f"books-dashboard-after-{width}")
+    assert too_wide == [], too_wide  # every page of the flow fits the window
 
 
 def part_paid_invoice_and_a_bank_line(sessions: sessionmaker[Session], ui: UiBooks) -> int:
