@@ -93,7 +93,7 @@ def compute_tax(lines: Sequence[TaxedAmount], mode: str, rounding: str) -> Docum
             if line.rate:
                 taxes[i] = _round(_exact(line.amount, line.rate, mode))
     else:
-        groups: dict[Hashable, list[int]] = defaultdict(list)
+        groups: dict[tuple[Hashable, Decimal], list[int]] = defaultdict(list)
         for i, line in enumerate(lines):
             if line.rate:
                 groups[(line.key, line.rate)].append(i)
