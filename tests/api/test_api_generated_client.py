@@ -17,6 +17,8 @@ import httpx
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
+from newledger.identity.permissions import Role
+from newledger.ledger.tax_rates import create_tax_rate
 from tests.conftest import LiveServer
 from tests.support.api import api_for
 from tests.support.appconnect import server_key
@@ -152,3 +154,47 @@ def _work(client: Any, books: Any) -> None:
         client=client, invoice_id=first.parsed.id, if_none_match=edited.headers["ETag"]
     )
     assert unchanged.status_code == 304
+
+
+def test_a_generated_client_drafts_an_invoice_with_tax_and_reads_the_tax_back(
+    live_server: LiveServer,
+    sessions: sessionmaker[Session],
+    server_key: None,
+    generated: ModuleType,
+) -> None:
+    books = make_books(sessions)
+    with sessions.begin() as session:
+        # Rates are a person's to make (ledger:post); the app only reads and uses them.
+        rate_id = create_tax_rate(session, books.role(Role.OWNER), name="State tax", rate="7.25").id
+    api, _ = api_for(
+        live_server.url,
+        sessions,
+        books,
+        "invoices:read",
+        "invoices:draft",
+        "accounts:read",
+        name="Generated",
+    )
+    token = str(api.headers["Authorization"]).removeprefix("Bearer ")
+    api.close()
+    models = _mod("models")
+    with generated.AuthenticatedClient(
+        base_url=f"{live_server.url}/api/v1", token=token, raise_on_unexpected_status=True
+    ) as client:
+        rates = _mod("api.tax_rates.list_tax_rates").sync(client=client)
+        assert [(r.id, r.rate, r.name) for r in rates.data] == [(rate_id, "7.25", "State tax")]
+        body = models.InvoiceCreate(
+            contact_id=books.customer.id,
+            issue_date=dt.date(2025, 3, 1),
+            lines=[
+                models.InvoiceLineIn(unit_price="10.10", tax_rate_id=rate_id),
+                models.InvoiceLineIn(unit_price="10.10", tax_rate_id=rate_id),
+            ],
+        )
+        made = _mod("api.invoices.create_invoice_draft").sync(
+            client=client, body=body, idempotency_key="taxed-1"
+        )
+        read = _mod("api.invoices.get_invoice").sync(client=client, invoice_id=made.id)
+    # 1010 x 7.25 % = 73.225 → 73 cents per line.
+    assert (read.subtotal, read.tax_total, read.total) == ("20.20", "1.46", "21.66")
+    assert [(line.tax_rate_id, line.tax_amount) for line in read.lines] == [(rate_id, "0.73")] * 2

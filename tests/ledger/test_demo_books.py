@@ -139,9 +139,11 @@ def test_the_demo_looks_like_a_real_small_company(session: Session) -> None:
             select(func.coalesce(func.sum(Payment.amount), 0)).where(Payment.invoice_id == inv.id)
         )
         lines = session.scalar(
-            select(func.sum(InvoiceLine.amount)).where(InvoiceLine.invoice_id == inv.id)
+            select(func.sum(InvoiceLine.amount + InvoiceLine.tax_amount)).where(
+                InvoiceLine.invoice_id == inv.id
+            )
         )
-        assert paid == inv.amount_paid and lines == inv.total
+        assert paid == inv.amount_paid and lines == inv.total  # tax-exclusive: lines + tax
         assert (inv.journal_entry_id is None) == (inv.status == "draft")
     drafts = session.scalars(
         select(Expense).where(Expense.company_id == cid, Expense.status == "draft")

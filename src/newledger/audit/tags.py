@@ -68,6 +68,12 @@ class Event(StrEnum):
     DEMO_LOADED = "ledger:demo:loaded"
     ACCOUNT_CREATED = "ledger:account:created"
     ACCOUNT_ARCHIVED = "ledger:account:archived"
+    TAX_RATE_CREATED = "ledger:tax_rate:created"
+    TAX_RATE_UPDATED = "ledger:tax_rate:updated"
+    TAX_RATE_ARCHIVED = "ledger:tax_rate:archived"
+    ITEM_CREATED = "ledger:item:created"
+    ITEM_UPDATED = "ledger:item:updated"
+    ITEM_ARCHIVED = "ledger:item:archived"
     # appconnect
     APP_CREATED = "appconnect:app:created"
     APP_ROTATED = "appconnect:app:rotated"

@@ -204,10 +204,16 @@ class Books:
         return {"source": source, "source_label": label, **_SOURCE_NONE}
 
     def invoice_lines(
-        self, invoice_id: int, lines: Sequence[tuple[str, Decimal, int, int, int]]
+        self,
+        invoice_id: int,
+        lines: Sequence[tuple[str, Decimal, int, int, int]],
+        taxes: Sequence[tuple[int | None, int]] = (),
     ) -> None:
-        """(description, quantity, unit price, amount, income account) per line."""
-        for position, (description, quantity, unit_price, amount, account_id) in enumerate(lines):
+        """(description, quantity, unit price, amount, income account) per line, and each
+        line's (tax rate, tax) if any."""
+        taxes = taxes or [(None, 0)] * len(lines)
+        for position, (line, (rate_id, tax)) in enumerate(zip(lines, taxes, strict=True)):
+            description, quantity, unit_price, amount, account_id = line
             self.add(
                 "invoice_lines",
                 {
@@ -220,12 +226,22 @@ class Books:
                     "unit_price": unit_price,
                     "amount": amount,
                     "account_id": account_id,
+                    "tax_rate_id": rate_id,
+                    "tax_amount": tax,
+                    "item_id": None,
                 },
             )
 
-    def expense_lines(self, expense_id: int, lines: Sequence[tuple[str, int, int]]) -> None:
-        """(description, amount, account) per line."""
-        for position, (description, amount, account_id) in enumerate(lines):
+    def expense_lines(
+        self,
+        expense_id: int,
+        lines: Sequence[tuple[str, int, int]],
+        taxes: Sequence[tuple[int | None, int]] = (),
+    ) -> None:
+        """(description, amount, account) per line, and each line's (tax rate, tax) if any."""
+        taxes = taxes or [(None, 0)] * len(lines)
+        for position, (line, (rate_id, tax)) in enumerate(zip(lines, taxes, strict=True)):
+            description, amount, account_id = line
             self.add(
                 "expense_lines",
                 {
@@ -236,6 +252,9 @@ class Books:
                     "description": description,
                     "amount": amount,
                     "account_id": account_id,
+                    "tax_rate_id": rate_id,
+                    "tax_amount": tax,
+                    "item_id": None,
                 },
             )
 

@@ -3,10 +3,13 @@
 Each method writes a document together with everything that happened to it up to the as-of
 date (approval entry, payments, the bank feed's lines), following the posting conventions:
 
-- invoice approved: Dr AR (contact) / Cr each line's income account;
+- invoice approved: Dr AR (contact) / Cr each line's income account (and, for the customers
+  charged sales tax, Cr Sales Tax Payable the tax);
 - payment received: Dr bank GL / Cr AR (contact); payment made: Dr AP (contact) / Cr bank GL;
 - expense: Dr each line's account / Cr the bank GL, status paid;
 - bill: Dr each line's account / Cr AP (contact), then payments;
+- the vendors who charge VAT-like input tax add Dr Input Tax Recoverable to their expenses and
+  bills (tax exclusive, rounded per line: ``newledger.ledger.tax``);
 - categorized bank line: bank GL against the category account.
 """
 
@@ -14,13 +17,15 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+import zlib
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 from newledger.demo.books import Books, Line
+from newledger.ledger.tax import TaxedAmount, compute_tax
 
-__all__ = ["Documents", "LedgerIds"]
+__all__ = ["DemoTax", "Documents", "LedgerIds"]
 
 DAY = dt.timedelta(days=1)
 
@@ -42,6 +47,25 @@ class LedgerIds:
         return self.accounts["2000"]
 
 
+@dataclass(frozen=True)
+class DemoTax:
+    """A demo tax rate, and the contacts it applies to (decided by name, so drawing no random
+    numbers: the rest of the history stays as it was, and a seed gives the same books)."""
+
+    rate_id: int
+    rate: Decimal
+    account_id: int
+    every: int  # one contact in this many is taxed
+
+    def taxes(self, contact: str, amounts: list[int]) -> list[tuple[int | None, int]]:
+        if zlib.crc32(contact.encode()) % self.every:
+            return [(None, 0)] * len(amounts)
+        figures = compute_tax(
+            [TaxedAmount(a, self.rate, self.rate_id) for a in amounts], "exclusive", "line"
+        )
+        return [(self.rate_id, line.tax) for line in figures.lines]
+
+
 def _status(total: int, paid: int) -> str:
     if paid <= 0:
         return "approved"
@@ -61,6 +85,18 @@ class Documents:
         self.user_id = user_id
         self.invoice_seq = 1000
         self.ref_seq = 40000
+        self.sales_tax: DemoTax | None = None
+        self.input_tax: DemoTax | None = None
+
+    def invoice_gross(self, contact: str, amounts: list[int]) -> int:
+        """What an invoice of these line amounts comes to, with any sales tax."""
+        taxes = self.sales_tax.taxes(contact, amounts) if self.sales_tax else []
+        return sum(amounts) + sum(t for _, t in taxes)
+
+    def bill_gross(self, contact: str, amounts: list[int]) -> int:
+        """What a bill or expense of these amounts comes to, with any input tax."""
+        taxes = self.input_tax.taxes(contact, amounts) if self.input_tax else []
+        return sum(amounts) + sum(t for _, t in taxes)
 
     def ref(self) -> str:
         self.ref_seq += self.rng.randint(1, 37)
@@ -191,14 +227,21 @@ class Documents:
         invoice_id = self.b.new_id("invoices")
         self.invoice_seq += 1
         number = f"INV-{self.invoice_seq:05d}"
-        total = sum(line[3] for line in lines)
+        amounts = [line[3] for line in lines]
+        taxes = self.sales_tax.taxes(name, amounts) if self.sales_tax else []
+        tax_total = sum(t for _, t in taxes)
+        total = sum(amounts) + tax_total
         entry_lines: list[Line] = [(self.ids.ar, total, contact_id, number)]
         entry_lines += [
             (self.ids.accounts[code], -amt, contact_id, d) for d, _, _, amt, code in lines
         ]
+        if tax_total and self.sales_tax:
+            entry_lines.append((self.sales_tax.account_id, -tax_total, contact_id, "Sales tax"))
         entry_id = self.b.entry(day, "invoice", invoice_id, entry_lines, f"Invoice {number} {name}")
         self.b.invoice_lines(
-            invoice_id, [(d, q, u, a, self.ids.accounts[code]) for d, q, u, a, code in lines]
+            invoice_id,
+            [(d, q, u, a, self.ids.accounts[code]) for d, q, u, a, code in lines],
+            taxes,
         )
         void_entry = None
         paid = 0
@@ -236,6 +279,9 @@ class Documents:
                 "status": status,
                 "total": total,
                 "amount_paid": paid,
+                "tax_mode": "exclusive",
+                "subtotal": total - tax_total,
+                "tax_total": tax_total,
                 "memo": "",
                 "journal_entry_id": entry_id,
                 "void_entry_id": void_entry,
@@ -315,14 +361,19 @@ class Documents:
         """An approved expense (paid at once from checking) or bill (owed, then paid)."""
         contact_id, name = vendor
         expense_id = self.b.new_id("expenses")
-        total = sum(line[1] for line in lines)
+        amounts = [line[1] for line in lines]
+        taxes = self.input_tax.taxes(name, amounts) if self.input_tax else []
+        tax_total = sum(t for _, t in taxes)
+        total = sum(amounts) + tax_total
         reference = self.ref()
         description = lines[0][0]
         credit = self.ids.checking[1] if kind == "expense" else self.ids.ap
         entry_lines: list[Line] = [(acc, amt, contact_id, d) for d, amt, acc in lines]
+        if tax_total and self.input_tax:
+            entry_lines.append((self.input_tax.account_id, tax_total, contact_id, "Input tax"))
         entry_lines.append((credit, -total, contact_id, f"{name} {reference}"))
         entry_id = self.b.entry(day, "expense", expense_id, entry_lines, f"{name}: {description}")
-        self.b.expense_lines(expense_id, lines)
+        self.b.expense_lines(expense_id, lines, taxes)
         paid = 0
         events = 1
         if kind == "expense":
@@ -356,6 +407,9 @@ class Documents:
                 "status": status,
                 "total": total,
                 "amount_paid": paid,
+                "tax_mode": "exclusive",
+                "subtotal": total - tax_total,
+                "tax_total": tax_total,
                 "description": description,
                 "reference": reference,
                 "journal_entry_id": entry_id,

@@ -77,6 +77,11 @@ DraftSummary = dict[str, list[tuple[str, int, str, str]]]
 Grants = dict[str, dict[str, Any]]
 
 
+def _untaxed(total: int) -> dict[str, Any]:
+    """A draft without tax: its total is its net."""
+    return {"tax_mode": "exclusive", "subtotal": total, "tax_total": 0}
+
+
 def _draft_fields(
     h: History, day: dt.date, source: str, label: str, grants: Grants
 ) -> dict[str, Any]:
@@ -122,6 +127,7 @@ def add_drafts(h: History, grants: Grants) -> DraftSummary:
                 "payment_account_id": h.ids.checking[1] if kind == "expense" else None,
                 "status": status,
                 "total": sum(r[1] for r in rows),
+                **_untaxed(sum(r[1] for r in rows)),
                 "description": rows[0][0],
                 "reference": h.docs.ref(),
                 "version": 2 if status == "rejected" else 1,
@@ -152,6 +158,7 @@ def add_drafts(h: History, grants: Grants) -> DraftSummary:
                 "due_date": day + DAY * terms,
                 "status": "draft",
                 "total": sum(amount for _, amount in items),
+                **_untaxed(sum(amount for _, amount in items)),
                 "memo": "Drafted from a won deal" if source == "api" else "",
             },
         )

@@ -210,7 +210,7 @@ class History:
             lines.append(
                 (text.replace("{n}", str(rng.randint(2, 6))), Decimal(1), amount, amount, code)
             )
-        total = sum(line[3] for line in lines)
+        total = self.docs.invoice_gross(name, [line[3] for line in lines])
         self.docs.invoice(
             day, (contact_id, name), terms, lines, self.payment_plan(day, total, behaviour),
             void=rng.random() < 0.015,
@@ -272,7 +272,7 @@ class History:
             if profile.via == "expense":
                 self.docs.expense(day, vendor, lines, kind="expense", source=source, label=label)
                 continue
-            total = sum(line[1] for line in lines)
+            total = self.docs.bill_gross(vendor[1], [line[1] for line in lines])
             due = day + DAY * profile.terms_days
             pay_day = due + DAY * (
                 rng.randint(10, 40) if rng.random() < 0.08 else rng.randint(-5, 2)

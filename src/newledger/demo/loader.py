@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -14,7 +15,7 @@ from newledger.audit.services import record
 from newledger.audit.tags import Event
 from newledger.demo import catalog
 from newledger.demo.books import Books
-from newledger.demo.documents import LedgerIds
+from newledger.demo.documents import DemoTax, LedgerIds
 from newledger.demo.drafts import add_drafts
 from newledger.demo.grants import add_demo_grants
 from newledger.demo.history import History
@@ -22,7 +23,7 @@ from newledger.identity.models import Company, User
 from newledger.identity.permissions import Role
 from newledger.identity.services import add_member, create_company, create_user, get_user_by_email
 from newledger.ledger.chart import create_standard_chart
-from newledger.ledger.models import BankAccount, Expense, Invoice
+from newledger.ledger.models import BankAccount, Expense, Invoice, TaxRate
 from newledger.ledger.posting import add_to_daily_balances
 
 __all__ = [
@@ -125,6 +126,7 @@ def load_demo(
         on_flush=on_progress,
     )
     history = History(books, ids, seed=seed, scale=scale_for(lines), as_of=as_of, user_id=owner.id)
+    history.docs.sales_tax, history.docs.input_tax = _demo_taxes(session, company.id, codes)
     history.run()
     drafts = add_drafts(history, add_demo_grants(session, company, owner))
     books.flush()
@@ -175,4 +177,25 @@ def _awaiting_review(session: Session, company_id: int) -> int:
         )
         or 0
         for model in (Invoice, Expense)
+    )
+
+
+def _demo_taxes(
+    session: Session, company_id: int, codes: dict[str, int]
+) -> tuple[DemoTax, DemoTax]:
+    """A 7.25 % sales tax charged to about one customer in three, and a 20 % VAT-like input tax
+    paid to about one vendor in four."""
+    sales = TaxRate(
+        company_id=company_id, name="State sales tax 7.25%", rate=Decimal("7.25"),
+        kind="sales", account_id=codes["2200"], is_active=True, version=1,
+    )  # fmt: skip
+    vat = TaxRate(
+        company_id=company_id, name="Input VAT 20%", rate=Decimal("20"),
+        kind="purchase", account_id=codes["1400"], is_active=True, version=1,
+    )  # fmt: skip
+    session.add_all([sales, vat])
+    session.flush()
+    return (
+        DemoTax(sales.id, sales.rate, sales.account_id, every=3),
+        DemoTax(vat.id, vat.rate, vat.account_id, every=4),
     )

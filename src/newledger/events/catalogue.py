@@ -47,6 +47,12 @@ class EventType(StrEnum):
     CATEGORIZATION_DRAFT_REJECTED = "categorization_draft.rejected"
     BANK_TRANSACTION_CATEGORIZED = "bank_transaction.categorized"
     BANK_TRANSACTION_MATCHED = "bank_transaction.matched"
+    TAX_RATE_CREATED = "tax_rate.created"
+    TAX_RATE_UPDATED = "tax_rate.updated"
+    TAX_RATE_ARCHIVED = "tax_rate.archived"
+    ITEM_CREATED = "item.created"
+    ITEM_UPDATED = "item.updated"
+    ITEM_ARCHIVED = "item.archived"
 
 
 DESCRIPTIONS: dict[EventType, str] = {
@@ -83,6 +89,12 @@ DESCRIPTIONS: dict[EventType, str] = {
     EventType.CATEGORIZATION_DRAFT_REJECTED: "A proposed categorization was rejected",
     EventType.BANK_TRANSACTION_CATEGORIZED: "A bank transaction was categorized and posted",
     EventType.BANK_TRANSACTION_MATCHED: "A bank transaction was matched to a payment",
+    EventType.TAX_RATE_CREATED: "A tax rate was created",
+    EventType.TAX_RATE_UPDATED: "A tax rate was changed",
+    EventType.TAX_RATE_ARCHIVED: "A tax rate was archived",
+    EventType.ITEM_CREATED: "An item (product or service) was created",
+    EventType.ITEM_UPDATED: "An item was changed",
+    EventType.ITEM_ARCHIVED: "An item was archived",
 }
 
 # The permission that reads a resource: the feed shows, and webhooks send, only those types.
@@ -94,6 +106,8 @@ READ_PERMISSION: dict[str, Permission] = {
     "payment_draft": Permission.PAYMENTS_READ,
     "bank_transaction": Permission.BANK_READ,
     "categorization_draft": Permission.BANK_READ,
+    "tax_rate": Permission.ACCOUNTS_READ,
+    "item": Permission.ACCOUNTS_READ,
 }
 
 # After these the record is gone: the feed marks them ``deleted`` so a sync client drops it.

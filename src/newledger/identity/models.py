@@ -58,6 +58,9 @@ class Company(Base):
     # How amounts and dates read on its pages (a Babel locale, e.g. en_US, de_DE).
     locale: Mapped[str] = mapped_column(String(16), default="en_US", server_default="en_US")
     fiscal_year_start_month: Mapped[int] = mapped_column(Integer, default=1)
+    # Sales tax rounding: "line" (each line's tax rounded, Xero's default) or "document" (each
+    # rate's tax rounded once on the document); see newledger.ledger.tax.
+    tax_rounding: Mapped[str] = mapped_column(String(16), default="line", server_default="line")
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 

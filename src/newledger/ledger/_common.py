@@ -29,9 +29,11 @@ from newledger.ledger.models import (
     Contact,
     Expense,
     Invoice,
+    Item,
     JournalEntry,
     Payment,
     PaymentDraft,
+    TaxRate,
 )
 from newledger.money import format_minor, parse_amount, parse_decimal
 
@@ -203,6 +205,8 @@ _UNKNOWN: dict[type[Any], tuple[str, str]] = {
     JournalEntry: ("journal entry", "unknown_entry"),
     Payment: ("payment", "unknown_payment"),
     PaymentDraft: ("payment draft", "unknown_payment_draft"),
+    TaxRate: ("tax rate", "unknown_tax_rate"),
+    Item: ("item", "unknown_item"),
 }
 
 
@@ -284,6 +288,9 @@ def document_amounts(document: Invoice | Expense) -> dict[str, Any]:
         "total": format_minor(document.total, cur),
         "amount_paid": format_minor(document.amount_paid, cur),
         "amount_due": format_minor(document.total - document.amount_paid, cur),
+        "tax_mode": document.tax_mode,
+        "subtotal": format_minor(document.subtotal, cur),
+        "tax_total": format_minor(document.tax_total, cur),
     }
 
 

@@ -11,6 +11,7 @@ from newledger.ledger.models import Account, BankAccount
 
 __all__ = [
     "ACCOUNT_TYPES",
+    "INPUT_TAX_NAME",
     "STANDARD_CHART",
     "account_by_code",
     "account_by_subtype",
@@ -26,6 +27,8 @@ ACCOUNT_TYPES: dict[str, int] = {
     "income": -1,
 }
 
+INPUT_TAX_NAME = "Input Tax Recoverable"
+
 # (code, name, type, subtype)
 STANDARD_CHART: list[tuple[str, str, str, str]] = [
     ("1000", "Business Checking", "asset", "bank"),
@@ -33,6 +36,7 @@ STANDARD_CHART: list[tuple[str, str, str, str]] = [
     ("1100", "Accounts Receivable", "asset", "accounts_receivable"),
     ("1200", "Inventory", "asset", "current_asset"),
     ("1300", "Prepaid Expenses", "asset", "current_asset"),
+    ("1400", INPUT_TAX_NAME, "asset", "current_asset"),
     ("1500", "Equipment", "asset", "fixed_asset"),
     ("1510", "Accumulated Depreciation", "asset", "fixed_asset"),
     ("2000", "Accounts Payable", "liability", "accounts_payable"),

@@ -20,6 +20,7 @@ from newledger.ledger._common import (
 )
 from newledger.ledger.chart import account_by_subtype
 from newledger.ledger.models import BankAccount, Expense
+from newledger.ledger.tax_rates import apply_tax, parse_tax_mode
 from newledger.money import check_bounded, format_minor, validate_currency
 
 __all__ = ["EXPENSE_FIELDS", "EXPENSE_KINDS", "VENDOR_KINDS", "expense_dict", "validate_expense"]
@@ -36,12 +37,14 @@ EXPENSE_FIELDS = (
     "description",
     "reference",
     "lines",
+    "tax_mode",
 )
 
 
 def validate_expense(session: Session, company: Company, v: dict[str, Any]) -> dict[str, Any]:
     """Check a whole expense (new, or current values merged with changes); returns column
-    values plus ``lines`` as a list of ``ExpenseLine`` keyword dicts."""
+    values (with the tax figures: ``newledger.ledger.tax``) plus ``lines`` as a list of
+    ``ExpenseLine`` keyword dicts."""
     kind = v.get("kind") or "expense"
     if kind not in EXPENSE_KINDS:
         raise ValidationFailed("kind must be expense or bill", errors={"kind": "unknown"})
@@ -110,10 +113,12 @@ def validate_expense(session: Session, company: Company, v: dict[str, Any]) -> d
                 "description": description,
                 "amount": amount,
                 "account_id": account.id,
+                "tax_rate_id": raw.get("tax_rate_id"),
             }
         )
-    total = sum(line["amount"] for line in lines)
-    check_bounded(total, "lines", "The total")
+    mode = parse_tax_mode(v.get("tax_mode"))
+    figures = apply_tax(session, company, lines, mode, "purchase")
+    check_bounded(figures.total, "lines", "The total")
     return {
         "kind": kind,
         "contact_id": contact_id,
@@ -124,7 +129,10 @@ def validate_expense(session: Session, company: Company, v: dict[str, Any]) -> d
         "description": str(v.get("description") or "")[:500],
         "reference": str(v.get("reference") or "")[:100],
         "lines": lines,
-        "total": total,
+        "tax_mode": mode,
+        "subtotal": figures.subtotal,
+        "tax_total": figures.tax_total,
+        "total": figures.total,
     }
 
 
@@ -148,6 +156,9 @@ def expense_dict(expense: Expense) -> dict[str, Any]:
                 "description": line.description,
                 "amount": format_minor(line.amount, cur),
                 "account_id": line.account_id,
+                "tax_rate_id": line.tax_rate_id,
+                "tax_amount": format_minor(line.tax_amount, cur),
+                "item_id": line.item_id,
             }
             for line in expense.lines
         ],

@@ -47,6 +47,7 @@ from newledger.ledger.expense_lines import (
 )
 from newledger.ledger.models import Expense, ExpenseLine
 from newledger.ledger.posting import LineSpec, post_entry
+from newledger.ledger.tax_rates import tax_postings
 from newledger.money import format_minor
 
 __all__ = [
@@ -77,13 +78,16 @@ def create_draft_expense(
     currency: str | None = None,
     description: str = "",
     reference: str = "",
+    tax_mode: str | None = None,
     company_id: int | None = None,
 ) -> Expense:
     """Create a draft expense or bill.
 
-    ``lines``: ``[{"description": str, "amount": "42.50", "account_id": int}]`` (expense
-    accounts, positive decimal strings). A bill needs ``contact_id`` (a vendor); its
-    ``due_date`` defaults to ``date`` plus the vendor's terms. An expense is paid from
+    ``lines``: ``[{"description": str, "amount": "42.50", "account_id": int,
+    "tax_rate_id": int}]`` (expense accounts, positive decimal strings; a purchase tax rate,
+    or none). ``tax_mode``: ``exclusive`` (default: amounts are net, tax comes on top) or
+    ``inclusive`` (amounts as on a receipt, tax included). A bill needs ``contact_id`` (a
+    vendor); its ``due_date`` defaults to ``date`` plus the vendor's terms. An expense is paid from
     ``payment_account_id`` (a bank account's GL account id; default the first bank account).
     ``currency`` defaults to the home currency. Needs ``expenses:draft``.
     """
@@ -102,6 +106,7 @@ def create_draft_expense(
             "description": description,
             "reference": reference,
             "lines": lines,
+            "tax_mode": tax_mode,
         },
     )
     line_values = values.pop("lines")
@@ -168,6 +173,7 @@ def update_draft_expense(
             "description": line.description,
             "amount": format_minor(line.amount, expense.currency),
             "account_id": line.account_id,
+            "tax_rate_id": line.tax_rate_id,
         }
         for line in expense.lines
     ]
@@ -235,7 +241,8 @@ def approve_expense(
     expected_version: int | None = None,
     company_id: int | None = None,
 ) -> Expense:
-    """Approve a draft and post it on its date: Dr each line's expense account / Cr the payment
+    """Approve a draft and post it on its date: Dr each line's expense account its net and each
+    tax rate's account its tax / Cr the payment
     account (kind expense → status paid) or Cr AP for the vendor (kind bill → approved).
     Needs ``ledger:post``; apps and connections can never approve."""
     require_poster(actor)
@@ -260,9 +267,21 @@ def approve_expense(
         credit_account = expense.payment_account_id
     label = expense.description or expense.reference or f"{expense.kind} #{expense.id}"
     cur, contact_id = expense.currency, expense.contact_id
+    net = expense.tax_mode == "inclusive"
     specs = [
-        LineSpec(line.account_id, line.amount, cur, contact_id, line.description)
+        LineSpec(
+            line.account_id,
+            line.amount - line.tax_amount if net else line.amount,
+            cur,
+            contact_id,
+            line.description,
+        )
         for line in expense.lines
+        if (line.amount - line.tax_amount if net else line.amount) != 0
+    ]
+    specs += [
+        LineSpec(account_id, tax, cur, contact_id, tax_label)
+        for account_id, tax, tax_label in tax_postings(session, company.id, expense.lines)
     ]
     specs.append(LineSpec(credit_account, -expense.total, cur, contact_id, label))
     entry = post_entry(

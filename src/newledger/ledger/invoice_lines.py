@@ -12,9 +12,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from newledger.errors import Conflict, NotFound, ValidationFailed
+from newledger.identity.models import Company
 from newledger.ledger._common import document_amounts, document_state, load_account, parse_quantity
 from newledger.ledger.chart import account_by_code
 from newledger.ledger.models import Contact, Invoice, InvoiceLine
+from newledger.ledger.tax import DocumentTax
+from newledger.ledger.tax_rates import apply_tax
 from newledger.money import check_bounded, format_minor, parse_amount
 
 __all__ = [
@@ -34,12 +37,20 @@ _NUMBERING_LOCK = 0x4E4C_494E  # "NLIN": the advisory-lock namespace for invoice
 
 
 def build_invoice_lines(
-    session: Session, company_id: int, contact: Contact, currency: str, raw_lines: Any
-) -> list[dict[str, Any]]:
-    """Validate ``[{description, quantity, unit_price, account_id?}]`` into invoice line values.
+    session: Session,
+    company: Company,
+    contact: Contact,
+    currency: str,
+    raw_lines: Any,
+    tax_mode: str = "exclusive",
+) -> tuple[list[dict[str, Any]], DocumentTax]:
+    """Validate ``[{description, quantity, unit_price, account_id?, tax_rate_id?}]`` into
+    invoice line values, with each line's tax, and the invoice's figures.
 
-    A line's amount is quantity x unit price, rounded half-even to the currency's minor unit.
+    A line's amount is quantity x unit price, rounded half-even to the currency's minor unit;
+    its tax follows ``tax_mode`` and the company's rounding rule (``newledger.ledger.tax``).
     """
+    company_id = company.id
     if not isinstance(raw_lines, list) or not raw_lines:
         raise ValidationFailed("An invoice needs at least one line", errors={"lines": "required"})
     default_account_id: int | None = None
@@ -81,13 +92,14 @@ def build_invoice_lines(
                 "unit_price": unit_price,
                 "amount": amount,
                 "account_id": account_id,
+                "tax_rate_id": raw.get("tax_rate_id"),
             }
         )
-    total = sum(line["amount"] for line in lines)
-    if total <= 0:
+    figures = apply_tax(session, company, lines, tax_mode, "sales")
+    if figures.total <= 0:
         raise ValidationFailed("The invoice total must be more than zero", errors={"lines": "<= 0"})
-    check_bounded(total, "lines", "The invoice total")
-    return lines
+    check_bounded(figures.total, "lines", "The invoice total")
+    return lines, figures
 
 
 def default_income_account(session: Session, company_id: int, contact: Contact) -> int:
@@ -143,6 +155,7 @@ def invoice_line_input(line: InvoiceLine, currency: str) -> dict[str, Any]:
         "quantity": str(line.quantity),
         "unit_price": format_minor(line.unit_price, currency),
         "account_id": line.account_id,
+        "tax_rate_id": line.tax_rate_id,
     }
 
 
@@ -166,6 +179,9 @@ def invoice_dict(invoice: Invoice) -> dict[str, Any]:
                 "unit_price": format_minor(line.unit_price, cur),
                 "amount": format_minor(line.amount, cur),
                 "account_id": line.account_id,
+                "tax_rate_id": line.tax_rate_id,
+                "tax_amount": format_minor(line.tax_amount, cur),
+                "item_id": line.item_id,
             }
             for line in invoice.lines
         ],

@@ -43,6 +43,8 @@ from newledger.ledger.invoice_lines import (
 )
 from newledger.ledger.models import Invoice, InvoiceLine
 from newledger.ledger.posting import LineSpec, post_entry
+from newledger.ledger.tax import DocumentTax
+from newledger.ledger.tax_rates import parse_tax_mode, tax_postings
 from newledger.money import format_minor, validate_currency
 
 __all__ = [
@@ -59,7 +61,9 @@ __all__ = [
 ]
 
 CUSTOMER_KINDS = ("customer", "both")
-_EDITABLE = frozenset({"contact_id", "issue_date", "due_date", "currency", "memo", "lines"})
+_EDITABLE = frozenset(
+    {"contact_id", "issue_date", "due_date", "currency", "memo", "lines", "tax_mode"}
+)
 
 
 def create_draft_invoice(
@@ -72,13 +76,16 @@ def create_draft_invoice(
     due_date: dt.date | str | None = None,
     currency: str | None = None,
     memo: str = "",
+    tax_mode: str | None = None,
     company_id: int | None = None,
 ) -> Invoice:
     """Create a draft invoice numbered ``INV-00001``, ``INV-00002``… per company.
 
     ``lines``: ``[{"description": str, "quantity": "2", "unit_price": "49.50",
-    "account_id": int}]`` (decimal strings; ``quantity`` defaults to 1; ``account_id`` defaults
-    to the contact's income account, else 4000 Sales). ``due_date`` defaults to the issue date
+    "account_id": int, "tax_rate_id": int}]`` (decimal strings; ``quantity`` defaults to 1;
+    ``account_id`` defaults to the contact's income account, else 4000 Sales; no
+    ``tax_rate_id``, no tax). ``tax_mode``: ``exclusive`` (default: prices are net) or
+    ``inclusive`` (prices include the tax). ``due_date`` defaults to the issue date
     plus the contact's payment terms; ``currency`` to the company's home currency. The source
     (ui / api / mcp) comes from the actor. Needs ``invoices:draft``.
     """
@@ -94,7 +101,8 @@ def create_draft_invoice(
     if due < issue:
         raise ValidationFailed("Due date is before the issue date", errors={"due_date": "early"})
     cur = validate_currency(currency or company.home_currency)
-    built = build_invoice_lines(session, company.id, contact, cur, lines)
+    mode = parse_tax_mode(tax_mode)
+    built, figures = build_invoice_lines(session, company, contact, cur, lines, mode)
 
     def build(number: str) -> Invoice:
         return Invoice(
@@ -105,7 +113,10 @@ def create_draft_invoice(
             due_date=due,
             currency=cur,
             status="draft",
-            total=sum(line["amount"] for line in built),
+            tax_mode=mode,
+            subtotal=figures.subtotal,
+            tax_total=figures.tax_total,
+            total=figures.total,
             amount_paid=0,
             memo=(memo or "")[:5000],
             version=1,
@@ -167,25 +178,31 @@ def update_draft_invoice(
     if due < issue:
         raise ValidationFailed("Due date is before the issue date", errors={"due_date": "early"})
     cur = validate_currency(changes.get("currency") or invoice.currency)
-    new_lines: list[dict[str, Any]] | None = None
+    mode = parse_tax_mode(changes.get("tax_mode") or invoice.tax_mode)
+    built: tuple[list[dict[str, Any]], DocumentTax] | None = None
     if "lines" in changes:
-        new_lines = build_invoice_lines(session, company.id, contact, cur, changes["lines"])
-    elif cur != invoice.currency:
-        # Unit prices are minor units of the old currency; re-validate them in the new one.
-        new_lines = build_invoice_lines(
+        built = build_invoice_lines(session, company, contact, cur, changes["lines"], mode)
+    elif cur != invoice.currency or mode != invoice.tax_mode:
+        # Unit prices are minor units of the old currency, and tax follows the mode:
+        # re-validate the lines as they stand.
+        built = build_invoice_lines(
             session,
-            company.id,
+            company,
             contact,
             cur,
             [invoice_line_input(line, invoice.currency) for line in invoice.lines],
+            mode,
         )
     invoice.contact_id, invoice.issue_date, invoice.due_date = contact.id, issue, due
     invoice.currency = cur
     if "memo" in changes:
         invoice.memo = str(changes["memo"] or "")[:5000]
-    if new_lines is not None:
+    if built is not None:
+        new_lines, figures = built
         invoice.lines = [InvoiceLine(**values) for values in new_lines]
-        invoice.total = sum(line["amount"] for line in new_lines)
+        invoice.subtotal, invoice.tax_total = figures.subtotal, figures.tax_total
+        invoice.total = figures.total
+    invoice.tax_mode = mode
     invoice.version += 1
     flush_versioned(session, "invoice")
     record(
@@ -241,8 +258,9 @@ def approve_invoice(
     expected_version: int | None = None,
     company_id: int | None = None,
 ) -> Invoice:
-    """Approve a draft and post it: Dr AR (contact) total / Cr each line's income account, on
-    the issue date. Needs ``ledger:post``; apps and connections can never approve."""
+    """Approve a draft and post it: Dr AR (contact) total / Cr each line's income account its
+    net / Cr each tax rate's account its tax, on the issue date. Needs ``ledger:post``; apps
+    and connections can never approve."""
     require_poster(actor)
     company = company_for(session, actor, company_id)
     invoice = _load(session, company.id, invoice_id, lock=True)
@@ -255,10 +273,21 @@ def approve_invoice(
     contact = load_contact(session, company.id, invoice.contact_id, kinds=CUSTOMER_KINDS)
     ar = account_by_subtype(session, company.id, "accounts_receivable")
     specs = [LineSpec(ar.id, invoice.total, invoice.currency, contact.id, invoice.number)]
+    net = invoice.tax_mode == "inclusive"
     specs += [
-        LineSpec(line.account_id, -line.amount, invoice.currency, contact.id, line.description)
+        LineSpec(
+            line.account_id,
+            -(line.amount - line.tax_amount if net else line.amount),
+            invoice.currency,
+            contact.id,
+            line.description,
+        )
         for line in invoice.lines
-        if line.amount != 0
+        if (line.amount - line.tax_amount if net else line.amount) != 0
+    ]
+    specs += [
+        LineSpec(account_id, -tax, invoice.currency, contact.id, label)
+        for account_id, tax, label in tax_postings(session, company.id, invoice.lines)
     ]
     entry = post_entry(
         session,

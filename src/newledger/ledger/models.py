@@ -43,10 +43,12 @@ __all__ = [
     "ExpenseLine",
     "Invoice",
     "InvoiceLine",
+    "Item",
     "JournalEntry",
     "JournalLine",
     "Payment",
     "PaymentDraft",
+    "TaxRate",
 ]
 
 # A daily total is the sum of one account's bounded lines on one day; this cap (below 2**63)
@@ -160,6 +162,8 @@ class Invoice(_DocumentSource, Base):
         Index("ix_invoices_company_updated", "company_id", "updated_at"),
         bounded("total"),
         bounded("amount_paid"),
+        bounded("subtotal"),
+        bounded("tax_total"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -173,6 +177,11 @@ class Invoice(_DocumentSource, Base):
     status: Mapped[str] = mapped_column(String(16), default="draft")
     total: Mapped[int] = mapped_column(BigInteger, default=0)
     amount_paid: Mapped[int] = mapped_column(BigInteger, default=0)
+    # exclusive: line amounts are net and tax comes on top | inclusive: amounts include tax.
+    tax_mode: Mapped[str] = mapped_column(String(16), default="exclusive")
+    # subtotal (net) + tax_total = total, which stays what is owed.
+    subtotal: Mapped[int] = mapped_column(BigInteger, default=0)
+    tax_total: Mapped[int] = mapped_column(BigInteger, default=0)
     memo: Mapped[str] = mapped_column(Text, default="")
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
@@ -196,7 +205,7 @@ class Invoice(_DocumentSource, Base):
 
 class InvoiceLine(Base):
     __tablename__ = "invoice_lines"
-    __table_args__ = (bounded("unit_price"), bounded("amount"))
+    __table_args__ = (bounded("unit_price"), bounded("amount"), bounded("tax_amount"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     company_id: Mapped[int] = mapped_column(ForeignKey("companies.id", ondelete="CASCADE"))
@@ -209,6 +218,10 @@ class InvoiceLine(Base):
     unit_price: Mapped[int] = mapped_column(BigInteger)
     amount: Mapped[int] = mapped_column(BigInteger)
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
+    # The line's tax (minor units, within ``amount`` when the document is tax-inclusive).
+    tax_rate_id: Mapped[int | None] = mapped_column(ForeignKey("tax_rates.id"))
+    tax_amount: Mapped[int] = mapped_column(BigInteger, default=0)
+    item_id: Mapped[int | None] = mapped_column(ForeignKey("items.id"))
 
     invoice: Mapped[Invoice] = relationship(back_populates="lines")
 
@@ -222,6 +235,8 @@ class Expense(_DocumentSource, Base):
         Index("ix_expenses_company_updated", "company_id", "updated_at"),
         bounded("total"),
         bounded("amount_paid"),
+        bounded("subtotal"),
+        bounded("tax_total"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -237,6 +252,11 @@ class Expense(_DocumentSource, Base):
     status: Mapped[str] = mapped_column(String(16), default="draft")
     total: Mapped[int] = mapped_column(BigInteger, default=0)
     amount_paid: Mapped[int] = mapped_column(BigInteger, default=0)
+    # exclusive: line amounts are net and tax comes on top | inclusive: amounts include tax.
+    tax_mode: Mapped[str] = mapped_column(String(16), default="exclusive")
+    # subtotal (net) + tax_total = total, which stays what is owed.
+    subtotal: Mapped[int] = mapped_column(BigInteger, default=0)
+    tax_total: Mapped[int] = mapped_column(BigInteger, default=0)
     description: Mapped[str] = mapped_column(String(500), default="")
     reference: Mapped[str] = mapped_column(String(100), default="")
     version: Mapped[int] = mapped_column(Integer, default=1)
@@ -261,7 +281,7 @@ class Expense(_DocumentSource, Base):
 
 class ExpenseLine(Base):
     __tablename__ = "expense_lines"
-    __table_args__ = (bounded("amount"),)
+    __table_args__ = (bounded("amount"), bounded("tax_amount"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     company_id: Mapped[int] = mapped_column(ForeignKey("companies.id", ondelete="CASCADE"))
@@ -272,8 +292,64 @@ class ExpenseLine(Base):
     description: Mapped[str] = mapped_column(String(500), default="")
     amount: Mapped[int] = mapped_column(BigInteger)
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
+    # The line's tax (minor units, within ``amount`` when the document is tax-inclusive).
+    tax_rate_id: Mapped[int | None] = mapped_column(ForeignKey("tax_rates.id"))
+    tax_amount: Mapped[int] = mapped_column(BigInteger, default=0)
+    item_id: Mapped[int | None] = mapped_column(ForeignKey("items.id"))
 
     expense: Mapped[Expense] = relationship(back_populates="lines")
+
+
+class TaxRate(Base):
+    """A sales tax or VAT rate: ``rate`` percent, charged on sales, paid on purchases or both,
+    posted to ``account_id`` (a liability for tax collected, an asset for input tax)."""
+
+    __tablename__ = "tax_rates"
+    __table_args__ = (
+        UniqueConstraint("company_id", "name"),
+        Index("ix_tax_rates_company_updated", "company_id", "updated_at"),
+        CheckConstraint("rate >= 0 AND rate < 100", name="rate_range"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    company_id: Mapped[int] = mapped_column(ForeignKey("companies.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(100))
+    rate: Mapped[Decimal] = mapped_column(Numeric(7, 4))
+    kind: Mapped[str] = mapped_column(String(16), default="sales")  # sales | purchase | both
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+    __mapper_args__ = {"version_id_col": version, "version_id_generator": False}
+
+
+class Item(Base):
+    """A product or service whose defaults fill an invoice or bill line that names it."""
+
+    __tablename__ = "items"
+    __table_args__ = (
+        UniqueConstraint("company_id", "code"),
+        Index("ix_items_company_updated", "company_id", "updated_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    company_id: Mapped[int] = mapped_column(ForeignKey("companies.id", ondelete="CASCADE"))
+    code: Mapped[str] = mapped_column(String(30))
+    name: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(String(500), default="")
+    # A decimal price, applied in the document's currency (so no currency of its own).
+    unit_price: Mapped[Decimal | None] = mapped_column(Numeric(18, 4))
+    income_account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
+    expense_account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
+    tax_rate_id: Mapped[int | None] = mapped_column(ForeignKey("tax_rates.id"))
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+    __mapper_args__ = {"version_id_col": version, "version_id_generator": False}
 
 
 class Payment(Base):

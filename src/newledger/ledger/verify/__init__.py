@@ -2,7 +2,8 @@
 
 Journal lines are the truth. From them follow the daily balances (``account_daily_balances``),
 the account totals (``account_balances``) and the rule that every entry balances per currency;
-from document lines follow document totals; from payments follow amounts paid and statuses; and
+from document lines follow document totals and tax totals, and from those the tax
+each posting puts on the tax accounts; from payments follow amounts paid and statuses; and
 every posted document has exactly one original posting whose source is that document (a voided
 one also has its reversal).
 
@@ -21,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from newledger.identity.models import Company
 from newledger.ledger.models import Expense, ExpenseLine, Invoice, InvoiceLine, JournalEntry
-from newledger.ledger.verify import documents, figures, postings
+from newledger.ledger.verify import documents, figures, postings, taxes
 from newledger.ledger.verify.drift import OVERFLOW, Books, Drift
 
 __all__ = ["Drift", "count_books", "verify_books"]
@@ -46,6 +47,8 @@ CHECKS: list[tuple[str, Check]] = [
     ("expense amounts paid", lambda b: documents.amounts_paid(b, Expense)),
     ("invoice postings", lambda b: postings.document_postings(b, Invoice, "invoice")),
     ("expense postings", lambda b: postings.document_postings(b, Expense, "expense")),
+    ("invoice tax postings", lambda b: taxes.tax_postings(b, Invoice)),
+    ("expense tax postings", lambda b: taxes.tax_postings(b, Expense)),
     ("payment postings", postings.payment_postings),
     ("bank line postings", postings.bank_postings),
     ("orphan postings", postings.orphan_postings),

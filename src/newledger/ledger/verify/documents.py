@@ -30,28 +30,68 @@ def document_label(model: Document) -> ColumnElement[str]:
 
 
 def document_totals(books: Books, model: Document, line_model: Any, key: Any) -> Iterator[Drift]:
-    """A document's total is the sum of its lines."""
+    """A document's tax is the sum of its lines' tax, and its total the sum of its lines (plus
+    that tax when the lines are tax-exclusive); the subtotal is the total less the tax."""
     lines = (
-        select(key.label("document_id"), func.sum(line_model.amount).label("total"))
+        select(
+            key.label("document_id"),
+            func.sum(line_model.amount).label("total"),
+            func.sum(line_model.tax_amount).label("tax"),
+        )
         .where(line_model.company_id == books.cid)
         .group_by(key)
         .subquery()
     )
-    expected = func.coalesce(lines.c.total, 0)
+    tax = func.coalesce(lines.c.tax, 0)
+    on_top = case((model.tax_mode == "inclusive", 0), else_=tax)
+    expected = func.coalesce(lines.c.total, 0) + on_top
     rows = books.session.execute(
-        select(document_label(model), model.currency, expected, model.total)
+        select(
+            document_label(model),
+            model.currency,
+            expected,
+            model.total,
+            tax,
+            model.tax_total,
+            model.subtotal,
+        )
         .outerjoin(lines, lines.c.document_id == model.id)
-        .where(model.company_id == books.cid, model.total != expected)
+        .where(
+            model.company_id == books.cid,
+            or_(
+                model.total != expected,
+                model.tax_total != tax,
+                model.subtotal + model.tax_total != model.total,
+                model.tax_mode.not_in(("exclusive", "inclusive")),
+            ),
+        )
         .order_by(model.id)
     )
-    for label, cur, want, total in rows:
-        yield books.drift(
-            DOCUMENT_TOTAL,
-            label,
-            money(want, cur),
-            money(total, cur),
-            "the total differs from the sum of its lines",
-        )
+    for label, cur, want, total, want_tax, tax_total, subtotal in rows:
+        if total != want:
+            yield books.drift(
+                DOCUMENT_TOTAL,
+                label,
+                money(want, cur),
+                money(total, cur),
+                "the total differs from the sum of its lines and their tax",
+            )
+        if tax_total != want_tax:
+            yield books.drift(
+                DOCUMENT_TOTAL,
+                label,
+                money(want_tax, cur),
+                money(tax_total, cur),
+                "the tax total differs from the sum of its lines' tax",
+            )
+        if subtotal + tax_total != total and total == want and tax_total == want_tax:
+            yield books.drift(
+                DOCUMENT_TOTAL,
+                label,
+                money(total - tax_total, cur),
+                money(subtotal, cur),
+                "the subtotal is not the total less the tax",
+            )
 
 
 def amounts_paid(books: Books, model: Document) -> Iterator[Drift]:

@@ -19,6 +19,7 @@ from newledger.appconnect.api.resources import (
     payment_drafts,
     payments,
     reports,
+    tax_rates,
 )
 
 __all__ = ["ROUTERS"]
@@ -26,6 +27,7 @@ __all__ = ["ROUTERS"]
 ROUTERS: list[APIRouter] = [
     me.router,
     accounts.router,
+    tax_rates.router,
     contacts.router,
     invoices.router,
     expenses.router,

@@ -58,6 +58,16 @@ class ExpenseLineIn(StrictBody):
     description: Description = ""
     amount: Amount
     account_id: DbId = Field(description="An expense account.")
+    tax_rate_id: DbId | None = Field(
+        default=None, description="A purchase (or both) tax rate from `/tax-rates`; none: no tax."
+    )
+
+
+TaxMode = Literal["exclusive", "inclusive"]
+TAX_MODE_HELP = (
+    "exclusive (default): amounts are net, tax is added; inclusive: amounts include it "
+    "(as on a receipt)."
+)
 
 
 class ExpenseCreate(StrictBody):
@@ -71,6 +81,7 @@ class ExpenseCreate(StrictBody):
     currency: CurrencyCode | None = None
     description: Description = ""
     reference: Reference = ""
+    tax_mode: TaxMode = Field(default="exclusive", description=TAX_MODE_HELP)
     lines: list[ExpenseLineIn] = Field(min_length=1, max_length=200)
 
 
@@ -83,6 +94,7 @@ class ExpenseUpdate(StrictBody):
     currency: CurrencyCode | None = None
     description: Description | None = None
     reference: Reference | None = None
+    tax_mode: TaxMode | None = Field(default=None, description=TAX_MODE_HELP)
     lines: list[ExpenseLineIn] | None = Field(default=None, min_length=1, max_length=200)
 
 
@@ -90,6 +102,9 @@ class ExpenseLineOut(BaseModel):
     description: str
     amount: str
     account_id: int
+    tax_rate_id: int | None
+    tax_amount: str
+    item_id: int | None
 
 
 class ExpenseSummary(BaseModel):
@@ -116,6 +131,9 @@ class ExpenseSummary(BaseModel):
 
 
 class ExpenseOut(ExpenseSummary):
+    tax_mode: TaxMode
+    subtotal: str = Field(description="Net of tax; `total` = `subtotal` + `tax_total`.")
+    tax_total: str
     rejected_reason: str
     lines: list[ExpenseLineOut]
 

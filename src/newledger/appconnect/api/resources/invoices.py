@@ -60,6 +60,13 @@ class InvoiceLineIn(StrictBody):
     account_id: DbId | None = Field(
         default=None, description="An income account; default: the contact's, else 4000 Sales."
     )
+    tax_rate_id: DbId | None = Field(
+        default=None, description="A sales (or both) tax rate from `/tax-rates`; none: no tax."
+    )
+
+
+TaxMode = Literal["exclusive", "inclusive"]
+TAX_MODE_HELP = "exclusive (default): prices are net, tax is added; inclusive: prices include it."
 
 
 class InvoiceCreate(StrictBody):
@@ -68,6 +75,7 @@ class InvoiceCreate(StrictBody):
     due_date: Day | None = Field(default=None, description="Default: issue date + terms.")
     currency: CurrencyCode | None = Field(default=None, description="Default: home currency.")
     memo: Memo = ""
+    tax_mode: TaxMode = Field(default="exclusive", description=TAX_MODE_HELP)
     lines: list[InvoiceLineIn] = Field(min_length=1, max_length=200)
 
 
@@ -77,6 +85,7 @@ class InvoiceUpdate(StrictBody):
     due_date: Day | None = None
     currency: CurrencyCode | None = None
     memo: Memo | None = None
+    tax_mode: TaxMode | None = Field(default=None, description=TAX_MODE_HELP)
     lines: list[InvoiceLineIn] | None = Field(
         default=None, min_length=1, max_length=200, description="Replaces every line."
     )
@@ -88,6 +97,9 @@ class InvoiceLineOut(BaseModel):
     unit_price: str
     amount: str
     account_id: int
+    tax_rate_id: int | None
+    tax_amount: str
+    item_id: int | None
 
 
 class InvoiceSummary(BaseModel):
@@ -112,6 +124,9 @@ class InvoiceSummary(BaseModel):
 
 
 class InvoiceOut(InvoiceSummary):
+    tax_mode: TaxMode
+    subtotal: str = Field(description="Net of tax; `total` = `subtotal` + `tax_total`.")
+    tax_total: str
     rejected_reason: str
     lines: list[InvoiceLineOut]
 
