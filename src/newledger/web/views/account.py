@@ -1,4 +1,5 @@
-"""The signed-in user's own security: 2FA enrolment, recovery codes, sessions."""
+"""The signed-in user's own security: password, TOTP enrolment, recovery codes, sessions (passkeys:
+``views/passkeys.py``)."""
 
 from __future__ import annotations
 
@@ -16,8 +17,10 @@ from newledger.web.templating import render
 
 router = web_router()
 
+__all__ = ["router", "security_page_response"]
 
-def _security_page(
+
+def security_page_response(
     request: Request,
     ctx: WebContext,
     *,
@@ -25,6 +28,7 @@ def _security_page(
     status: int = 200,
     headers: dict[str, str] | None = None,
 ) -> Response:
+    """The Settings → Security page (also shown again, with ``error``, after a refused form)."""
     return render(
         request,
         "account/security.html",
@@ -32,6 +36,8 @@ def _security_page(
         status=status,
         headers=headers,
         totp_on=ctx.user.totp_enabled_at is not None,
+        second_factor=twofactor.has_second_factor(ctx.user),
+        passkeys=ctx.user.passkeys,
         recovery_remaining=twofactor.remaining_recovery_codes(ctx.db, ctx.user),
         sessions=web_sessions.list_for_user(ctx.db, ctx.user.id),
         done=request.query_params.get("done"),
@@ -41,7 +47,7 @@ def _security_page(
 
 @router.get("/account/security")
 def security_page(request: Request, ctx: WebContext = Depends(require_user)) -> Response:
-    return _security_page(request, ctx)
+    return security_page_response(request, ctx)
 
 
 @router.post("/account/security/password")
@@ -63,10 +69,12 @@ def change_password(
     except (AuthenticationFailed, RateLimited) as exc:
         ctx.db.commit()  # the failed attempt counts against the limit
         status, headers = refused_attempt(exc)
-        return _security_page(request, ctx, error=exc.message, status=status, headers=headers)
+        return security_page_response(
+            request, ctx, error=exc.message, status=status, headers=headers
+        )
     except DomainError as exc:
         ctx.db.rollback()
-        return _security_page(request, ctx, error=exc.message, status=exc.status)
+        return security_page_response(request, ctx, error=exc.message, status=exc.status)
     ctx.db.commit()
     return RedirectResponse("/account/security?done=password", status_code=303)
 
