@@ -145,9 +145,7 @@ class SoftAuthenticator:
             + bytes([_UP | _UV])
             + struct.pack(">I", count)
         )
-        client_data = self._client_data(
-            "webauthn.get", options["challenge"], origin or self.origin
-        )
+        client_data = self._client_data("webauthn.get", options["challenge"], origin or self.origin)
         signature = passkey.key.sign(
             auth_data + hashlib.sha256(client_data).digest(), ec.ECDSA(hashes.SHA256())
         )

@@ -33,7 +33,9 @@ from tests.support.workspace import (
 def _events(sessions: sessionmaker[Session], prefix: str) -> list[Activity]:
     with sessions() as s:
         return list(
-            s.scalars(select(Activity).where(Activity.event.startswith(prefix)).order_by(Activity.id))
+            s.scalars(
+                select(Activity).where(Activity.event.startswith(prefix)).order_by(Activity.id)
+            )
         )
 
 
@@ -151,9 +153,7 @@ def test_removing_the_last_second_factor_needs_a_fresh_confirmation_and_ends_rec
     with client(live_server.url) as c:
         sign_in(c, person)
         device = SoftAuthenticator(live_server.url)
-        add_passkey_over_http(
-            c, device, "Key", step_up={"code": person.authenticator.fresh_code()}
-        )
+        add_passkey_over_http(c, device, "Key", step_up={"code": person.authenticator.fresh_code()})
         [key] = _passkeys(sessions, person.user_id)
         token = csrf(c.get("/account/security").text)
         # Rename: no confirmation needed, but recorded.
@@ -163,9 +163,7 @@ def test_removing_the_last_second_factor_needs_a_fresh_confirmation_and_ends_rec
         )
         assert renamed.status_code == 303
         # Turning TOTP off (a passkey remains): confirmed with the passkey.
-        off = answer_with_passkey(
-            c, "/account/security/2fa/disable", {"csrf_token": token}, device
-        )
+        off = answer_with_passkey(c, "/account/security/2fa/disable", {"csrf_token": token}, device)
         assert off.status_code == 303, off.text
         with sessions() as s:
             user = s.get(User, person.user_id)
