@@ -1,5 +1,5 @@
-"""`newledger users deactivate|reactivate|reset-password|reset-2fa`, run as real subprocesses against a
-live server's database."""
+"""`newledger users deactivate|reactivate|reset-password|reset-2fa`, run as real subprocesses
+against a live server's database."""
 
 from __future__ import annotations
 

@@ -22,6 +22,7 @@ from tests.support.passkeys import (
 )
 from tests.support.workspace import (
     PASSWORD,
+    Authenticator,
     client,
     csrf,
     make_person,
@@ -200,3 +201,43 @@ def test_removing_the_last_second_factor_needs_a_fresh_confirmation_and_ends_rec
         assert refused.status_code == 400
         assert "nl_session" not in refused.cookies
     assert _events(sessions, "identity:passkey:failed")[-1].details["reason"] == "unknown_passkey"
+
+
+def test_a_passkey_user_adds_totp_only_after_confirming_with_the_passkey(
+    live_server: LiveServer, sessions: sessionmaker[Session]
+) -> None:
+    """Otherwise a borrowed session could add an authenticator of its own and then confirm
+    anything with it."""
+    person = make_person(sessions, "pk-add-totp@example.com")
+    with client(live_server.url) as c:
+        sign_in(c, person)
+        device = make_passkey_person(c, person, live_server.url)
+        assert c.get("/account/security/2fa").headers["location"] == "/account/security"
+        token = csrf(c.get("/account/security").text)
+        asked = c.post("/account/security/2fa/start", data={"csrf_token": token})
+        assert asked.status_code == 200 and 'id="totp-secret"' not in asked.text
+        with sessions() as s:
+            user = s.get(User, person.user_id)
+            assert user is not None and user.totp_secret is None
+        page = answer_with_passkey(c, "/account/security/2fa/start", {"csrf_token": token}, device)
+        assert page.status_code == 200, page.text
+        secret = re.search(r'<code id="totp-secret">([^<]+)</code>', page.text)
+        assert secret
+        phone = Authenticator(secret.group(1))
+        enrolled = c.post(
+            "/account/security/2fa",
+            data={"csrf_token": csrf(page.text), "code": phone.fresh_code()},
+        )
+        assert enrolled.status_code == 200 and 'id="recovery-codes"' in enrolled.text
+        # Both factors now: either confirms.
+        page = c.get("/account/security").text
+        assert 'name="code"' in page and "data-passkey-stepup" in page
+        done = c.post(
+            "/account/security/sessions/revoke-others",
+            data={"csrf_token": csrf(page), "code": phone.fresh_code()},
+        )
+        assert done.status_code == 303
+    assert [a.details["action"] for a in _events(sessions, "identity:stepup")] == [
+        "totp.enrol",
+        "sessions.revoke_others",
+    ]

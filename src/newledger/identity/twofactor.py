@@ -276,6 +276,8 @@ def confirm_step_up(
         )
         passkeys.verify_assertion(session, ask, answer.passkey, actor)
         method = "passkey"
+    elif user.totp_enabled_at is None and user.passkeys:
+        raise InvalidState("Confirm this with your passkey.", code="passkey_required")
     else:
         verify_totp(session, user, answer.code, actor, purpose=f"step-up:{action}")
         method = "totp"

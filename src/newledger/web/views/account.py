@@ -111,9 +111,26 @@ def enrol_page(
     required: str = "",
     ctx: WebContext = Depends(require_user),
 ) -> Response:
-    if ctx.user.totp_enabled_at is not None:
+    # With a second factor already (a passkey), the secret is shown only after a step-up
+    # (``enrol_start``): a borrowed session must not add a factor of its own.
+    if twofactor.has_second_factor(ctx.user):
         raise Redirect("/account/security")
     return _enrol_page(request, ctx, safe_next(next, "/account/security"), required=bool(required))
+
+
+@router.post("/account/security/2fa/start")
+def enrol_start(
+    request: Request,
+    ctx: WebContext = Depends(
+        require_step_up("totp.enrol", "Set up an authenticator app", only_if_enrolled=True)
+    ),
+) -> Response:
+    """A passkey user adds TOTP: confirmed first, then a fresh secret (never one that may have
+    been shown before the confirmation)."""
+    if ctx.user.totp_enabled_at is not None:
+        raise Redirect("/account/security")
+    ctx.user.totp_secret = None
+    return _enrol_page(request, ctx, "/account/security")
 
 
 @router.post("/account/security/2fa")
