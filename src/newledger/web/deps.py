@@ -234,7 +234,15 @@ def require_step_up(
 
         def ask(**problem: Any) -> StepUpRequired:
             facts = describe(request, ctx, dict(fields)) if describe else []
-            return StepUpRequired(action, label, fields, facts=facts, **problem)
+            return StepUpRequired(
+                action,
+                label,
+                fields,
+                facts=facts,
+                totp=ctx.user.totp_enabled_at is not None,
+                passkey=bool(ctx.user.passkeys),
+                **problem,
+            )
 
         if not answer.code and not answer.passkey:
             raise ask()

@@ -70,8 +70,14 @@ class StepUpRequired(Exception):
         status: int = 200,
         retry_after: int | None = None,
         facts: list[tuple[str, str]] | None = None,
+        totp: bool = True,
+        passkey: bool = False,
     ) -> None:
         super().__init__(action)
+        # Which answers the page offers: the user's second factors (read while the request's
+        # database session is open; the page renders after it closed).
+        self.totp = totp
+        self.passkey = passkey
         self.action = action
         self.label = label
         self.fields = fields

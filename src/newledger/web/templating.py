@@ -88,4 +88,6 @@ def render_step_up(request: Request, exc: StepUpRequired) -> HTMLResponse:
         fields=exc.fields,
         facts=exc.facts,
         error=exc.error,
+        has_totp=exc.totp,
+        has_passkey=exc.passkey,
     )
