@@ -129,12 +129,14 @@ class LiveServer:
         args: list[str] | None = None,
         *,
         stderr_path: Path | None = None,
+        public_host: str = "127.0.0.1",
     ):
         """``args``: more ``newledger serve`` options (``--workers 2``); ``stderr_path``: write
-        the server's stderr (its error log) there, for tests to read."""
+        the server's stderr (its error log) there, for tests to read; ``public_host``: the host
+        of its public URL (``localhost`` for WebAuthn, whose RP id cannot be an IP address)."""
         self.port = free_port()
         self._stderr = stderr_path.open("ab") if stderr_path is not None else None
-        self.url = f"http://127.0.0.1:{self.port}"
+        self.url = f"http://{public_host}:{self.port}"
         env = {
             **os.environ,
             "NEWLEDGER_DATABASE_URL": database_url,

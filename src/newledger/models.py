@@ -15,6 +15,8 @@ from newledger.idempotency.models import IdempotencyKey
 from newledger.identity.models import (
     Company,
     Membership,
+    Passkey,
+    PasskeyChallenge,
     RecoveryCode,
     User,
     WebSession,
@@ -58,6 +60,8 @@ __all__ = [
     "JournalEntry",
     "JournalLine",
     "Membership",
+    "Passkey",
+    "PasskeyChallenge",
     "Payment",
     "RateLimitCounter",
     "RecoveryCode",

@@ -1,5 +1,5 @@
-"""`newledger users deactivate|reactivate|reset-password`, run as real subprocesses against a
-live server's database."""
+"""`newledger users deactivate|reactivate|reset-password|reset-2fa`, run as real subprocesses
+against a live server's database."""
 
 from __future__ import annotations
 
@@ -15,9 +15,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from newledger.appconnect.models import App
 from newledger.audit.tags import Event
-from newledger.identity.models import WebSession
+from newledger.identity.models import Passkey, RecoveryCode, User, WebSession
 from tests.conftest import LiveServer
 from tests.support.appconnect_ui import make_app, token_response
+from tests.support.passkeys import SoftAuthenticator, add_passkey_over_http
 from tests.support.workspace import client, events, make_person, post_signin, sign_in
 
 
@@ -101,3 +102,35 @@ def test_reset_password_prints_a_generated_password_once_and_ends_sessions(
     recorded = [a for a in events(sessions) if a.event == Event.PASSWORD_RESET]
     assert len(recorded) == 2
     assert password not in str([a.details for a in events(sessions)])
+
+
+def test_reset_2fa_clears_totp_passkeys_and_recovery_codes_of_a_locked_out_user(
+    live_server: LiveServer, sessions: sessionmaker[Session], database_url: str, tmp_path: Path
+) -> None:
+    person = make_person(sessions, "locked-out@example.com", with_2fa=True)
+    assert person.authenticator is not None
+    with client(live_server.url) as c:
+        sign_in(c, person)
+        added = add_passkey_over_http(
+            c,
+            SoftAuthenticator(live_server.url),
+            "Lost phone",
+            step_up={"code": person.authenticator.fresh_code()},
+        )
+        assert added.status_code == 303, added.text
+        done = _cli(database_url, tmp_path, "reset-2fa", "--email", person.email)
+        assert done.returncode == 0, done.stderr
+        said = " ".join(done.stdout.split())  # the console wraps long lines
+        assert "1 passkey(s) removed" in said and "TOTP turned off" in said
+        assert c.get("/").status_code == 303  # signed out everywhere
+        # The password alone signs in now; a second factor is set up again from there.
+        response = post_signin(c, person.email)
+        assert response.status_code == 303 and response.headers["location"] == "/"
+    with sessions() as s:
+        user = s.get(User, person.user_id)
+        assert user is not None and user.totp_enabled_at is None and user.totp_secret is None
+        assert s.scalar(select(Passkey)) is None
+        assert s.scalar(select(RecoveryCode)) is None
+    [reset] = [a for a in events(sessions) if a.event == Event.SECOND_FACTORS_RESET]
+    assert reset.actor_label == "cli" and reset.subject_id == person.user_id
+    assert reset.details["passkeys_removed"] == 1 and reset.details["totp_was_on"] is True

@@ -164,7 +164,9 @@ def test_a_sensitive_action_asks_for_a_fresh_code_and_records_the_step_up(
         )
         assert replay.status_code == 400 and "already used" in replay.text
     confirmed = [a for a in events(sessions) if a.event == Event.STEPUP_CONFIRMED]
-    assert [a.details for a in confirmed] == [{"action": "recovery_codes.regenerate"}]
+    assert [a.details for a in confirmed] == [
+        {"action": "recovery_codes.regenerate", "method": "totp"}
+    ]
     assert confirmed[0].company_id == person.company_id
     assert Event.TOTP_RECOVERY_REGENERATED in [a.event for a in events(sessions)]
 

@@ -7,10 +7,11 @@ session and used once): a consent id read out of someone else's page is worth no
 the id is the only thing the form carries: client, redirect URI, PKCE challenge, resource and
 ``state`` never travel through it.
 
-Approving needs a fresh TOTP code (DESIGN §8), issues the authorization code
-(``oauth/codes.py``), records ``appconnect:consent:granted`` and marks the client as consented
-(dynamic clients that never get that far are cleaned up). Denying needs no code: declining
-must always be possible.
+Approving needs a fresh second factor (DESIGN §8): a TOTP code, or a passkey answering a
+challenge bound to this session and to this very consent (``step_up_subject``). It issues the
+authorization code (``oauth/codes.py``), records ``appconnect:consent:granted`` and marks the
+client as consented (dynamic clients that never get that far are cleaned up). Denying needs
+no code: declining must always be possible.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ from newledger.audit.services import record
 from newledger.audit.tags import Event
 from newledger.db import utcnow
 from newledger.errors import NotFound, ValidationFailed
-from newledger.identity import twofactor
+from newledger.identity import passkeys, twofactor
 from newledger.identity.models import Company, User
 from newledger.identity.permissions import Permission
 from newledger.identity.services import permissions_for
@@ -47,6 +48,8 @@ __all__ = [
     "find_open",
     "offered_permissions",
     "open_consent",
+    "passkey_options",
+    "step_up_subject",
 ]
 
 # How long a consent screen may stay open before its answer is refused.
@@ -163,17 +166,32 @@ def _details(consent: OpenConsent, permissions: Iterable[Permission]) -> dict[st
     }
 
 
+def step_up_subject(consent: OpenConsent) -> str:
+    """What a passkey answer approving this consent is bound to: the client and this one
+    consent request, so it approves no other client's connection, nor this one's twice."""
+    return f"{consent.client.client_id} consent {consent.row.id}"
+
+
+def passkey_options(session: Session, user: User, consent: OpenConsent, binding: str) -> str:
+    """WebAuthn options for approving ``consent`` with one of ``user``'s passkeys."""
+    ask = passkeys.Ask(
+        binding, passkeys.STEP_UP, STEP_UP_ACTION, step_up_subject(consent), user_id=user.id
+    )
+    return passkeys.authentication_options(session, ask, user)
+
+
 def approve(
     session: Session,
     actor: Actor,
     user: User,
     consent: OpenConsent,
     chosen: Iterable[str],
-    totp_code: str,
+    answer: twofactor.Confirmation,
 ) -> str:
-    """Approve with the ``chosen`` permissions and a fresh TOTP code; return the authorization
+    """Approve with the ``chosen`` permissions and a fresh second factor (``answer``: a TOTP
+    code, or a passkey answer bound to ``step_up_subject(consent)``); return the authorization
     response URL (code, state, iss). Raises ``ValidationFailed`` (nothing chosen, or something
-    not offered), the TOTP errors of ``twofactor.confirm_step_up`` (the caller commits then, so
+    not offered), the errors of ``twofactor.confirm_step_up`` (the caller commits then, so
     the failed attempt counts) or ``ConsentGone``.
     """
     names = set(chosen)
@@ -197,7 +215,8 @@ def approve(
             errors={"permissions": "not_held"},
         )
     step_up_actor = _in_company(actor, consent.company.id)
-    twofactor.confirm_step_up(session, user, totp_code, step_up_actor, STEP_UP_ACTION)
+    answer = replace(answer, subject=step_up_subject(consent))
+    twofactor.confirm_step_up(session, user, answer, step_up_actor, STEP_UP_ACTION)
     _claim(session, consent.row)
     code = codes.issue_code(
         session,

@@ -18,6 +18,13 @@ class Event(StrEnum):
     TOTP_RECOVERY_USED = "identity:totp:recovery_used"
     TOTP_LOCKED = "identity:totp:locked"
     TOTP_RECOVERY_REGENERATED = "identity:totp:recovery_regenerated"
+    TOTP_DISABLED = "identity:totp:disabled"
+    PASSKEY_ADDED = "identity:passkey:added"
+    PASSKEY_RENAMED = "identity:passkey:renamed"
+    PASSKEY_REMOVED = "identity:passkey:removed"
+    PASSKEY_FAILED = "identity:passkey:failed"
+    # An instance admin (CLI) cleared every second factor of a locked-out user.
+    SECOND_FACTORS_RESET = "identity:second_factor:reset"
     SESSIONS_REVOKED = "identity:session:revoked_all"
     STEPUP_CONFIRMED = "identity:stepup:confirmed"
     USER_CREATED = "identity:user:created"
@@ -125,7 +132,10 @@ _LABELS = {
     "identity:totp:recovery_used": "Recovery code used",
     "identity:totp:recovery_regenerated": "Recovery codes replaced",
     "identity:session:revoked_all": "Other sessions signed out",
-    "identity:stepup:confirmed": "Action confirmed with a two-factor code",
+    "identity:totp:disabled": "Authenticator app codes turned off",
+    "identity:passkey:failed": "Passkey refused",
+    "identity:second_factor:reset": "Second factors reset by an administrator",
+    "identity:stepup:confirmed": "Action confirmed with a second factor",
     "ledger:journal:posted": "Journal entry posted",
     "ledger:demo:loaded": "Demo books loaded",
     "appconnect:token:failed": "Token request refused",

@@ -1,4 +1,4 @@
-"""``newledger users create|list|deactivate|reactivate|reset-password``."""
+"""``newledger users create|list|deactivate|reactivate|reset-password|reset-2fa``."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from newledger.actor import Actor
 from newledger.cli.common import company_actor, console, unit_of_work
-from newledger.identity import accounts, services
+from newledger.identity import accounts, second_factor, services, twofactor
 from newledger.identity.models import User
 
 app = typer.Typer(help="Users and memberships.", no_args_is_help=True)
@@ -41,8 +41,17 @@ def list_users() -> None:
     with unit_of_work() as session:
         table = Table("id", "email", "name", "2FA")
         for user in session.scalars(select(User).order_by(User.id)):
-            table.add_row(str(user.id), user.email, user.name, "on" if user.totp_enabled_at else "")
+            table.add_row(str(user.id), user.email, user.name, _factors(user))
     console.print(table)
+
+
+def _factors(user: User) -> str:
+    if not twofactor.has_second_factor(user):
+        return ""
+    kinds = (["TOTP"] if user.totp_enabled_at else []) + (
+        [f"{len(user.passkeys)} passkey(s)"] if user.passkeys else []
+    )
+    return ", ".join(kinds)
 
 
 def _admin() -> Actor:
@@ -88,3 +97,17 @@ def reset_password(
         console.print(
             f"temporary password: {password} (ask them to change it under Settings → Security)"
         )
+
+
+@app.command("reset-2fa")
+def reset_2fa(email: str = typer.Option(..., help="Sign-in email")) -> None:
+    """Clear a locked-out user's second factors (TOTP, passkeys, recovery codes); their
+    sessions end, and they set a second factor up again after signing in with their password."""
+    with unit_of_work() as session:
+        user = accounts.user_by_email(session, email)
+        done = second_factor.reset(session, user=user, actor=_admin())
+    totp_state = "turned off" if done["totp_was_on"] else "was off"
+    console.print(
+        f"second factors reset for {user.email}: TOTP {totp_state}, "
+        f"{done['passkeys_removed']} passkey(s) removed; their sessions were signed out"
+    )

@@ -1,14 +1,16 @@
-"""Users, companies, memberships, web sessions, recovery codes."""
+"""Users, companies, memberships, web sessions, recovery codes, passkeys and their challenges."""
 
 from __future__ import annotations
 
 import datetime as dt
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     UniqueConstraint,
 )
@@ -22,6 +24,8 @@ __all__ = [
     "Invitation",
     "Membership",
     "MembershipPeriod",
+    "Passkey",
+    "PasskeyChallenge",
     "RecoveryCode",
     "User",
     "WebSession",
@@ -40,12 +44,21 @@ class User(Base):
     totp_enabled_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     # Last accepted TOTP time-step: a code at or before it is a replay (RFC 6238 §5.2).
     totp_last_counter: Mapped[int | None] = mapped_column(Integer)
+    # The WebAuthn user handle (random, opaque, never the email or the row id): what a passkey
+    # stores for this account, set when the first passkey is registered.
+    webauthn_user_handle: Mapped[str | None] = mapped_column(String(64), unique=True)
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
     memberships: Mapped[list[Membership]] = relationship(back_populates="user")
+    passkeys: Mapped[list[Passkey]] = relationship(
+        back_populates="user",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+        order_by="Passkey.id",
+    )
 
 
 class Company(Base):
@@ -147,3 +160,50 @@ class RecoveryCode(Base):
     code_digest: Mapped[str] = mapped_column(String(64))
     used_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class Passkey(Base):
+    """A WebAuthn credential (a passkey) of one user: it stands in for a TOTP code at sign-in
+    and in every step-up confirmation, and signs in on its own (username-less) too."""
+
+    __tablename__ = "passkeys"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    # base64url of the credential id the authenticator chose (at most 1023 bytes).
+    credential_id: Mapped[str] = mapped_column(String(1400), unique=True)
+    # The COSE public key, as the authenticator sent it at registration.
+    public_key: Mapped[bytes] = mapped_column(LargeBinary)
+    # The authenticator's signature counter: a value that does not go up is refused (0 stays 0
+    # for authenticators without a counter).
+    sign_count: Mapped[int] = mapped_column(BigInteger, default=0)
+    name: Mapped[str] = mapped_column(String(100))
+    transports: Mapped[str] = mapped_column(String(200), default="")
+    backed_up: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    last_used_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+
+    user: Mapped[User] = relationship(back_populates="passkeys")
+
+
+class PasskeyChallenge(Base):
+    """A WebAuthn challenge handed to a browser: single-use, short-lived, and bound to one web
+    session (or, before sign-in, the pre-session cookie) and to the action it confirms, so an
+    answer made for one action approves nothing else."""
+
+    __tablename__ = "passkey_challenges"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # SHA-256 of the challenge bytes: the answer names its challenge; only this finds it.
+    challenge_digest: Mapped[str] = mapped_column(String(64), unique=True)
+    # Keyed digest of the web session or pre-session it was handed to.
+    binding: Mapped[str] = mapped_column(String(64))
+    # register | sign-in | step-up
+    purpose: Mapped[str] = mapped_column(String(16))
+    # The step-up action (e.g. ``app.rotate``) and what it is about (the URL path, the consent).
+    action: Mapped[str] = mapped_column(String(64), default="")
+    subject: Mapped[str] = mapped_column(String(500), default="")
+    # Whose passkey must answer (None: any, for username-less sign-in).
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), index=True)

@@ -1,5 +1,6 @@
-"""TOTP two-factor policy: enrolment, verification with replay rejection, recovery codes, and
-step-up confirmation of sensitive actions.
+"""Second-factor policy: TOTP enrolment, verification with replay rejection, recovery codes,
+whether a user has a second factor at all (TOTP or a passkey), and step-up confirmation of
+sensitive actions with either.
 
 Codes are single-use: the last accepted time-step is stored in ``users.totp_last_counter`` and a
 code for the same or an earlier step is refused (RFC 6238 §5.2). The check-and-set is one
@@ -20,24 +21,45 @@ from newledger.audit.services import record
 from newledger.audit.tags import Event
 from newledger.db import utcnow
 from newledger.errors import AuthenticationFailed, InvalidState, RateLimited
-from newledger.identity import totp
+from newledger.identity import passkeys, totp
 from newledger.identity.models import RecoveryCode, User
 from newledger.keys import keyed_digest
 
 __all__ = [
     "RECOVERY_CODE_COUNT",
+    "Confirmation",
     "Enrolment",
     "begin_enrolment",
     "confirm_enrolment",
     "confirm_step_up",
+    "has_second_factor",
     "regenerate_recovery_codes",
     "remaining_recovery_codes",
+    "replace_recovery_codes",
     "use_recovery_code",
     "verify_totp",
 ]
 
 RECOVERY_CODE_COUNT = 10
 _RECOVERY_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # no 0/o, 1/l/i look-alikes
+
+
+def has_second_factor(user: User) -> bool:
+    """Whether ``user`` has a second factor: TOTP on, or at least one passkey. The one test for
+    "has 2FA" wherever sensitive actions require it."""
+    return user.totp_enabled_at is not None or bool(user.passkeys)
+
+
+@dataclass(frozen=True)
+class Confirmation:
+    """A step-up answer: a TOTP ``code``, or a ``passkey`` answer (the credential JSON) to a
+    challenge bound to ``binding`` (the web session) and ``subject`` (what the action is
+    about: the URL path, the consent)."""
+
+    code: str = ""
+    passkey: str = ""
+    binding: str = ""
+    subject: str = ""
 
 
 @dataclass(frozen=True)
@@ -173,12 +195,13 @@ def confirm_enrolment(session: Session, user: User, code: str, actor: Actor) -> 
         )
     _release_rate(session, user, actor)
     user.totp_enabled_at = utcnow()
-    codes = _replace_recovery_codes(session, user)
+    codes = replace_recovery_codes(session, user)
     record(session, Event.TOTP_ENROLLED, actor, subject_type="user", subject_id=user.id)
     return codes
 
 
-def _replace_recovery_codes(session: Session, user: User) -> list[str]:
+def replace_recovery_codes(session: Session, user: User) -> list[str]:
+    """New recovery codes (shown once), replacing any the user had."""
     session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
     codes = [_new_recovery_code() for _ in range(RECOVERY_CODE_COUNT)]
     session.add_all(RecoveryCode(user_id=user.id, code_digest=_digest(c)) for c in codes)
@@ -188,9 +211,9 @@ def _replace_recovery_codes(session: Session, user: User) -> list[str]:
 
 def regenerate_recovery_codes(session: Session, user: User, actor: Actor) -> list[str]:
     """Replace every recovery code (call behind a step-up confirmation)."""
-    if user.totp_enabled_at is None:
+    if not has_second_factor(user):
         raise InvalidState("Two-factor authentication is not on", code="totp_not_enabled")
-    codes = _replace_recovery_codes(session, user)
+    codes = replace_recovery_codes(session, user)
     record(session, Event.TOTP_RECOVERY_REGENERATED, actor, subject_type="user", subject_id=user.id)
     return codes
 
@@ -237,18 +260,32 @@ def use_recovery_code(session: Session, user: User, code: str, actor: Actor) -> 
     return remaining
 
 
-def confirm_step_up(session: Session, user: User, code: str, actor: Actor, action: str) -> None:
-    """Confirm a sensitive ``action`` with a fresh TOTP code and record that it was confirmed.
+def confirm_step_up(
+    session: Session, user: User, answer: Confirmation, actor: Actor, action: str
+) -> None:
+    """Confirm a sensitive ``action`` with a fresh TOTP code or a passkey, and record that it
+    was confirmed (and how).
 
-    Every sensitive action needs its own fresh code (replay rejection applies), so one code
-    cannot approve two actions.
+    Every sensitive action needs its own fresh answer: a TOTP code is single-use (replay
+    rejection), a passkey answer is bound to its one-time challenge, which is bound to this
+    action and its subject. So one answer cannot approve two actions.
     """
-    verify_totp(session, user, code, actor, purpose=f"step-up:{action}")
+    if answer.passkey:
+        ask = passkeys.Ask(
+            answer.binding, passkeys.STEP_UP, action, answer.subject, user_id=user.id
+        )
+        passkeys.verify_assertion(session, ask, answer.passkey, actor)
+        method = "passkey"
+    elif user.totp_enabled_at is None and user.passkeys:
+        raise InvalidState("Confirm this with your passkey.", code="passkey_required")
+    else:
+        verify_totp(session, user, answer.code, actor, purpose=f"step-up:{action}")
+        method = "totp"
     record(
         session,
         Event.STEPUP_CONFIRMED,
         actor,
         subject_type="user",
         subject_id=user.id,
-        details={"action": action},
+        details={"action": action, "method": method},
     )

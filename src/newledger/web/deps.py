@@ -9,8 +9,11 @@ Usage in a view::
         ctx: WebContext = Depends(require_step_up("thing.delete", "Delete this thing")),
     ) -> Response: ...
 
-The form posting there includes ``partials/stepup.html`` (a ``code`` field); without a code, or
-with a wrong one, the user gets the confirmation page, which posts the same form back.
+The form posting there includes ``partials/stepup.html`` (a ``code`` field for TOTP users; a
+``passkey`` field that ``passkeys.js`` fills for passkey users); without an answer, or with a
+wrong one, the user gets the confirmation page, which posts the same form back. To confirm
+with a passkey, ``passkeys.js`` first posts the same form with ``webauthn=options`` and gets the
+WebAuthn options for a challenge bound to this session, this action and this URL path.
 """
 
 from __future__ import annotations
@@ -27,16 +30,24 @@ from starlette.concurrency import run_in_threadpool
 from newledger.actor import Actor
 from newledger.db import utcnow
 from newledger.errors import AuthenticationFailed, InvalidState, RateLimited
+from newledger.identity import passkeys, twofactor
 from newledger.identity import sessions as web_sessions
-from newledger.identity import twofactor
 from newledger.identity.models import Company, Membership, User, WebSession
 from newledger.identity.permissions import CATALOGUE, Permission, role_permissions
 from newledger.runtime import get_sessionmaker
 from newledger.web.context import WebContext
-from newledger.web.errors import LoginRequired, PageError, Redirect, StepUpRequired, WebRoute
+from newledger.web.errors import (
+    LoginRequired,
+    PageError,
+    PasskeyOptions,
+    Redirect,
+    StepUpRequired,
+    WebRoute,
+)
 from newledger.web.security import CSRF_FIELD, session_cookie_name
 
 __all__ = [
+    "STEP_UP_FIELDS",
     "WebContext",
     "client_ip",
     "get_db",
@@ -178,8 +189,9 @@ def _back(request: Request) -> str:
 
 
 def require_2fa(request: Request, ctx: WebContext = Depends(require_user)) -> WebContext:
-    """Sensitive actions need 2FA: a user without it is led to enrol first."""
-    if ctx.user.totp_enabled_at is None:
+    """Sensitive actions need a second factor (TOTP or a passkey): a user without one is led to
+    set one up first."""
+    if not twofactor.has_second_factor(ctx.user):
         query = urlencode({"next": _back(request), "required": "1"})
         raise Redirect(f"/account/security/2fa?{query}")
     return ctx
@@ -190,31 +202,52 @@ def require_2fa(request: Request, ctx: WebContext = Depends(require_user)) -> We
 Describe = Callable[[Request, WebContext, dict[str, str]], list[tuple[str, str]]]
 
 
+# Form fields that answer the step-up rather than belong to the action.
+STEP_UP_FIELDS = frozenset({"code", "passkey", "webauthn", CSRF_FIELD})
+
+
 def require_step_up(
-    action: str, label: str, describe: Describe | None = None
+    action: str, label: str, describe: Describe | None = None, *, only_if_enrolled: bool = False
 ) -> Callable[..., Awaitable[WebContext]]:
-    """Require a fresh TOTP code for ``action`` (e.g. ``app.rotate``), recorded as
+    """Require a fresh TOTP code or passkey for ``action`` (e.g. ``app.rotate``), recorded as
     ``identity:stepup:confirmed``. The confirmation commits on its own, so a code stays spent
     even when the action then fails. ``describe`` names what is confirmed on the page that
-    asks for the code, and again after a wrong one."""
+    asks for the answer, and again after a wrong one. With ``only_if_enrolled``, a user with
+    no second factor yet passes without one (adding their first)."""
 
-    async def dependency(request: Request, ctx: WebContext = Depends(require_2fa)) -> WebContext:
+    async def dependency(request: Request, ctx: WebContext = Depends(require_user)) -> WebContext:
+        if only_if_enrolled and not twofactor.has_second_factor(ctx.user):
+            return ctx
+        require_2fa(request, ctx)
         form = await request.form()
-        code = str(form.get("code") or "").strip()
+        answer = twofactor.Confirmation(
+            code=str(form.get("code") or "").strip(),
+            passkey=str(form.get("passkey") or "").strip(),
+            binding=passkeys.session_binding(ctx.web_session.id),
+            subject=request.url.path,
+        )
+        if form.get("webauthn") == "options":
+            await run_in_threadpool(_passkey_options, ctx, answer, action)
         fields = [
-            (k, v)
-            for k, v in form.multi_items()
-            if k not in ("code", CSRF_FIELD) and isinstance(v, str)
+            (k, v) for k, v in form.multi_items() if k not in STEP_UP_FIELDS and isinstance(v, str)
         ]
 
         def ask(**problem: Any) -> StepUpRequired:
             facts = describe(request, ctx, dict(fields)) if describe else []
-            return StepUpRequired(action, label, fields, facts=facts, **problem)
+            return StepUpRequired(
+                action,
+                label,
+                fields,
+                facts=facts,
+                totp=ctx.user.totp_enabled_at is not None,
+                passkey=bool(ctx.user.passkeys),
+                **problem,
+            )
 
-        if not code:
+        if not answer.code and not answer.passkey:
             raise ask()
         try:
-            await run_in_threadpool(_confirm, ctx, code, action)
+            await run_in_threadpool(_confirm, ctx, answer, action)
         except RateLimited as exc:
             raise ask(error=exc.message, status=429, retry_after=exc.retry_after) from exc
         except (AuthenticationFailed, InvalidState) as exc:
@@ -222,6 +255,19 @@ def require_step_up(
         return ctx
 
     return dependency
+
+
+def _passkey_options(ctx: WebContext, answer: twofactor.Confirmation, action: str) -> None:
+    """Raise the WebAuthn options for confirming ``action`` here (``PasskeyOptions``)."""
+    ask = passkeys.Ask(
+        answer.binding, passkeys.STEP_UP, action, answer.subject, user_id=ctx.user.id
+    )
+    try:
+        options = passkeys.authentication_options(ctx.db, ask, ctx.user)
+    except InvalidState as exc:
+        raise PasskeyOptions(error=exc.message, status=400) from exc
+    ctx.db.commit()
+    raise PasskeyOptions(options)
 
 
 def require_permission_and_step_up(
@@ -239,9 +285,9 @@ def require_permission_and_step_up(
     return dependency
 
 
-def _confirm(ctx: WebContext, code: str, action: str) -> None:
+def _confirm(ctx: WebContext, answer: twofactor.Confirmation, action: str) -> None:
     try:
-        twofactor.confirm_step_up(ctx.db, ctx.user, code, ctx.actor, action)
+        twofactor.confirm_step_up(ctx.db, ctx.user, answer, ctx.actor, action)
         ctx.web_session.stepup_at = utcnow()
     finally:
         # Commit failures too: they count against the rate limit and are in the activity log.

@@ -19,6 +19,7 @@ from newledger.errors import AuthenticationFailed, DomainError, RateLimited
 __all__ = [
     "LoginRequired",
     "PageError",
+    "PasskeyOptions",
     "Redirect",
     "StepUpRequired",
     "WebRoute",
@@ -69,8 +70,14 @@ class StepUpRequired(Exception):
         status: int = 200,
         retry_after: int | None = None,
         facts: list[tuple[str, str]] | None = None,
+        totp: bool = True,
+        passkey: bool = False,
     ) -> None:
         super().__init__(action)
+        # Which answers the page offers: the user's second factors (read while the request's
+        # database session is open; the page renders after it closed).
+        self.totp = totp
+        self.passkey = passkey
         self.action = action
         self.label = label
         self.fields = fields
@@ -78,6 +85,18 @@ class StepUpRequired(Exception):
         self.error = error
         self.status = status
         self.retry_after = retry_after
+
+
+class PasskeyOptions(Exception):
+    """Answer a form's ``webauthn=options`` request: the WebAuthn options (JSON) for a challenge
+    bound to this session and to the action the form confirms, or ``error`` (a message) with
+    ``status``. ``passkeys.js`` asks for them when the person confirms with a passkey."""
+
+    def __init__(self, options: str = "", *, error: str = "", status: int = 200) -> None:
+        super().__init__(error or "passkey options")
+        self.options = options
+        self.error = error
+        self.status = status
 
 
 # The largest id a database integer column holds. A larger number in a URL would make the

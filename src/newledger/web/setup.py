@@ -19,6 +19,7 @@ from newledger.web.views import (
     home,
     invitations,
     members,
+    passkeys,
 )
 from newledger.web.views import settings as settings_views
 
@@ -37,6 +38,7 @@ def install(app: FastAPI) -> None:
     for module in (
         auth,
         account,
+        passkeys,
         company,
         members,
         invitations,

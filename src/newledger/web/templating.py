@@ -12,6 +12,7 @@ from fastapi.templating import Jinja2Templates
 
 from newledger.audit.tags import describe
 from newledger.config import get_settings
+from newledger.identity.twofactor import has_second_factor
 from newledger.web.context import WebContext
 from newledger.web.errors import StepUpRequired
 from newledger.web.nav import nav_for
@@ -22,6 +23,7 @@ TEMPLATES_DIR = Path(__file__).parent / "templates"
 templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
 templates.env.globals["app_name"] = "NewLedger"
 templates.env.filters["event_label"] = describe
+templates.env.globals["has_second_factor"] = has_second_factor
 
 
 def render(
@@ -86,4 +88,6 @@ def render_step_up(request: Request, exc: StepUpRequired) -> HTMLResponse:
         fields=exc.fields,
         facts=exc.facts,
         error=exc.error,
+        has_totp=exc.totp,
+        has_passkey=exc.passkey,
     )

@@ -1,4 +1,5 @@
-"""The signed-in user's own security: 2FA enrolment, recovery codes, sessions."""
+"""The signed-in user's own security: password, TOTP enrolment, recovery codes, sessions (passkeys:
+``views/passkeys.py``)."""
 
 from __future__ import annotations
 
@@ -16,8 +17,10 @@ from newledger.web.templating import render
 
 router = web_router()
 
+__all__ = ["router", "security_page_response"]
 
-def _security_page(
+
+def security_page_response(
     request: Request,
     ctx: WebContext,
     *,
@@ -25,6 +28,7 @@ def _security_page(
     status: int = 200,
     headers: dict[str, str] | None = None,
 ) -> Response:
+    """The Settings → Security page (also shown again, with ``error``, after a refused form)."""
     return render(
         request,
         "account/security.html",
@@ -32,6 +36,8 @@ def _security_page(
         status=status,
         headers=headers,
         totp_on=ctx.user.totp_enabled_at is not None,
+        second_factor=twofactor.has_second_factor(ctx.user),
+        passkeys=ctx.user.passkeys,
         recovery_remaining=twofactor.remaining_recovery_codes(ctx.db, ctx.user),
         sessions=web_sessions.list_for_user(ctx.db, ctx.user.id),
         done=request.query_params.get("done"),
@@ -41,7 +47,7 @@ def _security_page(
 
 @router.get("/account/security")
 def security_page(request: Request, ctx: WebContext = Depends(require_user)) -> Response:
-    return _security_page(request, ctx)
+    return security_page_response(request, ctx)
 
 
 @router.post("/account/security/password")
@@ -63,10 +69,12 @@ def change_password(
     except (AuthenticationFailed, RateLimited) as exc:
         ctx.db.commit()  # the failed attempt counts against the limit
         status, headers = refused_attempt(exc)
-        return _security_page(request, ctx, error=exc.message, status=status, headers=headers)
+        return security_page_response(
+            request, ctx, error=exc.message, status=status, headers=headers
+        )
     except DomainError as exc:
         ctx.db.rollback()
-        return _security_page(request, ctx, error=exc.message, status=exc.status)
+        return security_page_response(request, ctx, error=exc.message, status=exc.status)
     ctx.db.commit()
     return RedirectResponse("/account/security?done=password", status_code=303)
 
@@ -103,9 +111,26 @@ def enrol_page(
     required: str = "",
     ctx: WebContext = Depends(require_user),
 ) -> Response:
-    if ctx.user.totp_enabled_at is not None:
+    # With a second factor already (a passkey), the secret is shown only after a step-up
+    # (``enrol_start``): a borrowed session must not add a factor of its own.
+    if twofactor.has_second_factor(ctx.user):
         raise Redirect("/account/security")
     return _enrol_page(request, ctx, safe_next(next, "/account/security"), required=bool(required))
+
+
+@router.post("/account/security/2fa/start")
+def enrol_start(
+    request: Request,
+    ctx: WebContext = Depends(
+        require_step_up("totp.enrol", "Set up an authenticator app", only_if_enrolled=True)
+    ),
+) -> Response:
+    """A passkey user adds TOTP: confirmed first, then a fresh secret (never one that may have
+    been shown before the confirmation)."""
+    if ctx.user.totp_enabled_at is not None:
+        raise Redirect("/account/security")
+    ctx.user.totp_secret = None
+    return _enrol_page(request, ctx, "/account/security")
 
 
 @router.post("/account/security/2fa")

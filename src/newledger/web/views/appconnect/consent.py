@@ -11,10 +11,12 @@ The order of the GET matters (RFC 6749 §4.1.2.1, RFC 9700 §4.11.2):
    back, because anyone can register such a client with any https redirect URI and use the
    error path to bounce people there (RFC 9700 §4.11.2: redirect automatically only to
    trusted URIs);
-4. a user without 2FA is sent to set it up, then back here;
+4. a user without a second factor (TOTP or a passkey) is sent to set one up, then back here;
 5. for the generic MCP URL the user picks the company; a company MCP URL fixes it;
 6. the consent screen, whose form carries a one-time consent id bound to this session
-   (``appconnect/consent.py``), the permissions as checkboxes and a TOTP field.
+   (``appconnect/consent.py``), the permissions as checkboxes and a TOTP field or a passkey
+   (``passkeys.js`` posts the form with ``webauthn=options`` first, for a challenge bound to
+   this session and this consent).
 
 The page cannot be framed (``frame-ancestors 'none'``). Its CSP allows exactly one more form
 target: the client's redirect URI origin, because browsers apply ``form-action`` to the
@@ -39,11 +41,12 @@ from newledger.appconnect.oauth.authorize import (
     InvalidClientRequest,
 )
 from newledger.errors import AuthenticationFailed, InvalidState, RateLimited, ValidationFailed
+from newledger.identity import passkeys, twofactor
 from newledger.identity.models import Company
 from newledger.identity.permissions import CATALOGUE, Permission
 from newledger.web.context import WebContext
 from newledger.web.deps import get_db, require_user, web_router
-from newledger.web.errors import Redirect, refused_attempt
+from newledger.web.errors import PasskeyOptions, Redirect, refused_attempt
 from newledger.web.security import CONTENT_SECURITY_POLICY
 from newledger.web.templating import render
 
@@ -168,7 +171,7 @@ def authorize_page(request: Request, db: Session = Depends(get_db)) -> Response:
         auth_request = authorize.validate(db, identified, params)
     except AuthorizationError as exc:
         return _refuse(request, ctx, exc, automatic=_trusted(ctx, identified.client))
-    if ctx.user.totp_enabled_at is None:
+    if not twofactor.has_second_factor(ctx.user):
         back = _self_url(list(request.query_params.multi_items()))
         raise Redirect("/account/security/2fa?" + urlencode({"next": back, "required": "1"}))
     company = _company(request, ctx, auth_request)
@@ -284,6 +287,8 @@ def _consent_page(
         chosen={p.value for p in chosen},
         consent_id=consent_id,
         error=error,
+        has_totp=ctx.user.totp_enabled_at is not None,
+        has_passkey=bool(ctx.user.passkeys),
     )
     if headers:
         response.headers.update(headers)
@@ -299,13 +304,23 @@ def authorize_answer(
     consent_id: str = Form(""),
     decision: str = Form(""),
     code: str = Form(""),
+    passkey: str = Form(""),
+    webauthn: str = Form(""),
     permissions: list[str] = Form([]),
     db: Session = Depends(get_db),
 ) -> Response:
-    """Approve (chosen permissions + a fresh TOTP code) or deny; either answers the consent
-    once. The CSRF middleware has already checked this session's token."""
+    """Approve (chosen permissions + a fresh TOTP code or passkey) or deny; either answers the
+    consent once. The CSRF middleware has already checked this session's token."""
     ctx = require_user(request, db)
     shown = consent.find_open(db, web_session_id=ctx.web_session.id, consent_id=consent_id)
+    binding = passkeys.session_binding(ctx.web_session.id)
+    if webauthn == "options" and decision == "approve":
+        try:
+            options = consent.passkey_options(db, ctx.user, shown, binding)
+        except InvalidState as exc:
+            raise PasskeyOptions(error=exc.message, status=400) from exc
+        db.commit()
+        raise PasskeyOptions(options)
     if decision == "deny":
         url = consent.deny(db, ctx.actor, shown)
         db.commit()
@@ -314,7 +329,8 @@ def authorize_answer(
         raise ValidationFailed("Choose Approve or Deny.")
     chosen = frozenset(p for p in shown.offered if p.value in set(permissions))
     try:
-        url = consent.approve(db, ctx.actor, ctx.user, shown, permissions, code.strip())
+        answer = twofactor.Confirmation(code=code.strip(), passkey=passkey.strip(), binding=binding)
+        url = consent.approve(db, ctx.actor, ctx.user, shown, permissions, answer)
     except ValidationFailed as exc:
         db.rollback()
         return _again(request, ctx, consent_id, shown, chosen, exc.message, 422)
