@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from newledger.ledger.reports import sales_tax
 from newledger.web.context import WebContext
+from newledger.web.views.ledger._common import tax_rate_label
 from newledger.web.views.ledger.reports.model import (
     Cell,
     Column,
@@ -37,7 +38,7 @@ def sales_tax_view(ctx: WebContext, q: ReportQuery, drill: Drill) -> ReportView:
     rates = tuple(
         Row(
             f"rate-{r.tax_rate_id}",
-            f"{r.name} ({format(r.rate.normalize(), 'f')}%)",
+            tax_rate_label(r.name, r.rate),
             tuple(Cell(getattr(r, name)) for name in _SUMS),
         )
         for r in report.rates
