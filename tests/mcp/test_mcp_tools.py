@@ -36,6 +36,7 @@ EXPECTED_TOOLS = {
     "profit_and_loss",
     "balance_sheet",
     "expenses_by_category",
+    "sales_tax_owed",
     "search_invoices",
     "get_invoice",
     "list_expenses",
@@ -118,6 +119,11 @@ def test_every_read_tool_agrees_with_the_rest_report(
             {"start": start, "end": day},
             f"/reports/expenses-by-category?from={start}&to={day}",
         ),
+        (
+            "sales_tax_owed",
+            {"start": start, "end": day},
+            f"/reports/sales-tax?from={start}&to={day}",
+        ),
     ]
     for name, args, path in pairs:
         result = _call(url, token, era, name, args)
@@ -130,6 +136,11 @@ def test_every_read_tool_agrees_with_the_rest_report(
     late = {row["contact_id"] for row in aging["late"]}
     overdue = {c["contact_id"] for c in aging["contacts"] if c["total"] != c["current"]}
     assert late == overdue
+    # The demo charges and pays tax: the tool's answer is a real one, and it ties out.
+    owed = _call(url, token, era, "sales_tax_owed", {"start": start, "end": day})
+    assert owed.structured_content["ties_out"] is True
+    assert owed.structured_content["totals"]["sales_tax"] != "0.00"
+    assert owed.structured_content["totals"]["net_owed"] in owed.content[0].text
 
     company = _call(url, token, era, "company_info", {})
     assert company.structured_content["slug"] == demo.slug

@@ -142,6 +142,7 @@ def test_the_index_links_every_report_and_reports_keep_the_existing_ids(
                 "ar-aging",
                 "ap-aging",
                 "expenses-by-category",
+                "sales-tax",
             )
         ]
         sheet = c.get("/reports/balance-sheet", params={"as_of": "2024-03-31"}).text

@@ -1,4 +1,5 @@
-"""``newledger report {cash,ar-aging,ap-aging,expenses,pnl,balance-sheet,trial-balance}``.
+"""``newledger report {cash,ar-aging,ap-aging,expenses,pnl,balance-sheet,trial-balance,
+sales-tax}``.
 
 Rich tables by default, the report's JSON with ``--json``. Runs as the system actor.
 """
@@ -19,7 +20,8 @@ from newledger.ledger.reports.aging import BUCKETS
 from newledger.ledger.reports.common import fiscal_year_start, money
 
 app = typer.Typer(
-    help="Reports: cash, aging, expenses, P&L, balance sheet, trial balance.", no_args_is_help=True
+    help="Reports: cash, aging, expenses, P&L, balance sheet, trial balance, sales tax.",
+    no_args_is_help=True,
 )
 
 AsOfOpt = typer.Option(None, "--as-of", help="Date (YYYY-MM-DD); default today")
@@ -160,6 +162,19 @@ def trial_balance(
     _run(company, as_json, reports.trial_balance, _as_of(as_of))
 
 
+@app.command("sales-tax")
+def sales_tax(
+    company: str = COMPANY_OPTION,
+    start: str | None = FromOpt,
+    end: str | None = ToOpt,
+    currency: str | None = CurrencyOpt,
+    as_json: bool = JsonOpt,
+) -> None:
+    """Sales tax collected and paid per rate, the net owed, and the tie-out to the tax
+    accounts."""
+    _run(company, as_json, reports.sales_tax, _period(start, end), currency=currency)
+
+
 def _money_table(title: str, *columns: str) -> Table:
     table = Table(title=title)
     table.add_column(columns[0])
@@ -246,6 +261,31 @@ def _render_trial_balance(r: reports.TrialBalance) -> Table:
     return t
 
 
+def _render_sales_tax(r: reports.SalesTax) -> Table:
+    c = r.currency
+    t = _money_table(
+        f"Sales tax {r.period.label} ({c})",
+        "Rate",
+        "Sales",
+        "Tax collected",
+        "Purchases",
+        "Tax paid",
+        "Net owed",
+    )
+    sums = ("sales_net", "sales_tax", "purchases_net", "purchases_tax", "net_owed")
+    for row in r.rates:
+        t.add_row(row.name, *(money(getattr(row, name), c) for name in sums))
+    t.add_row("[bold]Total", *(money(r.total(name), c) for name in sums))
+    t.add_row("")
+    t.add_row("[bold]Tax accounts", "Movement", "Documents", "Other")
+    for a in r.accounts:
+        t.add_row(
+            f"{a.code} {a.name}", *(money(v, c) for v in (a.movement, a.from_documents, a.other))
+        )
+    t.add_row("Ties out", "yes" if r.ties_out else "[red]NO")
+    return t
+
+
 _RENDER: dict[type, Callable[[Any], Table]] = {
     reports.CashPosition: _render_cash,
     reports.Aging: _render_aging,
@@ -253,4 +293,5 @@ _RENDER: dict[type, Callable[[Any], Table]] = {
     reports.ProfitAndLoss: _render_pnl,
     reports.BalanceSheet: _render_balance_sheet,
     reports.TrialBalance: _render_trial_balance,
+    reports.SalesTax: _render_sales_tax,
 }

@@ -19,6 +19,7 @@ from newledger.ledger._common import (
     parse_positive_amount,
 )
 from newledger.ledger.chart import account_by_subtype
+from newledger.ledger.items import item_defaults
 from newledger.ledger.models import BankAccount, Expense
 from newledger.ledger.tax_rates import apply_tax, parse_tax_mode
 from newledger.money import check_bounded, format_minor, validate_currency
@@ -97,6 +98,7 @@ def validate_expense(session: Session, company: Company, v: dict[str, Any]) -> d
     for i, raw in enumerate(raw_lines):
         if not isinstance(raw, dict):
             raise ValidationFailed(f"Line {i + 1} is not an object", errors={f"lines[{i}]": "?"})
+        raw = item_defaults(session, company, raw, i, "expense")
         amount = parse_positive_amount(raw.get("amount"), cur, f"lines[{i}].amount")
         account = load_account(
             session,
@@ -114,6 +116,7 @@ def validate_expense(session: Session, company: Company, v: dict[str, Any]) -> d
                 "amount": amount,
                 "account_id": account.id,
                 "tax_rate_id": raw.get("tax_rate_id"),
+                "item_id": raw.get("item_id"),
             }
         )
     mode = parse_tax_mode(v.get("tax_mode"))

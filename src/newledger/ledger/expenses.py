@@ -174,6 +174,7 @@ def update_draft_expense(
             "amount": format_minor(line.amount, expense.currency),
             "account_id": line.account_id,
             "tax_rate_id": line.tax_rate_id,
+            "item_id": line.item_id,
         }
         for line in expense.lines
     ]

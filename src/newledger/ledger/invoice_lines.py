@@ -15,6 +15,7 @@ from newledger.errors import Conflict, NotFound, ValidationFailed
 from newledger.identity.models import Company
 from newledger.ledger._common import document_amounts, document_state, load_account, parse_quantity
 from newledger.ledger.chart import account_by_code
+from newledger.ledger.items import item_defaults
 from newledger.ledger.models import Contact, Invoice, InvoiceLine
 from newledger.ledger.tax import DocumentTax
 from newledger.ledger.tax_rates import apply_tax
@@ -44,8 +45,9 @@ def build_invoice_lines(
     raw_lines: Any,
     tax_mode: str = "exclusive",
 ) -> tuple[list[dict[str, Any]], DocumentTax]:
-    """Validate ``[{description, quantity, unit_price, account_id?, tax_rate_id?}]`` into
-    invoice line values, with each line's tax, and the invoice's figures.
+    """Validate ``[{description, quantity, unit_price, account_id?, tax_rate_id?, item_id?}]``
+    into invoice line values, with each line's tax, and the invoice's figures. A line naming
+    an item takes what it leaves out from the item (``newledger.ledger.items``).
 
     A line's amount is quantity x unit price, rounded half-even to the currency's minor unit;
     its tax follows ``tax_mode`` and the company's rounding rule (``newledger.ledger.tax``).
@@ -58,6 +60,7 @@ def build_invoice_lines(
     for i, raw in enumerate(raw_lines):
         if not isinstance(raw, dict):
             raise ValidationFailed(f"Line {i + 1} is not an object", errors={f"lines[{i}]": "?"})
+        raw = item_defaults(session, company, raw, i, "income")
         qty = parse_quantity(raw.get("quantity", "1"), f"lines[{i}].quantity")
         price_raw = raw.get("unit_price")
         if price_raw is None or price_raw == "":
@@ -93,6 +96,7 @@ def build_invoice_lines(
                 "amount": amount,
                 "account_id": account_id,
                 "tax_rate_id": raw.get("tax_rate_id"),
+                "item_id": raw.get("item_id"),
             }
         )
     figures = apply_tax(session, company, lines, tax_mode, "sales")
@@ -156,6 +160,7 @@ def invoice_line_input(line: InvoiceLine, currency: str) -> dict[str, Any]:
         "unit_price": format_minor(line.unit_price, currency),
         "account_id": line.account_id,
         "tax_rate_id": line.tax_rate_id,
+        "item_id": line.item_id,
     }
 
 

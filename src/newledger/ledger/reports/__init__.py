@@ -9,6 +9,7 @@ from newledger.ledger.reports.balance_sheet import BalanceSheet, balance_sheet
 from newledger.ledger.reports.cash import CashPosition, cash_position
 from newledger.ledger.reports.expenses import ExpensesByCategory, expenses_by_category
 from newledger.ledger.reports.pnl import ProfitAndLoss, profit_and_loss
+from newledger.ledger.reports.sales_tax import SalesTax, sales_tax
 from newledger.ledger.reports.trial_balance import TrialBalance, trial_balance
 
 __all__ = [
@@ -17,6 +18,7 @@ __all__ = [
     "CashPosition",
     "ExpensesByCategory",
     "ProfitAndLoss",
+    "SalesTax",
     "TrialBalance",
     "ap_aging",
     "ar_aging",
@@ -24,5 +26,6 @@ __all__ = [
     "cash_position",
     "expenses_by_category",
     "profit_and_loss",
+    "sales_tax",
     "trial_balance",
 ]

@@ -1,4 +1,4 @@
-"""The wire format of the seven reports: one schema each for REST and MCP.
+"""The wire format of the reports: one schema each for REST and MCP.
 
 The reports serialise themselves (``newledger.ledger.reports.*.to_json``); these models describe
 that JSON, for the OpenAPI document (``/api/v1/reports/…``, one typed class per report in a
@@ -22,6 +22,7 @@ __all__ = [
     "Money",
     "ProfitAndLossReport",
     "ReportPeriod",
+    "SalesTaxReport",
     "TrialBalanceReport",
 ]
 
@@ -179,3 +180,43 @@ class TrialBalanceReport(_Wire):
     rows: list[TrialBalanceRow]
     totals: list[TrialBalanceTotalRow] = Field(description="One per currency.")
     balanced: bool
+
+
+class SalesTaxFigures(_Wire):
+    sales_net: Money = Field(description="Taxable sales, net of tax.")
+    sales_tax: Money = Field(description="Tax collected on sales.")
+    purchases_net: Money = Field(description="Taxed purchases, net of tax.")
+    purchases_tax: Money = Field(description="Tax paid on purchases (input tax).")
+    net_owed: Money = Field(description="Tax collected less tax paid.")
+
+
+class SalesTaxRateRow(SalesTaxFigures):
+    tax_rate_id: int
+    name: str
+    rate: str = Field(description="Percent, a decimal string: `7.25`.")
+    kind: Literal["sales", "purchase", "both"]
+    account_id: int
+
+
+class SalesTaxAccountRow(_Wire):
+    account_id: int
+    code: str
+    name: str
+    movement: Money = Field(description="Credits less debits on the account in the period.")
+    from_documents: Money = Field(description="Tax posted here by invoices, expenses, bills.")
+    other: Money = Field(description="Every other posting, e.g. a payment to the tax authority.")
+
+
+class SalesTaxReport(_Wire):
+    report: Literal["sales_tax"]
+    company_id: int
+    currency: str
+    period: ReportPeriod
+    rates: list[SalesTaxRateRow] = Field(description="Rates used in the period.")
+    totals: SalesTaxFigures
+    accounts: list[SalesTaxAccountRow] = Field(description="Every account a tax rate posts to.")
+    tax_account_movement: Money
+    other_movement: Money
+    ties_out: bool = Field(
+        description="Each tax account's movement equals its documents' tax plus other postings."
+    )

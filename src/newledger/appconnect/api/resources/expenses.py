@@ -56,10 +56,19 @@ _NULLABLE = frozenset({"contact_id", "due_date", "payment_account_id"})
 
 class ExpenseLineIn(StrictBody):
     description: Description = ""
-    amount: Amount
-    account_id: DbId = Field(description="An expense account.")
+    amount: Amount | None = Field(
+        default=None, description="Required unless the line's item has a unit price."
+    )
+    account_id: DbId | None = Field(
+        default=None, description="An expense account; required unless the item has one."
+    )
     tax_rate_id: DbId | None = Field(
-        default=None, description="A purchase (or both) tax rate from `/tax-rates`; none: no tax."
+        default=None,
+        description="A purchase (or both) tax rate from `/tax-rates`; default: the item's; "
+        "none: no tax.",
+    )
+    item_id: DbId | None = Field(
+        default=None, description="An item from `/items`: its defaults fill what the line omits."
     )
 
 

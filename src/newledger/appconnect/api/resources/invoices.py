@@ -54,14 +54,24 @@ Memo = Annotated[str, Field(max_length=5000, pattern=TEXT_PATTERN)]
 
 
 class InvoiceLineIn(StrictBody):
-    description: str = Field(default="", max_length=500)
+    description: str = Field(
+        default="", max_length=500, description="Default: the item's description or name."
+    )
     quantity: str = Field(default="1", pattern=AMOUNT_PATTERN, examples=["2"])
-    unit_price: Amount
+    unit_price: Amount | None = Field(
+        default=None, description="Required unless the line's item has a unit price."
+    )
     account_id: DbId | None = Field(
-        default=None, description="An income account; default: the contact's, else 4000 Sales."
+        default=None,
+        description="An income account; default: the item's, else the contact's, else 4000.",
     )
     tax_rate_id: DbId | None = Field(
-        default=None, description="A sales (or both) tax rate from `/tax-rates`; none: no tax."
+        default=None,
+        description="A sales (or both) tax rate from `/tax-rates`; default: the item's; "
+        "none: no tax.",
+    )
+    item_id: DbId | None = Field(
+        default=None, description="An item from `/items`: its defaults fill what the line omits."
     )
 
 

@@ -28,6 +28,7 @@ from newledger.ledger.reports.schemas import (
     CashPositionReport,
     ExpensesByCategoryReport,
     ProfitAndLossReport,
+    SalesTaxReport,
     TrialBalanceReport,
 )
 
@@ -181,6 +182,24 @@ async def profit_and_loss(
         compare_year=compare_year,
         currency=currency,
     )
+
+
+@router.get(
+    "/sales-tax",
+    response_model=SalesTaxReport,
+    operation_id="getSalesTaxReport",
+    summary="Sales tax",
+)
+async def sales_tax(
+    start: From = None,
+    end: To = None,
+    currency: Currency = None,
+    ctx: ApiContext = requires(Permission.REPORTS_READ),
+) -> Response:
+    """Tax collected and paid per rate, the net owed, and its tie-out to the tax accounts'
+    movement (default: the fiscal year to date)."""
+    period = _fiscal_year_to_date(ctx, start, end)
+    return await _run(ctx, reports.sales_tax, *period, currency=currency)
 
 
 @router.get(

@@ -18,6 +18,7 @@ from newledger.ledger.reports.schemas import (
     ExpensesByCategoryReport,
     Money,
     ProfitAndLossReport,
+    SalesTaxReport,
 )
 
 __all__ = [
@@ -80,6 +81,10 @@ class BalanceSheetOut(BalanceSheetReport):
 
 
 class ExpensesByCategoryOut(ExpensesByCategoryReport):
+    url: str
+
+
+class SalesTaxOut(SalesTaxReport):
     url: str
 
 

@@ -1,6 +1,6 @@
 """Report tools: company info, cash position, AR/AP aging, P&L, balance sheet, expenses by
-category. Each calls the report service REST's ``/reports/…`` calls, with the same defaults,
-and returns the REST report's JSON as structured content."""
+category, sales tax owed. Each calls the report service REST's ``/reports/…`` calls, with the
+same defaults, and returns the REST report's JSON as structured content."""
 
 from __future__ import annotations
 
@@ -306,5 +306,37 @@ async def expenses_by_category(
                 + (f" Largest: {names}." if top else "")
             )
         return success(text, models.ExpensesByCategoryOut, data)
+
+    return await guarded(work, thread=True)
+
+
+@tool("sales_tax_owed", "Sales tax owed", REPORTS)
+async def sales_tax_owed(
+    period: Period = None,
+    start: Annotated[Day, Field(description="First day; default: fiscal year start")] = None,
+    end: Annotated[Day, Field(description="Last day; default: today")] = None,
+    currency: Currency = None,
+) -> Annotated[CallToolResult, models.SalesTaxOut]:
+    """Sales tax / VAT over a period (default: the fiscal year to date): per rate, the taxable
+    sales and tax collected, the taxed purchases and tax paid, and the net owed; and the
+    tie-out to the tax accounts (other postings, such as payments to the tax authority, apart).
+    Answers "how much sales tax do I owe this quarter" (period quarter_to_date)."""
+
+    def work(call: McpCall) -> CallToolResult:
+        first, last = _range(call, period, start, end)
+        report = reports.sales_tax(
+            call.session, call.actor, call.company_id, first, last, currency=currency
+        )
+        query = f"?from={first.isoformat()}&to={last.isoformat()}"
+        data: dict[str, Any] = {**report.to_json(), "url": page_url(f"/reports/sales-tax{query}")}
+        totals, cur = data["totals"], data["currency"]
+        text = (
+            f"Sales tax from {first.isoformat()} to {last.isoformat()}: collected "
+            f"{totals['sales_tax']} {cur}, paid {totals['purchases_tax']} {cur}, net owed "
+            f"{totals['net_owed']} {cur} over {len(data['rates'])} rate(s). The tax accounts "
+            + ("tie out" if report.ties_out else "do NOT tie out")
+            + f" (other postings {data['other_movement']} {cur})."
+        )
+        return success(text, models.SalesTaxOut, data)
 
     return await guarded(work, thread=True)

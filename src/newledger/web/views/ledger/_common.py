@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping
+from decimal import Decimal
 
 from fastapi import Request
 from jinja2 import pass_context
@@ -13,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
-from newledger.ledger.models import Account, BankAccount, Contact
+from newledger.ledger.models import Account, BankAccount, Contact, TaxRate
 from newledger.money import DEFAULT_LOCALE, display_money
 from newledger.web.errors import MAX_DB_ID
 from newledger.web.templating import templates
@@ -28,6 +29,8 @@ __all__ = [
     "int_param",
     "posted_form",
     "source_text",
+    "tax_rate_label",
+    "tax_rate_names",
 ]
 
 
@@ -122,6 +125,19 @@ def account_names(session: Session, company_id: int) -> dict[int, str]:
         select(Account.id, Account.code, Account.name).where(Account.company_id == company_id)
     )
     return {row.id: f"{row.code} {row.name}" for row in rows}
+
+
+def tax_rate_label(name: str, rate: Decimal) -> str:
+    """A rate as people read it: ``State tax (7.25%)``, ``VAT (20%)`` (never ``2E+1``)."""
+    return f"{name} ({format(Decimal(rate).normalize(), 'f')}%)"
+
+
+def tax_rate_names(session: Session, company_id: int) -> dict[int, str]:
+    """Tax rates as a document's lines name them, archived ones too."""
+    rows = session.execute(
+        select(TaxRate.id, TaxRate.name, TaxRate.rate).where(TaxRate.company_id == company_id)
+    )
+    return {row.id: tax_rate_label(row.name, row.rate) for row in rows}
 
 
 def bank_names(session: Session, company_id: int) -> dict[int, str]:

@@ -30,10 +30,11 @@ from newledger.ledger.accounts import AccountFilters, list_accounts
 from newledger.ledger.contacts import ContactFilters, list_contacts
 from newledger.ledger.expense_lines import EXPENSE_KINDS
 from newledger.ledger.models import Account, Expense, Invoice
+from newledger.ledger.tax_rates import TaxRateFilters, list_tax_rates
 from newledger.web.deps import WebContext, require_permission, web_router
 from newledger.web.pager import choices
 from newledger.web.templating import render
-from newledger.web.views.ledger._common import posted_form
+from newledger.web.views.ledger._common import posted_form, tax_rate_label
 from newledger.web.views.ledger.forms import (
     EXPENSE_LINE_FIELDS,
     INVOICE_LINE_FIELDS,
@@ -138,6 +139,16 @@ def _accounts(ctx: WebContext, filters: AccountFilters) -> Sequence[Account]:
     return list_accounts(ctx.db, ctx.actor, filters, choices("code")).items
 
 
+def _tax_rates(ctx: WebContext, is_invoice: bool) -> list[tuple[int, str]]:
+    """(id, label) of the active rates a line of this kind of document may carry (sales rates
+    on invoices, purchase rates on expenses and bills; "both" on either)."""
+    if not ctx.can(Permission.ACCOUNTS_READ):
+        return []
+    kind = "sales" if is_invoice else "purchase"
+    rates = list_tax_rates(ctx.db, ctx.actor, TaxRateFilters(kind=kind), choices("name")).items
+    return [(r.id, tax_rate_label(r.name, r.rate)) for r in rates]
+
+
 def draft_page(
     request: Request,
     ctx: WebContext,
@@ -174,6 +185,7 @@ def draft_page(
         can_add_contacts=ctx.can(Permission.CONTACTS_WRITE),
         line_accounts=_accounts(ctx, AccountFilters(type="income" if is_invoice else "expense")),
         bank_accounts=_accounts(ctx, AccountFilters(type="asset", subtype="bank")),
+        tax_rates=_tax_rates(ctx, is_invoice),
         place=place,
     )
 

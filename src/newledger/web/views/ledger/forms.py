@@ -41,8 +41,8 @@ __all__ = [
     "select_id",
 ]
 
-INVOICE_LINE_FIELDS = ("description", "quantity", "unit_price", "account_id")
-EXPENSE_LINE_FIELDS = ("description", "amount", "account_id")
+INVOICE_LINE_FIELDS = ("description", "quantity", "unit_price", "account_id", "tax_rate_id")
+EXPENSE_LINE_FIELDS = ("description", "amount", "account_id", "tax_rate_id")
 SPARE_ROWS = 2  # empty rows after a draft's lines, for new ones
 NEW_FORM_ROWS = 3  # empty rows a new draft starts with
 MAX_SPARE_ROWS = 20
@@ -73,6 +73,8 @@ _LABELS = {
     "payment_account_id": "Paid from",
     "account_id": "account",
     "unit_price": "unit price",
+    "tax_rate_id": "tax rate",
+    "tax_mode": "Amounts",
 }
 _ERROR_KEY = re.compile(r"^lines\[(\d+)\]\.([a-z_]+)$")
 
@@ -141,6 +143,7 @@ def invoice_form(invoice: Invoice) -> DraftForm:
             "issue_date": invoice.issue_date.isoformat(),
             "due_date": invoice.due_date.isoformat(),
             "memo": invoice.memo,
+            "tax_mode": invoice.tax_mode,
             "version": str(invoice.version),
         },
         lines=[
@@ -149,6 +152,7 @@ def invoice_form(invoice: Invoice) -> DraftForm:
                 "quantity": format(Decimal(line.quantity).normalize(), "f"),
                 "unit_price": format_minor(line.unit_price, cur),
                 "account_id": str(line.account_id),
+                "tax_rate_id": str(line.tax_rate_id or ""),
             }
             for line in invoice.lines
         ],
@@ -158,7 +162,8 @@ def invoice_form(invoice: Invoice) -> DraftForm:
 def invoice_changes(form: FormData) -> tuple[DraftForm, dict[str, Any]]:
     """The submitted form (to re-display on error) and the changes for the service."""
     values = {
-        k: _text(form, k) for k in ("contact_id", "issue_date", "due_date", "memo", "version")
+        k: _text(form, k)
+        for k in ("contact_id", "issue_date", "due_date", "memo", "tax_mode", "version")
     }
     rows = _rows(form, INVOICE_LINE_FIELDS)
     changes: dict[str, Any] = {
@@ -166,12 +171,14 @@ def invoice_changes(form: FormData) -> tuple[DraftForm, dict[str, Any]]:
         "issue_date": values["issue_date"],
         "due_date": values["due_date"],
         "memo": values["memo"],
+        "tax_mode": values["tax_mode"] or "exclusive",
         "lines": [
             {
                 "description": row["description"],
                 "quantity": row["quantity"] or "1",
                 "unit_price": row["unit_price"],
                 "account_id": select_id(row["account_id"]),
+                "tax_rate_id": select_id(row["tax_rate_id"]),
             }
             for row in rows
         ],
@@ -182,7 +189,9 @@ def invoice_changes(form: FormData) -> tuple[DraftForm, dict[str, Any]]:
 def new_invoice_form(today: dt.date, contact_id: str = "") -> DraftForm:
     """A blank invoice: issued today, due by the customer's terms unless a date is given."""
     values = {"contact_id": contact_id, "issue_date": today.isoformat(), "due_date": ""}
-    return DraftForm({**values, "memo": "", "version": ""}, [], spare=NEW_FORM_ROWS)
+    return DraftForm(
+        {**values, "memo": "", "tax_mode": "exclusive", "version": ""}, [], spare=NEW_FORM_ROWS
+    )
 
 
 def expense_form(expense: Expense) -> DraftForm:
@@ -196,6 +205,7 @@ def expense_form(expense: Expense) -> DraftForm:
             "payment_account_id": str(expense.payment_account_id or ""),
             "description": expense.description,
             "reference": expense.reference,
+            "tax_mode": expense.tax_mode,
             "version": str(expense.version),
         },
         lines=[
@@ -203,6 +213,7 @@ def expense_form(expense: Expense) -> DraftForm:
                 "description": line.description,
                 "amount": format_minor(line.amount, cur),
                 "account_id": str(line.account_id),
+                "tax_rate_id": str(line.tax_rate_id or ""),
             }
             for line in expense.lines
         ],
@@ -218,6 +229,7 @@ def expense_changes(form: FormData) -> tuple[DraftForm, dict[str, Any]]:
         "payment_account_id",
         "description",
         "reference",
+        "tax_mode",
         "version",
     )
     values = {k: _text(form, k) for k in keys}
@@ -229,11 +241,13 @@ def expense_changes(form: FormData) -> tuple[DraftForm, dict[str, Any]]:
         "date": values["date"],
         "description": values["description"],
         "reference": values["reference"],
+        "tax_mode": values["tax_mode"] or "exclusive",
         "lines": [
             {
                 "description": row["description"],
                 "amount": row["amount"],
                 "account_id": select_id(row["account_id"]),
+                "tax_rate_id": select_id(row["tax_rate_id"]),
             }
             for row in rows
         ],
@@ -250,7 +264,12 @@ def new_expense_form(kind: str, today: dt.date, contact_id: str = "") -> DraftFo
     """A blank expense (paid from the default bank account) or bill (due by the vendor's terms),
     dated today."""
     keys = ("due_date", "payment_account_id", "description", "reference", "version")
-    values = {"kind": kind, "contact_id": contact_id, "date": today.isoformat()}
+    values = {
+        "kind": kind,
+        "contact_id": contact_id,
+        "date": today.isoformat(),
+        "tax_mode": "exclusive",
+    }
     return DraftForm({**values, **dict.fromkeys(keys, "")}, [], spare=NEW_FORM_ROWS)
 
 

@@ -1,4 +1,4 @@
-"""Reports on screen: the index, the seven reports with CSV and print styles (``pages``), and
+"""Reports on screen: the index, the eight reports with CSV and print styles (``pages``), and
 the drill-down from a figure to its entries and documents (``drill``).
 
 The figures come from the report services (``newledger.ledger.reports``) the REST API and MCP

@@ -1,4 +1,4 @@
-"""What a report page shows, in one shape for all seven reports: columns, and tables of rows
+"""What a report page shows, in one shape for all eight reports: columns, and tables of rows
 of amounts, each amount optionally linking to the entries behind it.
 
 One shape means one template and one CSV writer: the page and its CSV cannot show different
@@ -53,6 +53,8 @@ class ReportView:
     period: str  # for the CSV file name: "2025-03-31" or "2025-01-01_2025-03-31"
     balanced: bool | None = None  # balance sheet and trial balance say whether they balance
     notes: tuple[str, ...] = field(default=())
+    # What the ``balanced`` badge says either way (the sales tax report "ties out").
+    balance_labels: tuple[str, str] = ("balanced", "out of balance")
 
     def currency_of(self, row: Row) -> str:
         return row.currency or self.currency

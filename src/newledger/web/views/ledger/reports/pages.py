@@ -34,6 +34,7 @@ from newledger.web.views.ledger.reports.statements import (
     profit_and_loss_view,
     trial_balance_view,
 )
+from newledger.web.views.ledger.reports.taxes import sales_tax_view
 
 __all__ = ["REPORTS", "ReportSpec", "csv_lines", "router"]
 
@@ -113,6 +114,14 @@ REPORTS: tuple[ReportSpec, ...] = (
         "Spend per expense account and month.",
         False,
         expenses_by_category_view,
+    ),
+    ReportSpec(
+        "sales-tax",
+        "tax",
+        "Sales tax",
+        "Tax collected and paid per rate, the net owed, tied out to the tax accounts.",
+        False,
+        sales_tax_view,
     ),
 )
 
