@@ -31,6 +31,8 @@ ResourceType = Literal[
     "payment_draft",
     "bank_transaction",
     "categorization_draft",
+    "tax_rate",
+    "item",
 ]
 
 
