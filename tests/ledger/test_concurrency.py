@@ -28,8 +28,13 @@ from newledger.audit.models import Activity
 from newledger.db import session_scope
 from newledger.errors import DomainError
 from newledger.identity.models import User
+from newledger.identity.permissions import Permission
 from newledger.identity.services import user_actor
 from newledger.ledger.bank import categorize_transaction, import_transactions
+from newledger.ledger.categorization_drafts import (
+    approve_categorization_draft,
+    create_categorization_draft,
+)
 from newledger.ledger.invoices import (
     approve_invoice,
     create_draft_invoice,
@@ -44,6 +49,7 @@ from newledger.ledger.models import (
     JournalEntry,
     Payment,
 )
+from newledger.ledger.payment_drafts import approve_payment_draft, create_payment_draft
 from newledger.ledger.payments import record_payment
 from newledger.ledger.verify import verify_books
 from tests.conftest import LiveServer
@@ -423,5 +429,85 @@ def test_eight_simultaneous_draft_edits_of_one_version_in_the_services_make_one_
             lines = list(s.scalars(select(InvoiceLine).where(InvoiceLine.invoice_id == invoice_id)))
             assert len(lines) == 2 and len({line.description for line in lines}) == 1
             assert invoice.total == sum(line.amount for line in lines)
+    with sessions() as s:
+        assert_books_clean(s, books.company_id)
+
+
+def test_eight_simultaneous_approvals_of_a_payment_draft_record_one_payment(
+    sessions: sessionmaker[Session],
+) -> None:
+    books = make_page_books(sessions)
+    with sessions() as s:
+        bank_id = s.scalar(
+            select(BankAccount.id).where(BankAccount.company_id == books.company_id).limit(1)
+        )
+    assert bank_id is not None
+    for _ in range(ROUNDS):
+        invoice_id = _approved(sessions, books)
+        with session_scope(sessions) as s:
+            proposal = create_payment_draft(
+                s,
+                app_actor(books.company_id, books.owner.user_id, Permission.PAYMENTS_DRAFT),
+                invoice_id=invoice_id,
+                bank_account_id=bank_id,
+                date=dt.date.today(),
+                amount="60.00",
+            )
+            draft_id = proposal.id
+        outcomes = _race_service(
+            sessions,
+            books,
+            lambda s, draft_id=draft_id: approve_payment_draft(s, _owner_actor(s, books), draft_id),
+        )
+        assert outcomes.count("won") == 1, outcomes
+        with sessions() as s:
+            invoice = s.get(Invoice, invoice_id)
+            assert invoice is not None
+            assert (invoice.status, invoice.amount_paid) == ("partially_paid", 6000)
+            paid = s.scalar(select(func.count()).where(Payment.invoice_id == invoice_id))
+            assert paid == 1
+    with sessions() as s:
+        assert_books_clean(s, books.company_id)
+
+
+def test_eight_simultaneous_approvals_of_a_categorization_draft_post_a_bank_line_once(
+    sessions: sessionmaker[Session],
+) -> None:
+    books = make_page_books(sessions)
+    with sessions() as s:
+        bank_id = s.scalar(
+            select(BankAccount.id).where(BankAccount.company_id == books.company_id).limit(1)
+        )
+        assert bank_id is not None
+        imported = [
+            {"external_id": f"hint-{n}", "date": "2025-01-02", "description": "Fee", "amount": "-5"}
+            for n in range(ROUNDS)
+        ]
+        import_transactions(s, _owner_actor(s, books), bank_id, imported)
+        s.commit()
+        line_ids = list(
+            s.scalars(select(BankTransaction.id).where(BankTransaction.bank_account_id == bank_id))
+        )
+    for line_id in line_ids:
+        with session_scope(sessions) as s:
+            proposal = create_categorization_draft(
+                s,
+                app_actor(books.company_id, books.owner.user_id, Permission.BANK_DRAFT),
+                bank_transaction_id=line_id,
+                account_id=books.expense_account_id,
+                confidence=0.9,
+                evidence="bank fees",
+            )
+            draft_id = proposal.id
+        outcomes = _race_service(
+            sessions,
+            books,
+            lambda s, draft_id=draft_id: approve_categorization_draft(
+                s, _owner_actor(s, books), draft_id
+            ),
+        )
+        assert outcomes.count("won") == 1, outcomes
+        with sessions() as s:
+            assert postings(s, "bank", line_id) == 1
     with sessions() as s:
         assert_books_clean(s, books.company_id)
