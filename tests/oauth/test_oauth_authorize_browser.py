@@ -6,9 +6,6 @@ the code, ``state`` and ``iss``. Screenshot: ``test-output/screenshots/consent.p
 from __future__ import annotations
 
 import re
-import threading
-from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, HTTPServer
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -21,41 +18,21 @@ from newledger.appconnect import secrets
 from newledger.appconnect.models import AuthorizationCode
 from newledger.identity import services
 from newledger.identity.models import Company, User
-from tests.conftest import LiveServer, free_port
+from tests.conftest import LiveServer
 from tests.support.browser import (  # noqa: F401  (pytest fixtures)
     browser_fixture,
     page_fixture,
     save_screenshot,
 )
-from tests.support.oauth_authorize import authorize_url, make_client, new_pkce
+from tests.support.oauth_authorize import (  # noqa: F401  (callback_url is a pytest fixture)
+    authorize_url,
+    callback_url_fixture,
+    make_client,
+    new_pkce,
+)
 from tests.support.workspace import PASSWORD, make_company, make_person
 
 pytestmark = [pytest.mark.browser]
-
-
-class _Callback(BaseHTTPRequestHandler):
-    """The MCP client's loopback redirect URI (RFC 8252): answers every request with a page."""
-
-    def do_GET(self) -> None:
-        body = b"<!doctype html><title>Connected</title><p>You can close this tab.</p>"
-        self.send_response(200)
-        self.send_header("Content-Type", "text/html")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, format: str, *args: object) -> None:
-        pass
-
-
-@pytest.fixture
-def callback_url() -> Iterator[str]:
-    server = HTTPServer(("127.0.0.1", free_port()), _Callback)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}/callback"
-    server.shutdown()
-    server.server_close()
 
 
 def test_a_person_connects_an_mcp_client_on_the_generic_url_choosing_the_company(

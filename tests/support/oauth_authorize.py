@@ -7,10 +7,14 @@ from __future__ import annotations
 import json
 import re
 import secrets
+import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, HTTPServer
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import httpx
+import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from newledger.appconnect import secrets as nl_secrets
@@ -23,6 +27,7 @@ __all__ = [
     "OAuthClientRow",
     "approve_over_http",
     "authorize_url",
+    "callback_url_fixture",
     "consent_form",
     "make_client",
     "new_pkce",
@@ -132,3 +137,31 @@ def approve_over_http(
     )
     assert response.status_code == 303, response.text
     return query_of(response.headers["location"])
+
+
+class _Callback(BaseHTTPRequestHandler):
+    """An MCP client's loopback redirect URI (RFC 8252): answers every request with a page."""
+
+    def do_GET(self) -> None:
+        body = b"<!doctype html><title>Connected</title><p>You can close this tab.</p>"
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@pytest.fixture(name="callback_url")
+def callback_url_fixture() -> Iterator[str]:
+    """A running loopback redirect URI for browser tests that end at the client."""
+    from tests.conftest import free_port  # the conftest imports support modules
+
+    server = HTTPServer(("127.0.0.1", free_port()), _Callback)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}/callback"
+    server.shutdown()
+    server.server_close()

@@ -8,9 +8,7 @@ WebAuthn refuses IP addresses as relying-party ids, so this module's server is r
 from __future__ import annotations
 
 import re
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, HTTPServer
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -21,7 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from newledger.appconnect.models import App, AuthorizationCode
 from newledger.audit.models import Activity
 from newledger.identity.models import Passkey
-from tests.conftest import LiveServer, free_port
+from tests.conftest import LiveServer
 from tests.support.appconnect_ui import make_app
 from tests.support.browser import (  # noqa: F401  (pytest fixtures)
     browser_fixture,
@@ -30,7 +28,12 @@ from tests.support.browser import (  # noqa: F401  (pytest fixtures)
     sign_in,
     sign_out,
 )
-from tests.support.oauth_authorize import authorize_url, make_client, new_pkce
+from tests.support.oauth_authorize import (  # noqa: F401  (callback_url is a pytest fixture)
+    authorize_url,
+    callback_url_fixture,
+    make_client,
+    new_pkce,
+)
 from tests.support.workspace import PASSWORD, Person, make_person
 
 pytestmark = [pytest.mark.browser]
@@ -125,29 +128,6 @@ def test_add_a_passkey_then_sign_in_with_it_as_second_step_and_on_its_own(
             )
         ]
     assert methods == ["password", "passkey", "passkey"]
-
-
-class _Callback(BaseHTTPRequestHandler):
-    def do_GET(self) -> None:
-        body = b"<!doctype html><title>Connected</title><p>Done.</p>"
-        self.send_response(200)
-        self.send_header("Content-Type", "text/html")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, format: str, *args: object) -> None:
-        pass
-
-
-@pytest.fixture
-def callback_url() -> Iterator[str]:
-    callback = HTTPServer(("127.0.0.1", free_port()), _Callback)
-    thread = threading.Thread(target=callback.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{callback.server_port}/callback"
-    callback.shutdown()
-    callback.server_close()
 
 
 def test_approve_an_oauth_consent_with_a_passkey(
