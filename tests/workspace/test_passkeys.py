@@ -241,3 +241,17 @@ def test_a_passkey_user_adds_totp_only_after_confirming_with_the_passkey(
         "totp.enrol",
         "sessions.revoke_others",
     ]
+
+
+def test_on_an_ip_address_the_page_says_why_passkeys_cannot_be_added(
+    live_server: LiveServer, sessions: sessionmaker[Session]
+) -> None:
+    """Browsers refuse passkeys for an IP address: the default server here is published as
+    http://127.0.0.1:<port>, so the page explains instead of offering a form that would fail
+    (the browser tests run on a server published as localhost, where the form is offered)."""
+    person = make_person(sessions, "pk-ip@example.com")
+    with client(live_server.url) as c:
+        sign_in(c, person)
+        page = c.get("/account/security").text
+    assert 'id="passkey-ip-host"' in page and "NEWLEDGER_PUBLIC_URL" in page
+    assert 'id="passkey-add-form"' not in page

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import ipaddress
 import secrets
 from dataclasses import dataclass
 from typing import NoReturn
@@ -109,6 +110,16 @@ class RelyingParty:
     id: str
     origin: str
     name: str
+
+    @property
+    def usable(self) -> bool:
+        """Whether browsers will make passkeys for this RP id: they refuse an IP address (the
+        WebAuthn spec's RP id is a registrable domain or ``localhost``)."""
+        try:
+            ipaddress.ip_address(self.id)
+        except ValueError:
+            return bool(self.id)
+        return False
 
 
 def relying_party(settings: Settings | None = None) -> RelyingParty:

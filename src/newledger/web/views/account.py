@@ -9,7 +9,7 @@ from fastapi.responses import RedirectResponse
 from newledger.audit.services import record
 from newledger.audit.tags import Event
 from newledger.errors import AuthenticationFailed, DomainError, RateLimited
-from newledger.identity import accounts, twofactor
+from newledger.identity import accounts, passkeys, twofactor
 from newledger.identity import sessions as web_sessions
 from newledger.web.deps import WebContext, require_step_up, require_user, safe_next, web_router
 from newledger.web.errors import Redirect, refused_attempt
@@ -38,6 +38,7 @@ def security_page_response(
         totp_on=ctx.user.totp_enabled_at is not None,
         second_factor=twofactor.has_second_factor(ctx.user),
         passkeys=ctx.user.passkeys,
+        passkey_host=passkeys.relying_party(),
         recovery_remaining=twofactor.remaining_recovery_codes(ctx.db, ctx.user),
         sessions=web_sessions.list_for_user(ctx.db, ctx.user.id),
         done=request.query_params.get("done"),
