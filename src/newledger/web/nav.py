@@ -37,6 +37,7 @@ NAV: tuple[NavItem, ...] = (
 
 SETTINGS_NAV: tuple[NavItem, ...] = (
     NavItem("Company", "/settings/company", (Permission.COMPANY_MANAGE,)),
+    NavItem("Tax rates", "/settings/tax-rates", (Permission.LEDGER_POST,)),
     NavItem("App Connect", "/settings/appconnect", ()),
     NavItem("Integrations", "/settings/integrations", ()),
     NavItem("Members", "/settings/members", (Permission.MEMBERS_MANAGE,)),

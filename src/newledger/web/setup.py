@@ -20,6 +20,7 @@ from newledger.web.views import (
     invitations,
     members,
     passkeys,
+    tax_settings,
 )
 from newledger.web.views import settings as settings_views
 
@@ -40,6 +41,7 @@ def install(app: FastAPI) -> None:
         account,
         passkeys,
         company,
+        tax_settings,
         members,
         invitations,
         activity,
