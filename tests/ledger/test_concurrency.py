@@ -317,6 +317,30 @@ def _owner_actor(s: Session, books: PageBooks) -> Actor:
     return user_actor(s, owner, books.company_id)
 
 
+def _bank_id(sessions: sessionmaker[Session], books: PageBooks) -> int:
+    with sessions() as s:
+        bank_id = s.scalar(
+            select(BankAccount.id).where(BankAccount.company_id == books.company_id).limit(1)
+        )
+    assert bank_id is not None
+    return bank_id
+
+
+def _uncategorized_lines(sessions: sessionmaker[Session], books: PageBooks) -> list[int]:
+    """One new uncategorized bank fee per round, imported by the owner."""
+    bank_id = _bank_id(sessions, books)
+    imported = [
+        {"external_id": f"line-{n}", "date": "2025-01-02", "description": "Fee", "amount": "-5"}
+        for n in range(ROUNDS)
+    ]
+    with sessions() as s:
+        import_transactions(s, _owner_actor(s, books), bank_id, imported)
+        s.commit()
+        return list(
+            s.scalars(select(BankTransaction.id).where(BankTransaction.bank_account_id == bank_id))
+        )
+
+
 def test_eight_simultaneous_voids_reverse_an_invoice_once(
     sessions: sessionmaker[Session],
 ) -> None:
@@ -341,11 +365,7 @@ def test_eight_simultaneous_payments_of_the_amount_due_pay_once(
     sessions: sessionmaker[Session],
 ) -> None:
     books = make_page_books(sessions)
-    with sessions() as s:
-        bank_id = s.scalar(
-            select(BankAccount.id).where(BankAccount.company_id == books.company_id).limit(1)
-        )
-    assert bank_id is not None
+    bank_id = _bank_id(sessions, books)
     for _ in range(ROUNDS):
         invoice_id = _approved(sessions, books)
         outcomes = _race_service(
@@ -375,20 +395,7 @@ def test_eight_simultaneous_categorizations_post_a_bank_line_once(
     sessions: sessionmaker[Session],
 ) -> None:
     books = make_page_books(sessions)
-    with sessions() as s:
-        bank_id = s.scalar(
-            select(BankAccount.id).where(BankAccount.company_id == books.company_id).limit(1)
-        )
-        assert bank_id is not None
-        imported = [
-            {"external_id": f"line-{n}", "date": "2025-01-02", "description": "Fee", "amount": "-5"}
-            for n in range(ROUNDS)
-        ]
-        import_transactions(s, _owner_actor(s, books), bank_id, imported)
-        s.commit()
-        line_ids = list(
-            s.scalars(select(BankTransaction.id).where(BankTransaction.bank_account_id == bank_id))
-        )
+    line_ids = _uncategorized_lines(sessions, books)
     assert len(line_ids) == ROUNDS
     for line_id in line_ids:
         outcomes = _race_service(
@@ -437,11 +444,7 @@ def test_eight_simultaneous_approvals_of_a_payment_draft_record_one_payment(
     sessions: sessionmaker[Session],
 ) -> None:
     books = make_page_books(sessions)
-    with sessions() as s:
-        bank_id = s.scalar(
-            select(BankAccount.id).where(BankAccount.company_id == books.company_id).limit(1)
-        )
-    assert bank_id is not None
+    bank_id = _bank_id(sessions, books)
     for _ in range(ROUNDS):
         invoice_id = _approved(sessions, books)
         with session_scope(sessions) as s:
@@ -474,20 +477,7 @@ def test_eight_simultaneous_approvals_of_a_categorization_draft_post_a_bank_line
     sessions: sessionmaker[Session],
 ) -> None:
     books = make_page_books(sessions)
-    with sessions() as s:
-        bank_id = s.scalar(
-            select(BankAccount.id).where(BankAccount.company_id == books.company_id).limit(1)
-        )
-        assert bank_id is not None
-        imported = [
-            {"external_id": f"hint-{n}", "date": "2025-01-02", "description": "Fee", "amount": "-5"}
-            for n in range(ROUNDS)
-        ]
-        import_transactions(s, _owner_actor(s, books), bank_id, imported)
-        s.commit()
-        line_ids = list(
-            s.scalars(select(BankTransaction.id).where(BankTransaction.bank_account_id == bank_id))
-        )
+    line_ids = _uncategorized_lines(sessions, books)
     for line_id in line_ids:
         with session_scope(sessions) as s:
             proposal = create_categorization_draft(
