@@ -250,12 +250,19 @@ def list_items(
 
 
 def item_defaults(
-    session: Session, company: Company, raw: dict[str, Any], index: int, side: str
+    session: Session,
+    company: Company,
+    raw: dict[str, Any],
+    index: int,
+    side: str,
+    *,
+    price_key: str | None = None,
 ) -> dict[str, Any]:
     """``raw`` (one line as sent) with what it leaves out taken from the item it names, if any:
     description, unit price (invoice lines: ``unit_price``; expense lines: ``amount``), the
     account of ``side`` (``income`` or ``expense``) and the tax rate. A line's own values win;
-    an archived item is refused."""
+    an archived item is refused. ``price_key`` overrides where the price goes (a vendor
+    credit's lines are priced like invoice lines)."""
     item_id = raw.get("item_id")
     if item_id is None:
         return raw
@@ -265,7 +272,7 @@ def item_defaults(
     item = company_row(session, Item, company.id, item_id)
     if not item.is_active:
         raise ValidationFailed(f"Item {item.code} is archived", errors={field: "archived"})
-    price_key = "unit_price" if side == "income" else "amount"
+    price_key = price_key or ("unit_price" if side == "income" else "amount")
     account = item.income_account_id if side == "income" else item.expense_account_id
     filled = dict(raw)
     defaults: dict[str, Any] = {

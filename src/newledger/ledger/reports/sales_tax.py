@@ -1,9 +1,11 @@
 """Sales tax for a period: per rate, what was charged on sales and paid on purchases, the net
 owed, and a tie-out against the movement on the tax accounts.
 
-The per-rate figures come from the lines of posted invoices and expenses/bills, dated by their
-posting entry (an invoice's issue date, an expense's date) and taken back on the date of a
-void's reversing entry, so a period's report never changes once its days are closed.
+The per-rate figures come from the lines of posted invoices and expenses/bills, less those of
+credit notes (which give tax back on sales) and vendor credits (on purchases), dated by their
+posting entry (an invoice's issue date, an expense's or credit note's date) and taken back on
+the date of a void's reversing entry, so a period's report never changes once its days are
+closed.
 
 The tie-out is computed three ways that do not depend on each other: the movement on each tax
 account (from the daily balances posting keeps), the tax the documents above put there, and
@@ -28,6 +30,8 @@ from newledger.actor import Actor
 from newledger.identity.permissions import Permission
 from newledger.ledger.models import (
     Account,
+    CreditNote,
+    CreditNoteLine,
     Expense,
     ExpenseLine,
     Invoice,
@@ -150,20 +154,34 @@ class SalesTax:
 Figures = dict[int, list[int]]  # rate id -> [net, tax]
 
 
+_LINES: dict[Any, tuple[Any, Any]] = {
+    Invoice: (InvoiceLine, InvoiceLine.invoice_id),
+    Expense: (ExpenseLine, ExpenseLine.expense_id),
+    CreditNote: (CreditNoteLine, CreditNoteLine.credit_note_id),
+}
+
+
 def _document_figures(
     session: Session,
     company_id: int,
     currency: str,
     period: Period,
-    doc: type[Invoice] | type[Expense],
+    doc: type[Invoice] | type[Expense] | type[CreditNote],
+    *,
+    credit_kind: str | None = None,
 ) -> Figures:
     """Net and tax per rate of the lines of ``doc`` posted in the period, less those voided in
-    it."""
-    line: type[InvoiceLine] | type[ExpenseLine] = InvoiceLine if doc is Invoice else ExpenseLine
-    owner = line.invoice_id if line is InvoiceLine else line.expense_id  # type: ignore[union-attr]
+    it. Credit notes of ``credit_kind`` (sales or purchase) count negative: they give back tax
+    charged on sales or paid on purchases."""
+    line, owner = _LINES[doc]
     net = case((doc.tax_mode == "inclusive", line.amount - line.tax_amount), else_=line.amount)
     out: Figures = defaultdict(lambda: [0, 0])
-    for entry_column, sign in ((doc.journal_entry_id, 1), (doc.void_entry_id, -1)):
+    kind = () if credit_kind is None else (CreditNote.kind == credit_kind,)
+    sign_of_doc = -1 if credit_kind is not None else 1
+    for entry_column, sign in (
+        (doc.journal_entry_id, sign_of_doc),
+        (doc.void_entry_id, -sign_of_doc),
+    ):
         rows = session.execute(
             select(line.tax_rate_id, func.sum(net), func.sum(line.tax_amount))
             .join(doc, doc.id == owner)
@@ -171,6 +189,7 @@ def _document_figures(
             .where(
                 doc.company_id == company_id,
                 doc.currency == currency,
+                *kind,
                 line.tax_rate_id.is_not(None),
                 JournalEntry.date >= period.start,
                 JournalEntry.date <= period.end,
@@ -194,6 +213,9 @@ def _other_movement(
         ),
         select(Expense.journal_entry_id).where(
             Expense.company_id == company_id, Expense.journal_entry_id.is_not(None)
+        ),
+        select(CreditNote.journal_entry_id).where(
+            CreditNote.company_id == company_id, CreditNote.journal_entry_id.is_not(None)
         ),
     ).subquery()
     document_ids = select(documents.c[0])
@@ -238,6 +260,11 @@ def sales_tax(
     )
     sales = _document_figures(session, company_id, cur, period, Invoice)
     purchases = _document_figures(session, company_id, cur, period, Expense)
+    for kind, figures in (("sales", sales), ("purchase", purchases)):
+        credits = _document_figures(session, company_id, cur, period, CreditNote, credit_kind=kind)
+        for rate_id, (net_sum, tax_sum) in credits.items():
+            figures[rate_id][0] += net_sum
+            figures[rate_id][1] += tax_sum
     rows = []
     from_documents: dict[int, int] = defaultdict(int)
     for r in tax_rates:

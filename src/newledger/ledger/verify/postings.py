@@ -8,7 +8,14 @@ from typing import Any
 from sqlalchemy import and_, exists, func, or_, select, true
 from sqlalchemy.orm import aliased
 
-from newledger.ledger.models import BankTransaction, Expense, Invoice, JournalEntry, Payment
+from newledger.ledger.models import (
+    BankTransaction,
+    CreditNote,
+    Expense,
+    Invoice,
+    JournalEntry,
+    Payment,
+)
 from newledger.ledger.verify.documents import document_label
 from newledger.ledger.verify.drift import POSTED, POSTING, Books, Document, Drift
 
@@ -232,6 +239,7 @@ def orphan_postings(books: Books) -> Iterator[Drift]:
     sources: Sequence[tuple[str, Any]] = (
         ("invoice", Invoice),
         ("expense", Expense),
+        ("credit_note", CreditNote),
         ("payment", Payment),
         ("bank", BankTransaction),
     )
