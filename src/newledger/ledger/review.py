@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from newledger.actor import Actor
 from newledger.errors import PermissionDenied
 from newledger.identity.permissions import Permission
-from newledger.ledger._common import company_for
+from newledger.ledger._common import amount_due, company_for
 from newledger.ledger.models import (
     Account,
     BankAccount,
@@ -197,7 +197,7 @@ def _payment_items(
         document: Invoice | Expense = invoice if invoice is not None else bill
         cur = document.currency
         label = document_label(document)
-        open_now = document.total - document.amount_paid
+        open_now = amount_due(document)
         facts = [
             ("Pays", f"{label[0].upper()}{label[1:]} ({document.status.replace('_', ' ')})"),
             (

@@ -128,6 +128,9 @@ class ExpenseSummary(BaseModel):
     status: ExpenseStatus
     total: str
     amount_paid: str
+    amount_credited: str = Field(
+        description="What credit notes applied to it took off; due = total - paid - credited"
+    )
     amount_due: str
     description: str
     reference: str

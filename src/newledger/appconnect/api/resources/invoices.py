@@ -123,6 +123,9 @@ class InvoiceSummary(BaseModel):
     status: InvoiceStatus
     total: str
     amount_paid: str
+    amount_credited: str = Field(
+        description="What credit notes applied to it took off; due = total - paid - credited"
+    )
     amount_due: str
     memo: str
     version: int

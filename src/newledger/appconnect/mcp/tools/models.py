@@ -104,6 +104,7 @@ class InvoiceSummary(BaseModel):
     status: DocStatus
     total: Money
     amount_paid: Money
+    amount_credited: Money
     amount_due: Money
     memo: str
     source: str
@@ -156,6 +157,7 @@ class ExpenseSummary(BaseModel):
     status: DocStatus
     total: Money
     amount_paid: Money
+    amount_credited: Money
     amount_due: Money
     description: str
     reference: str

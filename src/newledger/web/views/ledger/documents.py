@@ -17,6 +17,7 @@ from newledger.identity.permissions import Permission
 from newledger.ledger import contacts as contact_service
 from newledger.ledger import expenses as expense_service
 from newledger.ledger import invoices as invoice_service
+from newledger.ledger._common import amount_due
 from newledger.ledger.contacts import ContactFilters
 from newledger.ledger.expense_list import ExpenseFilters, list_expenses
 from newledger.ledger.invoice_list import InvoiceFilters, list_invoices
@@ -127,7 +128,8 @@ def _voidable(document: Invoice | Expense) -> bool:
     # An expense is paid when approved (no payment rows); anything else with money received or
     # paid against it keeps its payments, which must be dealt with first.
     paid_at_once = isinstance(document, Expense) and document.kind == "expense"
-    return document.status in ("approved", "paid") and (paid_at_once or document.amount_paid == 0)
+    untouched = document.amount_paid == 0 and document.amount_credited == 0
+    return document.status in ("approved", "paid") and (paid_at_once or untouched)
 
 
 def _action_forms(ctx: WebContext, document: Invoice | Expense, values: dict[str, Any]) -> None:
@@ -143,9 +145,7 @@ def _action_forms(ctx: WebContext, document: Invoice | Expense, values: dict[str
             "payment_form",
             ActionForm(
                 {
-                    "amount": format_minor(
-                        document.total - document.amount_paid, document.currency
-                    ),
+                    "amount": format_minor(amount_due(document), document.currency),
                     "date": dt.date.today().isoformat(),
                     "bank_account_id": str(banks[0][0]) if banks else "",
                     "reference": "",
