@@ -193,12 +193,12 @@ def check_proposed(
 
 
 def proposal_input(allocation: CreditAllocation, currency: str) -> dict[str, Any]:
-    """A proposed allocation as a draft edit sends it back."""
+    """A proposed allocation as a draft edit sends it back. Its date is left to follow the
+    credit note's (an edit may move the credit note's date past a date chosen before)."""
     key = "invoice_id" if allocation.invoice_id is not None else "expense_id"
     return {
         key: allocation.invoice_id if allocation.invoice_id is not None else allocation.expense_id,
         "amount": format_minor(allocation.amount, currency),
-        "date": allocation.date.isoformat(),
     }
 
 
