@@ -38,6 +38,8 @@ NAV: tuple[NavItem, ...] = (
 SETTINGS_NAV: tuple[NavItem, ...] = (
     NavItem("Company", "/settings/company", (Permission.COMPANY_MANAGE,)),
     NavItem("Tax rates", "/settings/tax-rates", (Permission.LEDGER_POST,)),
+    # Everyone who reads the chart sees the items (read-only); ledger:post changes them.
+    NavItem("Items", "/settings/items", (Permission.ACCOUNTS_READ,)),
     NavItem("App Connect", "/settings/appconnect", ()),
     NavItem("Integrations", "/settings/integrations", ()),
     NavItem("Members", "/settings/members", (Permission.MEMBERS_MANAGE,)),
