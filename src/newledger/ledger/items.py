@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from newledger.actor import Actor
 from newledger.audit.services import record
 from newledger.audit.tags import Event
-from newledger.errors import Conflict, ValidationFailed
+from newledger.errors import Conflict, NotFound, ValidationFailed
 from newledger.events.catalogue import EventType
 from newledger.events.changes import emit
 from newledger.identity.models import Company
@@ -49,6 +49,7 @@ __all__ = [
     "count_items",
     "create_item",
     "get_item",
+    "get_item_by_code",
     "item_defaults",
     "item_dict",
     "list_items",
@@ -245,6 +246,23 @@ def get_item(
     )
 
 
+def get_item_by_code(
+    session: Session, actor: Actor, code: str, *, company_id: int | None = None
+) -> Item:
+    """The item with this code (archived or not), else ``NotFound`` ``unknown_item``. Needs
+    ``accounts:read``."""
+    actor.require(Permission.ACCOUNTS_READ)
+    company = company_for(session, actor, company_id)
+    item = _by_code(session, company.id, code.strip())
+    if item is None:
+        raise NotFound(f"No item with code {code.strip()!r}", code="unknown_item")
+    return item
+
+
+def _by_code(session: Session, company_id: int, code: str) -> Item | None:
+    return session.scalar(select(Item).where(Item.company_id == company_id, Item.code == code))
+
+
 def list_items(
     session: Session, actor: Actor, filters: ItemFilters, page: PageRequest
 ) -> Page[Item]:
@@ -289,7 +307,7 @@ def _line_item(
         return (
             None if item_id is None else (company_row(session, Item, company.id, item_id), id_field)
         )
-    item = session.scalar(select(Item).where(Item.company_id == company.id, Item.code == code))
+    item = _by_code(session, company.id, code)
     if item is None:
         raise ValidationFailed(
             f"Line {index + 1}: no item with code {code!r}",
