@@ -15,6 +15,7 @@ from typer.testing import CliRunner
 
 from newledger.audit.models import Activity
 from newledger.audit.tags import Event
+from newledger.cli.common import console, err_console
 from newledger.cli.main import app
 from newledger.ledger.models import Item, TaxRate
 from tests.support.books import Books, make_books
@@ -28,9 +29,16 @@ def books(sessions: sessionmaker[Session]) -> Books:
         return make_books(session, slug=SLUG)
 
 
+@pytest.fixture(autouse=True)
+def wide_tables(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tables wide enough that rich folds no cell. The consoles took their width from COLUMNS
+    when imported (80 under pytest-xdist), so the width is set on them, and put back after."""
+    for out in (console, err_console):
+        monkeypatch.setattr(out, "_width", 200)
+
+
 def cli(*args: str) -> Result:
-    # Wide enough that rich does not fold the tables' cells.
-    return CliRunner().invoke(app, list(args), env={"COLUMNS": "200"})
+    return CliRunner().invoke(app, list(args))
 
 
 def ok(*args: str) -> Result:
