@@ -304,9 +304,9 @@ def _line_item(
         )
     code = code.strip() if code else None
     if code is None:
-        return (
-            None if item_id is None else (company_row(session, Item, company.id, item_id), id_field)
-        )
+        if item_id is None:
+            return None
+        return company_row(session, Item, company.id, item_id), id_field
     item = _by_code(session, company.id, code)
     if item is None:
         raise ValidationFailed(
