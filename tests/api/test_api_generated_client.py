@@ -18,6 +18,7 @@ import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from newledger.identity.permissions import Role
+from newledger.ledger.items import create_item
 from newledger.ledger.tax_rates import create_tax_rate
 from tests.conftest import LiveServer
 from tests.support.api import api_for
@@ -198,3 +199,61 @@ def test_a_generated_client_drafts_an_invoice_with_tax_and_reads_the_tax_back(
     # 1010 x 7.25 % = 73.225 → 73 cents per line.
     assert (read.subtotal, read.tax_total, read.total) == ("20.20", "1.46", "21.66")
     assert [(line.tax_rate_id, line.tax_amount) for line in read.lines] == [(rate_id, "0.73")] * 2
+
+
+def test_a_generated_client_finds_an_item_and_drafts_a_line_by_its_code(
+    live_server: LiveServer,
+    sessions: sessionmaker[Session],
+    server_key: None,
+    generated: ModuleType,
+) -> None:
+    books = make_books(sessions)
+    with sessions.begin() as session:
+        # Items are a person's to make (ledger:post); the app only reads and names them.
+        item_id = create_item(
+            session,
+            books.role(Role.OWNER),
+            code="HOST-M",
+            name="Hosting, monthly",
+            unit_price="49.99",
+        ).id
+    api, _ = api_for(
+        live_server.url,
+        sessions,
+        books,
+        "invoices:read",
+        "invoices:draft",
+        "accounts:read",
+        name="Generated",
+    )
+    token = str(api.headers["Authorization"]).removeprefix("Bearer ")
+    api.close()
+    models = _mod("models")
+    create_draft = _mod("api.invoices.create_invoice_draft")
+    with generated.AuthenticatedClient(
+        base_url=f"{live_server.url}/api/v1", token=token, raise_on_unexpected_status=True
+    ) as client:
+        found = _mod("api.items.list_items").sync(client=client, q="host")
+        assert [(i.id, i.code, i.unit_price) for i in found.data] == [(item_id, "HOST-M", "49.99")]
+        body = models.InvoiceCreate(
+            contact_id=books.customer.id,
+            issue_date=dt.date(2025, 3, 1),
+            lines=[models.InvoiceLineIn(item_code="HOST-M", quantity="3")],
+        )
+        made = create_draft.sync(client=client, body=body, idempotency_key="by-code-1")
+        assert isinstance(made, models.InvoiceOut)
+        assert [(line.item_id, line.amount) for line in made.lines] == [(item_id, "149.97")]
+        assert made.lines[0].description == "Hosting, monthly"
+        unknown = create_draft.sync_detailed(
+            client=client,
+            body=models.InvoiceCreate(
+                contact_id=books.customer.id,
+                issue_date=dt.date(2025, 3, 1),
+                lines=[models.InvoiceLineIn(item_code="HOST-X")],
+            ),
+            idempotency_key="by-code-2",
+        )
+    assert unknown.status_code == 422
+    assert isinstance(unknown.parsed, models.Problem)
+    assert unknown.parsed.code == "unknown_item"
+    assert "lines[0].item_code" in unknown.parsed.errors.to_dict()

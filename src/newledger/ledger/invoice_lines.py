@@ -52,9 +52,10 @@ def build_invoice_lines(
     side: str = "income",
     noun: str = "invoice",
 ) -> tuple[list[dict[str, Any]], DocumentTax]:
-    """Validate ``[{description, quantity, unit_price, account_id?, tax_rate_id?, item_id?}]``
-    into invoice line values, with each line's tax, and the invoice's figures. A line naming
-    an item takes what it leaves out from the item (``newledger.ledger.items``).
+    """Validate ``[{description, quantity, unit_price, account_id?, tax_rate_id?, item_id?,
+    item_code?}]`` into invoice line values, with each line's tax, and the invoice's figures.
+    A line naming an item (by id or code) takes what it leaves out from the item
+    (``newledger.ledger.items``).
 
     A line's amount is quantity x unit price, rounded half-even to the currency's minor unit;
     its tax follows ``tax_mode`` and the company's rounding rule (``newledger.ledger.tax``).

@@ -1,4 +1,4 @@
-"""Tools over the books: invoices, expenses and bills, contacts, bank transactions and
+"""Tools over the books: invoices, expenses and bills, contacts, items, bank transactions and
 categorization hints. Lists are pages of at most ``limit`` records with a cursor and a total,
 read by the same list services as REST API v1."""
 
@@ -16,12 +16,13 @@ from newledger.appconnect.mcp.tools import models
 from newledger.appconnect.mcp.tools.registry import tool
 from newledger.appconnect.mcp.tools.results import guarded, success
 from newledger.identity.permissions import Permission
-from newledger.ledger import bank, contacts, expense_list, invoice_list
+from newledger.ledger import bank, contacts, expense_list, invoice_list, items
 from newledger.ledger.categorize import hint_amount, suggest
 from newledger.ledger.expense_list import ExpenseFilters, expense_summary
 from newledger.ledger.invoice_list import InvoiceFilters, invoice_summary
 from newledger.ledger.invoices import get_invoice as load_invoice
 from newledger.ledger.invoices import invoice_dict
+from newledger.ledger.models import Item
 from newledger.ledger.payments import PaymentFilters, list_payments, payment_dict
 from newledger.pagination import PageRequest
 
@@ -219,6 +220,46 @@ async def search_contacts(
             page.next_cursor,
             f"{total} contact(s) match.",
             lambda r: f"{r['name']} (id {r['id']}, {r['kind']})",
+        )
+
+    return await guarded(work)
+
+
+def _item_out(item: Item) -> dict[str, Any]:
+    row = items.item_dict(item)
+    return {k: v for k, v in row.items() if k not in ("version", "created_at", "updated_at")}
+
+
+@tool("list_items", "List items (products and services)", Permission.ACCOUNTS_READ)
+async def list_items(
+    search: Annotated[Search, Field(description="Code or name contains")] = None,
+    include_archived: Annotated[bool, Field(description="Archived items too")] = False,
+    limit: Limit = 20,
+    cursor: Cursor = None,
+) -> Annotated[CallToolResult, models.ItemsOut]:
+    """The company's products and services by code: name, default unit price, income and
+    expense accounts and tax rate. A line of create_invoice_draft or create_expense_draft may
+    name one (item_id or item_code) and leave out what the item gives."""
+
+    def work(call: McpCall) -> CallToolResult:
+        filters = items.ItemFilters(include_archived=include_archived, search=search)
+        request = PageRequest(limit=limit, cursor=cursor or None, order="code")
+        page = items.list_items(call.session, call.actor, filters, request)
+        total = items.count_items(call.session, call.actor, filters)
+        rows = [_item_out(i) for i in page.items]
+        return _listing(
+            models.ItemsOut,
+            "items",
+            rows,
+            total,
+            page.next_cursor,
+            f"{total} item(s) match.",
+            lambda r: (
+                f"{r['code']} {r['name']}"
+                + (f" at {r['unit_price']}" if r["unit_price"] is not None else "")
+                + (" (archived)" if not r["is_active"] else "")
+            ),
+            url=page_url("/settings/items"),
         )
 
     return await guarded(work)

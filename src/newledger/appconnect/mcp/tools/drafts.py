@@ -57,23 +57,43 @@ Id = Annotated[int, Field(ge=1, le=2**31 - 1)]
 Text = Annotated[str, Field(max_length=500)]
 
 
+ItemCode = Annotated[str, Field(min_length=1, max_length=30)]
+ITEM_HELP = "An item (list_items finds it): what the line leaves out comes from the item"
+ITEM_CODE_HELP = "Or the item's code instead of its id (with both, they must agree)"
+
+
 class InvoiceLineIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     description: Text = ""
     quantity: str = Field(default="1", pattern=AMOUNT, description="e.g. 12 (hours), 1.5")
-    unit_price: str = Field(pattern=AMOUNT, description="Price per unit, e.g. 150.00")
-    account_id: Id | None = Field(
-        default=None, description="An income account; default: the customer's, else 4000 Sales"
+    unit_price: str | None = Field(
+        default=None,
+        pattern=AMOUNT,
+        description="Price per unit, e.g. 150.00; required unless the item has one",
     )
+    account_id: Id | None = Field(
+        default=None,
+        description="An income account; default: the item's, else the customer's, else 4000",
+    )
+    item_id: Id | None = Field(default=None, description=ITEM_HELP)
+    item_code: ItemCode | None = Field(default=None, description=ITEM_CODE_HELP)
 
 
 class ExpenseLineIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     description: Text = ""
-    amount: str = Field(pattern=AMOUNT, description="e.g. 42.50")
-    account_id: Id = Field(description="An expense account (suggest_category finds one)")
+    amount: str | None = Field(
+        default=None, pattern=AMOUNT, description="e.g. 42.50; required unless the item has a price"
+    )
+    account_id: Id | None = Field(
+        default=None,
+        description="An expense account (suggest_category finds one); required unless the item "
+        "has one",
+    )
+    item_id: Id | None = Field(default=None, description=ITEM_HELP)
+    item_code: ItemCode | None = Field(default=None, description=ITEM_CODE_HELP)
 
 
 def _once(
@@ -135,8 +155,9 @@ async def create_invoice_draft(
     memo: Annotated[str, Field(max_length=5000)] = "",
 ) -> Annotated[CallToolResult, models.InvoiceDraftOut]:
     """Draft an invoice to a customer, e.g. 12 hours of consulting at 150.00: one line with
-    quantity 12 and unit_price 150.00. The draft waits for a person to review and approve it;
-    it is never sent or posted by this tool."""
+    quantity 12 and unit_price 150.00; or a line naming an item (item_code or item_id, from
+    list_items) and a quantity. The draft waits for a person to review and approve it; it is
+    never sent or posted by this tool."""
 
     def work(call: McpCall) -> CallToolResult:
         arguments: dict[str, Any] = {
@@ -188,8 +209,9 @@ async def create_expense_draft(
     description: Text = "",
     reference: Annotated[str, Field(max_length=100)] = "",
 ) -> Annotated[CallToolResult, models.ExpenseDraftOut]:
-    """Draft an expense (paid) or a bill (owed to a vendor). Each line needs an expense
-    account: use suggest_category to find one. The draft waits for a person to approve it."""
+    """Draft an expense (paid) or a bill (owed to a vendor). Each line needs an amount and an
+    expense account (suggest_category finds one), unless it names an item (item_code or
+    item_id, from list_items) that gives them. The draft waits for a person to approve it."""
 
     def work(call: McpCall) -> CallToolResult:
         arguments: dict[str, Any] = {

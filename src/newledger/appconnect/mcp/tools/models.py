@@ -37,6 +37,7 @@ __all__ = [
     "InvoiceDetailOut",
     "InvoiceDraftOut",
     "InvoicesOut",
+    "ItemsOut",
     "PaymentDraftOut",
     "ProfitAndLossOut",
     "SuggestionOut",
@@ -122,6 +123,7 @@ class InvoiceLine(BaseModel):
     unit_price: Money
     amount: Money
     account_id: int
+    item_id: int | None = Field(description="The item the line named, if any")
 
 
 class InvoicePayment(BaseModel):
@@ -174,12 +176,30 @@ class ExpenseLine(BaseModel):
     description: str
     amount: Money
     account_id: int
+    item_id: int | None = Field(description="The item the line named, if any")
 
 
 class ExpenseDraftOut(ExpenseSummary):
     lines: list[ExpenseLine]
     replayed: bool
     review_url: str
+
+
+class ItemOut(BaseModel):
+    id: int
+    code: str = Field(description="Unique in the company; a draft line may name it as item_code")
+    name: str
+    description: str
+    unit_price: str | None = Field(description="Default price, in the document's currency")
+    income_account_id: int | None = Field(description="Invoice lines' default account")
+    expense_account_id: int | None = Field(description="Expense and bill lines' default account")
+    tax_rate_id: int | None
+    is_active: bool = Field(description="False: archived, no new line may name it")
+
+
+class ItemsOut(Paged):
+    items: list[ItemOut]
+    url: str
 
 
 class ContactOut(BaseModel):

@@ -35,6 +35,7 @@ from newledger.web.views.ledger._common import (
     contact_names,
     date_param,
     int_param,
+    item_codes,
     tax_rate_names,
 )
 from newledger.web.views.ledger.listing import EXPENSE_KINDS, EXPENSE_STATUSES, INVOICE_STATUSES
@@ -181,6 +182,7 @@ def _detail_page(
         contact_name=contact_names(ctx.db, company_id, [contact_id]).get(contact_id or 0, ""),
         accounts=account_names(ctx.db, company_id),
         tax_rates=tax_rate_names(ctx.db, company_id),
+        item_codes=item_codes(ctx.db, company_id, [line.item_id for line in document.lines]),
         payments=_payments(ctx, payments),
         banks=bank_names(ctx.db, company_id),
         attachments=list_attachments(ctx.db, ctx.actor, kind, document.id),

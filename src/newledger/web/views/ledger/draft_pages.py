@@ -29,6 +29,7 @@ from newledger.ledger import invoices as invoice_service
 from newledger.ledger.accounts import AccountFilters, list_accounts
 from newledger.ledger.contacts import ContactFilters, list_contacts
 from newledger.ledger.expense_lines import EXPENSE_KINDS
+from newledger.ledger.items import ItemFilters, get_item, list_items
 from newledger.ledger.models import Account, Expense, Invoice
 from newledger.ledger.tax_rates import TaxRateFilters, list_tax_rates
 from newledger.web.deps import WebContext, require_permission, web_router
@@ -47,6 +48,7 @@ from newledger.web.views.ledger.forms import (
     line_action,
     new_expense_form,
     new_invoice_form,
+    select_id,
 )
 
 __all__ = [
@@ -149,6 +151,28 @@ def _tax_rates(ctx: WebContext, is_invoice: bool) -> list[tuple[int, str]]:
     return [(r.id, tax_rate_label(r.name, r.rate)) for r in rates]
 
 
+def _items(ctx: WebContext, form: DraftForm) -> list[tuple[int, str]]:
+    """(id, label) of the items a line may pick: the active ones, and any the form's lines
+    already name that has been archived since (shown so, and refused on save), so a draft
+    that names one does not lose it unseen."""
+    if not ctx.can(Permission.ACCOUNTS_READ):
+        return []
+    items = list_items(ctx.db, ctx.actor, ItemFilters(), choices("code")).items
+    options = [(item.id, f"{item.code} · {item.name}") for item in items]
+    offered = {item_id for item_id, _ in options}
+    named = {line.get("item_id", "") for line in form.lines} - {""}
+    for value in sorted(named):
+        item_id = select_id(value)
+        if not isinstance(item_id, int) or item_id in offered:
+            continue
+        try:
+            gone = get_item(ctx.db, ctx.actor, item_id)
+        except NotFound:
+            continue  # not this company's: the service refuses it on save
+        options.append((gone.id, f"{gone.code} · {gone.name} (archived)"))
+    return options
+
+
 def draft_page(
     request: Request,
     ctx: WebContext,
@@ -186,6 +210,7 @@ def draft_page(
         line_accounts=_accounts(ctx, AccountFilters(type="income" if is_invoice else "expense")),
         bank_accounts=_accounts(ctx, AccountFilters(type="asset", subtype="bank")),
         tax_rates=_tax_rates(ctx, is_invoice),
+        items=_items(ctx, form),
         place=place,
     )
 

@@ -8,6 +8,9 @@ service's per-line errors (``lines[0].amount``) then point at the rows as re-dis
 Rows come and go without JavaScript: the form's "Add line" button (``add_line``) and each row's
 "Remove" button (``remove_line=<n>``) submit the form, which comes back with the rows changed
 and nothing saved (``line_action``).
+
+A row may pick an item (``item_id``): on save the service fills what the row leaves empty from
+the item (``ledger.items.item_defaults``), so a row with only an item and a quantity is a line.
 """
 
 from __future__ import annotations
@@ -41,8 +44,15 @@ __all__ = [
     "select_id",
 ]
 
-INVOICE_LINE_FIELDS = ("description", "quantity", "unit_price", "account_id", "tax_rate_id")
-EXPENSE_LINE_FIELDS = ("description", "amount", "account_id", "tax_rate_id")
+INVOICE_LINE_FIELDS = (
+    "item_id",
+    "description",
+    "quantity",
+    "unit_price",
+    "account_id",
+    "tax_rate_id",
+)
+EXPENSE_LINE_FIELDS = ("item_id", "description", "amount", "account_id", "tax_rate_id")
 SPARE_ROWS = 2  # empty rows after a draft's lines, for new ones
 NEW_FORM_ROWS = 3  # empty rows a new draft starts with
 MAX_SPARE_ROWS = 20
@@ -74,6 +84,7 @@ _LABELS = {
     "account_id": "account",
     "unit_price": "unit price",
     "tax_rate_id": "tax rate",
+    "item_id": "item",
     "tax_mode": "Amounts",
 }
 _ERROR_KEY = re.compile(r"^lines\[(\d+)\]\.([a-z_]+)$")
@@ -153,6 +164,7 @@ def invoice_form(invoice: Invoice) -> DraftForm:
                 "unit_price": format_minor(line.unit_price, cur),
                 "account_id": str(line.account_id),
                 "tax_rate_id": str(line.tax_rate_id or ""),
+                "item_id": str(line.item_id or ""),
             }
             for line in invoice.lines
         ],
@@ -179,6 +191,7 @@ def invoice_changes(form: FormData) -> tuple[DraftForm, dict[str, Any]]:
                 "unit_price": row["unit_price"],
                 "account_id": select_id(row["account_id"]),
                 "tax_rate_id": select_id(row["tax_rate_id"]),
+                "item_id": select_id(row["item_id"]),
             }
             for row in rows
         ],
@@ -214,6 +227,7 @@ def expense_form(expense: Expense) -> DraftForm:
                 "amount": format_minor(line.amount, cur),
                 "account_id": str(line.account_id),
                 "tax_rate_id": str(line.tax_rate_id or ""),
+                "item_id": str(line.item_id or ""),
             }
             for line in expense.lines
         ],
@@ -248,6 +262,7 @@ def expense_changes(form: FormData) -> tuple[DraftForm, dict[str, Any]]:
                 "amount": row["amount"],
                 "account_id": select_id(row["account_id"]),
                 "tax_rate_id": select_id(row["tax_rate_id"]),
+                "item_id": select_id(row["item_id"]),
             }
             for row in rows
         ],

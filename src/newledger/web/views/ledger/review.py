@@ -26,7 +26,7 @@ from newledger.ledger.models import CategorizationDraft, Expense, Invoice, Payme
 from newledger.ledger.review import list_drafts_awaiting_review
 from newledger.web.deps import WebContext, require_any, require_permission, web_router
 from newledger.web.templating import render
-from newledger.web.views.ledger._common import account_names, posted_form
+from newledger.web.views.ledger._common import account_names, item_codes, posted_form
 from newledger.web.views.ledger.draft_pages import (
     EXPENSES,
     INVOICES,
@@ -77,13 +77,16 @@ def _queue(
     items = list_drafts_awaiting_review(
         ctx.db, ctx.actor, source=source if source in SOURCES else None
     )
+    lines = draft_lines(ctx.db, ctx.company.id, items)
+    named = [line.item_id for drafted in lines.values() for line in drafted]
     return render(
         request,
         "ledger/review.html",
         ctx,
         status=status,
         items=items,
-        lines=draft_lines(ctx.db, ctx.company.id, items),
+        lines=lines,
+        item_codes=item_codes(ctx.db, ctx.company.id, named),
         # The files of each draft (a receipt to check against the lines), in one query.
         files=attachments_by_document(
             ctx.db,
