@@ -20,6 +20,7 @@ from newledger.ledger.models import (
     BankTransaction,
     Contact,
     Expense,
+    ExpenseLine,
     Invoice,
     InvoiceLine,
     JournalEntry,
@@ -167,6 +168,44 @@ def test_the_demo_looks_like_a_real_small_company(session: Session) -> None:
         )
     ).all()
     assert "opening" in manual and "manual" in manual
+
+
+def test_the_demo_charges_and_pays_tax_both_ways(session: Session) -> None:
+    """Some customers are charged sales tax (tax exclusive invoices); some vendors charge input
+    tax, on bills net of tax and on receipts with the tax included, whose expense accounts get
+    the net."""
+    cid = _load(session)
+    taxed = dict(
+        session.execute(
+            select(Expense.kind + ":" + Expense.tax_mode, func.count())
+            .where(Expense.company_id == cid, Expense.tax_total > 0)
+            .group_by(Expense.kind, Expense.tax_mode)
+        ).all()
+    )
+    assert set(taxed) == {"bill:exclusive", "expense:inclusive"}
+    invoices = session.scalars(
+        select(Invoice).where(Invoice.company_id == cid, Invoice.journal_entry_id.is_not(None))
+    ).all()
+    taxed_invoices = [i for i in invoices if i.tax_total > 0]
+    assert {i.tax_mode for i in taxed_invoices} == {"exclusive"}
+    assert 0.1 < len(taxed_invoices) / len(invoices) < 0.6
+    receipt = session.scalars(
+        select(Expense)
+        .where(Expense.company_id == cid, Expense.tax_mode == "inclusive", Expense.tax_total > 0)
+        .order_by(Expense.id)
+        .limit(1)
+    ).one()
+    lines = session.scalars(select(ExpenseLine).where(ExpenseLine.expense_id == receipt.id)).all()
+    assert receipt.total == sum(line.amount for line in lines)  # as on the receipt
+    assert receipt.subtotal == receipt.total - receipt.tax_total
+    posted = session.scalars(
+        select(JournalLine.amount).where(
+            JournalLine.entry_id == receipt.journal_entry_id, JournalLine.amount > 0
+        )
+    ).all()
+    assert sorted(posted) == sorted(
+        [line.amount - line.tax_amount for line in lines] + [receipt.tax_total]
+    )
 
 
 def test_an_owner_and_a_viewer_can_sign_in_with_the_printed_passwords(session: Session) -> None:
