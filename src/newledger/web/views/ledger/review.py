@@ -22,7 +22,13 @@ from newledger.identity.permissions import Permission
 from newledger.ledger import categorization_drafts, payment_drafts
 from newledger.ledger import expenses as expense_service
 from newledger.ledger import invoices as invoice_service
-from newledger.ledger.models import CategorizationDraft, Expense, Invoice, PaymentDraft
+from newledger.ledger.models import (
+    CategorizationDraft,
+    CreditNote,
+    Expense,
+    Invoice,
+    PaymentDraft,
+)
 from newledger.ledger.review import list_drafts_awaiting_review
 from newledger.web.deps import WebContext, require_any, require_permission, web_router
 from newledger.web.templating import render
@@ -49,7 +55,7 @@ _read = require_any(
 _post = require_permission(Permission.LEDGER_POST)
 
 
-Decided = Invoice | Expense | PaymentDraft | CategorizationDraft
+Decided = Invoice | Expense | CreditNote | PaymentDraft | CategorizationDraft
 
 
 def _label(document: Decided) -> str:
