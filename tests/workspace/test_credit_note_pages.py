@@ -1,7 +1,7 @@
 """Credit notes and vendor credits in the UI, over real HTTP against the running app: the lists,
 the pages, the draft form (new, from an invoice or bill, edit), and what a person holding
 ``ledger:post`` does from a credit's page (approve, reject, apply to an open invoice or bill,
-take an allocation back, refund, void); each refusal keeps what was
+take an allocation back, refund, void) and from the review queue; each refusal keeps what was
 typed, names the field and leaves nothing written."""
 
 from __future__ import annotations
@@ -16,9 +16,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from newledger.audit.models import Activity
 from newledger.audit.tags import Event
 from newledger.ledger import invoices
+from newledger.ledger.models import CreditAllocation
 from newledger.ledger.payments import record_payment
 from tests.conftest import LiveServer
-from tests.support.books import row_counts
+from tests.support.books import app_actor, row_counts
 from tests.support.books_ui import expense_row, invoice_row, make_ui_books, submit
 from tests.support.credit_ui import (
     TODAY,
@@ -519,6 +520,7 @@ def test_a_viewer_reads_the_pages_but_gets_no_forms_and_every_post_is_refused(
                     f"/credit-notes/{approved}/refunds",
                     {"amount": "1.00", "date": TODAY.isoformat(), "bank_account_id": "1"},
                 ),
+                (f"/review/credit-notes/{draft}/approve", {"version": "1"}),
             )
         ]
     assert listing.status_code == 200 and 'id="new-credit-note"' not in listing.text
@@ -529,7 +531,7 @@ def test_a_viewer_reads_the_pages_but_gets_no_forms_and_every_post_is_refused(
     assert 'id="new-credit"' not in invoice_page  # no "New credit note" without invoices:draft
     assert f'<a href="/credit-notes/{approved}">CN-00002</a>' in invoice_page
     assert forms == [403, 403, 403, 403]
-    assert refused == [403] * 7
+    assert refused == [403] * 8
     assert _books(sessions) == before
 
 
@@ -571,3 +573,77 @@ def test_a_vendor_credit_from_a_bill_page_takes_the_bill_down_when_approved(
     assert f'<a href="/vendor-credits/{note_id}">VC-00001</a>' in bill_after
     assert 'id="amount-open">$250.00<' in bill_after
     assert not_a_bill.status_code == 404
+
+
+def test_the_review_queue_shows_an_apps_credit_drafts_to_approve_or_reject(
+    live_server: LiveServer, sessions: sessionmaker[Session]
+) -> None:
+    ui = make_ui_books(sessions)
+    invoice_id = approved_invoice(sessions, ui, "500.00")
+    number = invoice_row(sessions, invoice_id).number
+    bot = app_actor(ui.books.company_id, ui.owner.user_id)
+    note_id = drafted_credit(
+        sessions,
+        ui,
+        "120.00",
+        actor=bot,
+        allocations=[{"invoice_id": invoice_id, "amount": "120.00"}],
+    )
+    vendor_credit = drafted_credit(sessions, ui, "30.00", kind="purchase", actor=bot)
+    with client(live_server.url) as c:
+        sign_in(c, ui.owner)
+        home = c.get("/").text
+        queue = c.get("/review")
+        approved = submit(c, "/review", f"/review/credit-notes/{note_id}/approve", {"version": "1"})
+        after = c.get(approved.headers["location"])
+        no_reason = submit(c, "/review", f"/review/vendor-credits/{vendor_credit}/reject", {})
+        rejected = submit(
+            c,
+            "/review",
+            f"/review/vendor-credits/{vendor_credit}/reject",
+            {"reason": "Not agreed with Staples"},
+        )
+        edit = c.get(f"/review/credit-notes/{note_id}/edit")
+    assert 'id="drafts-count">2<' in home
+    text = _text(queue)
+    card = text.split(f'id="credit-note-{note_id}"')[1].split("</article>")[0]
+    assert f'href="/credit-notes/{note_id}">Credit note CN-00001<' in card
+    assert "API credential app · Receipt Bot" in card and "Acme Corp" in card
+    assert f"invoice {number}: 120.00 USD" in card
+    assert "Returned" in card  # its lines
+    assert f'action="/review/credit-notes/{note_id}/approve"' in card
+    assert f'href="/review/credit-notes/{note_id}/edit"' in card
+    vc_card = text.split(f'id="vendor-credit-{vendor_credit}"')[1].split("</article>")[0]
+    assert "Vendor credit VC-00001" in vc_card and "Staples" in vc_card
+    assert approved.status_code == 303
+    assert "Credit note CN-00001 approved and posted." in _text(after)
+    assert f'id="credit-note-{note_id}"' not in after.text
+    assert credit_row(sessions, note_id).status == "applied"
+    assert invoice_row(sessions, invoice_id).amount_credited == 120_00
+    assert no_reason.status_code == 422
+    assert f'id="error-vendor-credit-{vendor_credit}"' in no_reason.text
+    assert rejected.status_code == 303
+    vc = credit_row(sessions, vendor_credit)
+    assert (vc.status, vc.rejected_reason) == ("rejected", "Not agreed with Staples")
+    assert edit.status_code == 404  # decided: no longer a draft to edit
+    with sessions() as s:
+        assert s.scalars(select(CreditAllocation.status)).all() == ["applied"]
+
+
+def test_a_draft_edited_from_the_queue_goes_back_to_the_queue(
+    live_server: LiveServer, sessions: sessionmaker[Session]
+) -> None:
+    ui = make_ui_books(sessions)
+    bot = app_actor(ui.books.company_id, ui.owner.user_id)
+    note_id = drafted_credit(sessions, ui, "30.00", kind="purchase", actor=bot)
+    path = f"/review/vendor-credits/{note_id}/edit"
+    fields = credit_fields(
+        ui.books.vendor.id, ("Damaged", "3", "12.50"), account_id=ui.acct("6500")
+    )
+    with client(live_server.url) as c:
+        sign_in(c, ui.owner)
+        saved = submit(c, path, path, {**fields, "version": "1"})
+    assert saved.status_code == 303
+    assert saved.headers["location"].startswith("/review?done=")
+    note = credit_row(sessions, note_id)
+    assert (note.status, note.total, note.source, note.version) == ("draft", 37_50, "api", 2)
