@@ -25,7 +25,9 @@ class NavItem:
 NAV: tuple[NavItem, ...] = (
     NavItem("Dashboard", "/", ()),
     NavItem("Invoices", "/invoices", (Permission.INVOICES_READ,)),
+    NavItem("Credit notes", "/credit-notes", (Permission.INVOICES_READ,)),
     NavItem("Expenses", "/expenses", (Permission.EXPENSES_READ,)),
+    NavItem("Vendor credits", "/vendor-credits", (Permission.EXPENSES_READ,)),
     NavItem("Contacts", "/contacts", (Permission.CONTACTS_READ,)),
     NavItem("Bank", "/bank", (Permission.BANK_READ,)),
     NavItem("Review", "/review", (Permission.INVOICES_READ, Permission.EXPENSES_READ)),
