@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy.orm import Session
 
 from newledger.errors import InvalidState, NotFound, PermissionDenied, ValidationFailed
+from newledger.identity.permissions import Permission
 from newledger.ledger import expenses, invoices
 from newledger.ledger.credit_allocations import (
     allocate_credit_note,
@@ -28,7 +29,6 @@ from newledger.ledger.payments import record_payment
 from newledger.ledger.reports import ar_aging
 from newledger.ledger.tax_rates import create_tax_rate
 from newledger.ledger.verify import verify_books
-from newledger.identity.permissions import Permission
 from tests.support.books import Books, make_books, net, row_counts
 
 D = dt.date(2026, 3, 2)
@@ -125,9 +125,7 @@ def test_proposed_allocations_apply_on_approval_and_settle_the_invoice(
     session: Session, books: Books
 ) -> None:
     invoice = _invoice(session, books)
-    note = _credit(
-        session, books, allocations=[{"invoice_id": invoice.id, "amount": "30.00"}]
-    )
+    note = _credit(session, books, allocations=[{"invoice_id": invoice.id, "amount": "30.00"}])
     assert invoice.amount_credited == 0  # proposed only
     approve_credit_note(session, books.actor, "sales", note.id)
     assert (invoice.amount_credited, invoice.status) == (3000, "partially_paid")
