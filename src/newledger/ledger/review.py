@@ -1,10 +1,10 @@
-"""The review queue: draft invoices and expenses, proposed payments and proposed bank
-categorizations waiting for a person to approve or reject.
+"""The review queue: draft invoices and expenses, draft credit notes and vendor credits,
+proposed payments and proposed bank categorizations waiting for a person to approve or reject.
 
 Drafts made by an app or connection name it (``source_label``), and stay in the queue even if
 that app or connection is later deleted. Each kind shows only to those who may read what it is
-about: invoices (``invoices:read``), expenses and bills (``expenses:read``), payment drafts
-(``payments:read``), categorization drafts (``bank:read``).
+about: invoices and credit notes (``invoices:read``), expenses, bills and vendor credits
+(``expenses:read``), payment drafts (``payments:read``), categorization drafts (``bank:read``).
 """
 
 from __future__ import annotations
@@ -15,18 +15,21 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from newledger.actor import Actor
 from newledger.errors import PermissionDenied
 from newledger.identity.permissions import Permission
 from newledger.ledger._common import amount_due, company_for
+from newledger.ledger.credit_kinds import KINDS, credit_kind
 from newledger.ledger.models import (
     Account,
     BankAccount,
     BankTransaction,
     CategorizationDraft,
     Contact,
+    CreditAllocation,
+    CreditNote,
     Expense,
     Invoice,
     PaymentDraft,
@@ -39,9 +42,10 @@ __all__ = ["ReviewItem", "count_drafts_awaiting_review", "list_drafts_awaiting_r
 
 @dataclass(frozen=True)
 class ReviewItem:
-    type: str  # invoice | expense | bill | payment | categorization
+    type: str  # invoice | expense | bill | credit_note | vendor_credit | payment | categorization
     id: int
-    # invoice number, the expense's description / reference, what a payment pays, the bank line
+    # invoice or credit note number, the expense's description / reference, what a payment
+    # pays, the bank line
     title: str
     contact_id: int | None
     contact_name: str
@@ -55,7 +59,8 @@ class ReviewItem:
     created_at: dt.datetime
     version: int
     # What else a reviewer needs, as (label, value): a payment's document and its open amount,
-    # a bank line's account, the proposed account and the hint's confidence and evidence.
+    # a bank line's account, the proposed account and the hint's confidence and evidence, the
+    # invoices or bills a credit note's draft would be allocated to.
     facts: tuple[tuple[str, str], ...] = ()
     link: str = ""  # the page of what a proposal is about, if it has one
 
@@ -70,6 +75,8 @@ class ReviewItem:
 _KINDS = {
     "invoice": Permission.INVOICES_READ,
     "expense": Permission.EXPENSES_READ,
+    "credit_note": Permission.INVOICES_READ,
+    "vendor_credit": Permission.EXPENSES_READ,
     "payment": Permission.PAYMENTS_READ,
     "categorization": Permission.BANK_READ,
 }
@@ -148,6 +155,9 @@ def list_drafts_awaiting_review(
         for exp, name in _drafts(session, Expense, company.id, source, limit):
             title = exp.description or exp.reference or f"{exp.kind.capitalize()} #{exp.id}"
             items.append(_item(exp.kind, exp, title, name or "", exp.date))
+    for kind in KINDS:
+        if credit_kind(kind).resource in kinds:
+            items += _credit_items(session, company.id, kind, source, limit)
     if "payment" in kinds:
         items += _payment_items(session, company.id, source, limit)
     if "categorization" in kinds:
@@ -168,7 +178,7 @@ def _source(query: Any, model: Any, source: str | None) -> Any:
     return query if source is None else query.where(model.source == source)
 
 
-def _proposal(draft: PaymentDraft | CategorizationDraft) -> dict[str, Any]:
+def _proposal(draft: PaymentDraft | CategorizationDraft | CreditNote) -> dict[str, Any]:
     return {
         "source": draft.source,
         "source_label": draft.source_label,
@@ -227,6 +237,67 @@ def _payment_items(
     return items
 
 
+def _credit_items(
+    session: Session, company_id: int, kind: str, source: str | None, limit: int
+) -> list[ReviewItem]:
+    """Draft credit notes (or vendor credits), each with the invoices (or bills) its proposed
+    allocations name, which approving it applies."""
+    spec = credit_kind(kind)
+    query = (
+        select(CreditNote, Contact.name)
+        .join(Contact, Contact.id == CreditNote.contact_id)
+        .where(
+            CreditNote.company_id == company_id,
+            CreditNote.kind == kind,
+            CreditNote.status == "draft",
+        )
+        .options(selectinload(CreditNote.allocations))
+        .order_by(CreditNote.created_at)
+        .limit(limit)
+    )
+    rows = session.execute(_source(query, CreditNote, source)).all()
+    numbers: dict[int, str] = {}
+    if kind == "sales":
+        named = {a.invoice_id for note, _ in rows for a in note.allocations}
+        if named:
+            found = session.execute(
+                select(Invoice.id, Invoice.number).where(
+                    Invoice.company_id == company_id, Invoice.id.in_(named)
+                )
+            )
+            numbers = {invoice_id: number for invoice_id, number in found}
+
+    def named_as(allocation: CreditAllocation) -> str:
+        if allocation.invoice_id is not None:
+            return f"invoice {numbers.get(allocation.invoice_id, allocation.invoice_id)}"
+        return f"bill #{allocation.expense_id}"
+
+    pages = "credit-notes" if kind == "sales" else "vendor-credits"
+    items = []
+    for note, contact_name in rows:
+        cur = note.currency
+        proposed = [f"{named_as(a)}: {format_minor(a.amount, cur)} {cur}" for a in note.allocations]
+        facts = [("Allocates on approval", "; ".join(proposed))] if proposed else []
+        if note.reference:
+            facts.append(("Reference", note.reference))
+        items.append(
+            ReviewItem(
+                spec.resource,
+                note.id,
+                note.number,
+                note.contact_id,
+                contact_name,
+                note.date,
+                note.total,
+                cur,
+                facts=tuple(facts),
+                link=f"/{pages}/{note.id}",
+                **_proposal(note),
+            )
+        )
+    return items
+
+
 def _categorization_items(
     session: Session, company_id: int, source: str | None, limit: int
 ) -> list[ReviewItem]:
@@ -278,29 +349,38 @@ def _categorization_items(
 def count_drafts_awaiting_review(
     session: Session, actor: Actor, *, company_id: int | None = None
 ) -> dict[str, int]:
-    """Counts for the dashboard: ``{"invoice": n, "expense": n, "bill": n, "payment": n,
-    "categorization": n, "external": n, "total": n}`` where ``external`` counts drafts from
-    apps and connections."""
+    """Counts for the dashboard: ``{"invoice": n, "expense": n, "bill": n, "credit_note": n,
+    "vendor_credit": n, "payment": n, "categorization": n, "external": n, "total": n}`` where
+    ``external`` counts drafts from apps and connections."""
     kinds = _readable(actor)
     company = company_for(session, actor, company_id)
-    counts = {"invoice": 0, "expense": 0, "bill": 0, "payment": 0, "categorization": 0}
+    counts = dict.fromkeys(
+        ("invoice", "expense", "bill", "credit_note", "vendor_credit", "payment", "categorization"),
+        0,
+    )
     counts["external"] = 0
-    queries: list[tuple[str, Any, Any]] = []
+    # (name, model, the column it is counted by if any, a condition narrowing it if any)
+    queries: list[tuple[str, Any, Any, Any]] = []
     if "invoice" in kinds:
-        queries.append(("invoice", Invoice, None))
+        queries.append(("invoice", Invoice, None, None))
     if "expense" in kinds:
-        queries.append(("expense", Expense, Expense.kind))  # counted by kind: expense | bill
+        queries.append(("expense", Expense, Expense.kind, None))  # by kind: expense | bill
+    for kind in KINDS:
+        spec = credit_kind(kind)
+        if spec.resource in kinds:
+            queries.append((spec.resource, CreditNote, None, CreditNote.kind == kind))
     if "payment" in kinds:
-        queries.append(("payment", PaymentDraft, None))
+        queries.append(("payment", PaymentDraft, None, None))
     if "categorization" in kinds:
-        queries.append(("categorization", CategorizationDraft, None))
-    for kind, model, by in queries:
+        queries.append(("categorization", CategorizationDraft, None, None))
+    for kind, model, by, narrowed in queries:
         columns = (model.source,) if by is None else (by, model.source)
-        rows = session.execute(
-            select(*columns, func.count())
-            .where(model.company_id == company.id, model.status == "draft")
-            .group_by(*columns)
+        query = select(*columns, func.count()).where(
+            model.company_id == company.id, model.status == "draft"
         )
+        if narrowed is not None:
+            query = query.where(narrowed)
+        rows = session.execute(query.group_by(*columns))
         for *key, source, n in rows:
             name: str = key[0] if key else kind
             counts[name] = counts.get(name, 0) + n

@@ -61,6 +61,10 @@ def _label(document: Decided) -> str:
 
 
 SOURCES = ("ui", "api", "mcp", "demo", "import")
+# The kinds of draft this page has cards and decisions for. The queue's service also lists
+# credit-note and vendor-credit drafts (for MCP and the dashboard's count); their cards come
+# with the credit-note pages.
+CARDS = frozenset({"invoice", "expense", "bill", "payment", "categorization"})
 
 
 def _queue(
@@ -74,9 +78,13 @@ def _queue(
 ) -> Response:
     assert ctx.company is not None
     source = request.query_params.get("source", "")
-    items = list_drafts_awaiting_review(
-        ctx.db, ctx.actor, source=source if source in SOURCES else None
-    )
+    items = [
+        item
+        for item in list_drafts_awaiting_review(
+            ctx.db, ctx.actor, source=source if source in SOURCES else None
+        )
+        if item.type in CARDS
+    ]
     return render(
         request,
         "ledger/review.html",
