@@ -40,6 +40,7 @@ EXPECTED_TOOLS = {
     "search_invoices",
     "get_invoice",
     "list_expenses",
+    "list_credit_notes",
     "search_contacts",
     "uncategorized_bank_transactions",
     "suggest_category",
@@ -47,6 +48,8 @@ EXPECTED_TOOLS = {
     "create_expense_draft",
     "draft_payment",
     "draft_categorization",
+    "draft_credit_note",
+    "draft_vendor_credit",
     "create_contact",
 }
 
