@@ -1,6 +1,6 @@
 """Credit notes (``/credit-notes``) and vendor credits (``/vendor-credits``) over REST API v1:
 drafts with proposed allocations, Idempotency-Key, ETag/If-Match, refusals naming the field,
-each kind behind its own permissions, refunds on ``/payments`` and the change feed."""
+each kind behind its own permissions, refunds on ``/payments``, the change feed and webhooks."""
 
 from __future__ import annotations
 
@@ -8,11 +8,15 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
+import orjson
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from newledger.appconnect import apps
 from newledger.audit.models import Activity
+from newledger.events.endpoints import create_endpoint, offered_event_types
+from newledger.events.models import WebhookDelivery
 from newledger.identity.permissions import Role
 from newledger.ledger import expenses, invoices
 from newledger.ledger.contacts import create_contact
@@ -439,3 +443,34 @@ def test_the_document_and_the_docs_say_who_may_do_what(live_server: LiveServer) 
     page = httpx.get(f"{live_server.url}/api/docs").text
     assert 'id="createCreditNoteDraft"' in page and 'id="createVendorCreditDraft"' in page
     assert "RMA-118" in page  # the example body
+
+
+def test_webhooks_carry_credit_note_events_to_apps_that_may_read_them(
+    live_server: LiveServer, sessions: sessionmaker[Session], credits: Credits
+) -> None:
+    books = credits.books
+    api, cred = api_for(live_server.url, sessions, books, "invoices:read", "invoices:draft")
+    with sessions.begin() as session:
+        app = apps.get_app(session, books.actor, cred.client_id)
+        offered = {t.value for t in offered_event_types(app)}
+        assert {"credit_note.drafted", "invoice.credited"} <= offered
+        assert not {t for t in offered if t.startswith("vendor_credit.")}
+        create_endpoint(
+            session,
+            books.actor,
+            cred.client_id,
+            url="https://hooks.example.com/newledger",
+            event_types=["credit_note.drafted", "credit_note.approved", "invoice.credited"],
+        )
+    made = api.post("/credit-notes", json=_note(credits.invoice_id, contact_id=books.customer_id))
+    note_id = made.json()["id"]
+    with sessions.begin() as session:
+        approve_credit_note(session, books.role(Role.OWNER), "sales", note_id)
+    with sessions() as session:
+        queued = session.scalars(select(WebhookDelivery).order_by(WebhookDelivery.id)).all()
+        bodies = [orjson.loads(d.payload) for d in queued]
+    assert [(b["type"], b["data"]["object"], b["data"]["id"]) for b in bodies] == [
+        ("credit_note.drafted", "credit_note", note_id),
+        ("invoice.credited", "invoice", credits.invoice_id),
+        ("credit_note.approved", "credit_note", note_id),
+    ]
