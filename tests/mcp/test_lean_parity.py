@@ -59,6 +59,10 @@ def test_lean_and_sdk_transport_answer_the_same_bytes(
         ("tools/call", {"name": "get_invoice", "arguments": {"invoice_id": 999999}}),
         ("tools/call", {"name": "cash_position", "arguments": {"start": "not a date"}}),
         ("tools/call", {"name": "no_such_tool", "arguments": {}}),
+        ("tools/call", {"name": "list_credit_notes", "arguments": {"limit": 3}}),
+        # Needs expenses:read, which this token lacks: the same 403 both ways.
+        ("tools/call", {"name": "list_credit_notes", "arguments": {"kind": "purchase"}}),
+        ("tools/call", {"name": "list_credit_notes", "arguments": {"kind": "neither"}}),
     ]
     if era == "legacy":
         requests += [

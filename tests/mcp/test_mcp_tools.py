@@ -42,6 +42,7 @@ EXPECTED_TOOLS = {
     "search_invoices",
     "get_invoice",
     "list_expenses",
+    "list_credit_notes",
     "search_contacts",
     "list_items",
     "uncategorized_bank_transactions",
@@ -50,6 +51,8 @@ EXPECTED_TOOLS = {
     "create_expense_draft",
     "draft_payment",
     "draft_categorization",
+    "draft_credit_note",
+    "draft_vendor_credit",
     "create_contact",
 }
 

@@ -1,11 +1,11 @@
-"""Tools over the books: invoices, expenses and bills, contacts, items, bank transactions and
-categorization hints. Lists are pages of at most ``limit`` records with a cursor and a total,
-read by the same list services as REST API v1."""
+"""Tools over the books: invoices, expenses and bills, credit notes and vendor credits,
+contacts, items, bank transactions and categorization hints. Lists are pages of at most
+``limit`` records with a cursor and a total, read by the same list services as REST API v1."""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Annotated, Any, Literal
 
 from mcp.types import CallToolResult
@@ -16,8 +16,10 @@ from newledger.appconnect.mcp.tools import models
 from newledger.appconnect.mcp.tools.registry import tool
 from newledger.appconnect.mcp.tools.results import guarded, success
 from newledger.identity.permissions import Permission
-from newledger.ledger import bank, contacts, expense_list, invoice_list, items
+from newledger.ledger import bank, contacts, credit_notes, expense_list, invoice_list, items
 from newledger.ledger.categorize import hint_amount, suggest
+from newledger.ledger.credit_kinds import KINDS, credit_kind
+from newledger.ledger.credit_note_dict import credit_note_summary
 from newledger.ledger.expense_list import ExpenseFilters, expense_summary
 from newledger.ledger.invoice_list import InvoiceFilters, invoice_summary
 from newledger.ledger.invoices import get_invoice as load_invoice
@@ -26,7 +28,7 @@ from newledger.ledger.models import Item
 from newledger.ledger.payments import PaymentFilters, list_payments, payment_dict
 from newledger.pagination import PageRequest
 
-__all__ = ["contact_out", "expense_out", "invoice_out"]
+__all__ = ["contact_out", "credit_note_out", "expense_out", "invoice_out"]
 
 MAX_PAGE = 100
 Limit = Annotated[int, Field(ge=1, le=MAX_PAGE, description=f"Page size, 1 to {MAX_PAGE}")]
@@ -49,6 +51,12 @@ def invoice_out(row: dict[str, Any]) -> dict[str, Any]:
 
 def expense_out(row: dict[str, Any]) -> dict[str, Any]:
     return {**row, "url": page_url(f"/expenses/{row['id']}")}
+
+
+def credit_note_out(row: dict[str, Any]) -> dict[str, Any]:
+    """With the link to its page: ``/credit-notes/{id}`` or ``/vendor-credits/{id}``."""
+    pages = "credit-notes" if row["kind"] == "sales" else "vendor-credits"
+    return {**row, "url": page_url(f"/{pages}/{row['id']}")}
 
 
 def contact_out(row: dict[str, Any]) -> dict[str, Any]:
@@ -187,6 +195,61 @@ async def list_expenses(
             lambda r: (
                 f"{r['date']} {r['contact_name'] or r['description'] or r['kind']} {r['total']} "
                 f"{r['currency']} {r['status']}"
+            ),
+        )
+
+    return await guarded(work)
+
+
+def _kind_read(arguments: Mapping[str, Any]) -> tuple[Permission, ...]:
+    """``list_credit_notes`` reads with the permission of the kind asked for (an unknown kind
+    needs none here: the argument's own validation refuses it)."""
+    kind = arguments.get("kind", "sales")
+    return (credit_kind(kind).read,) if isinstance(kind, str) and kind in KINDS else ()
+
+
+@tool("list_credit_notes", "List credit notes or vendor credits", per_call=_kind_read)
+async def list_credit_notes(
+    kind: Annotated[
+        Literal["sales", "purchase"],
+        Field(
+            description="sales: credit notes to customers (needs invoices:read); purchase: "
+            "credits from vendors (needs expenses:read)"
+        ),
+    ] = "sales",
+    status: Annotated[
+        Literal["draft", "approved", "applied", "voided", "rejected"] | None,
+        Field(description="approved: something is left to allocate or refund; applied: none"),
+    ] = None,
+    contact_id: Annotated[Id | None, Field(description="Only this customer's or vendor's")] = None,
+    date_from: Day = None,
+    date_to: Day = None,
+    limit: Limit = 20,
+    cursor: Cursor = None,
+) -> Annotated[CallToolResult, models.CreditNotesOut]:
+    """List credit notes (to customers) or vendor credits (from vendors), newest first: number,
+    contact, date, status, total and what remains to allocate or refund."""
+
+    def work(call: McpCall) -> CallToolResult:
+        filters = credit_notes.CreditNoteFilters(
+            kind=kind, status=status, contact_id=contact_id, date_from=date_from, date_to=date_to
+        )
+        page = credit_notes.list_credit_notes(
+            call.session, call.actor, filters, _newest(limit, cursor)
+        )
+        total = credit_notes.count_credit_notes(call.session, call.actor, filters)
+        rows = [credit_note_out(credit_note_summary(n)) for n in page.items]
+        noun = "credit note(s)" if kind == "sales" else "vendor credit(s)"
+        return _listing(
+            models.CreditNotesOut,
+            "credit_notes",
+            rows,
+            total,
+            page.next_cursor,
+            f"{total} {noun} match.",
+            lambda r: (
+                f"{r['number']} {r['contact_name']} {r['total']} {r['currency']} {r['status']}"
+                f" (remaining {r['remaining']}, {r['date']})"
             ),
         )
 

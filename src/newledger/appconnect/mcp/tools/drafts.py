@@ -41,7 +41,7 @@ from newledger.ledger.expenses import create_draft_expense, expense_dict
 from newledger.ledger.invoices import create_draft_invoice, invoice_dict
 from newledger.ledger.payment_drafts import create_payment_draft, payment_draft_dict
 
-__all__: list[str] = []
+__all__ = ["AMOUNT", "Id", "IdempotencyKey", "Text", "create_once", "drafted"]
 
 AMOUNT = r"^-?\d{1,13}(\.\d{1,4})?$"
 IdempotencyKey = Annotated[
@@ -96,7 +96,7 @@ class ExpenseLineIn(BaseModel):
     item_code: ItemCode | None = Field(default=None, description=ITEM_CODE_HELP)
 
 
-def _once(
+def create_once(
     call: McpCall,
     name: str,
     key: str,
@@ -120,13 +120,14 @@ def _once(
     return outcome.body, outcome.replayed
 
 
-def _drafted(
+def drafted(
     done: tuple[dict[str, Any], bool] | CallToolResult,
     model: type[BaseModel],
     summary: Callable[[dict[str, Any]], str],
 ) -> CallToolResult:
-    """The reply to a draft create: ``_once``'s error as it is, else ``summary`` of the draft,
-    that it waits for review, and the draft's JSON with ``replayed`` and the queue's URL."""
+    """The reply to a draft create: ``create_once``'s error as it is, else ``summary`` of the
+    draft, that it waits for review, and the draft's JSON with ``replayed`` and the queue's
+    URL."""
     if isinstance(done, CallToolResult):
         return done
     body, replayed = done
@@ -173,8 +174,8 @@ async def create_invoice_draft(
             invoice = create_draft_invoice(call.session, call.actor, **arguments)
             return invoice_out({**invoice_dict(invoice), "contact_name": invoice.contact.name})
 
-        done = _once(call, "create_invoice_draft", idempotency_key, arguments, create)
-        return _drafted(
+        done = create_once(call, "create_invoice_draft", idempotency_key, arguments, create)
+        return drafted(
             done,
             models.InvoiceDraftOut,
             lambda b: (
@@ -238,8 +239,8 @@ async def create_expense_draft(
                 f"{b['date']} ({b['url']})"
             )
 
-        done = _once(call, "create_expense_draft", idempotency_key, arguments, create)
-        return _drafted(done, models.ExpenseDraftOut, summary)
+        done = create_once(call, "create_expense_draft", idempotency_key, arguments, create)
+        return drafted(done, models.ExpenseDraftOut, summary)
 
     return await guarded(work)
 
@@ -284,8 +285,8 @@ async def draft_payment(
             what = f"invoice {b['invoice_id']}" if b["invoice_id"] else f"bill {b['expense_id']}"
             return f"Proposed a payment of {b['amount']} {b['currency']} for {what} ({b['date']})"
 
-        done = _once(call, "draft_payment", idempotency_key, arguments, create)
-        return _drafted(done, models.PaymentDraftOut, summary)
+        done = create_once(call, "draft_payment", idempotency_key, arguments, create)
+        return drafted(done, models.PaymentDraftOut, summary)
 
     return await guarded(work)
 
@@ -333,8 +334,8 @@ async def draft_categorization(
                 f"{b['bank_transaction_id']}{sure}"
             )
 
-        done = _once(call, "draft_categorization", idempotency_key, arguments, create)
-        return _drafted(done, models.CategorizationDraftOut, summary)
+        done = create_once(call, "draft_categorization", idempotency_key, arguments, create)
+        return drafted(done, models.CategorizationDraftOut, summary)
 
     return await guarded(work)
 
@@ -362,7 +363,7 @@ async def create_contact_tool(
         def create() -> dict[str, Any]:
             return contact_out(contact_dict(create_contact(call.session, call.actor, **arguments)))
 
-        done = _once(call, "create_contact", idempotency_key, arguments, create)
+        done = create_once(call, "create_contact", idempotency_key, arguments, create)
         if isinstance(done, CallToolResult):
             return done
         body, replayed = done

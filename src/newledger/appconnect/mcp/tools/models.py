@@ -31,6 +31,8 @@ __all__ = [
     "ContactCreatedOut",
     "ContactOut",
     "ContactsOut",
+    "CreditNoteDraftOut",
+    "CreditNotesOut",
     "ExpenseDraftOut",
     "ExpensesByCategoryOut",
     "ExpensesOut",
@@ -200,6 +202,64 @@ class ItemOut(BaseModel):
 class ItemsOut(Paged):
     items: list[ItemOut]
     url: str
+
+
+class CreditNoteSummary(BaseModel):
+    id: int
+    kind: Literal["sales", "purchase"] = Field(
+        description="sales: a credit note to a customer; purchase: a credit from a vendor"
+    )
+    number: str
+    contact_id: int
+    contact_name: str
+    date: str
+    currency: str
+    status: Literal["draft", "approved", "applied", "voided", "rejected"] = Field(
+        description="applied: nothing left (all allocated or refunded)"
+    )
+    total: Money
+    amount_allocated: Money = Field(description="Set against invoices or bills so far")
+    amount_refunded: Money
+    remaining: Money = Field(description="total - allocated - refunded")
+    reference: str
+    memo: str
+    source: str
+    source_label: str
+    url: str
+
+
+class CreditNotesOut(Paged):
+    credit_notes: list[CreditNoteSummary]
+
+
+class CreditNoteLine(BaseModel):
+    description: str
+    quantity: str
+    unit_price: Money
+    amount: Money
+    account_id: int
+    tax_rate_id: int | None
+    tax_amount: Money
+
+
+class CreditAllocation(BaseModel):
+    invoice_id: int | None
+    expense_id: int | None
+    amount: Money
+    date: str
+    status: Literal["proposed", "applied"] = Field(
+        description="proposed: applied when a person approves the draft"
+    )
+
+
+class CreditNoteDraftOut(CreditNoteSummary):
+    tax_mode: Literal["exclusive", "inclusive"]
+    subtotal: Money
+    tax_total: Money
+    lines: list[CreditNoteLine]
+    allocations: list[CreditAllocation]
+    replayed: bool = Field(description="True when this idempotency key had already made it")
+    review_url: str
 
 
 class ContactOut(BaseModel):
