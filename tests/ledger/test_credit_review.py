@@ -65,7 +65,7 @@ def test_credit_drafts_wait_in_the_review_queue_for_those_who_may_read_them(
         70_00,
     )
     assert (sales.source, sales.source_label) == ("api", "Receipt Bot")
-    assert dict(sales.facts) == {"Applies to": "invoice INV-00001: 70.00 USD"}
+    assert dict(sales.facts) == {"Allocates on approval": "invoice INV-00001: 70.00 USD"}
     assert (purchase.id, purchase.title, purchase.facts) == (vendor_credit.id, "VC-00001", ())
     counts = count_drafts_awaiting_review(session, books.actor)
     assert (counts["credit_note"], counts["vendor_credit"], counts["external"]) == (1, 1, 1)

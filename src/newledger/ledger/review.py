@@ -118,6 +118,7 @@ def _item(
     contact_name: str,
     date: dt.date,
     facts: tuple[tuple[str, str], ...] = (),
+    link: str = "",
 ) -> ReviewItem:
     return ReviewItem(
         type_,
@@ -135,6 +136,7 @@ def _item(
         doc.created_at,
         doc.version,
         facts,
+        link,
     )
 
 
@@ -169,6 +171,15 @@ def list_drafts_awaiting_review(
         items += _categorization_items(session, company.id, source, limit)
     items.sort(key=lambda item: (item.created_at, item.type, item.id))
     return items[:limit]
+
+
+def _credit_facts(note: CreditNote, applies: list[str]) -> tuple[tuple[str, str], ...]:
+    """What a reviewer reads on a credit note's card besides its lines: the allocations its
+    approval would apply, and its reference (the vendor's number, an RMA)."""
+    facts = [("Allocates on approval", "; ".join(applies))] if applies else []
+    if note.reference:
+        facts.append(("Reference", note.reference))
+    return tuple(facts)
 
 
 def _credit_items(
@@ -213,7 +224,8 @@ def _credit_items(
             note.number,
             name,
             note.date,
-            (("Applies to", "; ".join(applies[note.id])),) if note.id in applies else (),
+            _credit_facts(note, applies.get(note.id, [])),
+            f"/{type_.replace('_', '-')}s/{note.id}",
         )
         for note, name in rows
     ]
