@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy.orm import Session
 
 from newledger.errors import InvalidState, NotFound, PermissionDenied, ValidationFailed
+from newledger.identity.permissions import Permission
 from newledger.ledger import expenses, invoices
 from newledger.ledger.credit_allocations import (
     allocate_credit_note,
@@ -20,6 +21,7 @@ from newledger.ledger.credit_notes import (
     create_draft_credit_note,
     delete_draft_credit_note,
     get_credit_note,
+    reject_credit_note,
     update_draft_credit_note,
     void_credit_note,
 )
@@ -28,7 +30,6 @@ from newledger.ledger.payments import record_payment
 from newledger.ledger.reports import ar_aging
 from newledger.ledger.tax_rates import create_tax_rate
 from newledger.ledger.verify import verify_books
-from newledger.identity.permissions import Permission
 from tests.support.books import Books, make_books, net, row_counts
 
 D = dt.date(2026, 3, 2)
@@ -125,9 +126,7 @@ def test_proposed_allocations_apply_on_approval_and_settle_the_invoice(
     session: Session, books: Books
 ) -> None:
     invoice = _invoice(session, books)
-    note = _credit(
-        session, books, allocations=[{"invoice_id": invoice.id, "amount": "30.00"}]
-    )
+    note = _credit(session, books, allocations=[{"invoice_id": invoice.id, "amount": "30.00"}])
     assert invoice.amount_credited == 0  # proposed only
     approve_credit_note(session, books.actor, "sales", note.id)
     assert (invoice.amount_credited, invoice.status) == (3000, "partially_paid")
@@ -334,3 +333,22 @@ def test_the_sales_tax_report_takes_credit_notes_off_and_ties_out(
     assert (by_name["Input 19"].purchases_net, by_name["Input 19"].purchases_tax) == (-1000, -190)
     assert report.net_owed == 1160 + 190
     assert report.ties_out and report.other_movement == 0
+
+
+def test_a_rejected_draft_keeps_its_reason_and_drops_its_proposed_allocations(
+    session: Session, books: Books
+) -> None:
+    invoice = _invoice(session, books)
+    note = _credit(session, books, allocations=[{"invoice_id": invoice.id, "amount": "30.00"}])
+    assert [a.status for a in note.allocations] == ["proposed"]
+    with pytest.raises(ValidationFailed) as no_reason:
+        reject_credit_note(session, books.actor, "sales", note.id, reason=" ")
+    assert "reason" in no_reason.value.errors
+    reject_credit_note(session, books.actor, "sales", note.id, reason="Wrong customer")
+    assert (note.status, note.rejected_reason, note.allocations) == (
+        "rejected",
+        "Wrong customer",
+        [],
+    )
+    assert (invoice.amount_credited, invoice.status) == (0, "approved")
+    assert verify_books(session, books.company_id) == []
