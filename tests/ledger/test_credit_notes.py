@@ -352,3 +352,26 @@ def test_a_rejected_draft_keeps_its_reason_and_drops_its_proposed_allocations(
     )
     assert (invoice.amount_credited, invoice.status) == (0, "approved")
     assert verify_books(session, books.company_id) == []
+
+
+def test_approval_is_refused_whole_when_a_proposed_invoice_was_paid_meanwhile(
+    session: Session, books: Books
+) -> None:
+    invoice = _invoice(session, books)
+    note = _credit(session, books, allocations=[{"invoice_id": invoice.id, "amount": "30.00"}])
+    record_payment(
+        session,
+        books.actor,
+        amount="80.00",
+        date=D,
+        bank_account_id=books.checking.id,
+        invoice_id=invoice.id,
+    )
+    before = row_counts(session)
+    # The savepoint stands for the request's unit of work, which rolls back on any error.
+    with pytest.raises(ValidationFailed) as stale, session.begin_nested():
+        approve_credit_note(session, books.actor, "sales", note.id)
+    assert stale.value.code == "over_allocation"
+    assert row_counts(session) == before
+    assert (note.status, note.journal_entry_id, invoice.amount_credited) == ("draft", None, 0)
+    assert verify_books(session, books.company_id) == []
