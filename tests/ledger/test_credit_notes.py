@@ -21,6 +21,7 @@ from newledger.ledger.credit_notes import (
     create_draft_credit_note,
     delete_draft_credit_note,
     get_credit_note,
+    reject_credit_note,
     update_draft_credit_note,
     void_credit_note,
 )
@@ -332,3 +333,45 @@ def test_the_sales_tax_report_takes_credit_notes_off_and_ties_out(
     assert (by_name["Input 19"].purchases_net, by_name["Input 19"].purchases_tax) == (-1000, -190)
     assert report.net_owed == 1160 + 190
     assert report.ties_out and report.other_movement == 0
+
+
+def test_a_rejected_draft_keeps_its_reason_and_drops_its_proposed_allocations(
+    session: Session, books: Books
+) -> None:
+    invoice = _invoice(session, books)
+    note = _credit(session, books, allocations=[{"invoice_id": invoice.id, "amount": "30.00"}])
+    assert [a.status for a in note.allocations] == ["proposed"]
+    with pytest.raises(ValidationFailed) as no_reason:
+        reject_credit_note(session, books.actor, "sales", note.id, reason=" ")
+    assert "reason" in no_reason.value.errors
+    reject_credit_note(session, books.actor, "sales", note.id, reason="Wrong customer")
+    assert (note.status, note.rejected_reason, note.allocations) == (
+        "rejected",
+        "Wrong customer",
+        [],
+    )
+    assert (invoice.amount_credited, invoice.status) == (0, "approved")
+    assert verify_books(session, books.company_id) == []
+
+
+def test_approval_is_refused_whole_when_a_proposed_invoice_was_paid_meanwhile(
+    session: Session, books: Books
+) -> None:
+    invoice = _invoice(session, books)
+    note = _credit(session, books, allocations=[{"invoice_id": invoice.id, "amount": "30.00"}])
+    record_payment(
+        session,
+        books.actor,
+        amount="80.00",
+        date=D,
+        bank_account_id=books.checking.id,
+        invoice_id=invoice.id,
+    )
+    before = row_counts(session)
+    # The savepoint stands for the request's unit of work, which rolls back on any error.
+    with pytest.raises(ValidationFailed) as stale, session.begin_nested():
+        approve_credit_note(session, books.actor, "sales", note.id)
+    assert stale.value.code == "over_allocation"
+    assert row_counts(session) == before
+    assert (note.status, note.journal_entry_id, invoice.amount_credited) == ("draft", None, 0)
+    assert verify_books(session, books.company_id) == []

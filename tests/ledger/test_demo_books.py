@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from newledger.actor import Actor
 from newledger.demo import DEMO_PASSWORDS, load_demo
 from newledger.identity.models import Company, Membership, User
 from newledger.identity.passwords import verify_password
@@ -19,6 +20,7 @@ from newledger.ledger.models import (
     AccountDailyBalance,
     BankTransaction,
     Contact,
+    CreditNote,
     Expense,
     ExpenseLine,
     Invoice,
@@ -28,6 +30,8 @@ from newledger.ledger.models import (
     Payment,
 )
 from newledger.ledger.posting import rebuild_daily_balances
+from newledger.ledger.reports import ap_aging, ar_aging, trial_balance
+from newledger.ledger.verify import verify_books
 
 AS_OF = dt.date(2026, 3, 14)
 
@@ -285,3 +289,41 @@ def test_newledger_demo_prints_how_to_sign_in_and_if_empty_skips_the_second_time
     assert DEMO_PASSWORDS["owner"] in second.stdout
     with sessions() as session:
         assert session.scalar(select(func.count()).select_from(Company)) == 1
+
+
+def test_the_demo_shows_credit_notes_in_use(session: Session) -> None:
+    cid = _load(session)
+    notes = {
+        n.number: n for n in session.scalars(select(CreditNote).where(CreditNote.company_id == cid))
+    }
+    assert sorted(notes) == ["CN-00001", "CN-00002", "CN-00003", "VC-00001"]
+    # A discount with its tax, taken off an open invoice of the customer.
+    discount = notes["CN-00001"]
+    assert discount.tax_total > 0 and discount.status == "applied"
+    [allocation] = discount.allocations
+    invoice = session.get(Invoice, allocation.invoice_id)
+    assert invoice is not None and invoice.contact_id == discount.contact_id
+    assert invoice.amount_credited == discount.total and invoice.status == "partially_paid"
+    # A goodwill credit left to a customer who owes nothing: AR aging shows it as a credit.
+    goodwill = notes["CN-00002"]
+    assert (goodwill.status, goodwill.remaining) == ("approved", 250_00)
+    owner = Actor.system(cid)
+    aging = ar_aging(session, owner, cid, AS_OF)
+    [row] = [c for c in aging.contacts if c.contact_id == goodwill.contact_id]
+    assert row.buckets == (-250_00, 0, 0, 0, 0)
+    # A seat refunded through the checking account.
+    seat = notes["CN-00003"]
+    [refund] = session.scalars(select(Payment).where(Payment.credit_note_id == seat.id)).all()
+    assert (seat.status, seat.amount_refunded, refund.amount) == ("applied", 450_00, 450_00)
+    assert refund.direction == "made" and refund.journal_entry_id is not None
+    # A vendor credit applied to the vendor's open bill.
+    vendor_credit = notes["VC-00001"]
+    [applied] = vendor_credit.allocations
+    bill = session.get(Expense, applied.expense_id)
+    assert bill is not None and bill.contact_id == vendor_credit.contact_id
+    assert bill.amount_credited == vendor_credit.total and vendor_credit.status == "applied"
+    # AR and AP aging still equal their control accounts, and db verify is clean.
+    balances = {r.code: r.balance for r in trial_balance(session, owner, cid, AS_OF).rows}
+    assert aging.total == balances["1100"]
+    assert ap_aging(session, owner, cid, AS_OF).total == -balances["2000"]
+    assert verify_books(session, cid) == []

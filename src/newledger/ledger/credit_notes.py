@@ -377,12 +377,14 @@ def reject_credit_note(
     reason: str,
     company_id: int | None = None,
 ) -> CreditNote:
-    """Reject a draft in review, with a reason. Needs ``ledger:post``."""
+    """Reject a draft in review, with a reason; its proposed allocations go with it (proposals
+    belong to drafts, and a rejected credit note applies nothing). Needs ``ledger:post``."""
     spec = credit_kind(kind)
     require_poster(actor)
     company = company_for(session, actor, company_id)
     note = _load(session, company.id, spec, note_id, lock=True)
     reason = mark_rejected(note, reason, spec.noun)
+    note.allocations = []
     flush_versioned(session, spec.noun)
     record(
         session,
