@@ -245,7 +245,8 @@ def test_refusals_name_the_field_and_store_nothing(
     wrong = api.post(
         "/credit-notes", json=_note(credits.other_invoice_id, "10.00", contact_id=customer)
     )
-    assert "another contact's" in _problem(wrong, 422, "contact_mismatch")["errors"].values()
+    errors = _problem(wrong, 422, "contact_mismatch")["errors"]
+    assert errors == {"allocations[0].invoice_id": "another contact's"}
     # A vendor is no customer; a bill is no invoice; the schema's own checks name fields too.
     vendor = api.post("/credit-notes", json=_note(contact_id=books.vendor.id))
     assert _problem(vendor, 422, "validation_failed")["errors"] == {"contact_id": "not a customer"}

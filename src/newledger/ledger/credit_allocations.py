@@ -89,21 +89,24 @@ def _check(
     currency: str,
     amount: int,
     field: str,
+    document_field: str | None = None,
 ) -> None:
     """The rules every allocation meets: the credit's contact and currency, an open document,
-    and no more than is due on it."""
+    and no more than is due on it. A refusal about the document names ``document_field``
+    (default ``field``, which names the amount)."""
+    document_field = document_field or field
     label = _document_label(document)
     if document.contact_id != contact_id:
         raise ValidationFailed(
             f"The {label} is another contact's; a {spec.noun} applies to its own contact's "
             f"{spec.document_noun}s",
-            errors={field: "another contact's"},
+            errors={document_field: "another contact's"},
             code="contact_mismatch",
         )
     if document.currency != currency:
         raise ValidationFailed(
             f"The {label} is in {document.currency}, not {currency}",
-            errors={field: f"not in {currency}"},
+            errors={document_field: f"not in {currency}"},
             code="currency_mismatch",
         )
     if document.status not in _OPEN:
@@ -171,7 +174,7 @@ def check_proposed(
             )
         seen.add(document.id)
         amount = parse_positive_amount(item.get("amount"), currency, f"allocations[{i}].amount")
-        _check(spec, document, contact_id, currency, amount, f"allocations[{i}].amount")
+        _check(spec, document, contact_id, currency, amount, f"allocations[{i}].amount", field)
         out.append(
             {
                 "company_id": company_id,
