@@ -19,7 +19,16 @@ from sqlalchemy.orm import Session, sessionmaker
 from newledger.appconnect.mcp.server import build_server
 from newledger.config import get_settings
 from tests.conftest import LiveServer
-from tests.support.mcp import AS_OF, ERAS, Demo, demo_app, mcp_token, mcp_url, rpc
+from tests.support.mcp import (
+    AS_OF,
+    ERAS,
+    EVERY_READ,
+    Demo,
+    demo_app,
+    mcp_token,
+    mcp_url,
+    rpc,
+)
 
 
 @pytest.fixture(scope="module")
@@ -43,7 +52,7 @@ def test_lean_and_sdk_transport_answer_the_same_bytes(
     demo: Demo,
     era: str,
 ) -> None:
-    cred = demo_app(books, demo, "company:read", "reports:read", "invoices:read")
+    cred = demo_app(books, demo, *EVERY_READ.split(), "contacts:write")
     url = mcp_url(live_server.url, demo.slug)
     token = mcp_token(live_server.url, cred, url)
     other = url.replace(live_server.url, sdk_only.url)
@@ -59,6 +68,33 @@ def test_lean_and_sdk_transport_answer_the_same_bytes(
         ("tools/call", {"name": "get_invoice", "arguments": {"invoice_id": 999999}}),
         ("tools/call", {"name": "cash_position", "arguments": {"start": "not a date"}}),
         ("tools/call", {"name": "no_such_tool", "arguments": {}}),
+        # The lean path's direct tools/call (toolcall.py): every kind of tool, on the event
+        # loop and in the thread pool, a write, failures, and params the SDK refuses.
+        ("tools/call", {"name": "company_info"}),
+        ("tools/call", {"name": "cash_position", "arguments": {"end": day}}),
+        ("tools/call", {"name": "ar_aging", "arguments": {"as_of": day}}),
+        ("tools/call", {"name": "ap_aging", "arguments": {"as_of": day}}),
+        ("tools/call", {"name": "balance_sheet", "arguments": {"as_of": day}}),
+        (
+            "tools/call",
+            {"name": "expenses_by_category", "arguments": {"end": day, "category": "soft"}},
+        ),
+        ("tools/call", {"name": "sales_tax_owed", "arguments": {"end": day}}),
+        ("tools/call", {"name": "search_invoices", "arguments": {"limit": 3}}),
+        ("tools/call", {"name": "get_invoice", "arguments": {"invoice_id": 1}}),
+        ("tools/call", {"name": "list_expenses", "arguments": {"limit": 2}}),
+        ("tools/call", {"name": "search_contacts", "arguments": {"search": "a"}}),
+        ("tools/call", {"name": "uncategorized_bank_transactions", "arguments": {"limit": 2}}),
+        ("tools/call", {"name": "suggest_category", "arguments": {"description": "Adobe"}}),
+        ("tools/call", {"name": "create_invoice_draft", "arguments": {}}),  # not granted: 403
+        ("tools/call", {"name": "search_invoices", "arguments": {"limit": 0, "status": "x"}}),
+        ("tools/call", {"name": "cash_position", "arguments": {"start": 20260101}}),
+        ("tools/call", {"name": "cash_position", "arguments": {"unknown": 1}}),
+        ("tools/call", {"name": "cash_position", "arguments": "not an object"}),
+        ("tools/call", {"name": "cash_position", "arguments": {}, "requestState": "forged"}),
+        ("tools/call", {"name": 42, "arguments": {}}),
+        ("tools/call", {"arguments": {}}),
+        ("tools/call", None),
     ]
     if era == "legacy":
         requests += [
@@ -72,6 +108,13 @@ def test_lean_and_sdk_transport_answer_the_same_bytes(
                 },
             ),
         ]
+    # A write answers its replay the same way on both paths (the first call made the contact).
+    create = {
+        "name": "create_contact",
+        "arguments": {"idempotency_key": f"parity-{era}", "name": "Café Zoë"},
+    }
+    assert b'"isError":false' in rpc(url, token, "tools/call", create, era=era).content
+    requests.append(("tools/call", create))
     for method, params in requests:
         lean = rpc(url, token, method, params, era=era)
         sdk = rpc(other, token, method, params, era=era, headers=host)

@@ -14,6 +14,9 @@ transport encodes it:
 - 2026-07-28: ``json.dumps(model_dump(mode="json", by_alias=True, exclude_none=True))`` with
   the table-mapped HTTP status, as ``_streamable_http_modern._write``.
 
+A plain ``tools/call`` (the tool takes no ``Context``, no multi-round state) skips even
+``serve_one``: ``toolcall.py`` runs the same steps with the SDK's own parts.
+
 ``take`` decides which requests come here; anything it does not recognise as the plain case goes
 to the SDK transport, which is the reference. ``tests/mcp/test_lean_parity.py`` sends each kind
 of request both ways and compares the bytes.
@@ -47,7 +50,9 @@ from mcp.types import DEFAULT_NEGOTIATED_VERSION, ErrorData, JSONRPCError, JSONR
 from mcp.types.version import HANDSHAKE_PROTOCOL_VERSIONS, MODERN_PROTOCOL_VERSIONS
 from starlette.requests import Request
 
+from newledger.appconnect.mcp.call import McpCall
 from newledger.appconnect.mcp.server import McpServer
+from newledger.appconnect.mcp.toolcall import ToolCalls
 
 __all__ = ["LeanReply", "Taken", "answer", "take"]
 
@@ -151,29 +156,22 @@ def take(scope: Mapping[str, Any], message: Any) -> Taken | None:
 
 
 async def answer(
-    server: McpServer, request: Request, message: dict[str, Any], taken: Taken
+    server: McpServer,
+    request: Request,
+    message: dict[str, Any],
+    taken: Taken,
+    call: McpCall,
+    tools: ToolCalls | None = None,
 ) -> LeanReply:
+    """The reply to ``message``, by ``tools`` (a plain ``tools/call``, see ``toolcall.py``) or by
+    the SDK's ``serve_one``, for ``call`` (the authenticated request)."""
     request_id = message["id"]
     params = message.get("params")
-    connection = Connection.from_envelope(
-        taken.version, taken.client_info, taken.client_capabilities
-    )
-    exchange = _Exchange(
-        transport=TransportContext(
-            kind="streamable-http", can_send_request=False, headers=request.headers
-        ),
-        request_id=request_id,
-        message_metadata=ServerMessageMetadata(request_context=request),
-    )
     try:
-        result = await serve_one(
-            server.kernel,
-            exchange,
-            message["method"],
-            params,
-            connection=connection,
-            lifespan_state=server.lifespan_state,
-        )
+        if tools is not None and message["method"] == "tools/call" and tools.takes(params):
+            result = await tools.answer(taken.version, params, call)
+        else:
+            result = await _serve_one(server, request, message, taken)
     except Exception as exc:
         if taken.modern:
             error = modern_error_data(exc)
@@ -187,6 +185,29 @@ async def answer(
     if taken.modern:
         return LeanReply(200, _modern_bytes(reply))
     return LeanReply(200, reply.model_dump_json(by_alias=True, exclude_unset=True).encode())
+
+
+async def _serve_one(
+    server: McpServer, request: Request, message: dict[str, Any], taken: Taken
+) -> dict[str, Any]:
+    connection = Connection.from_envelope(
+        taken.version, taken.client_info, taken.client_capabilities
+    )
+    exchange = _Exchange(
+        transport=TransportContext(
+            kind="streamable-http", can_send_request=False, headers=request.headers
+        ),
+        request_id=message["id"],
+        message_metadata=ServerMessageMetadata(request_context=request),
+    )
+    return await serve_one(
+        server.kernel,
+        exchange,
+        message["method"],
+        message.get("params"),
+        connection=connection,
+        lifespan_state=server.lifespan_state,
+    )
 
 
 def _result_bytes(request_id: Any, result: dict[str, Any], modern: bool) -> bytes | None:
