@@ -12,7 +12,7 @@ from mcp.server.connection import Connection
 from mcp.server.runner import serve_one
 from mcp.shared.message import ServerMessageMetadata
 from mcp.shared.transport_context import TransportContext
-from mcp.types import CallToolResult, TextContent
+from mcp.types import CallToolResult, InputRequiredResult, TextContent
 from pydantic import BaseModel
 
 from newledger.actor import Actor
@@ -56,10 +56,16 @@ async def crashes() -> Annotated[CallToolResult, Declared]:
     raise RuntimeError("secret detail")
 
 
+async def asks() -> InputRequiredResult | CallToolResult:
+    """May ask the client for input (its state is sealed by the SDK's request-state boundary)."""
+    return CallToolResult(content=[])
+
+
 def _server() -> McpServer:
     server = build_server()
     for fn in (unshaped, other_model, declared, crashes):
         server.mcp.add_tool(fn, structured_output=True)
+    server.mcp.add_tool(asks)
     return server
 
 
@@ -139,4 +145,5 @@ def test_a_multi_round_call_is_left_to_the_sdk() -> None:
     assert tools is not None
     assert not tools.takes({"name": "declared", "arguments": {}, "requestState": "s"})
     assert not tools.takes({"name": "no_such_tool"})
+    assert not tools.takes({"name": "asks", "arguments": {}})
     assert tools.takes({"name": "declared", "requestState": None})
