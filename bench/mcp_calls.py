@@ -12,8 +12,11 @@ MCP against the same report over REST (DESIGN §9).
    the same period, at ``-c4``.
 
 Prints calls/s, p50, p99 and the server CPU per call (from ``/proc``, all processes of each
-server) and the ratios; writes ``bench/out/mcp-<time>.json``. The machine is shared: read the
-ratios, not the absolute figures. A round with non-2xx answers or socket errors does not count.
+server) and the ratios, among them the peer's CPU per call over NewLedger's (what the calls/s
+ratio tends to on an idle machine, times the cores NewLedger's 2 workers can use and the peer's
+one process cannot), and the load average before and after; writes ``bench/out/mcp-<time>.json``.
+The machine is shared: read the ratios, not the absolute figures, and the load average beside
+them. A round with non-2xx answers or socket errors does not count.
 
     .venv/bin/python bench/mcp_calls.py --rounds 2 --duration 5
 """
@@ -184,6 +187,7 @@ def main() -> None:
             "newledger_2025": (mcp_url, {"TOKEN": mcp_token}, server.pid),
             "newledger_2026": (mcp_url, {"TOKEN": mcp_token, "PV": "2026-07-28"}, server.pid),
         }
+        load_before = os.getloadavg()
         best: dict[str, dict[str, Any]] = {}
         for _ in range(args.rounds):
             for name, (url, extra, pid) in sides.items():
@@ -243,18 +247,28 @@ def main() -> None:
                     "" if got["valid"] else "INVALID",
                     flush=True,
                 )
-        summary: dict[str, Any] = {"best": best, "report": report, "machine": "shared 2-core"}
+        summary: dict[str, Any] = {
+            "best": best,
+            "report": report,
+            "machine": "shared 2-core",
+            "loadavg_before": load_before,
+            "loadavg_after": os.getloadavg(),
+        }
         if "peer" in best:
             for era in ("newledger_2025", "newledger_2026"):
                 if era in best:
                     summary[f"ratio_{era}_vs_peer"] = best[era]["rate"] / best["peer"]["rate"]
+                    summary[f"cpu_ratio_peer_over_{era}"] = (
+                        best["peer"]["cpu_ms_per_call"] / best[era]["cpu_ms_per_call"]
+                    )
         if {"rest_pnl", "mcp_pnl"} <= report.keys():
             summary["pnl_latency_ratio_p50"] = (
                 report["mcp_pnl"]["p50_ms"] / report["rest_pnl"]["p50_ms"]
             )
         print(
             json.dumps(
-                {k: v for k, v in summary.items() if k.startswith(("ratio", "pnl"))}, indent=2
+                {k: v for k, v in summary.items() if k.startswith(("ratio", "cpu", "pnl", "load"))},
+                indent=2,
             )
         )
         OUT.mkdir(exist_ok=True)
