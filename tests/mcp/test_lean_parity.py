@@ -23,6 +23,7 @@ from tests.support.mcp import (
     AS_OF,
     ERAS,
     EVERY_READ,
+    MODERN,
     Demo,
     demo_app,
     mcp_token,
@@ -120,6 +121,16 @@ def test_lean_and_sdk_transport_answer_the_same_bytes(
         sdk = rpc(other, token, method, params, era=era, headers=host)
         assert (lean.status_code, lean.content) == (sdk.status_code, sdk.content), (method, params)
         assert lean.headers["content-type"] == sdk.headers["content-type"]
+    # Routing headers that disagree with the body (2026-07-28) or name another era.
+    call = {"name": "cash_position", "arguments": {}}
+    for extra in (
+        {"Mcp-Name": "company_info"},
+        {"Mcp-Method": "tools/list"},
+        {"MCP-Protocol-Version": "2025-11-25" if era == MODERN else MODERN},
+    ):
+        lean = rpc(url, token, "tools/call", call, era=era, headers=extra)
+        sdk = rpc(other, token, "tools/call", call, era=era, headers={**host, **extra})
+        assert (lean.status_code, lean.content) == (sdk.status_code, sdk.content), extra
 
 
 def test_the_sdk_only_server_is_not_answering_on_the_lean_path(tmp_path: Path) -> None:
