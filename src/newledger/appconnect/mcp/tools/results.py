@@ -17,6 +17,7 @@ from starlette.concurrency import run_in_threadpool
 from newledger.appconnect.mcp.call import McpCall, current_call
 from newledger.db import session_scope
 from newledger.errors import DomainError, NotFound, PermissionDenied, ValidationFailed
+from newledger.hotread import commit
 from newledger.runtime import get_sessionmaker
 
 __all__ = ["ShapedResult", "failure", "guarded", "shaped_by", "success"]
@@ -100,11 +101,11 @@ async def guarded(
         except BaseException:
             call.session.rollback()
             raise
-        call.session.commit()
+        commit(call.session)
         return result
 
     if thread:
-        call.session.commit()
+        commit(call.session)
         return await run_in_threadpool(_pooled, run, call)
     return run(call)
 
