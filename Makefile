@@ -45,8 +45,14 @@ lint: $(VENV)/.test-installed
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 
-bench: $(VENV)/.test-installed
-	$(BIN)/python bench/run.py
+# Every benchmark beside its peer, one after the other (each prints its ratios and writes
+# bench/out/); bench/README.md says what each measures and how to run one alone.
+bench: $(VENV)/.test-installed mcp-peers
+	$(BIN)/python bench/reports.py
+	$(BIN)/python bench/api.py
+	$(BIN)/python bench/tokens.py
+	$(BIN)/python bench/webhooks.py
+	$(BIN)/python bench/mcp_calls.py
 
 # Node 22, the MCP TypeScript SDK, MCP Inspector's CLI and the conformance suite, for the MCP
 # interop tests (tests/mcp/test_mcp_node.py): `npm ci` of the pinned lockfile in tests/mcp/node

@@ -15,6 +15,7 @@ from authlib.integrations.httpx_client import OAuth2Client
 from sqlalchemy.orm import Session, sessionmaker
 
 from newledger.identity.services import user_actor
+from newledger.ledger.credit_notes import approve_credit_note, create_draft_credit_note
 from newledger.ledger.expenses import create_draft_expense
 from newledger.ledger.invoices import approve_invoice
 from newledger.ledger.payments import record_payment
@@ -91,6 +92,9 @@ def test_the_openapi_document_is_3_1_and_states_each_operations_scope(
         ("delete", "/invoices/{invoice_id}"),
         ("post", "/invoices/{invoice_id}/attachments"),
         ("delete", "/invoices/{invoice_id}/attachments/{attachment_id}"),
+        ("post", "/credit-notes"),
+        ("patch", "/credit-notes/{credit_note_id}"),
+        ("delete", "/credit-notes/{credit_note_id}"),
     }
     create = spec["paths"]["/invoices"]["post"]
     assert {"404", "409", "413", "415"} <= set(create["responses"])
@@ -154,7 +158,8 @@ def test_schemathesis_with_all_checks_and_stateful_links_finds_nothing(
     links) and a fixed seed with deterministic generation, so a run is repeatable."""
     books = make_books(sessions, invoices=5)
     with sessions.begin() as s:
-        # Something behind every item route: a posted invoice with a payment, expenses.
+        # Something behind every item route: a posted invoice with a payment, expenses, an
+        # approved credit note allocated to the invoice and a draft vendor credit.
         me = user_actor(s, books.owner, books.company_id)
         approve_invoice(s, me, books.invoice_ids[0])
         record_payment(
@@ -174,6 +179,24 @@ def test_schemathesis_with_all_checks_and_stateful_links_finds_nothing(
                 date="2025-02-03",
                 lines=[{"amount": "12.50", "account_id": books.acct("6500")}],
             )
+        note = create_draft_credit_note(
+            s,
+            me,
+            kind="sales",
+            contact_id=books.customer_id,
+            date="2025-02-02",
+            lines=[{"description": "Returned", "unit_price": "10.00"}],
+            allocations=[{"invoice_id": books.invoice_ids[0], "amount": "10.00"}],
+        )
+        approve_credit_note(s, me, "sales", note.id)
+        create_draft_credit_note(
+            s,
+            me,
+            kind="purchase",
+            contact_id=books.vendor.id,
+            date="2025-02-03",
+            lines=[{"unit_price": "5.00", "account_id": books.acct("6500")}],
+        )
     api, _ = api_for(live_server.url, sessions, books, *ALL, name="Fuzzer")
     # Schema-valid data the server rightly refuses, as the document says: 409 (not a draft any
     # more, the key's first request still running, a document with all the files it may hold),

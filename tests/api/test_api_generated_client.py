@@ -18,6 +18,8 @@ import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from newledger.identity.permissions import Role
+from newledger.ledger.invoices import approve_invoice
+from newledger.ledger.items import create_item
 from newledger.ledger.tax_rates import create_tax_rate
 from tests.conftest import LiveServer
 from tests.support.api import api_for
@@ -198,3 +200,125 @@ def test_a_generated_client_drafts_an_invoice_with_tax_and_reads_the_tax_back(
     # 1010 x 7.25 % = 73.225 → 73 cents per line.
     assert (read.subtotal, read.tax_total, read.total) == ("20.20", "1.46", "21.66")
     assert [(line.tax_rate_id, line.tax_amount) for line in read.lines] == [(rate_id, "0.73")] * 2
+
+
+def test_a_generated_client_finds_an_item_and_drafts_a_line_by_its_code(
+    live_server: LiveServer,
+    sessions: sessionmaker[Session],
+    server_key: None,
+    generated: ModuleType,
+) -> None:
+    books = make_books(sessions)
+    with sessions.begin() as session:
+        # Items are a person's to make (ledger:post); the app only reads and names them.
+        item_id = create_item(
+            session,
+            books.role(Role.OWNER),
+            code="HOST-M",
+            name="Hosting, monthly",
+            unit_price="49.99",
+        ).id
+    api, _ = api_for(
+        live_server.url,
+        sessions,
+        books,
+        "invoices:read",
+        "invoices:draft",
+        "accounts:read",
+        name="Generated",
+    )
+    token = str(api.headers["Authorization"]).removeprefix("Bearer ")
+    api.close()
+    models = _mod("models")
+    create_draft = _mod("api.invoices.create_invoice_draft")
+    with generated.AuthenticatedClient(
+        base_url=f"{live_server.url}/api/v1", token=token, raise_on_unexpected_status=True
+    ) as client:
+        found = _mod("api.items.list_items").sync(client=client, q="host")
+        assert [(i.id, i.code, i.unit_price) for i in found.data] == [(item_id, "HOST-M", "49.99")]
+        body = models.InvoiceCreate(
+            contact_id=books.customer.id,
+            issue_date=dt.date(2025, 3, 1),
+            lines=[models.InvoiceLineIn(item_code="HOST-M", quantity="3")],
+        )
+        made = create_draft.sync(client=client, body=body, idempotency_key="by-code-1")
+        assert isinstance(made, models.InvoiceOut)
+        assert [(line.item_id, line.amount) for line in made.lines] == [(item_id, "149.97")]
+        assert made.lines[0].description == "Hosting, monthly"
+        unknown = create_draft.sync_detailed(
+            client=client,
+            body=models.InvoiceCreate(
+                contact_id=books.customer.id,
+                issue_date=dt.date(2025, 3, 1),
+                lines=[models.InvoiceLineIn(item_code="HOST-X")],
+            ),
+            idempotency_key="by-code-2",
+        )
+    assert unknown.status_code == 422
+    assert isinstance(unknown.parsed, models.Problem)
+    assert unknown.parsed.code == "unknown_item"
+    assert "lines[0].item_code" in unknown.parsed.errors.to_dict()
+
+
+def test_a_generated_client_drafts_a_credit_note_against_an_invoice(
+    live_server: LiveServer,
+    sessions: sessionmaker[Session],
+    server_key: None,
+    generated: ModuleType,
+) -> None:
+    books = make_books(sessions, invoices=1)
+    with sessions.begin() as session:
+        approve_invoice(session, books.role(Role.OWNER), books.invoice_ids[0])
+    api, _ = api_for(
+        live_server.url, sessions, books, "invoices:read", "invoices:draft", name="Generated"
+    )
+    token = str(api.headers["Authorization"]).removeprefix("Bearer ")
+    api.close()
+    models = _mod("models")
+    create = _mod("api.credit_notes.create_credit_note_draft")
+    with generated.AuthenticatedClient(
+        base_url=f"{live_server.url}/api/v1", token=token, raise_on_unexpected_status=True
+    ) as client:
+        body = models.CreditNoteCreate(
+            contact_id=books.customer.id,
+            date=dt.date(2025, 1, 10),
+            reference="RMA-9",
+            lines=[
+                models.CreditNoteLineIn(description="Returned", quantity="2", unit_price="15.00")
+            ],
+            allocations=[
+                models.CreditNoteAllocationIn(invoice_id=books.invoice_ids[0], amount="30.00")
+            ],
+        )
+        first = create.sync_detailed(client=client, body=body, idempotency_key="cn-1")
+        assert first.status_code == 201
+        note = first.parsed
+        assert isinstance(note, models.CreditNoteOut)
+        assert note.status == models.CreditNoteStatus.DRAFT
+        assert (note.number, note.total, note.remaining) == ("CN-00001", "30.00", "30.00")
+        [allocation] = note.allocations
+        assert (allocation.invoice_id, allocation.amount) == (books.invoice_ids[0], "30.00")
+        again = create.sync_detailed(client=client, body=body, idempotency_key="cn-1")
+        assert again.headers["Idempotent-Replayed"] == "true" and again.parsed.id == note.id
+
+        page = _mod("api.credit_notes.list_credit_notes").sync(
+            client=client, status=models.CreditNoteStatus.DRAFT
+        )
+        assert isinstance(page, models.CreditNoteSummaryPage)
+        assert [n.id for n in page.data] == [note.id]
+        stale = _mod("api.credit_notes.update_credit_note_draft").sync_detailed(
+            client=client,
+            credit_note_id=note.id,
+            body=models.CreditNoteUpdate(memo="late"),
+            if_match='W/"9"',
+        )
+        assert stale.status_code == 412 and stale.parsed.code == "precondition_failed"
+        missing = _mod("api.credit_notes.get_credit_note").sync_detailed(
+            client=client, credit_note_id=999_999
+        )
+        assert missing.status_code == 404 and missing.parsed.code == "unknown_credit_note"
+        # The app reads and drafts credit notes only: vendor credits need expenses:*.
+        refused = _mod("api.vendor_credits.list_vendor_credits").sync_detailed(client=client)
+        assert refused.status_code == 403
+        assert isinstance(refused.parsed, models.Problem)
+        assert refused.parsed.required == ["expenses:read"]

@@ -88,3 +88,83 @@ def test_items_are_read_with_accounts_read_and_fill_an_invoice_drafts_lines(
     assert archived.status_code == 422
     assert archived.headers["content-type"].startswith("application/problem+json")
     crm.close()
+
+
+def test_a_crm_sends_its_product_code_on_invoice_and_bill_lines(
+    live_server: LiveServer, sessions: sessionmaker[Session], server_key: None
+) -> None:
+    books = make_books(sessions)
+    with sessions.begin() as session:
+        actor = books.tenant.actor(session)
+        plan = create_item(
+            session,
+            actor,
+            code="PLAN-PRO",
+            name="Pro plan",
+            unit_price="99.00",
+            income_account_id=books.acct("4100"),
+            expense_account_id=books.acct("6500"),
+        )
+        create_item(session, actor, code="PLAN-TEAM", name="Team plan", unit_price="250")
+        plan_id = plan.id
+
+    crm, _ = api_for(
+        live_server.url,
+        sessions,
+        books,
+        "invoices:draft",
+        "invoices:read",
+        "expenses:draft",
+        "accounts:read",
+    )
+    found = crm.get("/items", params={"q": "pro"}).json()["data"]
+    assert [i["code"] for i in found] == ["PLAN-PRO"]
+    invoice = {"contact_id": books.customer_id, "issue_date": "2026-03-02"}
+    created = crm.post(
+        "/invoices",
+        json={**invoice, "lines": [{"item_code": "PLAN-PRO", "quantity": "2"}]},
+        headers={"Idempotency-Key": "crm-code-1"},
+    )
+    assert created.status_code == 201, created.text
+    [line] = created.json()["lines"]
+    assert (line["item_id"], line["amount"], line["account_id"]) == (
+        plan_id,
+        "198.00",
+        books.acct("4100"),
+    )
+    bill = crm.post(
+        "/expenses",
+        json={
+            "kind": "bill",
+            "contact_id": books.vendor.id,
+            "date": "2026-03-02",
+            "lines": [{"item_code": "PLAN-PRO", "item_id": plan_id}],
+        },
+        headers={"Idempotency-Key": "crm-code-2"},
+    )
+    assert bill.status_code == 201, bill.text
+    assert bill.json()["lines"][0]["account_id"] == books.acct("6500")
+
+    unknown = crm.post(
+        "/invoices",
+        json={**invoice, "lines": [{"item_code": "PLAN-PRO"}, {"item_code": "PLAN-GOLD"}]},
+        headers={"Idempotency-Key": "crm-code-3"},
+    )
+    assert unknown.status_code == 422
+    assert unknown.headers["content-type"].startswith("application/problem+json")
+    assert unknown.json()["code"] == "unknown_item"
+    assert unknown.json()["errors"] == {"lines[1].item_code": "unknown item code"}
+    both = crm.post(
+        "/invoices",
+        json={**invoice, "lines": [{"item_code": "PLAN-TEAM", "item_id": plan_id}]},
+        headers={"Idempotency-Key": "crm-code-4"},
+    )
+    assert both.status_code == 422
+    assert list(both.json()["errors"]) == ["lines[0].item_code"]
+    empty = crm.post(
+        "/invoices",
+        json={**invoice, "lines": [{"item_code": ""}]},
+        headers={"Idempotency-Key": "crm-code-5"},
+    )
+    assert empty.status_code == 422 and "lines.0.item_code" in str(empty.json()["errors"])
+    crm.close()

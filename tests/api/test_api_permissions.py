@@ -93,9 +93,10 @@ def test_every_draft_write_with_a_read_only_token_is_refused(
         for m, p, n in _operations(live_server.url)
         if m != "GET" and not (n or "").endswith(":read")
     ]
-    # invoices 3, expenses 3, contacts 3 (create, update, upsert), each kind of proposal 2,
-    # attachments 4 (upload and delete, on invoices and on expenses)
-    assert len(writes) == 17
+    # invoices 3, expenses 3, credit notes 3, vendor credits 3, contacts 3 (create, update,
+    # upsert), each kind of proposal 2, attachments 4 (upload and delete, on invoices and on
+    # expenses)
+    assert len(writes) == 23
     for method, path, needed in writes:
         assert needed is not None
         _assert_forbidden(_call(api, method, path, books.customer_id), needed, f"{method} {path}")

@@ -23,6 +23,7 @@ from newledger.ledger.models import (
     Account,
     AccountDailyBalance,
     BankTransaction,
+    Expense,
     Invoice,
     JournalEntry,
     JournalLine,
@@ -308,6 +309,41 @@ def test_an_invoice_naming_another_invoices_entry_is_reported(session: Session, 
     [drift] = verify_books(session)
     assert (drift.kind, drift.subject) == ("posting", f"invoice {first.number}")
     assert f"invoice #{other.id}" in drift.actual
+
+
+def test_a_document_posted_on_another_day_than_its_own_date_is_reported(
+    session: Session, demo: int, env: dict[str, str]
+) -> None:
+    """The sales tax report dates a document's tax by the document's own date, which is the
+    day the services post it on; an edit behind their back that moves one apart is named."""
+    invoice = invoice_with(session, demo, "approved")
+    expense = session.scalars(
+        select(Expense)
+        .where(Expense.company_id == demo, Expense.kind == "expense", Expense.status == "paid")
+        .order_by(Expense.id)
+        .limit(1)
+    ).one()
+    day = dt.timedelta(days=1)
+    session.execute(
+        text("UPDATE invoices SET issue_date = :d WHERE id = :i"),
+        {"d": invoice.issue_date + day, "i": invoice.id},
+    )
+    session.execute(
+        text("UPDATE expenses SET date = :d WHERE id = :i"),
+        {"d": expense.date - day, "i": expense.id},
+    )
+    session.commit()
+    drifts = verify_books(session)
+    assert sorted(kinds(drifts)) == sorted(
+        [("posting", f"invoice {invoice.number}"), ("posting", f"expense #{expense.id}")]
+    )
+    by_subject = {d.subject: d for d in drifts}
+    moved = by_subject[f"invoice {invoice.number}"]
+    assert moved.expected == f"posted on its date, {(invoice.issue_date + day).isoformat()}"
+    assert moved.actual == (
+        f"journal entry #{invoice.journal_entry_id} dated {invoice.issue_date.isoformat()}"
+    )
+    assert_cli_reports(env, f"invoice {invoice.number}", "posted on another day")
 
 
 def test_a_voided_invoice_without_its_reversal_and_a_posted_draft_are_reported(

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from newledger.actor import Actor
 from newledger.demo import DEMO_PASSWORDS, load_demo
 from newledger.identity.models import Company, Membership, User
 from newledger.identity.passwords import verify_password
@@ -19,7 +20,9 @@ from newledger.ledger.models import (
     AccountDailyBalance,
     BankTransaction,
     Contact,
+    CreditNote,
     Expense,
+    ExpenseLine,
     Invoice,
     InvoiceLine,
     JournalEntry,
@@ -27,6 +30,8 @@ from newledger.ledger.models import (
     Payment,
 )
 from newledger.ledger.posting import rebuild_daily_balances
+from newledger.ledger.reports import ap_aging, ar_aging, trial_balance
+from newledger.ledger.verify import verify_books
 
 AS_OF = dt.date(2026, 3, 14)
 
@@ -169,6 +174,44 @@ def test_the_demo_looks_like_a_real_small_company(session: Session) -> None:
     assert "opening" in manual and "manual" in manual
 
 
+def test_the_demo_charges_and_pays_tax_both_ways(session: Session) -> None:
+    """Some customers are charged sales tax (tax exclusive invoices); some vendors charge input
+    tax, on bills net of tax and on receipts with the tax included, whose expense accounts get
+    the net."""
+    cid = _load(session)
+    taxed = dict(
+        session.execute(
+            select(Expense.kind + ":" + Expense.tax_mode, func.count())
+            .where(Expense.company_id == cid, Expense.tax_total > 0)
+            .group_by(Expense.kind, Expense.tax_mode)
+        ).all()
+    )
+    assert set(taxed) == {"bill:exclusive", "expense:inclusive"}
+    invoices = session.scalars(
+        select(Invoice).where(Invoice.company_id == cid, Invoice.journal_entry_id.is_not(None))
+    ).all()
+    taxed_invoices = [i for i in invoices if i.tax_total > 0]
+    assert {i.tax_mode for i in taxed_invoices} == {"exclusive"}
+    assert 0.1 < len(taxed_invoices) / len(invoices) < 0.6
+    receipt = session.scalars(
+        select(Expense)
+        .where(Expense.company_id == cid, Expense.tax_mode == "inclusive", Expense.tax_total > 0)
+        .order_by(Expense.id)
+        .limit(1)
+    ).one()
+    lines = session.scalars(select(ExpenseLine).where(ExpenseLine.expense_id == receipt.id)).all()
+    assert receipt.total == sum(line.amount for line in lines)  # as on the receipt
+    assert receipt.subtotal == receipt.total - receipt.tax_total
+    posted = session.scalars(
+        select(JournalLine.amount).where(
+            JournalLine.entry_id == receipt.journal_entry_id, JournalLine.amount > 0
+        )
+    ).all()
+    assert sorted(posted) == sorted(
+        [line.amount - line.tax_amount for line in lines] + [receipt.tax_total]
+    )
+
+
 def test_an_owner_and_a_viewer_can_sign_in_with_the_printed_passwords(session: Session) -> None:
     cid = _load(session)
     roles = dict(
@@ -246,3 +289,41 @@ def test_newledger_demo_prints_how_to_sign_in_and_if_empty_skips_the_second_time
     assert DEMO_PASSWORDS["owner"] in second.stdout
     with sessions() as session:
         assert session.scalar(select(func.count()).select_from(Company)) == 1
+
+
+def test_the_demo_shows_credit_notes_in_use(session: Session) -> None:
+    cid = _load(session)
+    notes = {
+        n.number: n for n in session.scalars(select(CreditNote).where(CreditNote.company_id == cid))
+    }
+    assert sorted(notes) == ["CN-00001", "CN-00002", "CN-00003", "VC-00001"]
+    # A discount with its tax, taken off an open invoice of the customer.
+    discount = notes["CN-00001"]
+    assert discount.tax_total > 0 and discount.status == "applied"
+    [allocation] = discount.allocations
+    invoice = session.get(Invoice, allocation.invoice_id)
+    assert invoice is not None and invoice.contact_id == discount.contact_id
+    assert invoice.amount_credited == discount.total and invoice.status == "partially_paid"
+    # A goodwill credit left to a customer who owes nothing: AR aging shows it as a credit.
+    goodwill = notes["CN-00002"]
+    assert (goodwill.status, goodwill.remaining) == ("approved", 250_00)
+    owner = Actor.system(cid)
+    aging = ar_aging(session, owner, cid, AS_OF)
+    [row] = [c for c in aging.contacts if c.contact_id == goodwill.contact_id]
+    assert row.buckets == (-250_00, 0, 0, 0, 0)
+    # A seat refunded through the checking account.
+    seat = notes["CN-00003"]
+    [refund] = session.scalars(select(Payment).where(Payment.credit_note_id == seat.id)).all()
+    assert (seat.status, seat.amount_refunded, refund.amount) == ("applied", 450_00, 450_00)
+    assert refund.direction == "made" and refund.journal_entry_id is not None
+    # A vendor credit applied to the vendor's open bill.
+    vendor_credit = notes["VC-00001"]
+    [applied] = vendor_credit.allocations
+    bill = session.get(Expense, applied.expense_id)
+    assert bill is not None and bill.contact_id == vendor_credit.contact_id
+    assert bill.amount_credited == vendor_credit.total and vendor_credit.status == "applied"
+    # AR and AP aging still equal their control accounts, and db verify is clean.
+    balances = {r.code: r.balance for r in trial_balance(session, owner, cid, AS_OF).rows}
+    assert aging.total == balances["1100"]
+    assert ap_aging(session, owner, cid, AS_OF).total == -balances["2000"]
+    assert verify_books(session, cid) == []

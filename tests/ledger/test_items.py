@@ -15,7 +15,14 @@ from newledger.errors import Conflict, NotFound, PermissionDenied, ValidationFai
 from newledger.events.models import ChangeEvent
 from newledger.identity.permissions import Permission
 from newledger.ledger import expenses, invoices
-from newledger.ledger.items import ItemFilters, create_item, get_item, list_items, update_item
+from newledger.ledger.items import (
+    ItemFilters,
+    count_items,
+    create_item,
+    get_item,
+    list_items,
+    update_item,
+)
 from newledger.ledger.tax_rates import create_tax_rate
 from newledger.ledger.verify import verify_books
 from newledger.pagination import PageRequest
@@ -159,3 +166,97 @@ def test_archiving_hides_an_item_and_refuses_it_on_new_lines_with_audit_and_even
         )
     )
     assert changes == ["item.created", "item.archived"]
+
+
+def test_a_line_may_name_its_item_by_code_as_a_crm_sends_it(session: Session, books: Books) -> None:
+    vat = create_tax_rate(session, books.actor, name="VAT", rate="20", kind="both")
+    hosting = create_item(
+        session,
+        books.actor,
+        code="HOST-M",
+        name="Hosting, monthly",
+        unit_price="49.99",
+        income_account_id=books.acct("4100"),
+        expense_account_id=books.acct("6500"),
+        tax_rate_id=vat.id,
+    )
+    inv = invoices.create_draft_invoice(
+        session,
+        books.actor,
+        contact_id=books.customer.id,
+        issue_date=D,
+        lines=[
+            {"item_code": " HOST-M ", "quantity": "2"},
+            # The same item by id and by code: they agree, so it is taken.
+            {"item_id": hosting.id, "item_code": "HOST-M", "unit_price": "10.00"},
+        ],
+    )
+    first, second = inv.lines
+    assert (first.item_id, first.unit_price, first.amount, first.account_id) == (
+        hosting.id,
+        4999,
+        9998,
+        books.acct("4100"),
+    )
+    assert (first.tax_rate_id, first.tax_amount) == (vat.id, 2000)
+    assert (second.item_id, second.unit_price) == (hosting.id, 1000)
+    exp = expenses.create_draft_expense(
+        session, books.actor, date=D, lines=[{"item_code": "HOST-M"}]
+    )
+    [line] = exp.lines
+    assert (line.item_id, line.amount, line.account_id) == (hosting.id, 4999, books.acct("6500"))
+    # The code is resolved before the line is stored: edits see an item_id like any other.
+    assert expenses.expense_dict(exp)["lines"][0]["item_id"] == hosting.id
+
+
+def test_an_unknown_or_disagreeing_or_archived_item_code_names_the_line(
+    session: Session, books: Books
+) -> None:
+    item = create_item(session, books.actor, code="A1", name="Widget", unit_price="5")
+    other = create_item(session, books.actor, code="B2", name="Gadget", unit_price="7")
+
+    def refused(*lines: dict[str, object]) -> ValidationFailed:
+        with pytest.raises(ValidationFailed) as caught:
+            invoices.create_draft_invoice(
+                session, books.actor, contact_id=books.customer.id, issue_date=D, lines=list(lines)
+            )
+        return caught.value
+
+    unknown = refused({"item_code": "A1"}, {"item_code": "NOPE"})
+    assert unknown.code == "unknown_item"
+    assert unknown.errors == {"lines[1].item_code": "unknown item code"}
+    assert "Line 2" in unknown.message and "NOPE" in unknown.message
+    mismatch = refused({"item_id": other.id, "item_code": "A1"})
+    assert list(mismatch.errors) == ["lines[0].item_code"]
+    assert mismatch.code == "item_mismatch"
+    assert list(refused({"item_code": 7}).errors) == ["lines[0].item_code"]
+    update_item(session, books.actor, item.id, {"is_active": False})
+    assert refused({"item_code": "A1"}).errors == {"lines[0].item_code": "archived"}
+    with pytest.raises(ValidationFailed) as on_expense:
+        expenses.create_draft_expense(session, books.actor, date=D, lines=[{"item_code": "Z"}])
+    assert on_expense.value.code == "unknown_item"
+    assert on_expense.value.errors == {"lines[0].item_code": "unknown item code"}
+    # Another company's code is as unknown as a missing one.
+    elsewhere = make_books(session, slug="other-co")
+    create_item(session, elsewhere.actor, code="THEIRS", name="Theirs", unit_price="1")
+    assert refused({"item_code": "THEIRS"}).code == "unknown_item"
+
+
+def test_items_are_searched_by_code_or_name_and_counted(session: Session, books: Books) -> None:
+    for code, name in (("HOST-M", "Hosting, monthly"), ("HOST-Y", "Hosting, yearly")):
+        create_item(session, books.actor, code=code, name=name)
+    consult = create_item(session, books.actor, code="CONSULT", name="Consulting hour")
+    update_item(session, books.actor, consult.id, {"is_active": False})
+    by_code = ItemFilters(search="host")
+    page = list_items(session, books.actor, by_code, PageRequest(limit=1, order="code"))
+    assert [i.code for i in page.items] == ["HOST-M"] and page.next_cursor
+    assert count_items(session, books.actor, by_code) == 2
+    assert count_items(session, books.actor, ItemFilters(search="YEARLY")) == 1
+    assert count_items(session, books.actor, ItemFilters(search="consult")) == 0
+    archived = ItemFilters(archived_only=True)
+    assert [i.code for i in list_items(session, books.actor, archived, PageRequest()).items] == [
+        "CONSULT"
+    ]
+    assert count_items(session, books.actor, ItemFilters(include_archived=True)) == 3
+    with pytest.raises(PermissionDenied):
+        count_items(session, books.app(Permission.INVOICES_READ), ItemFilters())

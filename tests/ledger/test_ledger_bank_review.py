@@ -210,6 +210,8 @@ def test_the_review_queue_lists_drafts_with_the_app_that_made_them(
         "invoice": 1,
         "expense": 1,
         "bill": 1,
+        "credit_note": 0,
+        "vendor_credit": 0,
         "payment": 0,
         "categorization": 0,
         "external": 2,

@@ -380,6 +380,8 @@ def test_the_review_queue_shows_and_counts_proposals_to_those_who_may_read_them(
         "invoice": 0,
         "expense": 0,
         "bill": 0,
+        "credit_note": 0,
+        "vendor_credit": 0,
         "payment": 1,
         "categorization": 1,
         "external": 2,

@@ -4,7 +4,8 @@ Each example runs a random sequence of operations (invoices, bills and expenses 
 approved, partial payments, voids, manual entries, categorized bank lines) on a fresh company,
 then checks that journal lines sum to zero per currency, that the daily balances agree with the
 lines, that assets = liabilities + equity + (income - expenses), that AR and AP equal what
-the open documents say is owed, and that ``verify_books`` (``newledger db verify``) finds no drift.
+the open documents say is owed less what is left of credit notes, and that ``verify_books``
+(``newledger db verify``) finds no drift.
 """
 
 from __future__ import annotations
@@ -21,7 +22,13 @@ from sqlalchemy.orm import Session
 from newledger.errors import ValidationFailed
 from newledger.ledger import bank, expenses, invoices
 from newledger.ledger.journal import create_manual_entry
-from newledger.ledger.models import AccountDailyBalance, Expense, Invoice, JournalLine
+from newledger.ledger.models import (
+    AccountDailyBalance,
+    CreditNote,
+    Expense,
+    Invoice,
+    JournalLine,
+)
 from newledger.ledger.payments import record_payment
 from newledger.ledger.verify import verify_books
 from newledger.money import format_minor
@@ -229,33 +236,41 @@ def check_books(session: Session, books: Books) -> None:
         income, expense = natural("income", -1), natural("expense", 1)
         assert assets == liabilities + equity + (income - expense), (cur, by_type)
 
-    # Receivables and payables equal what the open USD documents still owe.
-    owed_to_us = sum(
-        inv.total - inv.amount_paid
-        for inv in session.scalars(
-            select(Invoice).where(
-                Invoice.company_id == cid,
-                Invoice.currency == "USD",
-                Invoice.status.in_(("approved", "partially_paid", "paid")),
+    # Receivables and payables equal what the open USD documents still owe, less what is
+    # left to use of the credit notes and vendor credits that stand.
+    def owed(model: type[Invoice] | type[Expense], *where: Any) -> int:
+        return sum(
+            doc.total - doc.amount_paid - doc.amount_credited
+            for doc in session.scalars(
+                select(model).where(
+                    model.company_id == cid,
+                    model.currency == "USD",
+                    model.status.in_(("approved", "partially_paid", "paid")),
+                    *where,
+                )
             )
         )
-    )
+
+    def credit_left(kind: str) -> int:
+        return sum(
+            note.remaining
+            for note in session.scalars(
+                select(CreditNote).where(
+                    CreditNote.company_id == cid,
+                    CreditNote.kind == kind,
+                    CreditNote.currency == "USD",
+                    CreditNote.status.in_(("approved", "applied")),
+                )
+            )
+        )
+
     ar_usd = session.scalar(
         select(func.coalesce(func.sum(adb.debit - adb.credit), 0)).where(
             adb.company_id == cid, adb.account_id == books.acct("1100"), adb.currency == "USD"
         )
     )
-    assert ar_usd == owed_to_us
-    we_owe = sum(
-        b.total - b.amount_paid
-        for b in session.scalars(
-            select(Expense).where(
-                Expense.company_id == cid,
-                Expense.kind == "bill",
-                Expense.status.in_(("approved", "partially_paid", "paid")),
-            )
-        )
-    )
+    assert ar_usd == owed(Invoice) - credit_left("sales")
+    we_owe = owed(Expense, Expense.kind == "bill") - credit_left("purchase")
     assert -net(session, books.acct("2000")) == we_owe
 
 

@@ -96,6 +96,9 @@ def test_lean_and_sdk_transport_answer_the_same_bytes(
         ("tools/call", {"name": 42, "arguments": {}}),
         ("tools/call", {"arguments": {}}),
         ("tools/call", None),
+        ("tools/call", {"name": "list_credit_notes", "arguments": {"limit": 3}}),
+        ("tools/call", {"name": "list_credit_notes", "arguments": {"kind": "purchase"}}),
+        ("tools/call", {"name": "list_credit_notes", "arguments": {"kind": "neither"}}),
     ]
     if era == "legacy":
         requests += [
@@ -121,6 +124,15 @@ def test_lean_and_sdk_transport_answer_the_same_bytes(
         sdk = rpc(other, token, method, params, era=era, headers=host)
         assert (lean.status_code, lean.content) == (sdk.status_code, sdk.content), (method, params)
         assert lean.headers["content-type"] == sdk.headers["content-type"]
+    # A per-call permission (purchase credit notes need expenses:read) that a narrower token
+    # lacks: the same 403 both ways.
+    narrow_app = demo_app(books, demo, "company:read", "reports:read", "invoices:read", name="N")
+    narrow = mcp_token(live_server.url, narrow_app, url)
+    purchase = {"name": "list_credit_notes", "arguments": {"kind": "purchase"}}
+    lean = rpc(url, narrow, "tools/call", purchase, era=era)
+    sdk = rpc(other, narrow, "tools/call", purchase, era=era, headers=host)
+    assert (lean.status_code, lean.content) == (sdk.status_code, sdk.content)
+    assert lean.status_code == 403
     # Routing headers that disagree with the body (2026-07-28) or name another era.
     call = {"name": "cash_position", "arguments": {}}
     for extra in (

@@ -13,7 +13,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from newledger.audit.models import Activity
 from newledger.identity.models import User
 from newledger.identity.services import user_actor
-from newledger.ledger.models import Invoice
+from newledger.ledger.chart import account_by_code
+from newledger.ledger.items import create_item
+from newledger.ledger.models import Invoice, Item
 from newledger.ledger.review import list_drafts_awaiting_review
 from tests.conftest import LiveServer
 from tests.support.mcp import (
@@ -40,13 +42,17 @@ EXPECTED_TOOLS = {
     "search_invoices",
     "get_invoice",
     "list_expenses",
+    "list_credit_notes",
     "search_contacts",
+    "list_items",
     "uncategorized_bank_transactions",
     "suggest_category",
     "create_invoice_draft",
     "create_expense_draft",
     "draft_payment",
     "draft_categorization",
+    "draft_credit_note",
+    "draft_vendor_credit",
     "create_contact",
 }
 
@@ -241,3 +247,129 @@ def test_a_read_only_grant_is_asked_to_step_up_when_it_drafts(
     assert 'error="insufficient_scope"' in challenge
     assert 'scope="invoices:draft"' in challenge
     assert f"/.well-known/oauth-protected-resource/mcp/{demo.slug}" in challenge
+
+
+def _demo_items(books: sessionmaker[Session], demo: Demo) -> dict[str, int]:
+    """Three items in the demo company (made once: the demo books stay between tests)."""
+    wanted = {
+        "DESIGN-H": ("Design, per hour", "95.00", "4100", None),
+        "DESIGN-D": ("Design, per day", "700", "4100", None),
+        "STOCK-IMG": ("Stock image licence", "19.99", None, "6500"),
+    }
+    with books.begin() as session:
+        have = {
+            item.code: item.id
+            for item in session.scalars(select(Item).where(Item.company_id == demo.company_id))
+        }
+        owner = session.get(User, demo.owner_id)
+        assert owner is not None
+        me = user_actor(session, owner, demo.company_id)
+
+        def account(code: str | None) -> int | None:
+            return None if code is None else account_by_code(session, demo.company_id, code).id
+
+        for code, (name, price, income, expense) in wanted.items():
+            if code not in have:
+                have[code] = create_item(
+                    session,
+                    me,
+                    code=code,
+                    name=name,
+                    unit_price=price,
+                    income_account_id=account(income),
+                    expense_account_id=account(expense),
+                ).id
+        return have
+
+
+@pytest.mark.parametrize("era", ERAS)
+def test_items_are_listed_and_a_draft_line_names_one_by_its_code(
+    live_server: LiveServer, books: sessionmaker[Session], demo: Demo, era: str
+) -> None:
+    ids = _demo_items(books, demo)
+    cred = demo_app(
+        books,
+        demo,
+        "accounts:read",
+        "contacts:read",
+        "invoices:draft",
+        "expenses:draft",
+        name=f"Shop {era}",
+    )
+    url = mcp_url(live_server.url, demo.slug)
+    token = mcp_token(live_server.url, cred, url)
+
+    first = _call(url, token, era, "list_items", {"search": "design", "limit": 1})
+    assert not first.is_error, first.content
+    page = first.structured_content
+    assert page["total"] == 2 and page["next_cursor"]
+    assert [i["code"] for i in page["items"]] == ["DESIGN-D"]
+    assert page["items"][0]["unit_price"] == "700" and page["url"].endswith("/settings/items")
+    assert "2 item(s) match." in first.content[0].text and "DESIGN-D" in first.content[0].text
+    rest = _call(url, token, era, "list_items", {"search": "design", "cursor": page["next_cursor"]})
+    assert [i["code"] for i in rest.structured_content["items"]] == ["DESIGN-H"]
+    assert rest.structured_content["next_cursor"] is None
+
+    customer = _call(url, token, era, "search_contacts", {"kind": "customer", "limit": 1})
+    contact_id = customer.structured_content["contacts"][0]["id"]
+    invoice = _call(
+        url,
+        token,
+        era,
+        "create_invoice_draft",
+        {
+            "idempotency_key": f"items-{era}",
+            "contact_id": contact_id,
+            "lines": [
+                {"item_code": "DESIGN-H", "quantity": "3"},
+                {"item_id": ids["DESIGN-D"], "description": "Workshop day"},
+            ],
+        },
+    )
+    assert not invoice.is_error, invoice.content
+    made = invoice.structured_content
+    assert [(line["item_id"], line["amount"]) for line in made["lines"]] == [
+        (ids["DESIGN-H"], "285.00"),
+        (ids["DESIGN-D"], "700.00"),
+    ]
+    assert made["lines"][0]["description"] == "Design, per hour"
+    assert made["lines"][1]["description"] == "Workshop day"
+    expense = _call(
+        url,
+        token,
+        era,
+        "create_expense_draft",
+        {"idempotency_key": f"items-exp-{era}", "lines": [{"item_code": "STOCK-IMG"}]},
+    )
+    assert not expense.is_error, expense.content
+    [line] = expense.structured_content["lines"]
+    assert (line["item_id"], line["amount"]) == (ids["STOCK-IMG"], "19.99")
+
+    unknown = _call(
+        url,
+        token,
+        era,
+        "create_invoice_draft",
+        {
+            "idempotency_key": f"items-bad-{era}",
+            "contact_id": contact_id,
+            "lines": [{"item_code": "NO-SUCH"}],
+        },
+    )
+    assert unknown.is_error and "lines[0].item_code" in unknown.content[0].text
+    with books() as session:
+        drafts = session.scalars(select(Invoice).where(Invoice.source_label == f"Shop {era}"))
+        assert [i.id for i in drafts] == [made["id"]]
+
+
+def test_listing_items_needs_accounts_read(
+    live_server: LiveServer, books: sessionmaker[Session], demo: Demo
+) -> None:
+    from tests.support.mcp import rpc
+
+    cred = demo_app(books, demo, "invoices:read")
+    url = mcp_url(live_server.url, demo.slug)
+    token = mcp_token(live_server.url, cred, url)
+    response = rpc(url, token, "tools/call", {"name": "list_items", "arguments": {}})
+    assert response.status_code == 403
+    assert 'scope="accounts:read"' in response.headers["www-authenticate"]

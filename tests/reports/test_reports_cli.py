@@ -13,7 +13,12 @@ from typing import Any
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
+from newledger.actor import Actor
+from tests.support.books import make_books as make_service_books
+from tests.support.ledger_cli import ledger_balances, needs_ledger, trial_balances
 from tests.support.reports_books import D, make_books
+from tests.support.taxed_books import Taxed, apply_operation
+from tests.support.taxed_operations import CREDIT_SCENE
 
 
 @pytest.fixture
@@ -138,3 +143,28 @@ def test_export_piped_into_ledger_bal_matches_the_trial_balance(
     proc = run(books_db, "export", "--company", "cli-co", "--output", str(out))
     assert proc.returncode == 0 and "wrote 5 transactions" in proc.stderr
     assert out.read_text() == run(books_db, "export", "--company", "cli-co").stdout
+
+
+@needs_ledger
+def test_the_export_of_taxed_books_with_credit_notes_and_refunds_agrees_to_the_cent(
+    sessions: sessionmaker[Session], database_url: str, tmp_path: Path
+) -> None:
+    with sessions.begin() as session:
+        books = make_service_books(session, "credit-co")
+        taxed = Taxed(session, books)
+        for op in CREDIT_SCENE:
+            apply_operation(session, taxed, op)
+        cid = books.company_id
+    env = {
+        **os.environ,
+        "NEWLEDGER_DATABASE_URL": database_url,
+        "NEWLEDGER_DATA_DIR": str(tmp_path),
+    }
+    out = tmp_path / "credit.ledger"
+    proc = run(env, "export", "--company", "credit-co", "--format", "ledger", "--output", str(out))
+    assert proc.returncode == 0, proc.stderr
+    assert "wrote 9 transactions" in proc.stderr
+    with sessions() as session:
+        expected = trial_balances(session, Actor.system(cid), cid, D(2100, 1, 1))
+    assert ledger_balances(out) == expected
+    assert ("Liabilities:Sales Tax Payable", "USD") in expected  # taxed, and the tax came back

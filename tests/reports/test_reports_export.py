@@ -4,60 +4,30 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import shutil
-import subprocess
-from decimal import Decimal
+import tempfile
 from pathlib import Path
+from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from newledger.actor import Actor
 from newledger.errors import PermissionDenied
-from newledger.ledger import reports
 from newledger.ledger.export import iter_ledger_journal, ledger_account_names, write_ledger_journal
-from newledger.ledger.models import Account
+from newledger.ledger.models import Account, CreditNote
 from newledger.ledger.posting import LineSpec, post_entry
-from newledger.money import parse_amount
+from tests.support.books import make_books as make_taxed_books
+from tests.support.ledger_cli import ledger_balances, needs_ledger, trial_balances
 from tests.support.reports_books import Books, D, make_books, random_books
-
-LEDGER = shutil.which("ledger")
-needs_ledger = pytest.mark.skipif(
-    LEDGER is None, reason="ledger-cli is not installed (Debian package `ledger`)"
-)
-
-
-def ledger_balances(path: Path) -> dict[tuple[str, str], int]:
-    """(ledger account, currency) -> minor units, read from `ledger bal`."""
-    assert LEDGER is not None
-    out = subprocess.run(
-        [
-            LEDGER,
-            "-f",
-            str(path),
-            "bal",
-            "--flat",
-            "--no-total",
-            "--format",
-            "%(account)\t%(join(display_total))\n",
-        ],
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout
-    result: dict[tuple[str, str], int] = {}
-    for row in out.splitlines():
-        account, amounts = row.split("\t")
-        for amount in amounts.split("\\n"):
-            qty, cur = amount.split()
-            result[(account, cur)] = parse_amount(Decimal(qty), cur)
-    return result
+from tests.support.taxed_books import Taxed, apply_operation
+from tests.support.taxed_operations import CREDIT_SCENE, OPERATIONS
 
 
 def tb_balances(b: Books, as_of: dt.date) -> dict[tuple[str, str], int]:
-    names = ledger_account_names(b.session, b.cid)
-    tb = reports.trial_balance(b.session, b.actor, b.cid, as_of)
-    return {(names[r.account_id], r.currency): r.balance for r in tb.rows if r.balance}
+    return trial_balances(b.session, b.actor, b.cid, as_of)
 
 
 @needs_ledger
@@ -133,3 +103,46 @@ def test_exporting_needs_journal_read(session: Session) -> None:
     b = make_books(session)
     with pytest.raises(PermissionDenied):
         list(iter_ledger_journal(session, Actor("user", b.cid, frozenset()), b.cid))
+
+
+@needs_ledger
+@settings(
+    max_examples=6,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(ops=st.lists(OPERATIONS, max_size=12))
+def test_taxed_books_with_credit_notes_and_refunds_export_to_the_cent(
+    session: Session, ops: list[tuple[Any, ...]]
+) -> None:
+    books = make_taxed_books(session)
+    taxed = Taxed(session, books)
+    for op in CREDIT_SCENE:
+        apply_operation(session, taxed, op)
+    notes = {
+        n.number: n
+        for n in session.scalars(
+            select(CreditNote).where(CreditNote.company_id == books.company_id)
+        )
+    }
+    assert notes["CN-00001"].amount_refunded and notes["CN-00001"].amount_allocated
+    assert notes["VC-00001"].amount_refunded and notes["CN-00002"].status == "voided"
+    for op in ops:
+        apply_operation(session, taxed, op)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "books.ledger"
+        with path.open("w", encoding="utf-8") as fh:
+            write_ledger_journal(session, books.actor, books.company_id, fh)
+        text = path.read_text(encoding="utf-8")
+        balances = ledger_balances(path)
+    assert balances == trial_balances(session, books.actor, books.company_id, D(2100, 1, 1))
+    # Each credit note's entries name it: the posting, its refund and its void.
+    assert "* (" in text
+    for payee in (
+        "Credit note CN-00001 · Acme Corp",
+        "Refund of credit note CN-00001",
+        "Vendor credit VC-00001 · Staples",
+        "Refund of vendor credit VC-00001",
+        "Void credit note CN-00002",
+    ):
+        assert payee in text, payee

@@ -34,6 +34,7 @@ PAGES = {
     "review": "/review",
     "reports": "/reports",
     "activity": "/activity",
+    "items": "/settings/items",
     "appconnect": "/settings/appconnect?tab=api-credentials",
     "mcp-server": "/settings/appconnect?tab=mcp-server",
     "security": "/account/security",

@@ -1,4 +1,5 @@
-"""Helpers shared by CLI commands: a unit of work, error display, and the company they act in."""
+"""Helpers shared by CLI commands: a unit of work, error display, the company they act in, and
+account labels for tables."""
 
 from __future__ import annotations
 
@@ -14,6 +15,8 @@ from newledger.db import session_scope
 from newledger.errors import DomainError
 from newledger.identity.models import Company
 from newledger.identity.services import get_company_by_slug
+from newledger.ledger.accounts import AccountFilters, list_accounts
+from newledger.pagination import MAX_LIMIT, PageRequest
 from newledger.runtime import get_sessionmaker
 
 console = Console()
@@ -38,3 +41,11 @@ def company_actor(session: Session, slug: str) -> tuple[Company, Actor]:
     ``cli`` (the CLI runs with server access, so no user's permissions apply)."""
     company = get_company_by_slug(session, slug)
     return company, Actor.system(company.id, label="cli", source="cli")
+
+
+def account_labels(session: Session, actor: Actor) -> dict[int, str]:
+    """``4100 Services Revenue`` by account id, archived accounts too (the first page of the
+    chart by code, as many as one service call returns)."""
+    every = AccountFilters(include_archived=True)
+    page = list_accounts(session, actor, every, PageRequest(limit=MAX_LIMIT, order="code"))
+    return {a.id: f"{a.code} {a.name}" for a in page.items}

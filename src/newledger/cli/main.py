@@ -1,5 +1,5 @@
 """Entry point: ``newledger serve | worker | events | db | demo | users | report | export |
-apps``."""
+apps | categorize | tax-rates | items``."""
 
 from __future__ import annotations
 
@@ -12,8 +12,10 @@ from newledger.cli import (
     demo,
     events,
     export,
+    items,
     reports,
     serve,
+    tax_rates,
     users,
     worker,
 )
@@ -29,6 +31,8 @@ app.add_typer(reports.app, name="report")
 app.command("export")(export.export)
 app.command("demo")(demo.demo)
 app.add_typer(categorize.app, name="categorize")
+app.add_typer(tax_rates.app, name="tax-rates")
+app.add_typer(items.app, name="items")
 
 
 if __name__ == "__main__":

@@ -9,7 +9,8 @@ date (approval entry, payments, the bank feed's lines), following the posting co
 - expense: Dr each line's account / Cr the bank GL, status paid;
 - bill: Dr each line's account / Cr AP (contact), then payments;
 - the vendors who charge VAT-like input tax add Dr Input Tax Recoverable to their expenses and
-  bills (tax exclusive, rounded per line: ``newledger.ledger.tax``);
+  bills, rounded per line (``newledger.ledger.tax``): a bill's lines are net (tax exclusive), an
+  expense's are as on the receipt (tax inclusive: the expense account gets the net);
 - categorized bank line: bank GL against the category account.
 """
 
@@ -57,11 +58,13 @@ class DemoTax:
     account_id: int
     every: int  # one contact in this many is taxed
 
-    def taxes(self, contact: str, amounts: list[int]) -> list[tuple[int | None, int]]:
+    def taxes(
+        self, contact: str, amounts: list[int], mode: str = "exclusive"
+    ) -> list[tuple[int | None, int]]:
         if zlib.crc32(contact.encode()) % self.every:
             return [(None, 0)] * len(amounts)
         figures = compute_tax(
-            [TaxedAmount(a, self.rate, self.rate_id) for a in amounts], "exclusive", "line"
+            [TaxedAmount(a, self.rate, self.rate_id) for a in amounts], mode, "line"
         )
         return [(self.rate_id, line.tax) for line in figures.lines]
 
@@ -94,7 +97,7 @@ class Documents:
         return sum(amounts) + sum(t for _, t in taxes)
 
     def bill_gross(self, contact: str, amounts: list[int]) -> int:
-        """What a bill or expense of these amounts comes to, with any input tax."""
+        """What a bill (tax exclusive) of these amounts comes to, with any input tax."""
         taxes = self.input_tax.taxes(contact, amounts) if self.input_tax else []
         return sum(amounts) + sum(t for _, t in taxes)
 
@@ -279,6 +282,7 @@ class Documents:
                 "status": status,
                 "total": total,
                 "amount_paid": paid,
+                "amount_credited": 0,
                 "tax_mode": "exclusive",
                 "subtotal": total - tax_total,
                 "tax_total": tax_total,
@@ -358,17 +362,25 @@ class Documents:
         source: str = "ui",
         label: str = "",
     ) -> None:
-        """An approved expense (paid at once from checking) or bill (owed, then paid)."""
+        """An approved expense (paid at once from checking, its amounts tax inclusive, as on a
+        receipt) or bill (owed, then paid; tax exclusive)."""
         contact_id, name = vendor
         expense_id = self.b.new_id("expenses")
         amounts = [line[1] for line in lines]
-        taxes = self.input_tax.taxes(name, amounts) if self.input_tax else []
+        mode = "inclusive" if kind == "expense" else "exclusive"
+        taxes = self.input_tax.taxes(name, amounts, mode) if self.input_tax else []
         tax_total = sum(t for _, t in taxes)
-        total = sum(amounts) + tax_total
+        total = sum(amounts) + (0 if mode == "inclusive" else tax_total)
         reference = self.ref()
         description = lines[0][0]
         credit = self.ids.checking[1] if kind == "expense" else self.ids.ap
-        entry_lines: list[Line] = [(acc, amt, contact_id, d) for d, amt, acc in lines]
+        nets = [
+            amt - tax if mode == "inclusive" else amt
+            for (_, amt, _), (_, tax) in zip(lines, taxes or [(None, 0)] * len(lines), strict=True)
+        ]
+        entry_lines: list[Line] = [
+            (acc, net, contact_id, d) for (d, _, acc), net in zip(lines, nets, strict=True) if net
+        ]
         if tax_total and self.input_tax:
             entry_lines.append((self.input_tax.account_id, tax_total, contact_id, "Input tax"))
         entry_lines.append((credit, -total, contact_id, f"{name} {reference}"))
@@ -407,7 +419,8 @@ class Documents:
                 "status": status,
                 "total": total,
                 "amount_paid": paid,
-                "tax_mode": "exclusive",
+                "amount_credited": 0,
+                "tax_mode": mode,
                 "subtotal": total - tax_total,
                 "tax_total": tax_total,
                 "description": description,

@@ -97,6 +97,7 @@ def _draft_fields(
         "journal_entry_id": None,
         "void_entry_id": None,
         "amount_paid": 0,
+        "amount_credited": 0,
         "currency": h.b.currency,
         "company_id": h.b.company_id,
         **h.b.document_source(source, label),

@@ -15,13 +15,20 @@ from newledger.audit.services import record
 from newledger.audit.tags import Event
 from newledger.demo import catalog
 from newledger.demo.books import Books
+from newledger.demo.credits import add_credit_notes
 from newledger.demo.documents import DemoTax, LedgerIds
 from newledger.demo.drafts import add_drafts
 from newledger.demo.grants import add_demo_grants
 from newledger.demo.history import History
 from newledger.identity.models import Company, User
 from newledger.identity.permissions import Role
-from newledger.identity.services import add_member, create_company, create_user, get_user_by_email
+from newledger.identity.services import (
+    add_member,
+    create_company,
+    create_user,
+    get_user_by_email,
+    user_actor,
+)
 from newledger.ledger.chart import create_standard_chart
 from newledger.ledger.models import BankAccount, Expense, Invoice, TaxRate
 from newledger.ledger.posting import add_to_daily_balances
@@ -132,6 +139,8 @@ def load_demo(
     books.flush()
     add_to_daily_balances(session, company.id, books.daily_movements())
     books.fix_sequences()
+    # Credit notes go through the services, on top of the bulk-loaded books they credit.
+    add_credit_notes(session, user_actor(session, owner, company.id), as_of, ids.checking[0])
     for kind, rows in drafts.items():
         for doc_kind, doc_id, source, label in rows:
             record(

@@ -36,6 +36,24 @@ class EventType(StrEnum):
     EXPENSE_ATTACHMENT_DELETED = "expense.attachment_deleted"
     CONTACT_CREATED = "contact.created"
     CONTACT_UPDATED = "contact.updated"
+    INVOICE_CREDITED = "invoice.credited"
+    EXPENSE_CREDITED = "expense.credited"
+    CREDIT_NOTE_DRAFTED = "credit_note.drafted"
+    CREDIT_NOTE_UPDATED = "credit_note.updated"
+    CREDIT_NOTE_DELETED = "credit_note.deleted"
+    CREDIT_NOTE_APPROVED = "credit_note.approved"
+    CREDIT_NOTE_REJECTED = "credit_note.rejected"
+    CREDIT_NOTE_VOIDED = "credit_note.voided"
+    CREDIT_NOTE_ALLOCATED = "credit_note.allocated"
+    CREDIT_NOTE_REFUNDED = "credit_note.refunded"
+    VENDOR_CREDIT_DRAFTED = "vendor_credit.drafted"
+    VENDOR_CREDIT_UPDATED = "vendor_credit.updated"
+    VENDOR_CREDIT_DELETED = "vendor_credit.deleted"
+    VENDOR_CREDIT_APPROVED = "vendor_credit.approved"
+    VENDOR_CREDIT_REJECTED = "vendor_credit.rejected"
+    VENDOR_CREDIT_VOIDED = "vendor_credit.voided"
+    VENDOR_CREDIT_ALLOCATED = "vendor_credit.allocated"
+    VENDOR_CREDIT_REFUNDED = "vendor_credit.refunded"
     PAYMENT_RECORDED = "payment.recorded"
     PAYMENT_DRAFT_CREATED = "payment_draft.created"
     PAYMENT_DRAFT_DELETED = "payment_draft.deleted"
@@ -78,6 +96,24 @@ DESCRIPTIONS: dict[EventType, str] = {
     EventType.EXPENSE_ATTACHMENT_DELETED: "A file was removed from an expense or bill",
     EventType.CONTACT_CREATED: "A contact was created",
     EventType.CONTACT_UPDATED: "A contact was changed",
+    EventType.INVOICE_CREDITED: "A credit note was applied to an invoice (or taken off it)",
+    EventType.EXPENSE_CREDITED: "A vendor credit was applied to a bill (or taken off it)",
+    EventType.CREDIT_NOTE_DRAFTED: "A credit note draft was created",
+    EventType.CREDIT_NOTE_UPDATED: "A credit note draft was edited",
+    EventType.CREDIT_NOTE_DELETED: "A credit note draft was deleted",
+    EventType.CREDIT_NOTE_APPROVED: "A credit note was approved and posted",
+    EventType.CREDIT_NOTE_REJECTED: "A credit note draft was rejected",
+    EventType.CREDIT_NOTE_VOIDED: "A credit note was voided",
+    EventType.CREDIT_NOTE_ALLOCATED: "A credit note's allocations changed",
+    EventType.CREDIT_NOTE_REFUNDED: "Part of a credit note was refunded",
+    EventType.VENDOR_CREDIT_DRAFTED: "A vendor credit draft was created",
+    EventType.VENDOR_CREDIT_UPDATED: "A vendor credit draft was edited",
+    EventType.VENDOR_CREDIT_DELETED: "A vendor credit draft was deleted",
+    EventType.VENDOR_CREDIT_APPROVED: "A vendor credit was approved and posted",
+    EventType.VENDOR_CREDIT_REJECTED: "A vendor credit draft was rejected",
+    EventType.VENDOR_CREDIT_VOIDED: "A vendor credit was voided",
+    EventType.VENDOR_CREDIT_ALLOCATED: "A vendor credit's allocations changed",
+    EventType.VENDOR_CREDIT_REFUNDED: "Part of a vendor credit was refunded",
     EventType.PAYMENT_RECORDED: "A payment was recorded",
     EventType.PAYMENT_DRAFT_CREATED: "A payment was proposed for review",
     EventType.PAYMENT_DRAFT_DELETED: "A proposed payment was withdrawn",
@@ -103,6 +139,8 @@ READ_PERMISSION: dict[str, Permission] = {
     "expense": Permission.EXPENSES_READ,
     "contact": Permission.CONTACTS_READ,
     "payment": Permission.PAYMENTS_READ,
+    "credit_note": Permission.INVOICES_READ,
+    "vendor_credit": Permission.EXPENSES_READ,
     "payment_draft": Permission.PAYMENTS_READ,
     "bank_transaction": Permission.BANK_READ,
     "categorization_draft": Permission.BANK_READ,
@@ -115,6 +153,8 @@ TOMBSTONES = frozenset(
     {
         EventType.INVOICE_DELETED,
         EventType.EXPENSE_DELETED,
+        EventType.CREDIT_NOTE_DELETED,
+        EventType.VENDOR_CREDIT_DELETED,
         EventType.PAYMENT_DRAFT_DELETED,
         EventType.CATEGORIZATION_DRAFT_DELETED,
     }

@@ -27,6 +27,8 @@ from newledger.ledger.models import (
     BankTransaction,
     CategorizationDraft,
     Contact,
+    CreditAllocation,
+    CreditNote,
     Expense,
     Invoice,
     Item,
@@ -39,6 +41,7 @@ from newledger.money import format_minor, parse_amount, parse_decimal
 
 __all__ = [
     "DOCUMENT_SOURCES",
+    "amount_due",
     "check_version",
     "company_for",
     "company_row",
@@ -55,6 +58,7 @@ __all__ = [
     "readable_row",
     "require_draft",
     "require_poster",
+    "settled_status",
     "source_fields",
 ]
 
@@ -200,6 +204,8 @@ _UNKNOWN: dict[type[Any], tuple[str, str]] = {
     BankTransaction: ("bank transaction", "unknown_transaction"),
     CategorizationDraft: ("categorization draft", "unknown_categorization_draft"),
     Contact: ("contact", "unknown_contact"),
+    CreditNote: ("credit note", "unknown_credit_note"),
+    CreditAllocation: ("credit allocation", "unknown_allocation"),
     Expense: ("expense", "unknown_expense"),
     Invoice: ("invoice", "unknown_invoice"),
     JournalEntry: ("journal entry", "unknown_entry"),
@@ -280,6 +286,20 @@ def require_draft(document: Any, what: str) -> None:
         )
 
 
+def amount_due(document: Invoice | Expense) -> int:
+    """What is still owed on an invoice or bill: its total less payments and applied credits."""
+    return document.total - document.amount_paid - document.amount_credited
+
+
+def settled_status(document: Invoice | Expense) -> str:
+    """The status an approved invoice or bill has from what settled it (payments and credits):
+    approved (nothing yet), partially_paid, or paid (nothing left due)."""
+    settled = document.amount_paid + document.amount_credited
+    if settled == 0:
+        return "approved"
+    return "paid" if settled == document.total else "partially_paid"
+
+
 def document_amounts(document: Invoice | Expense) -> dict[str, Any]:
     """An invoice's or expense's status and amounts as JSON-ready data (decimal strings)."""
     cur = document.currency
@@ -287,7 +307,8 @@ def document_amounts(document: Invoice | Expense) -> dict[str, Any]:
         "status": document.status,
         "total": format_minor(document.total, cur),
         "amount_paid": format_minor(document.amount_paid, cur),
-        "amount_due": format_minor(document.total - document.amount_paid, cur),
+        "amount_credited": format_minor(document.amount_credited, cur),
+        "amount_due": format_minor(amount_due(document), cur),
         "tax_mode": document.tax_mode,
         "subtotal": format_minor(document.subtotal, cur),
         "tax_total": format_minor(document.tax_total, cur),

@@ -14,6 +14,7 @@ from newledger.errors import InvalidState, ValidationFailed
 from newledger.ledger._common import parse_date, require_draft
 from newledger.ledger.models import (
     CategorizationDraft,
+    CreditNote,
     Expense,
     Invoice,
     JournalEntry,
@@ -31,7 +32,7 @@ __all__ = [
     "void_note",
 ]
 
-Document = Invoice | Expense
+Document = Invoice | Expense | CreditNote
 # A proposal in the review queue: it is decided, never posted itself.
 Proposal = PaymentDraft | CategorizationDraft
 
@@ -39,6 +40,8 @@ Proposal = PaymentDraft | CategorizationDraft
 def _label(document: Document) -> str:
     if isinstance(document, Invoice):
         return f"invoice {document.number}"
+    if isinstance(document, CreditNote):
+        return f"{'credit note' if document.kind == 'sales' else 'vendor credit'} {document.number}"
     return f"{document.kind} #{document.id}"
 
 
@@ -81,7 +84,9 @@ def post_void(
     """Reverse an approved document's entry (dated ``date``, default the original's date, so the
     document leaves every report) and mark it voided. Refused for documents with payments,
     which must be dealt with first, and for documents that were never posted."""
-    column = Payment.invoice_id if isinstance(document, Invoice) else Payment.expense_id
+    column = {Invoice: Payment.invoice_id, Expense: Payment.expense_id}.get(
+        type(document), Payment.credit_note_id
+    )
     has_payments = session.scalar(
         select(Payment.id)
         .where(Payment.company_id == document.company_id, column == document.id)
@@ -92,6 +97,11 @@ def post_void(
         raise InvalidState(
             f"The {label} has payments recorded against it, so it cannot be voided",
             code="has_payments",
+        )
+    if not isinstance(document, CreditNote) and document.amount_credited:
+        raise InvalidState(
+            f"The {label} has credit applied to it; take the allocations back before voiding it",
+            code="has_credits",
         )
     if document.status not in ("approved", "paid") or document.journal_entry_id is None:
         hint = " (delete or reject the draft instead)" if document.status == "draft" else ""

@@ -18,13 +18,13 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
 from newledger.actor import Actor
 from newledger.audit.services import record
 from newledger.audit.tags import Event
-from newledger.errors import Conflict, ValidationFailed
+from newledger.errors import Conflict, NotFound, ValidationFailed
 from newledger.events.catalogue import EventType
 from newledger.events.changes import emit
 from newledger.identity.models import Company
@@ -46,8 +46,10 @@ __all__ = [
     "ITEM_FIELDS",
     "ITEM_ORDERS",
     "ItemFilters",
+    "count_items",
     "create_item",
     "get_item",
+    "get_item_by_code",
     "item_defaults",
     "item_dict",
     "list_items",
@@ -76,13 +78,18 @@ ITEM_ORDERS: dict[str, Order] = {
 @dataclass(frozen=True)
 class ItemFilters:
     include_archived: bool = False
+    archived_only: bool = False  # the archived ones alone (Settings → Items, "Archived")
+    search: str | None = None  # code or name contains, any case
 
 
 _LISTING = Listing(
     select(Item),
     Item.company_id == bindparam("company_id"),
     Item.updated_at,
-    {"active": lambda v: Item.is_active == v},
+    {
+        "active": lambda v: Item.is_active == v,
+        "pattern": lambda v: or_(func.lower(Item.code).like(v), func.lower(Item.name).like(v)),
+    },
     ITEM_ORDERS,
     entities=True,
 )
@@ -239,35 +246,110 @@ def get_item(
     )
 
 
+def get_item_by_code(
+    session: Session, actor: Actor, code: str, *, company_id: int | None = None
+) -> Item:
+    """The item with this code (archived or not), else ``NotFound`` ``unknown_item``. Needs
+    ``accounts:read``."""
+    actor.require(Permission.ACCOUNTS_READ)
+    company = company_for(session, actor, company_id)
+    item = _by_code(session, company.id, code.strip())
+    if item is None:
+        raise NotFound(f"No item with code {code.strip()!r}", code="unknown_item")
+    return item
+
+
+def _by_code(session: Session, company_id: int, code: str) -> Item | None:
+    return session.scalar(select(Item).where(Item.company_id == company_id, Item.code == code))
+
+
 def list_items(
     session: Session, actor: Actor, filters: ItemFilters, page: PageRequest
 ) -> Page[Item]:
-    """One page of the company's items, archived ones only with ``include_archived``. Needs
+    """One page of the company's items: the active ones, every one with ``include_archived``,
+    the archived ones with ``archived_only``; ``search`` matches code or name. Needs
     ``accounts:read``."""
     actor.require(Permission.ACCOUNTS_READ)
-    params = {"active": None if filters.include_archived else True}
-    return _LISTING.page(session, actor.company_scope(), params, page)
+    return _LISTING.page(session, actor.company_scope(), _item_params(filters), page)
+
+
+def count_items(session: Session, actor: Actor, filters: ItemFilters) -> int:
+    """How many items the filters keep (a list's total). Needs ``accounts:read``."""
+    actor.require(Permission.ACCOUNTS_READ)
+    return _LISTING.count(session, actor.company_scope(), _item_params(filters))
+
+
+def _item_params(filters: ItemFilters) -> dict[str, Any]:
+    search = (filters.search or "").strip().lower()
+    active: bool | None = True
+    if filters.archived_only:
+        active = False
+    elif filters.include_archived:
+        active = None
+    return {"active": active, "pattern": f"%{search}%" if search else None}
+
+
+def _line_item(
+    session: Session, company: Company, raw: dict[str, Any], index: int
+) -> tuple[Item, str] | None:
+    """The item a line names by ``item_id`` or ``item_code`` (what a CRM sends), and the field
+    it was named by; ``None`` when it names none. Both given must agree."""
+    item_id, code = raw.get("item_id"), raw.get("item_code")
+    id_field, code_field = f"lines[{index}].item_id", f"lines[{index}].item_code"
+    if item_id is not None and (not isinstance(item_id, int) or isinstance(item_id, bool)):
+        raise ValidationFailed(f"{id_field} must be an integer", errors={id_field: "not an id"})
+    if code is not None and not isinstance(code, str):
+        raise ValidationFailed(
+            f"{code_field} must be a string", errors={code_field: "not a string"}
+        )
+    code = code.strip() if code else None
+    if code is None:
+        if item_id is None:
+            return None
+        return company_row(session, Item, company.id, item_id), id_field
+    item = _by_code(session, company.id, code)
+    if item is None:
+        raise ValidationFailed(
+            f"Line {index + 1}: no item with code {code!r}",
+            errors={code_field: "unknown item code"},
+            code="unknown_item",
+        )
+    if item_id is not None and item_id != item.id:
+        raise ValidationFailed(
+            f"Line {index + 1}: item_code {code!r} is item {item.id}, not item_id {item_id}",
+            errors={code_field: f"is item {item.id}, not item_id {item_id}"},
+            code="item_mismatch",
+        )
+    return item, code_field
 
 
 def item_defaults(
-    session: Session, company: Company, raw: dict[str, Any], index: int, side: str
+    session: Session,
+    company: Company,
+    raw: dict[str, Any],
+    index: int,
+    side: str,
+    *,
+    price_key: str | None = None,
 ) -> dict[str, Any]:
-    """``raw`` (one line as sent) with what it leaves out taken from the item it names, if any:
-    description, unit price (invoice lines: ``unit_price``; expense lines: ``amount``), the
-    account of ``side`` (``income`` or ``expense``) and the tax rate. A line's own values win;
-    an archived item is refused."""
-    item_id = raw.get("item_id")
-    if item_id is None:
-        return raw
-    field = f"lines[{index}].item_id"
-    if not isinstance(item_id, int) or isinstance(item_id, bool):
-        raise ValidationFailed(f"{field} must be an integer", errors={field: "not an id"})
-    item = company_row(session, Item, company.id, item_id)
+    """``raw`` (one line as sent) with what it leaves out taken from the item it names, if any,
+    by ``item_id`` or by ``item_code``: description, unit price (invoice lines:
+    ``unit_price``; expense lines: ``amount``), the account of ``side`` (``income`` or
+    ``expense``) and the tax rate. The result names the item by ``item_id`` only (a code is
+    resolved here, so every interface takes one). A line's own values win; an archived item,
+    an unknown code (``unknown_item``) and an id and code that disagree are refused, each
+    naming the line's field. ``price_key`` overrides where the price goes (a vendor credit's
+    lines are priced like invoice lines)."""
+    found = _line_item(session, company, raw, index)
+    filled = {k: v for k, v in raw.items() if k != "item_code"}
+    if found is None:
+        return filled
+    item, field = found
     if not item.is_active:
         raise ValidationFailed(f"Item {item.code} is archived", errors={field: "archived"})
-    price_key = "unit_price" if side == "income" else "amount"
+    price_key = price_key or ("unit_price" if side == "income" else "amount")
     account = item.income_account_id if side == "income" else item.expense_account_id
-    filled = dict(raw)
+    filled["item_id"] = item.id
     defaults: dict[str, Any] = {
         "description": item.description or item.name,
         price_key: None if item.unit_price is None else format(item.unit_price.normalize(), "f"),

@@ -39,6 +39,9 @@ __all__ = [
     "BankTransaction",
     "CategorizationDraft",
     "Contact",
+    "CreditAllocation",
+    "CreditNote",
+    "CreditNoteLine",
     "Expense",
     "ExpenseLine",
     "Invoice",
@@ -162,6 +165,7 @@ class Invoice(_DocumentSource, Base):
         Index("ix_invoices_company_updated", "company_id", "updated_at"),
         bounded("total"),
         bounded("amount_paid"),
+        bounded("amount_credited"),
         bounded("subtotal"),
         bounded("tax_total"),
     )
@@ -177,6 +181,8 @@ class Invoice(_DocumentSource, Base):
     status: Mapped[str] = mapped_column(String(16), default="draft")
     total: Mapped[int] = mapped_column(BigInteger, default=0)
     amount_paid: Mapped[int] = mapped_column(BigInteger, default=0)
+    # What credit notes applied to it took off: due = total - amount_paid - amount_credited.
+    amount_credited: Mapped[int] = mapped_column(BigInteger, default=0)
     # exclusive: line amounts are net and tax comes on top | inclusive: amounts include tax.
     tax_mode: Mapped[str] = mapped_column(String(16), default="exclusive")
     # subtotal (net) + tax_total = total, which stays what is owed.
@@ -235,6 +241,7 @@ class Expense(_DocumentSource, Base):
         Index("ix_expenses_company_updated", "company_id", "updated_at"),
         bounded("total"),
         bounded("amount_paid"),
+        bounded("amount_credited"),
         bounded("subtotal"),
         bounded("tax_total"),
     )
@@ -252,6 +259,8 @@ class Expense(_DocumentSource, Base):
     status: Mapped[str] = mapped_column(String(16), default="draft")
     total: Mapped[int] = mapped_column(BigInteger, default=0)
     amount_paid: Mapped[int] = mapped_column(BigInteger, default=0)
+    # What credit notes applied to it took off: due = total - amount_paid - amount_credited.
+    amount_credited: Mapped[int] = mapped_column(BigInteger, default=0)
     # exclusive: line amounts are net and tax comes on top | inclusive: amounts include tax.
     tax_mode: Mapped[str] = mapped_column(String(16), default="exclusive")
     # subtotal (net) + tax_total = total, which stays what is owed.
@@ -298,6 +307,124 @@ class ExpenseLine(Base):
     item_id: Mapped[int | None] = mapped_column(ForeignKey("items.id"))
 
     expense: Mapped[Expense] = relationship(back_populates="lines")
+
+
+class CreditNote(_DocumentSource, Base):
+    """A credit note: what a company owes back to a customer (``kind`` sales, numbered
+    ``CN-00001``, against receivables) or is owed back by a vendor (``kind`` purchase, a vendor
+    credit numbered ``VC-00001``, against payables). draft → approved → applied (nothing left:
+    all allocated to invoices or bills, or refunded); draft → rejected; approved → voided.
+
+    Its lines are priced like invoice lines (quantity x unit price, tax per line). Approval
+    posts the mirror of an invoice (sales) or a bill (purchase): income or expense and tax come
+    back, and receivables or payables go down by the total."""
+
+    __tablename__ = "credit_notes"
+    __table_args__ = (
+        UniqueConstraint("company_id", "number"),
+        Index("ix_credit_notes_company_kind_status", "company_id", "kind", "status"),
+        Index("ix_credit_notes_company_updated", "company_id", "updated_at"),
+        bounded("total"),
+        bounded("amount_allocated"),
+        bounded("amount_refunded"),
+        bounded("subtotal"),
+        bounded("tax_total"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    company_id: Mapped[int] = mapped_column(ForeignKey("companies.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(16))  # sales | purchase
+    number: Mapped[str] = mapped_column(String(32))
+    contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id"))
+    date: Mapped[dt.date] = mapped_column(Date)
+    currency: Mapped[str] = mapped_column(String(3))
+    # draft | approved | applied | voided | rejected
+    status: Mapped[str] = mapped_column(String(16), default="draft")
+    tax_mode: Mapped[str] = mapped_column(String(16), default="exclusive")
+    subtotal: Mapped[int] = mapped_column(BigInteger, default=0)
+    tax_total: Mapped[int] = mapped_column(BigInteger, default=0)
+    total: Mapped[int] = mapped_column(BigInteger, default=0)
+    # remaining = total - amount_allocated - amount_refunded
+    amount_allocated: Mapped[int] = mapped_column(BigInteger, default=0)
+    amount_refunded: Mapped[int] = mapped_column(BigInteger, default=0)
+    reference: Mapped[str] = mapped_column(String(100), default="")
+    memo: Mapped[str] = mapped_column(Text, default="")
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    approved_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    approved_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    rejected_reason: Mapped[str] = mapped_column(Text, default="")
+    journal_entry_id: Mapped[int | None] = mapped_column(ForeignKey("journal_entries.id"))
+    void_entry_id: Mapped[int | None] = mapped_column(ForeignKey("journal_entries.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+    lines: Mapped[list[CreditNoteLine]] = relationship(
+        back_populates="credit_note",
+        cascade="all, delete-orphan",
+        order_by="CreditNoteLine.position",
+    )
+    allocations: Mapped[list[CreditAllocation]] = relationship(
+        back_populates="credit_note",
+        cascade="all, delete-orphan",
+        order_by="CreditAllocation.id",
+    )
+    contact: Mapped[Contact] = relationship()
+
+    __mapper_args__ = {"version_id_col": version, "version_id_generator": False}
+
+    @property
+    def remaining(self) -> int:
+        return self.total - self.amount_allocated - self.amount_refunded
+
+
+class CreditNoteLine(Base):
+    __tablename__ = "credit_note_lines"
+    __table_args__ = (bounded("unit_price"), bounded("amount"), bounded("tax_amount"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    company_id: Mapped[int] = mapped_column(ForeignKey("companies.id", ondelete="CASCADE"))
+    credit_note_id: Mapped[int] = mapped_column(
+        ForeignKey("credit_notes.id", ondelete="CASCADE"), index=True
+    )
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    description: Mapped[str] = mapped_column(String(500))
+    quantity: Mapped[Decimal] = mapped_column(Numeric(18, 4))
+    unit_price: Mapped[int] = mapped_column(BigInteger)
+    amount: Mapped[int] = mapped_column(BigInteger)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
+    tax_rate_id: Mapped[int | None] = mapped_column(ForeignKey("tax_rates.id"))
+    tax_amount: Mapped[int] = mapped_column(BigInteger, default=0)
+    item_id: Mapped[int | None] = mapped_column(ForeignKey("items.id"))
+
+    credit_note: Mapped[CreditNote] = relationship(back_populates="lines")
+
+
+class CreditAllocation(Base):
+    """Part of a credit note set against one invoice (sales) or one bill (purchase).
+
+    ``proposed`` allocations ride on a draft credit note and are applied when it is approved
+    (checked again then); ``applied`` ones count in the credit note's ``amount_allocated`` and
+    the document's ``amount_credited``. Allocating moves nothing in the ledger: the credit
+    note's posting already took the receivable or payable down for the contact."""
+
+    __tablename__ = "credit_allocations"
+    __table_args__ = (bounded("amount"), CheckConstraint("amount > 0", name="amount_positive"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    company_id: Mapped[int] = mapped_column(ForeignKey("companies.id", ondelete="CASCADE"))
+    credit_note_id: Mapped[int] = mapped_column(
+        ForeignKey("credit_notes.id", ondelete="CASCADE"), index=True
+    )
+    invoice_id: Mapped[int | None] = mapped_column(ForeignKey("invoices.id"), index=True)
+    expense_id: Mapped[int | None] = mapped_column(ForeignKey("expenses.id"), index=True)
+    amount: Mapped[int] = mapped_column(BigInteger)
+    date: Mapped[dt.date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(16), default="applied")  # proposed | applied
+    created_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    credit_note: Mapped[CreditNote] = relationship(back_populates="allocations")
 
 
 class TaxRate(Base):
@@ -353,7 +480,9 @@ class Item(Base):
 
 
 class Payment(Base):
-    """Money received from a customer or paid to a vendor, applied to one invoice or bill."""
+    """Money received from a customer or paid to a vendor, applied to one invoice or bill; or a
+    refund of what is left on one credit note (paid to the customer, or received from the
+    vendor)."""
 
     __tablename__ = "payments"
     __table_args__ = (
@@ -368,6 +497,7 @@ class Payment(Base):
     contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id"))
     invoice_id: Mapped[int | None] = mapped_column(ForeignKey("invoices.id"), index=True)
     expense_id: Mapped[int | None] = mapped_column(ForeignKey("expenses.id"), index=True)
+    credit_note_id: Mapped[int | None] = mapped_column(ForeignKey("credit_notes.id"), index=True)
     bank_account_id: Mapped[int] = mapped_column(ForeignKey("bank_accounts.id"))
     date: Mapped[dt.date] = mapped_column(Date)
     amount: Mapped[int] = mapped_column(BigInteger)
@@ -513,7 +643,7 @@ class JournalEntry(Base):
     company_id: Mapped[int] = mapped_column(ForeignKey("companies.id", ondelete="CASCADE"))
     date: Mapped[dt.date] = mapped_column(Date)
     memo: Mapped[str] = mapped_column(String(500), default="")
-    # manual | invoice | expense | payment | bank | void | opening
+    # manual | invoice | expense | credit_note | payment | bank | void | opening
     source_type: Mapped[str] = mapped_column(String(16))
     source_id: Mapped[int | None] = mapped_column(Integer)
     reverses_entry_id: Mapped[int | None] = mapped_column(ForeignKey("journal_entries.id"))

@@ -22,6 +22,7 @@ from newledger.events.catalogue import EventType
 from newledger.events.changes import emit
 from newledger.identity.permissions import Permission
 from newledger.ledger._common import (
+    amount_due,
     company_for,
     flush_versioned,
     for_update,
@@ -31,6 +32,7 @@ from newledger.ledger._common import (
     parse_positive_amount,
     readable_row,
     require_poster,
+    settled_status,
 )
 from newledger.ledger.chart import account_by_subtype
 from newledger.ledger.models import BankAccount, Expense, Invoice, Payment
@@ -151,7 +153,7 @@ def check_payment(
         )
     load_account(session, company_id, bank.account_id, field="bank_account_id")  # still active
     minor = parse_positive_amount(amount, cur, "amount")
-    due = document.total - document.amount_paid
+    due = amount_due(document)
     if minor > due:
         raise ValidationFailed(
             f"The payment of {format_minor(minor, cur)} {cur} is more than the "
@@ -235,7 +237,7 @@ def record_payment(
     )
     payment.journal_entry_id = entry.id
     document.amount_paid += minor
-    document.status = "paid" if document.amount_paid == document.total else "partially_paid"
+    document.status = settled_status(document)
     document.version += 1
     flush_versioned(session, label)
     record(
@@ -278,6 +280,7 @@ class PaymentFilters:
     contact_id: int | None = None
     invoice_id: int | None = None
     expense_id: int | None = None
+    credit_note_id: int | None = None
     bank_account_id: int | None = None
 
 
@@ -290,6 +293,7 @@ _LISTING = Listing(
         "contact_id": lambda v: Payment.contact_id == v,
         "invoice_id": lambda v: Payment.invoice_id == v,
         "expense_id": lambda v: Payment.expense_id == v,
+        "credit_note_id": lambda v: Payment.credit_note_id == v,
         "bank_account_id": lambda v: Payment.bank_account_id == v,
     },
     PAYMENT_ORDERS,
@@ -313,6 +317,7 @@ def payment_dict(payment: Payment) -> dict[str, Any]:
         "contact_id": payment.contact_id,
         "invoice_id": payment.invoice_id,
         "expense_id": payment.expense_id,
+        "credit_note_id": payment.credit_note_id,
         "bank_account_id": payment.bank_account_id,
         "date": payment.date.isoformat(),
         "amount": format_minor(payment.amount, payment.currency),

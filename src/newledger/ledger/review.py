@@ -1,10 +1,10 @@
-"""The review queue: draft invoices and expenses, proposed payments and proposed bank
-categorizations waiting for a person to approve or reject.
+"""The review queue: draft invoices, expenses, credit notes and vendor credits, proposed
+payments and proposed bank categorizations waiting for a person to approve or reject.
 
 Drafts made by an app or connection name it (``source_label``), and stay in the queue even if
 that app or connection is later deleted. Each kind shows only to those who may read what it is
-about: invoices (``invoices:read``), expenses and bills (``expenses:read``), payment drafts
-(``payments:read``), categorization drafts (``bank:read``).
+about: invoices and credit notes (``invoices:read``), expenses, bills and vendor credits
+(``expenses:read``), payment drafts (``payments:read``), categorization drafts (``bank:read``).
 """
 
 from __future__ import annotations
@@ -20,13 +20,15 @@ from sqlalchemy.orm import Session
 from newledger.actor import Actor
 from newledger.errors import PermissionDenied
 from newledger.identity.permissions import Permission
-from newledger.ledger._common import company_for
+from newledger.ledger._common import amount_due, company_for
 from newledger.ledger.models import (
     Account,
     BankAccount,
     BankTransaction,
     CategorizationDraft,
     Contact,
+    CreditAllocation,
+    CreditNote,
     Expense,
     Invoice,
     PaymentDraft,
@@ -39,9 +41,10 @@ __all__ = ["ReviewItem", "count_drafts_awaiting_review", "list_drafts_awaiting_r
 
 @dataclass(frozen=True)
 class ReviewItem:
-    type: str  # invoice | expense | bill | payment | categorization
+    type: str  # invoice | expense | bill | credit_note | vendor_credit | payment | categorization
     id: int
-    # invoice number, the expense's description / reference, what a payment pays, the bank line
+    # invoice or credit note number, the expense's description / reference, what a payment
+    # pays, the bank line
     title: str
     contact_id: int | None
     contact_name: str
@@ -55,7 +58,8 @@ class ReviewItem:
     created_at: dt.datetime
     version: int
     # What else a reviewer needs, as (label, value): a payment's document and its open amount,
-    # a bank line's account, the proposed account and the hint's confidence and evidence.
+    # a bank line's account, the proposed account and the hint's confidence and evidence, what
+    # a credit note would be applied to.
     facts: tuple[tuple[str, str], ...] = ()
     link: str = ""  # the page of what a proposal is about, if it has one
 
@@ -73,6 +77,8 @@ _KINDS = {
     "payment": Permission.PAYMENTS_READ,
     "categorization": Permission.BANK_READ,
 }
+# A credit note's review item type by its kind, and the kind of draft whose readers see it.
+_CREDIT_TYPES = {"sales": ("credit_note", "invoice"), "purchase": ("vendor_credit", "expense")}
 
 
 def _readable(actor: Actor) -> frozenset[str]:
@@ -106,7 +112,13 @@ def _drafts(
 
 
 def _item(
-    type_: str, doc: Invoice | Expense, title: str, contact_name: str, date: dt.date
+    type_: str,
+    doc: Invoice | Expense | CreditNote,
+    title: str,
+    contact_name: str,
+    date: dt.date,
+    facts: tuple[tuple[str, str], ...] = (),
+    link: str = "",
 ) -> ReviewItem:
     return ReviewItem(
         type_,
@@ -123,6 +135,8 @@ def _item(
         doc.source_connection_id,
         doc.created_at,
         doc.version,
+        facts,
+        link,
     )
 
 
@@ -148,12 +162,73 @@ def list_drafts_awaiting_review(
         for exp, name in _drafts(session, Expense, company.id, source, limit):
             title = exp.description or exp.reference or f"{exp.kind.capitalize()} #{exp.id}"
             items.append(_item(exp.kind, exp, title, name or "", exp.date))
+    for kind, (type_, needs) in _CREDIT_TYPES.items():
+        if needs in kinds:
+            items += _credit_items(session, company.id, kind, type_, source, limit)
     if "payment" in kinds:
         items += _payment_items(session, company.id, source, limit)
     if "categorization" in kinds:
         items += _categorization_items(session, company.id, source, limit)
     items.sort(key=lambda item: (item.created_at, item.type, item.id))
     return items[:limit]
+
+
+def _credit_facts(note: CreditNote, applies: list[str]) -> tuple[tuple[str, str], ...]:
+    """What a reviewer reads on a credit note's card besides its lines: the allocations its
+    approval would apply, and its reference (the vendor's number, an RMA)."""
+    facts = [("Allocates on approval", "; ".join(applies))] if applies else []
+    if note.reference:
+        facts.append(("Reference", note.reference))
+    return tuple(facts)
+
+
+def _credit_items(
+    session: Session, company_id: int, kind: str, type_: str, source: str | None, limit: int
+) -> list[ReviewItem]:
+    """Draft credit notes of ``kind``, each with what it proposes to apply to which invoice
+    or bill (read in one more query)."""
+    query = (
+        select(CreditNote, Contact.name)
+        .join(Contact, Contact.id == CreditNote.contact_id)
+        .where(
+            CreditNote.company_id == company_id,
+            CreditNote.kind == kind,
+            CreditNote.status == "draft",
+        )
+    )
+    if source is not None:
+        query = query.where(CreditNote.source == source)
+    rows = session.execute(query.order_by(CreditNote.created_at).limit(limit)).all()
+    if not rows:
+        return []
+    applies: dict[int, list[str]] = {}
+    proposed = session.execute(
+        select(CreditAllocation, Invoice.number)
+        .outerjoin(Invoice, Invoice.id == CreditAllocation.invoice_id)
+        .where(
+            CreditAllocation.company_id == company_id,
+            CreditAllocation.credit_note_id.in_([note.id for note, _ in rows]),
+        )
+        .order_by(CreditAllocation.id)
+    )
+    currency = {note.id: note.currency for note, _ in rows}
+    for allocation, number in proposed:
+        label = f"invoice {number}" if number else f"bill #{allocation.expense_id}"
+        cur = currency[allocation.credit_note_id]
+        amount = f"{format_minor(allocation.amount, cur)} {cur}"
+        applies.setdefault(allocation.credit_note_id, []).append(f"{label}: {amount}")
+    return [
+        _item(
+            type_,
+            note,
+            note.number,
+            name,
+            note.date,
+            _credit_facts(note, applies.get(note.id, [])),
+            f"/{type_.replace('_', '-')}s/{note.id}",
+        )
+        for note, name in rows
+    ]
 
 
 def _open(model: type[PaymentDraft] | type[CategorizationDraft], company_id: int) -> Any:
@@ -197,7 +272,7 @@ def _payment_items(
         document: Invoice | Expense = invoice if invoice is not None else bill
         cur = document.currency
         label = document_label(document)
-        open_now = document.total - document.amount_paid
+        open_now = amount_due(document)
         facts = [
             ("Pays", f"{label[0].upper()}{label[1:]} ({document.status.replace('_', ' ')})"),
             (
@@ -278,18 +353,23 @@ def _categorization_items(
 def count_drafts_awaiting_review(
     session: Session, actor: Actor, *, company_id: int | None = None
 ) -> dict[str, int]:
-    """Counts for the dashboard: ``{"invoice": n, "expense": n, "bill": n, "payment": n,
-    "categorization": n, "external": n, "total": n}`` where ``external`` counts drafts from
-    apps and connections."""
+    """Counts for the dashboard: ``{"invoice": n, "expense": n, "bill": n, "credit_note": n,
+    "vendor_credit": n, "payment": n, "categorization": n, "external": n, "total": n}`` where
+    ``external`` counts drafts from apps and connections."""
     kinds = _readable(actor)
     company = company_for(session, actor, company_id)
-    counts = {"invoice": 0, "expense": 0, "bill": 0, "payment": 0, "categorization": 0}
+    counts = dict.fromkeys(
+        ("invoice", "expense", "bill", "credit_note", "vendor_credit", "payment", "categorization"),
+        0,
+    )
     counts["external"] = 0
     queries: list[tuple[str, Any, Any]] = []
     if "invoice" in kinds:
         queries.append(("invoice", Invoice, None))
     if "expense" in kinds:
         queries.append(("expense", Expense, Expense.kind))  # counted by kind: expense | bill
+    if "invoice" in kinds or "expense" in kinds:
+        queries.append(("credit", CreditNote, CreditNote.kind))  # by kind: sales | purchase
     if "payment" in kinds:
         queries.append(("payment", PaymentDraft, None))
     if "categorization" in kinds:
@@ -303,6 +383,10 @@ def count_drafts_awaiting_review(
         )
         for *key, source, n in rows:
             name: str = key[0] if key else kind
+            if model is CreditNote:
+                name, needs = _CREDIT_TYPES[name]
+                if needs not in kinds:
+                    continue
             counts[name] = counts.get(name, 0) + n
             counts["external"] += n if source in ("api", "mcp") else 0
     counts["total"] = sum(n for name, n in counts.items() if name != "external")

@@ -41,7 +41,7 @@ from newledger.ledger._common import (
     require_poster,
 )
 from newledger.ledger.chart import INPUT_TAX_NAME, account_by_subtype
-from newledger.ledger.models import Account, ExpenseLine, InvoiceLine, TaxRate
+from newledger.ledger.models import Account, CreditNoteLine, ExpenseLine, InvoiceLine, TaxRate
 from newledger.ledger.tax import ROUNDING_RULES, TAX_MODES, DocumentTax, TaxedAmount, compute_tax
 from newledger.money import parse_decimal
 from newledger.pagination import Listing, Order, Page, PageRequest
@@ -380,7 +380,9 @@ def apply_tax(
 
 
 def tax_postings(
-    session: Session, company_id: int, lines: Sequence[InvoiceLine] | Sequence[ExpenseLine]
+    session: Session,
+    company_id: int,
+    lines: Sequence[InvoiceLine] | Sequence[ExpenseLine] | Sequence[CreditNoteLine],
 ) -> list[tuple[int, int, str]]:
     """A document's tax by posting account: ``(account_id, tax, label)`` in account order,
     leaving out accounts whose tax sums to zero. Positive tax; the caller signs it."""

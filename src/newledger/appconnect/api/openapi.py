@@ -33,6 +33,7 @@ API_PREFIX = "/api/v1"
 NAMED_ENUMS: dict[str, tuple[str, ...]] = {
     "DocumentStatus": ("draft", "approved", "partially_paid", "paid", "voided", "rejected"),
     "DraftStatus": ("draft", "approved", "rejected"),
+    "CreditNoteStatus": ("draft", "approved", "applied", "voided", "rejected"),
     "ContactKind": ("customer", "vendor", "both"),
     "ExpenseKind": ("expense", "bill"),
     "PaymentDirection": ("received", "made"),
@@ -184,6 +185,20 @@ LINKED_OPERATIONS: dict[str, dict[str, str]] = {
         "get": "getExpense",
         "update": "updateExpenseDraft",
         "delete": "deleteExpenseDraft",
+        "if_match": "required",
+    },
+    "credit-notes": {
+        "param": "credit_note_id",
+        "get": "getCreditNote",
+        "update": "updateCreditNoteDraft",
+        "delete": "deleteCreditNoteDraft",
+        "if_match": "required",
+    },
+    "vendor-credits": {
+        "param": "vendor_credit_id",
+        "get": "getVendorCredit",
+        "update": "updateVendorCreditDraft",
+        "delete": "deleteVendorCreditDraft",
         "if_match": "required",
     },
     "invoices/attachments": {

@@ -33,6 +33,7 @@ __all__ = [
     "Day",
     "DbId",
     "IdPath",
+    "ItemCode",
     "Page",
     "Problem",
     "StrictBody",
@@ -142,6 +143,10 @@ CountryCode = Annotated[
 ]
 # Text never contains NUL: PostgreSQL cannot store it.
 TEXT_PATTERN = r"^[^\x00]*$"
+# An item's code, as a CRM or shop sends it (``newledger.ledger.items``: unique per company).
+ItemCode = Annotated[
+    str, Field(min_length=1, max_length=30, pattern=TEXT_PATTERN, examples=["HOST-M"])
+]
 # Query text has no control characters at all: the request guard refuses them in any address.
 QUERY_TEXT_PATTERN = r"^[^\x00-\x1f\x7f-\x9f]*$"
 

@@ -38,7 +38,7 @@ from newledger.appconnect.mcp.call import SCOPE_KEY, McpCall
 from newledger.appconnect.mcp.challenge import forbidden, rate_limited, unauthorized
 from newledger.appconnect.mcp.server import McpServer, build_server, security_settings
 from newledger.appconnect.mcp.toolcall import ToolCalls
-from newledger.appconnect.mcp.tools import REQUIRED
+from newledger.appconnect.mcp.tools import required
 from newledger.appconnect.oauth.cors import preflight
 from newledger.appconnect.refusals import Origin, note_request_refusal
 from newledger.config import get_settings
@@ -240,8 +240,9 @@ def _tool_permissions(message: Any) -> tuple[Any, ...]:
     if not isinstance(message, dict) or message.get("method") != "tools/call":
         return ()
     params = message.get("params")
-    name = params.get("name") if isinstance(params, dict) else None
-    return REQUIRED.get(name, ()) if isinstance(name, str) else ()
+    if not isinstance(params, dict) or not isinstance(params.get("name"), str):
+        return ()
+    return required(params["name"], params.get("arguments"))
 
 
 def _replay(body: bytes, receive: Receive) -> Receive:

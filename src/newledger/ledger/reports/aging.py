@@ -1,10 +1,13 @@
 """AR and AP aging as of a date: current, 1-30, 31-60, 61-90 and 90+ days past due.
 
 A document counts when it was issued on or before the date and was still open then: it is
-open now (approved / partially paid), or a payment or void dated after the date closed it later.
-Its amount is the total less payments dated on or before the date. So when all receivable
-movement comes from invoices and their payments, the aging total equals the AR control
-account's balance at that date (and likewise for bills and AP).
+open now (approved / partially paid), or a payment, credit allocation or void dated after the
+date closed it later. Its amount is the total less payments and credit allocations dated on or
+before the date. Credit notes (vendor credits for AP) count against their contact as negative
+amounts, in the current column: their total less what was allocated or refunded of them by the
+date. So when all receivable movement comes from invoices, credit notes and their payments and
+refunds, the aging total equals the AR control account's balance at that date (and likewise
+for bills, vendor credits and AP).
 
 Cost: documents never paid so far (most open ones) are summed by contact and bucket inside the
 database; only documents with payments, or closed after the date, are looked at one by one.
@@ -18,13 +21,22 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, case, func, select
+from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select, union
 from sqlalchemy.orm import Session
+from sqlalchemy.sql import Executable
 
 from newledger.actor import Actor
 from newledger.errors import NotFound
 from newledger.identity.permissions import Permission
-from newledger.ledger.models import Contact, Expense, Invoice, JournalEntry, Payment
+from newledger.ledger.models import (
+    Contact,
+    CreditAllocation,
+    CreditNote,
+    Expense,
+    Invoice,
+    JournalEntry,
+    Payment,
+)
 from newledger.ledger.reports.common import authorize, money, report_currency
 
 __all__ = [
@@ -114,6 +126,7 @@ class AgingDocument:
     due: dt.date
     days_past_due: int
     owed: int
+    path: str | None = None  # its page, when it is not the report's kind of document
 
     @property
     def bucket(self) -> int:
@@ -153,12 +166,15 @@ class _Docs:
     due: Any
     total: Any
     amount_paid: Any
+    amount_credited: Any
     status: Any
     void_entry_id: Any
     payment_fk: Any
+    credit_fk: Any
     issued_on: Any  # the date it counts from: an invoice's issue date, a bill's date
     currency: Any
     filters: tuple[ColumnElement[bool], ...]
+    credit_kind: str  # the credit notes that count against it: sales | purchase
 
 
 _INVOICES = _Docs(
@@ -168,12 +184,15 @@ _INVOICES = _Docs(
     Invoice.due_date,
     Invoice.total,
     Invoice.amount_paid,
+    Invoice.amount_credited,
     Invoice.status,
     Invoice.void_entry_id,
     Payment.invoice_id,
+    CreditAllocation.invoice_id,
     Invoice.issue_date,
     Invoice.currency,
     (),
+    "sales",
 )
 _BILLS = _Docs(
     Expense.id,
@@ -182,12 +201,15 @@ _BILLS = _Docs(
     func.coalesce(Expense.due_date, Expense.date),
     Expense.total,
     Expense.amount_paid,
+    Expense.amount_credited,
     Expense.status,
     Expense.void_entry_id,
     Payment.expense_id,
+    CreditAllocation.expense_id,
     Expense.date,
     Expense.currency,
     (Expense.kind == "bill",),
+    "purchase",
 )
 
 
@@ -238,9 +260,9 @@ def aging_documents(
         if found is None:
             raise NotFound(f"Unknown contact {contact_id}", code="unknown_contact")
         name = found
-    contact = docs.contact_id == contact_id if contact_id else docs.contact_id.is_(None)
+    contact = contact_id or None
     owed: dict[int, int] = {}
-    for statement in _owed(docs, company_id, currency, as_of, contact=contact):
+    for statement in _owed(docs, company_id, currency, as_of, contact=contact, per_document=True):
         for doc_id, _bucket, amount in session.execute(statement):
             owed[doc_id] = owed.get(doc_id, 0) + int(amount)
     owed = {d: a for d, a in owed.items() if a}
@@ -265,6 +287,14 @@ def aging_documents(
         )
         for doc_id, text, issued, due in details
     ]
+    path = "/credit-notes" if docs.credit_kind == "sales" else "/vendor-credits"
+    documents += [
+        AgingDocument(note_id, f"{number} (credit)", day, day, 0, int(amount), f"{path}/{note_id}")
+        for note_id, number, day, amount in session.execute(
+            _credits(docs, company_id, currency, as_of, contact=contact, per_document=True)
+        )
+        if amount
+    ]
     documents.sort(key=lambda d: (d.due, d.id))
     return AgingDocuments(kind, currency, as_of, contact_id, name, tuple(documents))
 
@@ -284,7 +314,57 @@ def _aging(
     for statement in _owed(docs, company_id, currency, as_of):
         for contact_id, b, amount in session.execute(statement):
             grid.setdefault(contact_id, [0, 0, 0, 0, 0])[int(b)] += int(amount)
+    for contact_id, amount in session.execute(_credits(docs, company_id, currency, as_of)):
+        grid.setdefault(contact_id, [0, 0, 0, 0, 0])[0] += int(amount)
     return _result(session, kind, company_id, currency, as_of, grid)
+
+
+def _credits(
+    docs: _Docs,
+    company_id: int,
+    currency: str,
+    as_of: dt.date,
+    *,
+    contact: int | None = None,
+    per_document: bool = False,
+) -> Executable:
+    """What was left of the contact's credit notes at ``as_of``, as negative amounts: rows of
+    (contact, amount), or (credit note, number, date, amount) with ``per_document``. A credit
+    note counts from its date until a void dated on or before ``as_of``."""
+    cn = CreditNote
+    allocated = (
+        select(func.coalesce(func.sum(CreditAllocation.amount), 0))
+        .where(
+            CreditAllocation.credit_note_id == cn.id,
+            CreditAllocation.status == "applied",
+            CreditAllocation.date <= as_of,
+        )
+        .scalar_subquery()
+    )
+    refunded = (
+        select(func.coalesce(func.sum(Payment.amount), 0))
+        .where(Payment.credit_note_id == cn.id, Payment.date <= as_of)
+        .scalar_subquery()
+    )
+    left = -(cn.total - allocated - refunded)
+    voided_later = select(JournalEntry.id).where(
+        JournalEntry.id == cn.void_entry_id, JournalEntry.date > as_of
+    )
+    where = [
+        cn.company_id == company_id,
+        cn.kind == docs.credit_kind,
+        cn.currency == currency,
+        cn.date <= as_of,
+        or_(
+            cn.status.in_(("approved", "applied")),
+            and_(cn.status == "voided", voided_later.exists()),
+        ),
+    ]
+    if per_document:
+        where.append(cn.contact_id == contact if contact else cn.contact_id.is_(None))
+        return select(cn.id, cn.number, cn.date, left).where(*where).order_by(cn.date, cn.id)
+    # Fully used credit notes drop out once their last use is dated on or before as_of.
+    return select(cn.contact_id, func.sum(left)).where(*where).group_by(cn.contact_id)
 
 
 def _owed(
@@ -293,17 +373,19 @@ def _owed(
     currency: str,
     as_of: dt.date,
     *,
-    contact: ColumnElement[bool] | None = None,
+    contact: int | None = None,
+    per_document: bool = False,
 ) -> list[Select[Any]]:
     """The statements that find what was owed at ``as_of``: rows of (contact, bucket, amount)
-    summed per contact and bucket, or, for one ``contact``, (document, bucket, amount) per
-    document. The report and its drill-down read the same conditions, so they agree."""
-    per_document = contact is not None
+    summed per contact and bucket, or, ``per_document`` for one ``contact`` (``None``: no
+    contact), (document, bucket, amount) per document. The report and its drill-down read the
+    same conditions, so they agree."""
     key = docs.id if per_document else docs.contact_id
     issued = (docs.issued_on <= as_of, docs.currency == currency)
     where = (docs.company_id == company_id, *docs.filters, *issued)
-    if contact is not None:
-        where = (*where, contact)
+    if per_document:
+        one = docs.contact_id == contact if contact else docs.contact_id.is_(None)
+        where = (*where, one)
     # Bucket boundaries as dates, so the database can bucket without date arithmetic.
     bucket = case(
         (docs.due >= as_of, 0),
@@ -322,9 +404,10 @@ def _owed(
             .group_by(key, bucket)
         )
 
-    # Open now and never paid: owed in full at as_of too (payments only ever add).
-    never_paid = summed(docs.status.in_(_OPEN), docs.amount_paid == 0)
-    # Voided after as_of (a document with payments cannot be voided): owed in full then.
+    # Open now and never paid or credited: owed in full at as_of too (payments only ever add).
+    never_paid = summed(docs.status.in_(_OPEN), docs.amount_paid == 0, docs.amount_credited == 0)
+    # Voided after as_of (a document with payments or credit cannot be voided): owed in full
+    # then.
     voided_later = summed(docs.status == "voided", JournalEntry.date > as_of).join(
         JournalEntry, JournalEntry.id == docs.void_entry_id
     )
@@ -336,8 +419,17 @@ def _owed(
         .where(docs.payment_fk == docs.id, Payment.date <= as_of)
         .scalar_subquery()
     )
-    owed = select(key, bucket, docs.total - paid).where(*where)
-    later = (
+    credited = (
+        select(func.coalesce(func.sum(CreditAllocation.amount), 0))
+        .where(
+            docs.credit_fk == docs.id,
+            CreditAllocation.status == "applied",
+            CreditAllocation.date <= as_of,
+        )
+        .scalar_subquery()
+    )
+    owed = select(key, bucket, docs.total - paid - credited).where(*where)
+    later_payments = (
         select(docs.payment_fk.label("doc_id"))
         .join(JournalEntry, JournalEntry.source_id == Payment.id)
         .where(
@@ -347,16 +439,23 @@ def _owed(
             Payment.company_id == company_id,
             docs.payment_fk.is_not(None),
         )
-        .distinct()
-        .subquery()
     )
+    later_credits = select(docs.credit_fk.label("doc_id")).where(
+        CreditAllocation.company_id == company_id,
+        CreditAllocation.status == "applied",
+        CreditAllocation.date > as_of,
+        docs.credit_fk.is_not(None),
+    )
+    later = union(later_payments, later_credits).subquery()
     # Driven from the (few) later payments, not from every paid document.
     paid_later = (
         owed.select_from(later)
         .join(docs.id.table, docs.id == later.c.doc_id)
         .where(docs.status == "paid")
     )
-    part_paid = owed.where(docs.status.in_(_OPEN), docs.amount_paid != 0)
+    part_paid = owed.where(
+        docs.status.in_(_OPEN), or_(docs.amount_paid != 0, docs.amount_credited != 0)
+    )
     return [never_paid, voided_later, part_paid, paid_later]
 
 

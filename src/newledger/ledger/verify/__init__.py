@@ -2,8 +2,9 @@
 
 Journal lines are the truth. From them follow the daily balances (``account_daily_balances``),
 the account totals (``account_balances``) and the rule that every entry balances per currency;
-from document lines follow document totals and tax totals, and from those the tax
-each posting puts on the tax accounts; from payments follow amounts paid and statuses; and
+from document lines (invoices, expenses, credit notes) follow document totals and tax totals,
+and from those the tax each posting puts on the tax accounts; from payments and credit
+allocations follow amounts paid, credited, allocated and refunded, and statuses; and
 every posted document has exactly one original posting whose source is that document (a voided
 one also has its reversal).
 
@@ -21,8 +22,16 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from newledger.identity.models import Company
-from newledger.ledger.models import Expense, ExpenseLine, Invoice, InvoiceLine, JournalEntry
-from newledger.ledger.verify import documents, figures, postings, taxes
+from newledger.ledger.models import (
+    CreditNote,
+    CreditNoteLine,
+    Expense,
+    ExpenseLine,
+    Invoice,
+    InvoiceLine,
+    JournalEntry,
+)
+from newledger.ledger.verify import credits, documents, figures, postings, taxes
 from newledger.ledger.verify.drift import OVERFLOW, Books, Drift
 
 __all__ = ["Drift", "count_books", "verify_books"]
@@ -43,12 +52,21 @@ CHECKS: list[tuple[str, Check]] = [
         "expense totals",
         lambda b: documents.document_totals(b, Expense, ExpenseLine, ExpenseLine.expense_id),
     ),
+    (
+        "credit note totals",
+        lambda b: documents.document_totals(
+            b, CreditNote, CreditNoteLine, CreditNoteLine.credit_note_id
+        ),
+    ),
     ("invoice amounts paid", lambda b: documents.amounts_paid(b, Invoice)),
     ("expense amounts paid", lambda b: documents.amounts_paid(b, Expense)),
+    ("credit note allocations", credits.credit_figures),
     ("invoice postings", lambda b: postings.document_postings(b, Invoice, "invoice")),
     ("expense postings", lambda b: postings.document_postings(b, Expense, "expense")),
+    ("credit note postings", lambda b: postings.document_postings(b, CreditNote, "credit_note")),
     ("invoice tax postings", lambda b: taxes.tax_postings(b, Invoice)),
     ("expense tax postings", lambda b: taxes.tax_postings(b, Expense)),
+    ("credit note tax postings", lambda b: taxes.tax_postings(b, CreditNote)),
     ("payment postings", postings.payment_postings),
     ("bank line postings", postings.bank_postings),
     ("orphan postings", postings.orphan_postings),

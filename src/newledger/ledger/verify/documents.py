@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, String, and_, case, cast, false, func, or_, select
 
-from newledger.ledger.models import Expense, Invoice, Payment
+from newledger.ledger.models import CreditAllocation, CreditNote, Expense, Invoice, Payment
 from newledger.ledger.verify.drift import (
     AMOUNT_PAID,
     DOCUMENT_TOTAL,
@@ -23,9 +23,13 @@ __all__ = ["amounts_paid", "document_label", "document_totals"]
 
 
 def document_label(model: Document) -> ColumnElement[str]:
-    """The label of each document as SQL: invoice INV-7, bill #12, expense #12."""
+    """The label of each document as SQL: invoice INV-7, bill #12, expense #12, credit note
+    CN-00003, vendor credit VC-00001."""
     if model is Invoice:
         return "invoice " + Invoice.number
+    if model is CreditNote:
+        noun = case((CreditNote.kind == "sales", "credit note "), else_="vendor credit ")
+        return noun + CreditNote.number
     return Expense.kind + " #" + cast(Expense.id, String)
 
 
@@ -94,10 +98,23 @@ def document_totals(books: Books, model: Document, line_model: Any, key: Any) ->
             )
 
 
-def amounts_paid(books: Books, model: Document) -> Iterator[Drift]:
+def amounts_paid(books: Books, model: type[Invoice] | type[Expense]) -> Iterator[Drift]:
     """``amount_paid`` is the sum of the payments against the document (an expense paid at
-    approval counts as paid in full) and the status follows from it."""
+    approval counts as paid in full), ``amount_credited`` the sum of the credit applied to it,
+    and the status follows from the two."""
     key = Payment.invoice_id if model is Invoice else Payment.expense_id
+    credit_key = CreditAllocation.invoice_id if model is Invoice else CreditAllocation.expense_id
+    credit = (
+        select(credit_key.label("document_id"), func.sum(CreditAllocation.amount).label("amount"))
+        .where(
+            CreditAllocation.company_id == books.cid,
+            CreditAllocation.status == "applied",
+            credit_key.is_not(None),
+        )
+        .group_by(credit_key)
+        .subquery()
+    )
+    expected_credited = func.coalesce(credit.c.amount, 0)
     paid = (
         select(
             key.label("document_id"),
@@ -115,11 +132,12 @@ def amounts_paid(books: Books, model: Document) -> Iterator[Drift]:
         (at_once, case((model.status.in_(("paid", "voided")), model.total), else_=0)),
         else_=func.coalesce(paid.c.paid, 0),
     )
+    settled = expected_paid + expected_credited
     expected_status = case(
         (model.status.not_in(OPEN), model.status),
         (at_once, "paid"),
-        (expected_paid == 0, "approved"),
-        (expected_paid < model.total, "partially_paid"),
+        (settled == 0, "approved"),
+        (settled < model.total, "partially_paid"),
         else_="paid",
     )
     takes_none = or_(model.status.not_in(OPEN), at_once)
@@ -134,20 +152,44 @@ def amounts_paid(books: Books, model: Document) -> Iterator[Drift]:
             expected_status,
             payments,
             takes_none,
+            model.amount_credited,
+            expected_credited,
         )
         .outerjoin(paid, paid.c.document_id == model.id)
+        .outerjoin(credit, credit.c.document_id == model.id)
         .where(
             model.company_id == books.cid,
             or_(
                 model.amount_paid != expected_paid,
+                model.amount_credited != expected_credited,
                 model.status != expected_status,
-                expected_paid > model.total,
+                settled > model.total,
                 and_(payments > 0, takes_none),
+                and_(expected_credited > 0, takes_none),
             ),
         )
         .order_by(model.id)
     )
-    for label, cur, status, total, amount_paid, want, want_status, count, none in rows:
+    for row in rows:
+        label, cur, status, total, amount_paid, want, want_status, count, none = row[:9]
+        credited, want_credited = row[9:]
+        if credited != want_credited:
+            yield books.drift(
+                AMOUNT_PAID,
+                label,
+                money(want_credited, cur),
+                money(credited, cur),
+                "amount credited differs from the credit notes applied to it",
+            )
+        if want_credited and none:
+            yield books.drift(
+                AMOUNT_PAID,
+                label,
+                "no credit",
+                money(want_credited, cur),
+                f"credit is applied to a {status} document that takes none",
+            )
+        want_settled = want + want_credited
         if amount_paid != want:
             yield books.drift(
                 AMOUNT_PAID,
@@ -162,15 +204,16 @@ def amounts_paid(books: Books, model: Document) -> Iterator[Drift]:
                 label,
                 want_status,
                 status,
-                f"the status does not follow from {money(want, cur)} paid of {money(total, cur)}",
+                f"the status does not follow from {money(want_settled, cur)} paid or credited "
+                f"of {money(total, cur)}",
             )
-        if want > total:
+        if want_settled > total:
             yield books.drift(
                 AMOUNT_PAID,
                 label,
                 f"at most {money(total, cur)}",
-                money(want, cur),
-                "more is paid than the total",
+                money(want_settled, cur),
+                "more is paid and credited than the total",
             )
         if count and none:
             yield books.drift(

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from newledger.identity.models import Company
-from newledger.ledger.models import Account, Expense, Invoice
+from newledger.ledger.models import Account, CreditNote, Expense, Invoice
 from newledger.money import format_minor
 
 __all__ = ["Books", "Document", "Drift", "money"]
@@ -26,9 +26,9 @@ STATUS = "status"
 POSTING = "posting"
 OVERFLOW = "overflow"
 
-OPEN = ("approved", "partially_paid", "paid")  # posted and not voided
+OPEN = ("approved", "partially_paid", "paid", "applied")  # posted and not voided
 POSTED = (*OPEN, "voided")
-Document = type[Invoice] | type[Expense]
+Document = type[Invoice] | type[Expense] | type[CreditNote]
 
 
 @dataclass(frozen=True)

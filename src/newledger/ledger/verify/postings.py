@@ -8,7 +8,14 @@ from typing import Any
 from sqlalchemy import and_, exists, func, or_, select, true
 from sqlalchemy.orm import aliased
 
-from newledger.ledger.models import BankTransaction, Expense, Invoice, JournalEntry, Payment
+from newledger.ledger.models import (
+    BankTransaction,
+    CreditNote,
+    Expense,
+    Invoice,
+    JournalEntry,
+    Payment,
+)
 from newledger.ledger.verify.documents import document_label
 from newledger.ledger.verify.drift import POSTED, POSTING, Books, Document, Drift
 
@@ -43,9 +50,16 @@ def _not_its_own(books: Books, posted: Any, source_type: str, source_id: Any) ->
 
 
 def _posting_drifts(
-    books: Books, label: str, source: str, count: int, entry: Sequence[Any], named: int | None
+    books: Books,
+    label: str,
+    source: str,
+    count: int,
+    entry: Sequence[Any],
+    named: int | None,
+    days: tuple[Any, Any] | None = None,
 ) -> Iterator[Drift]:
-    """Drifts of a posted source: ``count`` originals, and ``named`` must be one of them."""
+    """Drifts of a posted source: ``count`` originals, and ``named`` must be one of them;
+    ``days``, (the entry's date, the source's own date), must agree when given."""
     if count != 1:
         yield books.drift(
             POSTING,
@@ -60,6 +74,17 @@ def _posting_drifts(
     elif company_id != books.cid or f"{source_type} #{source_id}" != source or reverses:
         whose = f"{source_type} #{source_id}" + (" (a reversal)" if reverses else "")
         actual = f"journal entry #{entry_id} of {whose}"
+    elif days is not None and days[0] != days[1]:
+        # The sales tax report dates a document's tax by the document's own date.
+        entry_day, own_day = days
+        yield books.drift(
+            POSTING,
+            label,
+            f"posted on its date, {own_day.isoformat()}",
+            f"journal entry #{entry_id} dated {entry_day.isoformat()}",
+            "the document is posted on another day than its own date",
+        )
+        return
     else:
         return
     yield books.drift(
@@ -72,8 +97,8 @@ def _posting_drifts(
 
 
 def document_postings(books: Books, model: Document, source_type: str) -> Iterator[Drift]:
-    """A posted document names its one original posting; a voided one also names the
-    reversal of it; drafts and rejected documents have neither."""
+    """A posted document names its one original posting, dated on the document's own date; a
+    voided one also names the reversal of it; drafts and rejected documents have neither."""
     je = JournalEntry
     originals = _originals(books, source_type)
     reversals = (
@@ -87,6 +112,7 @@ def document_postings(books: Books, model: Document, source_type: str) -> Iterat
     n_rev = func.coalesce(reversals.c.n, 0)
     voided = model.status == "voided"
     wrong_entry = _not_its_own(books, posted, source_type, model.id)
+    own_day = model.issue_date if model is Invoice else model.date  # type: ignore[union-attr]
     rows = books.session.execute(
         select(
             document_label(model),
@@ -102,6 +128,8 @@ def document_postings(books: Books, model: Document, source_type: str) -> Iterat
             n_rev,
             model.void_entry_id,
             void.reverses_entry_id,
+            posted.date,
+            own_day,
         )
         .outerjoin(originals, originals.c.source_id == model.id)
         .outerjoin(reversals, reversals.c.entry_id == model.journal_entry_id)
@@ -110,7 +138,9 @@ def document_postings(books: Books, model: Document, source_type: str) -> Iterat
         .where(
             model.company_id == books.cid,
             or_(
-                and_(model.status.in_(POSTED), or_(n_orig != 1, wrong_entry)),
+                and_(
+                    model.status.in_(POSTED), or_(n_orig != 1, wrong_entry, posted.date != own_day)
+                ),
                 and_(
                     model.status.not_in(POSTED),
                     or_(n_orig != 0, model.journal_entry_id.is_not(None)),
@@ -130,10 +160,12 @@ def document_postings(books: Books, model: Document, source_type: str) -> Iterat
     )
     for row in rows:
         label, doc_id, status, count, named = row[:5]
-        reversed_, void_id, void_of = row[10:]
+        reversed_, void_id, void_of, entry_day, day = row[10:]
         if status in POSTED:
             source = f"{source_type} #{doc_id}"
-            yield from _posting_drifts(books, label, source, count, row[5:10], named)
+            yield from _posting_drifts(
+                books, label, source, count, row[5:10], named, (entry_day, day)
+            )
         elif count or named:
             yield books.drift(
                 POSTING,
@@ -232,6 +264,7 @@ def orphan_postings(books: Books) -> Iterator[Drift]:
     sources: Sequence[tuple[str, Any]] = (
         ("invoice", Invoice),
         ("expense", Expense),
+        ("credit_note", CreditNote),
         ("payment", Payment),
         ("bank", BankTransaction),
     )

@@ -12,6 +12,7 @@ from newledger.appconnect.api.resources import (
     categorization_drafts,
     changes,
     contacts,
+    credit_notes,
     expenses,
     invoices,
     items,
@@ -21,6 +22,7 @@ from newledger.appconnect.api.resources import (
     payments,
     reports,
     tax_rates,
+    vendor_credits,
 )
 
 __all__ = ["ROUTERS"]
@@ -33,6 +35,8 @@ ROUTERS: list[APIRouter] = [
     contacts.router,
     invoices.router,
     expenses.router,
+    credit_notes.router,
+    vendor_credits.router,
     attachments.router,
     payments.router,
     payment_drafts.router,

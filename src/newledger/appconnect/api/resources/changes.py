@@ -28,6 +28,8 @@ ResourceType = Literal[
     "expense",
     "contact",
     "payment",
+    "credit_note",
+    "vendor_credit",
     "payment_draft",
     "bank_transaction",
     "categorization_draft",
@@ -64,8 +66,9 @@ class ChangePageOut(BaseModel):
     response_model=ChangePageOut,
     summary="Changes since a cursor, deletions included",
     description=(
-        "What changed in the company's invoices, expenses, contacts, payments, payment drafts, "
-        "bank transactions and categorization drafts after `since`, oldest first. Each type "
+        "What changed in the company's invoices, expenses, contacts, payments, credit notes, "
+        "vendor credits, payment drafts, bank transactions, categorization drafts, tax rates "
+        "and items after `since`, oldest first. Each type "
         "needs its read permission (`invoices:read`, …); without `types`, every type the "
         "token may read is listed."
     ),

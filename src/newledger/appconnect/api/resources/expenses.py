@@ -25,6 +25,7 @@ from newledger.appconnect.api.schemas import (
     Day,
     DbId,
     IdPath,
+    ItemCode,
     StrictBody,
 )
 from newledger.appconnect.api.schemas import Page as PageModel
@@ -69,6 +70,11 @@ class ExpenseLineIn(StrictBody):
     )
     item_id: DbId | None = Field(
         default=None, description="An item from `/items`: its defaults fill what the line omits."
+    )
+    item_code: ItemCode | None = Field(
+        default=None,
+        description="Or the item's `code` (what a CRM or shop sends) instead of its id; with "
+        "both, they must name the same item. An unknown code is a 422 `unknown_item`.",
     )
 
 
@@ -128,6 +134,9 @@ class ExpenseSummary(BaseModel):
     status: ExpenseStatus
     total: str
     amount_paid: str
+    amount_credited: str = Field(
+        description="What credit notes applied to it took off; due = total - paid - credited"
+    )
     amount_due: str
     description: str
     reference: str

@@ -28,6 +28,7 @@ from newledger.appconnect.api.schemas import (
     Day,
     DbId,
     IdPath,
+    ItemCode,
     StrictBody,
 )
 from newledger.appconnect.api.schemas import Page as PageModel
@@ -72,6 +73,11 @@ class InvoiceLineIn(StrictBody):
     )
     item_id: DbId | None = Field(
         default=None, description="An item from `/items`: its defaults fill what the line omits."
+    )
+    item_code: ItemCode | None = Field(
+        default=None,
+        description="Or the item's `code` (what a CRM or shop sends) instead of its id; with "
+        "both, they must name the same item. An unknown code is a 422 `unknown_item`.",
     )
 
 
@@ -123,6 +129,9 @@ class InvoiceSummary(BaseModel):
     status: InvoiceStatus
     total: str
     amount_paid: str
+    amount_credited: str = Field(
+        description="What credit notes applied to it took off; due = total - paid - credited"
+    )
     amount_due: str
     memo: str
     version: int

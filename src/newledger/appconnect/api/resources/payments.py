@@ -1,4 +1,8 @@
-"""``/payments``: money received from customers and paid to vendors (read only)."""
+"""``/payments``: money received from customers and paid to vendors (read only).
+
+A payment settles an invoice (``invoice_id``) or a bill (``expense_id``), or refunds what is
+left of a credit note (``credit_note_id``: money paid back to a customer, or received back from
+a vendor for a vendor credit)."""
 
 from __future__ import annotations
 
@@ -6,7 +10,7 @@ import datetime as dt
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from starlette.responses import Response
 
 from newledger.appconnect.api.deps import ApiContext, requires
@@ -31,6 +35,10 @@ class PaymentOut(BaseModel):
     contact_id: int | None
     invoice_id: int | None
     expense_id: int | None
+    credit_note_id: int | None = Field(
+        description="The credit note (`/credit-notes`) or vendor credit (`/vendor-credits`) "
+        "this refunds."
+    )
     bank_account_id: int
     date: dt.date
     amount: str
@@ -56,10 +64,18 @@ async def list_payments(
     contact_id: FilterId = None,
     invoice_id: FilterId = None,
     expense_id: FilterId = None,
+    credit_note_id: Annotated[
+        int | None,
+        Query(ge=1, le=MAX_ID, description="Refunds of this credit note or vendor credit."),
+    ] = None,
     ctx: ApiContext = requires(Permission.PAYMENTS_READ),
 ) -> Response:
     filters = PaymentFilters(
-        direction=direction, contact_id=contact_id, invoice_id=invoice_id, expense_id=expense_id
+        direction=direction,
+        contact_id=contact_id,
+        invoice_id=invoice_id,
+        expense_id=expense_id,
+        credit_note_id=credit_note_id,
     )
     page = payment_service.list_payments(ctx.session, ctx.actor, filters, params)
     return ctx.respond(page_json(page, _payment))

@@ -1,11 +1,11 @@
-"""Tools over the books: invoices, expenses and bills, contacts, bank transactions and
-categorization hints. Lists are pages of at most ``limit`` records with a cursor and a total,
-read by the same list services as REST API v1."""
+"""Tools over the books: invoices, expenses and bills, credit notes and vendor credits,
+contacts, items, bank transactions and categorization hints. Lists are pages of at most
+``limit`` records with a cursor and a total, read by the same list services as REST API v1."""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Annotated, Any, Literal
 
 from mcp.types import CallToolResult
@@ -16,16 +16,19 @@ from newledger.appconnect.mcp.tools import models
 from newledger.appconnect.mcp.tools.registry import tool
 from newledger.appconnect.mcp.tools.results import guarded, success
 from newledger.identity.permissions import Permission
-from newledger.ledger import bank, contacts, expense_list, invoice_list
+from newledger.ledger import bank, contacts, credit_notes, expense_list, invoice_list, items
 from newledger.ledger.categorize import hint_amount, suggest
+from newledger.ledger.credit_kinds import KINDS, credit_kind
+from newledger.ledger.credit_note_dict import credit_note_summary
 from newledger.ledger.expense_list import ExpenseFilters, expense_summary
 from newledger.ledger.invoice_list import InvoiceFilters, invoice_summary
 from newledger.ledger.invoices import get_invoice as load_invoice
 from newledger.ledger.invoices import invoice_dict
+from newledger.ledger.models import Item
 from newledger.ledger.payments import PaymentFilters, list_payments, payment_dict
 from newledger.pagination import PageRequest
 
-__all__ = ["contact_out", "expense_out", "invoice_out"]
+__all__ = ["contact_out", "credit_note_out", "expense_out", "invoice_out"]
 
 MAX_PAGE = 100
 Limit = Annotated[int, Field(ge=1, le=MAX_PAGE, description=f"Page size, 1 to {MAX_PAGE}")]
@@ -48,6 +51,12 @@ def invoice_out(row: dict[str, Any]) -> dict[str, Any]:
 
 def expense_out(row: dict[str, Any]) -> dict[str, Any]:
     return {**row, "url": page_url(f"/expenses/{row['id']}")}
+
+
+def credit_note_out(row: dict[str, Any]) -> dict[str, Any]:
+    """With the link to its page: ``/credit-notes/{id}`` or ``/vendor-credits/{id}``."""
+    pages = "credit-notes" if row["kind"] == "sales" else "vendor-credits"
+    return {**row, "url": page_url(f"/{pages}/{row['id']}")}
 
 
 def contact_out(row: dict[str, Any]) -> dict[str, Any]:
@@ -192,6 +201,61 @@ async def list_expenses(
     return await guarded(work)
 
 
+def _kind_read(arguments: Mapping[str, Any]) -> tuple[Permission, ...]:
+    """``list_credit_notes`` reads with the permission of the kind asked for (an unknown kind
+    needs none here: the argument's own validation refuses it)."""
+    kind = arguments.get("kind", "sales")
+    return (credit_kind(kind).read,) if isinstance(kind, str) and kind in KINDS else ()
+
+
+@tool("list_credit_notes", "List credit notes or vendor credits", per_call=_kind_read)
+async def list_credit_notes(
+    kind: Annotated[
+        Literal["sales", "purchase"],
+        Field(
+            description="sales: credit notes to customers (needs invoices:read); purchase: "
+            "credits from vendors (needs expenses:read)"
+        ),
+    ] = "sales",
+    status: Annotated[
+        Literal["draft", "approved", "applied", "voided", "rejected"] | None,
+        Field(description="approved: something is left to allocate or refund; applied: none"),
+    ] = None,
+    contact_id: Annotated[Id | None, Field(description="Only this customer's or vendor's")] = None,
+    date_from: Day = None,
+    date_to: Day = None,
+    limit: Limit = 20,
+    cursor: Cursor = None,
+) -> Annotated[CallToolResult, models.CreditNotesOut]:
+    """List credit notes (to customers) or vendor credits (from vendors), newest first: number,
+    contact, date, status, total and what remains to allocate or refund."""
+
+    def work(call: McpCall) -> CallToolResult:
+        filters = credit_notes.CreditNoteFilters(
+            kind=kind, status=status, contact_id=contact_id, date_from=date_from, date_to=date_to
+        )
+        page = credit_notes.list_credit_notes(
+            call.session, call.actor, filters, _newest(limit, cursor)
+        )
+        total = credit_notes.count_credit_notes(call.session, call.actor, filters)
+        rows = [credit_note_out(credit_note_summary(n)) for n in page.items]
+        noun = "credit note(s)" if kind == "sales" else "vendor credit(s)"
+        return _listing(
+            models.CreditNotesOut,
+            "credit_notes",
+            rows,
+            total,
+            page.next_cursor,
+            f"{total} {noun} match.",
+            lambda r: (
+                f"{r['number']} {r['contact_name']} {r['total']} {r['currency']} {r['status']}"
+                f" (remaining {r['remaining']}, {r['date']})"
+            ),
+        )
+
+    return await guarded(work)
+
+
 @tool("search_contacts", "Search contacts", Permission.CONTACTS_READ)
 async def search_contacts(
     search: Annotated[Search, Field(description="Name or email contains")] = None,
@@ -219,6 +283,46 @@ async def search_contacts(
             page.next_cursor,
             f"{total} contact(s) match.",
             lambda r: f"{r['name']} (id {r['id']}, {r['kind']})",
+        )
+
+    return await guarded(work)
+
+
+def _item_out(item: Item) -> dict[str, Any]:
+    row = items.item_dict(item)
+    return {k: v for k, v in row.items() if k not in ("version", "created_at", "updated_at")}
+
+
+@tool("list_items", "List items (products and services)", Permission.ACCOUNTS_READ)
+async def list_items(
+    search: Annotated[Search, Field(description="Code or name contains")] = None,
+    include_archived: Annotated[bool, Field(description="Archived items too")] = False,
+    limit: Limit = 20,
+    cursor: Cursor = None,
+) -> Annotated[CallToolResult, models.ItemsOut]:
+    """The company's products and services by code: name, default unit price, income and
+    expense accounts and tax rate. A line of create_invoice_draft or create_expense_draft may
+    name one (item_id or item_code) and leave out what the item gives."""
+
+    def work(call: McpCall) -> CallToolResult:
+        filters = items.ItemFilters(include_archived=include_archived, search=search)
+        request = PageRequest(limit=limit, cursor=cursor or None, order="code")
+        page = items.list_items(call.session, call.actor, filters, request)
+        total = items.count_items(call.session, call.actor, filters)
+        rows = [_item_out(i) for i in page.items]
+        return _listing(
+            models.ItemsOut,
+            "items",
+            rows,
+            total,
+            page.next_cursor,
+            f"{total} item(s) match.",
+            lambda r: (
+                f"{r['code']} {r['name']}"
+                + (f" at {r['unit_price']}" if r["unit_price"] is not None else "")
+                + (" (archived)" if not r["is_active"] else "")
+            ),
+            url=page_url("/settings/items"),
         )
 
     return await guarded(work)

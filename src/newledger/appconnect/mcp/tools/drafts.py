@@ -41,7 +41,7 @@ from newledger.ledger.expenses import create_draft_expense, expense_dict
 from newledger.ledger.invoices import create_draft_invoice, invoice_dict
 from newledger.ledger.payment_drafts import create_payment_draft, payment_draft_dict
 
-__all__: list[str] = []
+__all__ = ["AMOUNT", "Id", "IdempotencyKey", "Text", "create_once", "drafted"]
 
 AMOUNT = r"^-?\d{1,13}(\.\d{1,4})?$"
 IdempotencyKey = Annotated[
@@ -57,26 +57,46 @@ Id = Annotated[int, Field(ge=1, le=2**31 - 1)]
 Text = Annotated[str, Field(max_length=500)]
 
 
+ItemCode = Annotated[str, Field(min_length=1, max_length=30)]
+ITEM_HELP = "An item (list_items finds it): what the line leaves out comes from the item"
+ITEM_CODE_HELP = "Or the item's code instead of its id (with both, they must agree)"
+
+
 class InvoiceLineIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     description: Text = ""
     quantity: str = Field(default="1", pattern=AMOUNT, description="e.g. 12 (hours), 1.5")
-    unit_price: str = Field(pattern=AMOUNT, description="Price per unit, e.g. 150.00")
-    account_id: Id | None = Field(
-        default=None, description="An income account; default: the customer's, else 4000 Sales"
+    unit_price: str | None = Field(
+        default=None,
+        pattern=AMOUNT,
+        description="Price per unit, e.g. 150.00; required unless the item has one",
     )
+    account_id: Id | None = Field(
+        default=None,
+        description="An income account; default: the item's, else the customer's, else 4000",
+    )
+    item_id: Id | None = Field(default=None, description=ITEM_HELP)
+    item_code: ItemCode | None = Field(default=None, description=ITEM_CODE_HELP)
 
 
 class ExpenseLineIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     description: Text = ""
-    amount: str = Field(pattern=AMOUNT, description="e.g. 42.50")
-    account_id: Id = Field(description="An expense account (suggest_category finds one)")
+    amount: str | None = Field(
+        default=None, pattern=AMOUNT, description="e.g. 42.50; required unless the item has a price"
+    )
+    account_id: Id | None = Field(
+        default=None,
+        description="An expense account (suggest_category finds one); required unless the item "
+        "has one",
+    )
+    item_id: Id | None = Field(default=None, description=ITEM_HELP)
+    item_code: ItemCode | None = Field(default=None, description=ITEM_CODE_HELP)
 
 
-def _once(
+def create_once(
     call: McpCall,
     name: str,
     key: str,
@@ -100,13 +120,14 @@ def _once(
     return outcome.body, outcome.replayed
 
 
-def _drafted(
+def drafted(
     done: tuple[dict[str, Any], bool] | CallToolResult,
     model: type[BaseModel],
     summary: Callable[[dict[str, Any]], str],
 ) -> CallToolResult:
-    """The reply to a draft create: ``_once``'s error as it is, else ``summary`` of the draft,
-    that it waits for review, and the draft's JSON with ``replayed`` and the queue's URL."""
+    """The reply to a draft create: ``create_once``'s error as it is, else ``summary`` of the
+    draft, that it waits for review, and the draft's JSON with ``replayed`` and the queue's
+    URL."""
     if isinstance(done, CallToolResult):
         return done
     body, replayed = done
@@ -135,8 +156,9 @@ async def create_invoice_draft(
     memo: Annotated[str, Field(max_length=5000)] = "",
 ) -> Annotated[CallToolResult, models.InvoiceDraftOut]:
     """Draft an invoice to a customer, e.g. 12 hours of consulting at 150.00: one line with
-    quantity 12 and unit_price 150.00. The draft waits for a person to review and approve it;
-    it is never sent or posted by this tool."""
+    quantity 12 and unit_price 150.00; or a line naming an item (item_code or item_id, from
+    list_items) and a quantity. The draft waits for a person to review and approve it; it is
+    never sent or posted by this tool."""
 
     def work(call: McpCall) -> CallToolResult:
         arguments: dict[str, Any] = {
@@ -152,8 +174,8 @@ async def create_invoice_draft(
             invoice = create_draft_invoice(call.session, call.actor, **arguments)
             return invoice_out({**invoice_dict(invoice), "contact_name": invoice.contact.name})
 
-        done = _once(call, "create_invoice_draft", idempotency_key, arguments, create)
-        return _drafted(
+        done = create_once(call, "create_invoice_draft", idempotency_key, arguments, create)
+        return drafted(
             done,
             models.InvoiceDraftOut,
             lambda b: (
@@ -188,8 +210,9 @@ async def create_expense_draft(
     description: Text = "",
     reference: Annotated[str, Field(max_length=100)] = "",
 ) -> Annotated[CallToolResult, models.ExpenseDraftOut]:
-    """Draft an expense (paid) or a bill (owed to a vendor). Each line needs an expense
-    account: use suggest_category to find one. The draft waits for a person to approve it."""
+    """Draft an expense (paid) or a bill (owed to a vendor). Each line needs an amount and an
+    expense account (suggest_category finds one), unless it names an item (item_code or
+    item_id, from list_items) that gives them. The draft waits for a person to approve it."""
 
     def work(call: McpCall) -> CallToolResult:
         arguments: dict[str, Any] = {
@@ -216,8 +239,8 @@ async def create_expense_draft(
                 f"{b['date']} ({b['url']})"
             )
 
-        done = _once(call, "create_expense_draft", idempotency_key, arguments, create)
-        return _drafted(done, models.ExpenseDraftOut, summary)
+        done = create_once(call, "create_expense_draft", idempotency_key, arguments, create)
+        return drafted(done, models.ExpenseDraftOut, summary)
 
     return await guarded(work)
 
@@ -262,8 +285,8 @@ async def draft_payment(
             what = f"invoice {b['invoice_id']}" if b["invoice_id"] else f"bill {b['expense_id']}"
             return f"Proposed a payment of {b['amount']} {b['currency']} for {what} ({b['date']})"
 
-        done = _once(call, "draft_payment", idempotency_key, arguments, create)
-        return _drafted(done, models.PaymentDraftOut, summary)
+        done = create_once(call, "draft_payment", idempotency_key, arguments, create)
+        return drafted(done, models.PaymentDraftOut, summary)
 
     return await guarded(work)
 
@@ -311,8 +334,8 @@ async def draft_categorization(
                 f"{b['bank_transaction_id']}{sure}"
             )
 
-        done = _once(call, "draft_categorization", idempotency_key, arguments, create)
-        return _drafted(done, models.CategorizationDraftOut, summary)
+        done = create_once(call, "draft_categorization", idempotency_key, arguments, create)
+        return drafted(done, models.CategorizationDraftOut, summary)
 
     return await guarded(work)
 
@@ -340,7 +363,7 @@ async def create_contact_tool(
         def create() -> dict[str, Any]:
             return contact_out(contact_dict(create_contact(call.session, call.actor, **arguments)))
 
-        done = _once(call, "create_contact", idempotency_key, arguments, create)
+        done = create_once(call, "create_contact", idempotency_key, arguments, create)
         if isinstance(done, CallToolResult):
             return done
         body, replayed = done

@@ -31,12 +31,15 @@ __all__ = [
     "ContactCreatedOut",
     "ContactOut",
     "ContactsOut",
+    "CreditNoteDraftOut",
+    "CreditNotesOut",
     "ExpenseDraftOut",
     "ExpensesByCategoryOut",
     "ExpensesOut",
     "InvoiceDetailOut",
     "InvoiceDraftOut",
     "InvoicesOut",
+    "ItemsOut",
     "PaymentDraftOut",
     "ProfitAndLossOut",
     "SuggestionOut",
@@ -104,6 +107,7 @@ class InvoiceSummary(BaseModel):
     status: DocStatus
     total: Money
     amount_paid: Money
+    amount_credited: Money
     amount_due: Money
     memo: str
     source: str
@@ -121,6 +125,7 @@ class InvoiceLine(BaseModel):
     unit_price: Money
     amount: Money
     account_id: int
+    item_id: int | None = Field(description="The item the line named, if any")
 
 
 class InvoicePayment(BaseModel):
@@ -156,6 +161,7 @@ class ExpenseSummary(BaseModel):
     status: DocStatus
     total: Money
     amount_paid: Money
+    amount_credited: Money
     amount_due: Money
     description: str
     reference: str
@@ -172,11 +178,87 @@ class ExpenseLine(BaseModel):
     description: str
     amount: Money
     account_id: int
+    item_id: int | None = Field(description="The item the line named, if any")
 
 
 class ExpenseDraftOut(ExpenseSummary):
     lines: list[ExpenseLine]
     replayed: bool
+    review_url: str
+
+
+class ItemOut(BaseModel):
+    id: int
+    code: str = Field(description="Unique in the company; a draft line may name it as item_code")
+    name: str
+    description: str
+    unit_price: str | None = Field(description="Default price, in the document's currency")
+    income_account_id: int | None = Field(description="Invoice lines' default account")
+    expense_account_id: int | None = Field(description="Expense and bill lines' default account")
+    tax_rate_id: int | None
+    is_active: bool = Field(description="False: archived, no new line may name it")
+
+
+class ItemsOut(Paged):
+    items: list[ItemOut]
+    url: str
+
+
+class CreditNoteSummary(BaseModel):
+    id: int
+    kind: Literal["sales", "purchase"] = Field(
+        description="sales: a credit note to a customer; purchase: a credit from a vendor"
+    )
+    number: str
+    contact_id: int
+    contact_name: str
+    date: str
+    currency: str
+    status: Literal["draft", "approved", "applied", "voided", "rejected"] = Field(
+        description="applied: nothing left (all allocated or refunded)"
+    )
+    total: Money
+    amount_allocated: Money = Field(description="Set against invoices or bills so far")
+    amount_refunded: Money
+    remaining: Money = Field(description="total - allocated - refunded")
+    reference: str
+    memo: str
+    source: str
+    source_label: str
+    url: str
+
+
+class CreditNotesOut(Paged):
+    credit_notes: list[CreditNoteSummary]
+
+
+class CreditNoteLine(BaseModel):
+    description: str
+    quantity: str
+    unit_price: Money
+    amount: Money
+    account_id: int
+    tax_rate_id: int | None
+    tax_amount: Money
+
+
+class CreditAllocation(BaseModel):
+    invoice_id: int | None
+    expense_id: int | None
+    amount: Money
+    date: str
+    status: Literal["proposed", "applied"] = Field(
+        description="proposed: applied when a person approves the draft"
+    )
+
+
+class CreditNoteDraftOut(CreditNoteSummary):
+    tax_mode: Literal["exclusive", "inclusive"]
+    subtotal: Money
+    tax_total: Money
+    lines: list[CreditNoteLine]
+    allocations: list[CreditAllocation]
+    replayed: bool = Field(description="True when this idempotency key had already made it")
     review_url: str
 
 

@@ -1,5 +1,6 @@
-"""The ledger pages: dashboard, invoices, expenses (new drafts, their pages and what is done
-from them), contacts, the bank's uncategorized transactions, the draft review queue, reports.
+"""The ledger pages: dashboard, invoices, expenses, credit notes and vendor credits (new drafts,
+their pages and what is done from them), contacts, the bank's uncategorized transactions, the
+draft review queue, reports.
 
 ``router`` gathers them; ``web/app.py`` includes it with one line.
 """
@@ -12,6 +13,9 @@ from newledger.web.views.ledger import (
     attachments,
     bank,
     contacts,
+    credit_actions,
+    credit_drafts,
+    credit_notes,
     dashboard,
     document_actions,
     documents,
@@ -23,12 +27,15 @@ from newledger.web.views.ledger import (
 __all__ = ["router"]
 
 router = APIRouter()
-# draft_pages first: its /invoices/new and /expenses/new come before documents' /invoices/{id}.
+# The draft forms first: /invoices/new, /credit-notes/new … come before /invoices/{id} ….
 for _module in (
     dashboard,
     draft_pages,
+    credit_drafts,
     documents,
     document_actions,
+    credit_notes,
+    credit_actions,
     attachments,
     contacts,
     bank,

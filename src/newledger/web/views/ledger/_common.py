@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
-from newledger.ledger.models import Account, BankAccount, Contact, TaxRate
+from newledger.ledger.models import Account, BankAccount, Contact, Item, TaxRate
 from newledger.money import DEFAULT_LOCALE, display_money
 from newledger.web.errors import MAX_DB_ID
 from newledger.web.templating import templates
@@ -27,6 +27,7 @@ __all__ = [
     "date_param",
     "filesize",
     "int_param",
+    "item_codes",
     "posted_form",
     "source_text",
     "tax_rate_label",
@@ -138,6 +139,17 @@ def tax_rate_names(session: Session, company_id: int) -> dict[int, str]:
         select(TaxRate.id, TaxRate.name, TaxRate.rate).where(TaxRate.company_id == company_id)
     )
     return {row.id: tax_rate_label(row.name, row.rate) for row in rows}
+
+
+def item_codes(session: Session, company_id: int, ids: Iterable[int | None]) -> dict[int, str]:
+    """The codes of the items that lines name (archived ones too), by item id."""
+    wanted = {i for i in ids if i is not None}
+    if not wanted:
+        return {}
+    rows = session.execute(
+        select(Item.id, Item.code).where(Item.company_id == company_id, Item.id.in_(wanted))
+    )
+    return {row.id: row.code for row in rows}
 
 
 def bank_names(session: Session, company_id: int) -> dict[int, str]:

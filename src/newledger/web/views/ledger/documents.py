@@ -1,5 +1,6 @@
-"""Invoices and expenses: filtered lists and detail pages (with their attached files, and the
-forms that act on the document: approve, record a payment, void; see ``document_actions``)."""
+"""Invoices and expenses: filtered lists and detail pages (with their attached files, the
+credits applied to them, and the forms that act on the document: approve, record a payment,
+void; see ``document_actions``). The credit-note pages share the lists' pieces."""
 
 from __future__ import annotations
 
@@ -17,7 +18,9 @@ from newledger.identity.permissions import Permission
 from newledger.ledger import contacts as contact_service
 from newledger.ledger import expenses as expense_service
 from newledger.ledger import invoices as invoice_service
+from newledger.ledger._common import amount_due
 from newledger.ledger.contacts import ContactFilters
+from newledger.ledger.credit_lookups import credits_on_document
 from newledger.ledger.expense_list import ExpenseFilters, list_expenses
 from newledger.ledger.invoice_list import InvoiceFilters, list_invoices
 from newledger.ledger.models import Contact, Expense, Invoice, Payment
@@ -34,11 +37,22 @@ from newledger.web.views.ledger._common import (
     contact_names,
     date_param,
     int_param,
+    item_codes,
     tax_rate_names,
 )
 from newledger.web.views.ledger.listing import EXPENSE_KINDS, EXPENSE_STATUSES, INVOICE_STATUSES
 
-__all__ = ["ActionForm", "expense_page", "invoice_page", "router"]
+__all__ = [
+    "ActionForm",
+    "common_filters",
+    "contact_choices",
+    "expense_page",
+    "invoice_page",
+    "list_page",
+    "payments_for",
+    "raw_filters",
+    "router",
+]
 
 router = web_router()
 _invoices = require_permission(Permission.INVOICES_READ)
@@ -46,12 +60,12 @@ _expenses = require_permission(Permission.EXPENSES_READ)
 _FILTER_KEYS = ("status", "contact_id", "from", "to", "kind")
 
 
-def _raw_filters(request: Request) -> dict[str, str]:
+def raw_filters(request: Request) -> dict[str, str]:
     q = request.query_params
     return {k: q.get(k, "").strip() for k in _FILTER_KEYS}
 
 
-def _common_filters(
+def common_filters(
     raw: Mapping[str, str], statuses: tuple[str, ...], errors: dict[str, str]
 ) -> tuple[str | None, int | None, dt.date | None, dt.date | None]:
     """Status, contact and date range, with a message per field that does not parse."""
@@ -65,7 +79,7 @@ def _common_filters(
     return status, contact_id, start, end
 
 
-def _contacts(ctx: WebContext, kind: str) -> list[Contact]:
+def contact_choices(ctx: WebContext, kind: str) -> list[Contact]:
     """The customers or vendors a filter offers (none without ``contacts:read``)."""
     if not ctx.can(Permission.CONTACTS_READ):
         return []
@@ -73,13 +87,13 @@ def _contacts(ctx: WebContext, kind: str) -> list[Contact]:
     return list(contact_service.list_contacts(ctx.db, ctx.actor, filters, choices("name")).items)
 
 
-def _payments(ctx: WebContext, filters: PaymentFilters) -> list[Payment]:
+def payments_for(ctx: WebContext, filters: PaymentFilters) -> list[Payment]:
     if not ctx.can(Permission.PAYMENTS_READ):
         return []
     return list(list_payments(ctx.db, ctx.actor, filters, choices("newest")).items)
 
 
-def _list_page(
+def list_page(
     request: Request,
     ctx: WebContext,
     template: str,
@@ -87,11 +101,13 @@ def _list_page(
     raw: dict[str, str],
     errors: dict[str, str],
     fetch: Callable[[PageRequest], Page[Any]],
+    *,
+    path: str = "",
     **values: Any,
 ) -> Response:
-    """A filtered list page: the asked-for page of ``fetch`` under ``key``, 422 while a filter
-    does not parse."""
-    path = "/" + key
+    """A filtered list page (at ``path``, default ``/<key>``): the asked-for page of ``fetch``
+    under ``key``, 422 while a filter does not parse."""
+    path = path or "/" + key
     asked = page_request(request, "newest")
     with page_link_errors():
         page = fetch(asked)
@@ -127,7 +143,8 @@ def _voidable(document: Invoice | Expense) -> bool:
     # An expense is paid when approved (no payment rows); anything else with money received or
     # paid against it keeps its payments, which must be dealt with first.
     paid_at_once = isinstance(document, Expense) and document.kind == "expense"
-    return document.status in ("approved", "paid") and (paid_at_once or document.amount_paid == 0)
+    untouched = document.amount_paid == 0 and document.amount_credited == 0
+    return document.status in ("approved", "paid") and (paid_at_once or untouched)
 
 
 def _action_forms(ctx: WebContext, document: Invoice | Expense, values: dict[str, Any]) -> None:
@@ -143,9 +160,7 @@ def _action_forms(ctx: WebContext, document: Invoice | Expense, values: dict[str
             "payment_form",
             ActionForm(
                 {
-                    "amount": format_minor(
-                        document.total - document.amount_paid, document.currency
-                    ),
+                    "amount": format_minor(amount_due(document), document.currency),
                     "date": dt.date.today().isoformat(),
                     "bank_account_id": str(banks[0][0]) if banks else "",
                     "reference": "",
@@ -154,6 +169,22 @@ def _action_forms(ctx: WebContext, document: Invoice | Expense, values: dict[str
         )
     if _voidable(document):
         values.setdefault("void_form", ActionForm({"reason": ""}))
+
+
+def _credits(ctx: WebContext, document: Invoice | Expense, values: dict[str, Any]) -> None:
+    """The credit notes (or vendor credits) set against an invoice (or bill), and whether this
+    person may start one from it: it is posted and not voided (a paid one too: its credit is
+    then refunded), and they may draft that kind."""
+    if isinstance(document, Expense) and document.kind != "bill":
+        return
+    kind, draft = (
+        ("sales", Permission.INVOICES_DRAFT)
+        if isinstance(document, Invoice)
+        else ("purchase", Permission.EXPENSES_DRAFT)
+    )
+    values["credits"] = credits_on_document(ctx.db, ctx.actor, kind, document.id)
+    posted = document.status in ("approved", "partially_paid", "paid")
+    values["can_credit"] = ctx.can(draft) and posted
 
 
 def _detail_page(
@@ -173,6 +204,7 @@ def _detail_page(
     company_id = ctx.company.id
     contact_id = document.contact_id
     _action_forms(ctx, document, values)
+    _credits(ctx, document, values)
     return render(
         request,
         template,
@@ -181,7 +213,8 @@ def _detail_page(
         contact_name=contact_names(ctx.db, company_id, [contact_id]).get(contact_id or 0, ""),
         accounts=account_names(ctx.db, company_id),
         tax_rates=tax_rate_names(ctx.db, company_id),
-        payments=_payments(ctx, payments),
+        item_codes=item_codes(ctx.db, company_id, [line.item_id for line in document.lines]),
+        payments=payments_for(ctx, payments),
         banks=bank_names(ctx.db, company_id),
         attachments=list_attachments(ctx.db, ctx.actor, kind, document.id),
         attachment_types=ALLOWED,
@@ -197,12 +230,12 @@ def _detail_page(
 
 @router.get("/invoices")
 def invoice_list(request: Request, ctx: WebContext = Depends(_invoices)) -> Response:
-    raw, errors = _raw_filters(request), dict[str, str]()
-    status, contact_id, start, end = _common_filters(raw, INVOICE_STATUSES, errors)
+    raw, errors = raw_filters(request), dict[str, str]()
+    status, contact_id, start, end = common_filters(raw, INVOICE_STATUSES, errors)
     filters = InvoiceFilters(
         status=status, contact_id=contact_id, issue_date_from=start, issue_date_to=end
     )
-    return _list_page(
+    return list_page(
         request,
         ctx,
         "ledger/invoices.html",
@@ -210,7 +243,7 @@ def invoice_list(request: Request, ctx: WebContext = Depends(_invoices)) -> Resp
         raw,
         errors,
         lambda asked: list_invoices(ctx.db, ctx.actor, filters, asked),
-        customers=_contacts(ctx, "customer"),
+        customers=contact_choices(ctx, "customer"),
         statuses=INVOICE_STATUSES,
     )
 
@@ -242,13 +275,13 @@ def invoice_detail(
 
 @router.get("/expenses")
 def expense_list(request: Request, ctx: WebContext = Depends(_expenses)) -> Response:
-    raw, errors = _raw_filters(request), dict[str, str]()
-    status, contact_id, start, end = _common_filters(raw, EXPENSE_STATUSES, errors)
+    raw, errors = raw_filters(request), dict[str, str]()
+    status, contact_id, start, end = common_filters(raw, EXPENSE_STATUSES, errors)
     kind = raw["kind"] if raw["kind"] in EXPENSE_KINDS else None
     filters = ExpenseFilters(
         kind=kind, status=status, contact_id=contact_id, date_from=start, date_to=end
     )
-    return _list_page(
+    return list_page(
         request,
         ctx,
         "ledger/expenses.html",
@@ -256,7 +289,7 @@ def expense_list(request: Request, ctx: WebContext = Depends(_expenses)) -> Resp
         raw,
         errors,
         lambda asked: list_expenses(ctx.db, ctx.actor, filters, asked),
-        vendors=_contacts(ctx, "vendor"),
+        vendors=contact_choices(ctx, "vendor"),
         statuses=EXPENSE_STATUSES,
         kinds=EXPENSE_KINDS,
     )

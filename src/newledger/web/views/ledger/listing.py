@@ -14,7 +14,7 @@ from newledger.appconnect.apps import app_view
 from newledger.appconnect.grants import GrantStatus
 from newledger.appconnect.models import App
 from newledger.identity.models import Membership, User
-from newledger.ledger.models import ExpenseLine, InvoiceLine
+from newledger.ledger.models import CreditNoteLine, ExpenseLine, InvoiceLine
 from newledger.ledger.review import ReviewItem
 
 __all__ = [
@@ -32,12 +32,23 @@ EXPENSE_KINDS = ("expense", "bill")
 
 def draft_lines(
     session: Session, company_id: int, items: list[ReviewItem]
-) -> dict[tuple[str, int], list[InvoiceLine] | list[ExpenseLine]]:
-    """The lines of each draft in the review queue, keyed like ``("invoice", id)``, in two
+) -> dict[tuple[str, int], list[InvoiceLine] | list[ExpenseLine] | list[CreditNoteLine]]:
+    """The lines of each draft in the review queue, keyed like ``("invoice", id)``, in three
     queries however long the queue."""
     out: dict[tuple[str, int], list[Any]] = {}
     invoice_ids = [i.id for i in items if i.type == "invoice"]
-    expense_ids = [i.id for i in items if i.type != "invoice"]
+    expense_ids = [i.id for i in items if i.type in ("expense", "bill")]
+    credits = {i.id: i.type for i in items if i.type in ("credit_note", "vendor_credit")}
+    if credits:
+        for cline in session.scalars(
+            select(CreditNoteLine)
+            .where(
+                CreditNoteLine.company_id == company_id,
+                CreditNoteLine.credit_note_id.in_(list(credits)),
+            )
+            .order_by(CreditNoteLine.position, CreditNoteLine.id)
+        ):
+            out.setdefault((credits[cline.credit_note_id], cline.credit_note_id), []).append(cline)
     if invoice_ids:
         for line in session.scalars(
             select(InvoiceLine)
@@ -46,7 +57,7 @@ def draft_lines(
         ):
             out.setdefault(("invoice", line.invoice_id), []).append(line)
     if expense_ids:
-        kinds = {i.id: i.type for i in items if i.type != "invoice"}
+        kinds = {i.id: i.type for i in items if i.type in ("expense", "bill")}
         for eline in session.scalars(
             select(ExpenseLine)
             .where(ExpenseLine.company_id == company_id, ExpenseLine.expense_id.in_(expense_ids))

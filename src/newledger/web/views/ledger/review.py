@@ -1,6 +1,6 @@
-"""The draft review queue: every draft invoice and expense, proposed payment and proposed bank
-categorization awaiting a person, where it came from, and the decisions: approve (posts to the
-ledger), edit (invoices and expenses), or reject with a reason.
+"""The draft review queue: every draft invoice, expense, credit note and vendor credit, proposed
+payment and proposed bank categorization awaiting a person, where it came from, and the
+decisions: approve (posts to the ledger), edit (the documents), or reject with a reason.
 
 Nothing from outside ever posts: apps and connections only draft (DESIGN §1); approving needs
 ``ledger:post``, which only people hold. The services enforce that; these views only show the
@@ -10,23 +10,35 @@ buttons to those who may press them and translate the outcome into pages.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
+from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import Depends, Request, Response
 from fastapi.responses import RedirectResponse
+from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
+from newledger.actor import Actor
 from newledger.attachments.services import attachments_by_document
 from newledger.errors import Conflict, InvalidState, NotFound, ValidationFailed
 from newledger.identity.permissions import Permission
 from newledger.ledger import categorization_drafts, payment_drafts
+from newledger.ledger import credit_notes as credit_service
 from newledger.ledger import expenses as expense_service
 from newledger.ledger import invoices as invoice_service
-from newledger.ledger.models import CategorizationDraft, Expense, Invoice, PaymentDraft
+from newledger.ledger.models import (
+    CategorizationDraft,
+    CreditNote,
+    Expense,
+    Invoice,
+    PaymentDraft,
+)
 from newledger.ledger.review import list_drafts_awaiting_review
 from newledger.web.deps import WebContext, require_any, require_permission, web_router
 from newledger.web.templating import render
-from newledger.web.views.ledger._common import account_names, posted_form
+from newledger.web.views.ledger._common import account_names, item_codes, posted_form
+from newledger.web.views.ledger.credit_drafts import CREDIT_NOTES, VENDOR_CREDITS
 from newledger.web.views.ledger.draft_pages import (
     EXPENSES,
     INVOICES,
@@ -49,7 +61,7 @@ _read = require_any(
 _post = require_permission(Permission.LEDGER_POST)
 
 
-Decided = Invoice | Expense | PaymentDraft | CategorizationDraft
+Decided = Invoice | Expense | CreditNote | PaymentDraft | CategorizationDraft
 
 
 def _label(document: Decided) -> str:
@@ -77,19 +89,22 @@ def _queue(
     items = list_drafts_awaiting_review(
         ctx.db, ctx.actor, source=source if source in SOURCES else None
     )
+    lines = draft_lines(ctx.db, ctx.company.id, items)
+    named = [line.item_id for drafted in lines.values() for line in drafted]
     return render(
         request,
         "ledger/review.html",
         ctx,
         status=status,
         items=items,
-        lines=draft_lines(ctx.db, ctx.company.id, items),
+        lines=lines,
+        item_codes=item_codes(ctx.db, ctx.company.id, named),
         # The files of each draft (a receipt to check against the lines), in one query.
         files=attachments_by_document(
             ctx.db,
             ctx.company.id,
             [i.id for i in items if i.type == "invoice"],
-            [i.id for i in items if i.type != "invoice"],
+            [i.id for i in items if i.type in ("expense", "bill")],
         ),
         accounts=account_names(ctx.db, ctx.company.id),
         sources=SOURCES,
@@ -194,6 +209,13 @@ def _add_decisions(
         )
 
 
+def _credit_decision(
+    decide: Callable[..., Decided], kind: str, db: Session, actor: Actor, note_id: int, **kw: Any
+) -> Decided:
+    """A credit-note service's decision, which names the kind, called like the others'."""
+    return decide(db, actor, kind, note_id, **kw)
+
+
 # -- edit (the draft form of ``draft_pages``, answered with the queue) ----------------------
 
 
@@ -240,6 +262,16 @@ def _add_routes(
 
 _add_routes(INVOICES, "invoice", invoice_service.approve_invoice, invoice_service.reject_invoice)
 _add_routes(EXPENSES, "expense", expense_service.approve_expense, expense_service.reject_expense)
+for _credit_kind, _anchor, _service_kind in (
+    (CREDIT_NOTES, "credit-note", "sales"),
+    (VENDOR_CREDITS, "vendor-credit", "purchase"),
+):
+    _add_routes(
+        _credit_kind,
+        _anchor,
+        partial(_credit_decision, credit_service.approve_credit_note, _service_kind),
+        partial(_credit_decision, credit_service.reject_credit_note, _service_kind),
+    )
 _add_decisions(
     "payment-drafts",
     "payment-draft",
