@@ -33,7 +33,18 @@ from sqlalchemy.sql import ClauseElement
 
 from newledger.db import session_scope, unit_of_work
 
-__all__ = ["HotReader", "LoopConnection", "Prepared", "as_utc", "session_row", "session_rows"]
+__all__ = [
+    "HotReader",
+    "LoopConnection",
+    "Prepared",
+    "as_utc",
+    "commit",
+    "session_row",
+    "session_rows",
+]
+
+# ``Session.info`` key marking a ``LoopConnection``'s session.
+_LOOP = "newledger.loop_connection"
 
 
 def as_utc(value: Any) -> dt.datetime | None:
@@ -106,8 +117,17 @@ class Prepared:
 
 def session_rows(session: Session, prepared: Prepared, **params: Any) -> list[Any]:
     """``prepared``'s rows (plain tuples) on ``session``'s own connection, in its unit of
-    work."""
-    connection = session.connection()
+    work.
+
+    A ``LoopConnection`` session that has not begun an ORM transaction is not made to begin one
+    for a read: the read runs on its connection as it is, and the unit of work ends whatever
+    the driver began for it (``LoopConnection.session``). Beginning and committing the ORM
+    transaction cost more than the MCP lean path's two reads (the token's grant, the cash
+    position) together."""
+    if session.in_transaction() or not session.info.get(_LOOP):
+        connection = session.connection()
+    else:
+        connection = session.bind  # type: ignore[assignment]  # the loop's Connection
     dialect = connection.dialect
     dbapi_connection: Any = connection.connection.dbapi_connection
     compiled = prepared.compiled(dialect)
@@ -134,6 +154,16 @@ def session_rows(session: Session, prepared: Prepared, **params: Any) -> list[An
         ) from exc
     finally:
         cursor.close()
+
+
+def commit(session: Session) -> None:
+    """End ``session``'s unit of work so far: its ORM transaction if it began one, and for a
+    ``LoopConnection`` session also what hot reads began on the driver (see ``session_rows``),
+    so the connection is in no transaction afterwards (before an await, say)."""
+    if session.in_transaction():
+        session.commit()
+    if session.info.get(_LOOP):
+        session.bind.connection.dbapi_connection.commit()  # type: ignore[union-attr]
 
 
 def session_row(session: Session, prepared: Prepared, **params: Any) -> Any:
@@ -207,9 +237,16 @@ class LoopConnection:
     A unit of work on a pooled session pays for a pool checkout, a new ``Connection`` and the
     pool's reset on return; on the MCP lean path that was about a tenth of a call. A unit of
     work here is a ``Session`` bound to this one connection, so it pays only for the
-    transaction. While one is open (a unit of work that did pause, say), ``session`` gives a
-    pooled one instead, so two never share the connection. A database error drops the
-    connection; the next unit of work opens a new one.
+    transaction, and only if it uses the ORM: hot reads (``session_rows``) before that run on
+    the connection as it is. Each unit of work then ends with the driver's own commit (or
+    rollback, on an error), which ends what those reads began (PostgreSQL's driver opens a
+    transaction for any statement; SQLite's none for a read) and is a no-op when the ORM has
+    already committed. So no unit of work leaves the connection in a transaction, and each one
+    reads the latest committed state: a revoke committed anywhere is seen by the next call.
+
+    While one is open (a unit of work that did pause, say), ``session`` gives a pooled one
+    instead, so two never share the connection. A database error drops the connection; the
+    next unit of work opens a new one.
     """
 
     def __init__(self, factory: sessionmaker[Session]) -> None:
@@ -231,13 +268,20 @@ class LoopConnection:
             conn = self._conn
             if conn is None or conn.closed or conn.invalidated:
                 conn = self._conn = self._engine.connect()
-                self._session = Session(bind=conn, expire_on_commit=False)
+                self._session = Session(bind=conn, expire_on_commit=False, info={_LOOP: True})
             # One Session for the connection's life: ``close`` below ends each unit of work
             # and detaches what it loaded, and a closed Session can begin again.
             assert self._session is not None
-            with unit_of_work(self._session) as session:
-                yield session
-        except DBAPIError:
+            driver: Any = conn.connection.dbapi_connection
+            try:
+                with unit_of_work(self._session) as session:
+                    yield session
+            except BaseException:
+                with contextlib.suppress(Exception):  # the error that got here is the one to raise
+                    driver.rollback()
+                raise
+            driver.commit()
+        except (DBAPIError, self._engine.dialect.loaded_dbapi.Error):
             self._drop()
             raise
         finally:

@@ -13,11 +13,13 @@ from newledger.actor import Actor
 from newledger.appconnect import apps
 from newledger.appconnect.auth import authenticate_bearer
 from newledger.appconnect.models import App
-from newledger.appconnect.tokens import issue_access_token
+from newledger.appconnect.tokens import TokenRefused, issue_access_token, parse_access_token
+from newledger.config import get_settings
 from newledger.errors import AuthenticationFailed
 from newledger.identity.members import change_role
 from newledger.identity.models import Membership, User
 from newledger.identity.permissions import Permission
+from newledger.keys import derive_key
 from tests.support.appconnect import Credential, Tenant, make_app, make_tenant, server_key
 
 __all__ = ["server_key"]
@@ -206,6 +208,33 @@ def test_a_tampered_or_foreign_token_is_refused(
             now=int(dt.datetime.now(dt.UTC).timestamp()) - 3600,
         )
     _refused(sessions, stale)
+
+
+def test_a_token_already_verified_is_still_refused_once_expired_or_under_a_new_server_key(
+    sessions: sessionmaker[Session], tenant: Tenant
+) -> None:
+    # The signature check is cached per token (tokens.py); expiry and the key are not.
+    cred = make_app(sessions, tenant)
+    with sessions() as session:
+        app = session.get(App, cred.app_id)
+        assert app is not None
+        token, claims = issue_access_token(
+            kind="app",
+            grant_id=app.id,
+            grant_version=app.version,
+            company_id=app.company_id,
+            scope=frozenset({READ}),
+            ttl_seconds=60,
+        )
+    assert _authenticate(sessions, token).app_id == cred.app_id
+    with pytest.raises(TokenRefused) as expired:
+        parse_access_token(token, now=claims.expires_at)
+    assert expired.value.reason == "token_expired"
+    assert parse_access_token(token, now=claims.expires_at - 1) == claims
+    os.environ["NEWLEDGER_SECRET_KEY"] = "another-key-0123456789abcdef0123456789abcdef"
+    get_settings.cache_clear()
+    derive_key.cache_clear()
+    assert _refused(sessions, token).message == "Bad access token signature"
 
 
 def test_last_used_is_written_at_most_once_a_minute(

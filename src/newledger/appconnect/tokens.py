@@ -25,7 +25,7 @@ from newledger.appconnect.strict_b64 import decode_urlsafe, encode_urlsafe
 from newledger.config import get_settings
 from newledger.errors import AuthenticationFailed
 from newledger.identity.permissions import Permission
-from newledger.keys import keyed_mac
+from newledger.keys import derive_key, keyed_mac
 
 __all__ = [
     "AccessToken",
@@ -58,6 +58,7 @@ _SCOPE_BITS: tuple[Permission, ...] = (
 _BIT_OF = {p: 1 << i for i, p in enumerate(_SCOPE_BITS)}
 _PREFIX_B = ACCESS_TOKEN_PREFIX.encode()
 _KINDS = frozenset({"app", "conn"})
+_PURPOSE = "access-token"
 
 
 @lru_cache(maxsize=256)
@@ -134,7 +135,7 @@ def _jti() -> str:
 
 
 def _sign(signed_part: bytes) -> bytes:
-    return keyed_mac("access-token", signed_part)
+    return keyed_mac(_PURPOSE, signed_part)
 
 
 def issue_access_token(
@@ -197,6 +198,29 @@ def parse_access_token(token: str, *, now: int | None = None) -> AccessToken:
 
     Says nothing about whether the grant is still alive: that needs the database.
     """
+    claims = _verified(derive_key(_PURPOSE), token)
+    if (int(time.time()) if now is None else now) >= claims.expires_at:
+        raise TokenRefused(
+            "Access token expired",
+            "token_expired",
+            company_id=claims.company_id,
+            grant_kind=claims.kind,
+            grant_id=claims.grant_id,
+        )
+    return claims
+
+
+@lru_cache(maxsize=4096)
+def _verified(key: bytes, token: str) -> AccessToken:
+    """What a token with a good signature under ``key`` says (a refusal raises, so it is never
+    cached).
+
+    Cached by key and token: a client sends the same token with every call until it expires,
+    and the signature and payload of a string never change, so its base64, HMAC and payload
+    were re-done for nothing (a tenth of an MCP call's own work). Whether the grant may still
+    use it is not cached: the caller reads that from the database on every request. A new key
+    misses the cache, so a rotated server secret refuses old tokens at once.
+    """
     if not token.startswith(ACCESS_TOKEN_PREFIX) or len(token) > 1024:
         raise _invalid("Not an access token")
     signed_part, dot, sig = token.rpartition(".")
@@ -214,16 +238,7 @@ def parse_access_token(token: str, *, now: int | None = None) -> AccessToken:
             "Bad access token signature", "bad_signature", company_id=_claimed_company(payload)
         )
     try:
-        claims = AccessToken.from_payload(payload.decode())
+        return AccessToken.from_payload(payload.decode())
     except (ValueError, UnicodeDecodeError):
         # A valid signature over a payload we cannot read means a bug or a key reuse: refuse.
         raise _invalid("Malformed access token") from None
-    if (int(time.time()) if now is None else now) >= claims.expires_at:
-        raise TokenRefused(
-            "Access token expired",
-            "token_expired",
-            company_id=claims.company_id,
-            grant_kind=claims.kind,
-            grant_id=claims.grant_id,
-        )
-    return claims

@@ -37,6 +37,7 @@ from newledger.appconnect.mcp import lean
 from newledger.appconnect.mcp.call import SCOPE_KEY, McpCall
 from newledger.appconnect.mcp.challenge import forbidden, rate_limited, unauthorized
 from newledger.appconnect.mcp.server import McpServer, build_server, security_settings
+from newledger.appconnect.mcp.toolcall import ToolCalls
 from newledger.appconnect.mcp.tools import required
 from newledger.appconnect.oauth.cors import preflight
 from newledger.appconnect.refusals import Origin, note_request_refusal
@@ -99,6 +100,7 @@ class McpEndpoint:
         self.lean_path = get_settings().mcp_lean_path if lean_path is None else lean_path
         self._security = TransportSecurityMiddleware(security_settings())
         self._units: LoopConnection | None = None
+        self._tools = ToolCalls.for_server(self.server)
 
     @asynccontextmanager
     async def running(self) -> AsyncIterator[None]:
@@ -182,12 +184,12 @@ class McpEndpoint:
             admitted = _admit(session, token, slug, origin, message)
             if isinstance(admitted, Response):
                 return admitted
-            scope[SCOPE_KEY] = McpCall(admitted, session, slug or "", origin)
+            call = scope[SCOPE_KEY] = McpCall(admitted, session, slug or "", origin)
             # One unit of work for the token check and the call, on the worker's own
             # connection (``LoopConnection``): a tool on the event loop runs without a pause
             # from here to its end; a tool that goes to the thread pool ends this unit of work
             # before it goes and takes a pooled session there (``results.guarded``).
-            return await lean.answer(self.server, request, message, taken)
+            return await lean.answer(self.server, request, message, taken, call, self._tools)
 
 
 def _origin(scope: Scope) -> Origin:

@@ -14,6 +14,9 @@ transport encodes it:
 - 2026-07-28: ``json.dumps(model_dump(mode="json", by_alias=True, exclude_none=True))`` with
   the table-mapped HTTP status, as ``_streamable_http_modern._write``.
 
+A plain ``tools/call`` (the tool takes no ``Context``, no multi-round state) skips even
+``serve_one``: ``toolcall.py`` runs the same steps with the SDK's own parts.
+
 ``take`` decides which requests come here; anything it does not recognise as the plain case goes
 to the SDK transport, which is the reference. ``tests/mcp/test_lean_parity.py`` sends each kind
 of request both ways and compares the bytes.
@@ -25,6 +28,7 @@ import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import anyio
@@ -35,10 +39,12 @@ from mcp.shared.dispatcher import CallOptions
 from mcp.shared.exceptions import NoBackChannelError
 from mcp.shared.inbound import (
     ERROR_CODE_HTTP_STATUS,
+    MCP_METHOD_HEADER,
+    MCP_NAME_HEADER,
     MCP_PARAM_HEADER_PREFIX,
+    MCP_PROTOCOL_VERSION_HEADER,
     InboundLadderRejection,
     classify_inbound_request,
-    find_duplicated_routing_header,
 )
 from mcp.shared.jsonrpc_dispatcher import handler_exception_to_error_data
 from mcp.shared.message import MessageMetadata, ServerMessageMetadata
@@ -47,7 +53,9 @@ from mcp.types import DEFAULT_NEGOTIATED_VERSION, ErrorData, JSONRPCError, JSONR
 from mcp.types.version import HANDSHAKE_PROTOCOL_VERSIONS, MODERN_PROTOCOL_VERSIONS
 from starlette.requests import Request
 
+from newledger.appconnect.mcp.call import McpCall
 from newledger.appconnect.mcp.server import McpServer
+from newledger.appconnect.mcp.toolcall import ToolCalls
 
 __all__ = ["LeanReply", "Taken", "answer", "take"]
 
@@ -55,6 +63,10 @@ __all__ = ["LeanReply", "Taken", "answer", "take"]
 # resources, prompts, completion) are rare and go to the SDK transport.
 _LEGACY_METHODS = frozenset({"initialize", "ping", "tools/list", "tools/call"})
 _PARAM_PREFIX = MCP_PARAM_HEADER_PREFIX.lower().encode()
+_ROUTING = tuple(
+    (name, name.encode())
+    for name in (MCP_PROTOCOL_VERSION_HEADER, MCP_METHOD_HEADER, MCP_NAME_HEADER)
+)
 # A digit then an exponent marker: a float the encoders may spell differently (or text like it).
 _EXPONENT = re.compile(rb"\d[eE]")
 
@@ -110,12 +122,14 @@ class Taken:
     client_capabilities: Any = None
 
 
-def _accepts_json(scope: Mapping[str, Any]) -> bool:
-    for key, value in scope["headers"]:
-        if key == b"accept":
-            types = (t.split(b";")[0].strip().lower() for t in value.split(b","))
-            return any(t in (b"application/json", b"application/*", b"*/*") for t in types)
-    return False
+@lru_cache(maxsize=64)
+def _accepts_json(accept: bytes | None) -> bool:
+    """Whether an ``Accept`` header (``None``: absent) takes JSON. Cached: a client sends the
+    same one with every call."""
+    if accept is None:
+        return False
+    types = (t.split(b";")[0].strip().lower() for t in accept.split(b","))
+    return any(t in (b"application/json", b"application/*", b"*/*") for t in types)
 
 
 def take(scope: Mapping[str, Any], message: Any) -> Taken | None:
@@ -131,7 +145,7 @@ def take(scope: Mapping[str, Any], message: Any) -> Taken | None:
             return None  # duplicated headers, sessions and Mcp-Param-* belong to the SDK
         headers[key] = value
     content_type = headers.get(b"content-type", b"").split(b";")[0].strip().lower()
-    if content_type != b"application/json" or not _accepts_json(scope):
+    if content_type != b"application/json" or not _accepts_json(headers.get(b"accept")):
         return None
     raw = headers.get(b"mcp-protocol-version")
     version = raw.decode("latin-1") if raw is not None else None
@@ -141,39 +155,33 @@ def take(scope: Mapping[str, Any], message: Any) -> Taken | None:
         return Taken(False, version or DEFAULT_NEGOTIATED_VERSION)
     if version not in MODERN_PROTOCOL_VERSIONS or method == "subscriptions/listen":
         return None
-    text_headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in headers.items()}
-    if find_duplicated_routing_header(text_headers.items()) is not None:
-        return None
-    verdict = classify_inbound_request(message, headers=text_headers)
+    # The SDK's ladder reads only the routing headers. None is duplicated here: a repeated
+    # header of any name went to the SDK transport above, so ``find_duplicated_routing_header``
+    # has nothing to find.
+    routing = {name: headers[raw].decode("latin-1") for name, raw in _ROUTING if raw in headers}
+    verdict = classify_inbound_request(message, headers=routing)
     if isinstance(verdict, InboundLadderRejection):
         return None  # the SDK answers with the right rejection
     return Taken(True, verdict.protocol_version, verdict.client_info, verdict.client_capabilities)
 
 
 async def answer(
-    server: McpServer, request: Request, message: dict[str, Any], taken: Taken
+    server: McpServer,
+    request: Request,
+    message: dict[str, Any],
+    taken: Taken,
+    call: McpCall,
+    tools: ToolCalls | None = None,
 ) -> LeanReply:
+    """The reply to ``message``, by ``tools`` (a plain ``tools/call``, see ``toolcall.py``) or by
+    the SDK's ``serve_one``, for ``call`` (the authenticated request)."""
     request_id = message["id"]
     params = message.get("params")
-    connection = Connection.from_envelope(
-        taken.version, taken.client_info, taken.client_capabilities
-    )
-    exchange = _Exchange(
-        transport=TransportContext(
-            kind="streamable-http", can_send_request=False, headers=request.headers
-        ),
-        request_id=request_id,
-        message_metadata=ServerMessageMetadata(request_context=request),
-    )
     try:
-        result = await serve_one(
-            server.kernel,
-            exchange,
-            message["method"],
-            params,
-            connection=connection,
-            lifespan_state=server.lifespan_state,
-        )
+        if tools is not None and message["method"] == "tools/call" and tools.takes(params):
+            result = await tools.answer(taken.version, params, call)
+        else:
+            result = await _serve_one(server, request, message, taken)
     except Exception as exc:
         if taken.modern:
             error = modern_error_data(exc)
@@ -187,6 +195,29 @@ async def answer(
     if taken.modern:
         return LeanReply(200, _modern_bytes(reply))
     return LeanReply(200, reply.model_dump_json(by_alias=True, exclude_unset=True).encode())
+
+
+async def _serve_one(
+    server: McpServer, request: Request, message: dict[str, Any], taken: Taken
+) -> dict[str, Any]:
+    connection = Connection.from_envelope(
+        taken.version, taken.client_info, taken.client_capabilities
+    )
+    exchange = _Exchange(
+        transport=TransportContext(
+            kind="streamable-http", can_send_request=False, headers=request.headers
+        ),
+        request_id=message["id"],
+        message_metadata=ServerMessageMetadata(request_context=request),
+    )
+    return await serve_one(
+        server.kernel,
+        exchange,
+        message["method"],
+        message.get("params"),
+        connection=connection,
+        lifespan_state=server.lifespan_state,
+    )
 
 
 def _result_bytes(request_id: Any, result: dict[str, Any], modern: bool) -> bytes | None:

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
-from typing import Any
+from functools import cache
+from typing import Any, ClassVar
 
 from mcp.types import CallToolResult, TextContent
 from pydantic import BaseModel
@@ -16,16 +17,37 @@ from starlette.concurrency import run_in_threadpool
 from newledger.appconnect.mcp.call import McpCall, current_call
 from newledger.db import session_scope
 from newledger.errors import DomainError, NotFound, PermissionDenied, ValidationFailed
+from newledger.hotread import commit
 from newledger.runtime import get_sessionmaker
 
-__all__ = ["failure", "guarded", "success"]
+__all__ = ["ShapedResult", "failure", "guarded", "shaped_by", "success"]
+
+
+class ShapedResult(CallToolResult):
+    """A ``CallToolResult`` whose structured content is the JSON dump of a ``shaped_by`` model
+    validated from the tool's data (``success``). Same fields, so the SDK serializes it as any
+    ``CallToolResult``; the type only says which model already checked it, so the lean path
+    (``toolcall.py``) does not validate it against the same output schema a second time."""
+
+    shaped_by: ClassVar[type[BaseModel] | None] = None
+
+
+@cache
+def _shaped_type(model: type[BaseModel]) -> type[ShapedResult]:
+    namespace = {"__module__": __name__, "shaped_by": model}
+    return type(f"{model.__name__}Result", (ShapedResult,), namespace)
+
+
+def shaped_by(result: object) -> type[BaseModel] | None:
+    """The output model ``success`` validated ``result``'s structured content with, if any."""
+    return result.shaped_by if isinstance(result, ShapedResult) else None
 
 
 def success(text: str, model: type[BaseModel], data: dict[str, Any]) -> CallToolResult:
     """``data`` shaped by ``model`` (the tool's output schema): fields it does not declare are
     dropped, so structured content never carries more than the schema says."""
     structured = model.model_validate(data).model_dump(mode="json", by_alias=True)
-    return CallToolResult(
+    return _shaped_type(model)(
         content=[TextContent(type="text", text=text)], structured_content=structured
     )
 
@@ -79,11 +101,11 @@ async def guarded(
         except BaseException:
             call.session.rollback()
             raise
-        call.session.commit()
+        commit(call.session)
         return result
 
     if thread:
-        call.session.commit()
+        commit(call.session)
         return await run_in_threadpool(_pooled, run, call)
     return run(call)
 
