@@ -35,6 +35,8 @@ from newledger.ledger.categorization_drafts import (
     approve_categorization_draft,
     create_categorization_draft,
 )
+from newledger.ledger.credit_allocations import allocate_credit_note
+from newledger.ledger.credit_notes import approve_credit_note, create_draft_credit_note
 from newledger.ledger.invoices import (
     approve_invoice,
     create_draft_invoice,
@@ -44,6 +46,7 @@ from newledger.ledger.invoices import (
 from newledger.ledger.models import (
     BankAccount,
     BankTransaction,
+    CreditNote,
     Invoice,
     InvoiceLine,
     JournalEntry,
@@ -499,5 +502,47 @@ def test_eight_simultaneous_approvals_of_a_categorization_draft_post_a_bank_line
         assert outcomes.count("won") == 1, outcomes
         with sessions() as s:
             assert postings(s, "bank", line_id) == 1
+    with sessions() as s:
+        assert_books_clean(s, books.company_id)
+
+
+def _approved_credit(sessions: sessionmaker[Session], books: PageBooks) -> int:
+    """An approved 100.00 credit note to the customer, nothing of it used."""
+    with sessions() as s:
+        note = create_draft_credit_note(
+            s,
+            _owner_actor(s, books),
+            kind="sales",
+            contact_id=books.customer_id,
+            date=dt.date.today(),
+            lines=[{"description": "Returned", "unit_price": "100.00"}],
+        )
+        approve_credit_note(s, _owner_actor(s, books), "sales", note.id)
+        s.commit()
+        return note.id
+
+
+def test_eight_simultaneous_uses_of_one_credit_note_apply_it_once(
+    sessions: sessionmaker[Session],
+) -> None:
+    """Eight people apply the same 100.00 credit to the same 100.00 invoice: one allocation is
+    made, the invoice is settled once, and the books verify."""
+    books = make_page_books(sessions)
+    for _ in range(ROUNDS // 4):
+        invoice_id = _approved(sessions, books)
+        note_id = _approved_credit(sessions, books)
+        outcomes = _race_service(
+            sessions,
+            books,
+            lambda s, invoice_id=invoice_id, note_id=note_id: allocate_credit_note(
+                s, _owner_actor(s, books), "sales", note_id, document_id=invoice_id, amount="100.00"
+            ),
+        )
+        assert outcomes.count("won") == 1, outcomes
+        with sessions() as s:
+            invoice, note = s.get(Invoice, invoice_id), s.get(CreditNote, note_id)
+            assert invoice is not None and note is not None
+            assert (invoice.status, invoice.amount_credited) == ("paid", invoice.total)
+            assert (note.status, note.amount_allocated) == ("applied", note.total)
     with sessions() as s:
         assert_books_clean(s, books.company_id)
