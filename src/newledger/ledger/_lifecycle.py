@@ -12,6 +12,7 @@ from newledger.actor import Actor
 from newledger.db import utcnow
 from newledger.errors import InvalidState, ValidationFailed
 from newledger.ledger._common import parse_date, require_draft
+from newledger.ledger.credit_kinds import credit_kind
 from newledger.ledger.models import (
     CategorizationDraft,
     CreditNote,
@@ -41,7 +42,7 @@ def _label(document: Document) -> str:
     if isinstance(document, Invoice):
         return f"invoice {document.number}"
     if isinstance(document, CreditNote):
-        return f"{'credit note' if document.kind == 'sales' else 'vendor credit'} {document.number}"
+        return f"{credit_kind(document.kind).noun} {document.number}"
     return f"{document.kind} #{document.id}"
 
 

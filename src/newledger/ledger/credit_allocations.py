@@ -205,6 +205,13 @@ def proposal_input(allocation: CreditAllocation, currency: str) -> dict[str, Any
     }
 
 
+def _restate(note: CreditNote) -> None:
+    """After its allocated or refunded amount changed: applied when nothing is left, else
+    approved; a new version either way."""
+    note.status = "applied" if note.remaining == 0 else "approved"
+    note.version += 1
+
+
 def _apply(
     session: Session, spec: CreditKind, note: CreditNote, document: Document, amount: int
 ) -> None:
@@ -213,8 +220,7 @@ def _apply(
     document.status = settled_status(document)
     document.version += 1
     note.amount_allocated += amount
-    note.status = "applied" if note.remaining == 0 else "approved"
-    note.version += 1
+    _restate(note)
     flush_versioned(session, spec.document_noun)
     emit(session, note.company_id, spec.credited, document.id)
     if document.status == "paid":
@@ -337,8 +343,7 @@ def remove_allocation(
     document.status = settled_status(document)
     document.version += 1
     note.amount_allocated -= allocation.amount
-    note.status = "applied" if note.remaining == 0 else "approved"
-    note.version += 1
+    _restate(note)
     note.allocations.remove(allocation)
     flush_versioned(session, spec.noun)
     record(
@@ -426,8 +431,7 @@ def refund_credit_note(
     )
     payment.journal_entry_id = entry.id
     note.amount_refunded += minor
-    note.status = "applied" if note.remaining == 0 else "approved"
-    note.version += 1
+    _restate(note)
     flush_versioned(session, spec.noun)
     record(
         session,

@@ -45,7 +45,11 @@ from newledger.ledger._common import (
 from newledger.ledger._lifecycle import mark_approved, mark_rejected, post_void
 from newledger.ledger.chart import account_by_subtype
 from newledger.ledger.credit_kinds import KINDS, CreditKind, credit_kind
-from newledger.ledger.invoice_lines import build_invoice_lines, insert_numbered
+from newledger.ledger.invoice_lines import (
+    build_invoice_lines,
+    insert_numbered,
+    invoice_line_input,
+)
 from newledger.ledger.models import CreditAllocation, CreditNote, CreditNoteLine
 from newledger.ledger.posting import LineSpec, post_entry
 from newledger.ledger.tax_rates import parse_tax_mode, tax_postings
@@ -236,7 +240,7 @@ def update_draft_credit_note(
         "tax_mode": note.tax_mode,
         "reference": note.reference,
         "memo": note.memo,
-        "lines": [_line_input(line, note.currency) for line in note.lines],
+        "lines": [invoice_line_input(line, note.currency) for line in note.lines],
         "allocations": [allocations.proposal_input(a, note.currency) for a in note.allocations],
     }
     built = _build(session, company, spec, {**current, **changes})
@@ -257,17 +261,6 @@ def update_draft_credit_note(
     )
     emit(session, company.id, spec.events["updated"], note.id)
     return note
-
-
-def _line_input(line: CreditNoteLine, currency: str) -> dict[str, Any]:
-    return {
-        "description": line.description,
-        "quantity": str(line.quantity),
-        "unit_price": format_minor(line.unit_price, currency),
-        "account_id": line.account_id,
-        "tax_rate_id": line.tax_rate_id,
-        "item_id": line.item_id,
-    }
 
 
 def delete_draft_credit_note(

@@ -16,7 +16,7 @@ from newledger.identity.models import Company
 from newledger.ledger._common import document_amounts, document_state, load_account, parse_quantity
 from newledger.ledger.chart import account_by_code
 from newledger.ledger.items import item_defaults
-from newledger.ledger.models import Contact, CreditNote, Invoice, InvoiceLine
+from newledger.ledger.models import Contact, CreditNote, CreditNoteLine, Invoice, InvoiceLine
 from newledger.ledger.tax import DocumentTax
 from newledger.ledger.tax_rates import apply_tax
 from newledger.money import check_bounded, format_minor, parse_amount
@@ -190,7 +190,8 @@ def insert_numbered(
     raise Conflict("Could not allocate a number; retry", code="number_conflict")
 
 
-def invoice_line_input(line: InvoiceLine, currency: str) -> dict[str, Any]:
+def invoice_line_input(line: InvoiceLine | CreditNoteLine, currency: str) -> dict[str, Any]:
+    """A priced line (an invoice's or a credit note's) as a draft edit sends it back."""
     return {
         "description": line.description,
         "quantity": str(line.quantity),
